@@ -1,0 +1,29 @@
+"""Error types that carry enough context for a one-line, actionable message."""
+
+from __future__ import annotations
+
+
+class RoutesimError(Exception):
+    """Base of every error the CLI turns into a clean message and exit status 2."""
+
+
+class ScenarioError(RoutesimError):
+    """A scenario file or override is malformed: names the file, the key path and the problem."""
+
+    def __init__(self, message: str, path: str = "", file: str = "") -> None:
+        self.message = message
+        self.path = path
+        self.file = file
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.file, self.path) if part)
+        return f"{where}: {self.message}" if where else self.message
+
+    def located(self, file: str) -> "ScenarioError":
+        """Return the same error with the file name filled in (if not already set)."""
+        return self if self.file else ScenarioError(self.message, self.path, file)
+
+
+class UsageError(RoutesimError):
+    """A bad command-line argument (number out of range, unknown name, ...)."""
