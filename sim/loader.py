@@ -34,7 +34,13 @@ from .scenario import (
 )
 from .suggest import unknown_key_message
 
-BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# An installed copy carries the scenarios inside the package (pyproject maps scenarios/ to
+# sim/scenarios); a source checkout or editable install reads them from the repository.
+BUNDLED_DIR = next(
+    (d for d in (_PACKAGE_DIR / "scenarios", _PACKAGE_DIR.parent / "scenarios") if d.is_dir()),
+    _PACKAGE_DIR.parent / "scenarios",
+)
 LIST_SECTIONS = ("nodes", "legs", "services", "routes")
 TOP_KEYS = ("run",) + LIST_SECTIONS + ("source", "notes", "note")
 HOURS = 1 / 24

@@ -130,7 +130,6 @@ def node_stats(log: NodeLog, warmup: float, horizon: float) -> NodeStats:
     """Utilization, waiting and throughput of a node in the measurement window."""
     window = horizon - warmup
     busy = np.clip(np.minimum(log.end, horizon) - np.maximum(log.start, warmup), 0, None).sum()
-    # Vehicles still being handled at the horizon have no end yet: count them as busy.
     arriving = (log.arrive >= warmup) & (log.arrive < horizon)
     done = (log.end >= warmup) & (log.end <= horizon)
     waits = (log.start - log.arrive)[arriving]

@@ -1,0 +1,216 @@
+"""The ``routesim`` command line: the only module that prints or exits.
+
+Every expected failure (bad scenario, bad argument, unusable output folder) is a
+RoutesimError and becomes one line on stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+
+from . import __version__
+from .errors import RoutesimError
+from .experiment import run_experiment
+from .loader import load_scenario
+from .overrides import parse_override
+from .results_io import (
+    CONTAINERS,
+    NODES,
+    ROUTES,
+    SCENARIO,
+    SUMMARY,
+    check_out_dir,
+    containers_writer,
+    default_out_dir,
+    nodes_writer,
+    routes_writer,
+    scenario_writer,
+    summary_writer,
+    write_results,
+)
+from .scenario import Scenario
+from .statistics import pooled_transit, summarize
+from .tables import nodes_table, routes_table
+
+TRANSIT_PNG = "transit_times.png"
+MAX_REPLICATIONS = 100_000
+MAX_WORKERS = 1024
+
+RUN_EXAMPLES = """\
+examples:
+  routesim run china_europe_2020
+  routesim run china_europe_2020 -n 20 --seed 7 --workers 2
+  routesim run china_europe_2020 --set nodes.dostyk.servers=4
+  routesim run my_corridor.toml --set 'legs.kz_rail.speed_km_per_day={ dist = "triangular", min = 700, mode = 900, max = 1000 }'
+
+--set PATH=VALUE: PATH is dotted; entries of [[nodes]], [[legs]], [[services]] and
+[[routes]] are addressed by their id. VALUE is a TOML value (number, "string", true,
+[array] or { inline table } for a distribution) and is checked like the file itself.
+"""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (exit 2) instead of usage + error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def _bounded_int(name: str, minimum: int, maximum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got '{text}'") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{name} must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    return parse
+
+
+def build_parser() -> ArgumentParser:
+    """The routesim argument parser with its sub-commands."""
+    parser = ArgumentParser(
+        prog="routesim",
+        description="Simulate container freight between China and Europe: rail corridors vs sea.",
+    )
+    parser.add_argument("--version", action="version", version=f"routesim {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    commands.required = True
+    run = commands.add_parser(
+        "run",
+        help="run a scenario and write its results",
+        description="Run a scenario's replications and write summary, tables and a plot.",
+        epilog=RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("scenario", metavar="SCENARIO", help="a bundled scenario name (e.g. china_europe_2020) or a .toml file")
+    run.add_argument(
+        "-n", "--replications", type=_bounded_int("replications", 1, MAX_REPLICATIONS), metavar="N",
+        help="independent replications (default: the scenario's run.replications)",
+    )
+    run.add_argument(
+        "--seed", type=_bounded_int("seed", 0, 2**63 - 1), metavar="S",
+        help="base seed; replication i uses stream i of it (default: the scenario's run.seed)",
+    )
+    run.add_argument(
+        "--workers", type=_bounded_int("workers", 1, MAX_WORKERS), default=1, metavar="W",
+        help="processes to run replications in; results are identical for any W (default: 1)",
+    )
+    run.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4",
+    )
+    run.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<scenario name>/)")
+    run.add_argument("--no-plot", action="store_true", help=f"skip {TRANSIT_PNG}")
+    run.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``routesim`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except RoutesimError as exc:
+        sys.stderr.write(f"routesim: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("routesim: interrupted; no results written\n")
+        return 130
+
+
+# ---------------------------------------------------------------------------------------
+# routesim run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Load, run, summarize, write, print."""
+    overrides = [parse_override(text) for text in args.overrides]
+    scenario = load_scenario(args.scenario, overrides)
+    settings = scenario.settings
+    replications = args.replications or settings.replications
+    seed = settings.seed if args.seed is None else args.seed
+    out = args.out if args.out is not None else default_out_dir(scenario)
+    check_out_dir(out)
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress
+    results = run_experiment(scenario, replications, seed, workers=args.workers, progress=progress)
+    summary = summarize(scenario, results)
+    summary["seed"] = seed
+    summary["routesim_version"] = __version__
+    summary["overrides"] = list(args.overrides)
+    writers = {
+        SUMMARY: summary_writer(summary),
+        SCENARIO: scenario_writer(scenario, args.overrides),
+        ROUTES: routes_writer(scenario, results),
+        NODES: nodes_writer(scenario, results),
+        CONTAINERS: containers_writer(scenario, results),
+    }
+    if not args.no_plot:
+        writers[TRANSIT_PNG] = _transit_png_writer(scenario, results, replications, seed)
+    write_results(out, writers)
+    for warning in _warnings(summary):
+        sys.stderr.write(f"routesim: warning: {warning}\n")
+    if not args.quiet:
+        _print_report(summary, out)
+    return 0
+
+
+def _transit_png_writer(scenario: Scenario, results, replications: int, seed: int):
+    def write(path: Path) -> None:
+        from .plots import save, transit_figure  # matplotlib loads only when a plot is drawn
+
+        s = scenario.settings
+        transit = {rid: pooled_transit(results, rid, s.warmup_days, s.horizon_days) for rid in scenario.routes}
+        modes = {rid: r.mode for rid, r in scenario.routes.items()}
+        title = f"{s.name}: door-to-door transit time per route ({replications} replications, seed {seed})"
+        save(transit_figure(transit, modes, title), path)
+
+    return write
+
+
+def _progress(done: int, total: int) -> None:
+    end = "\n" if done == total else ""
+    sys.stderr.write(f"\rreplications {done}/{total}{end}")
+    sys.stderr.flush()
+
+
+def _warnings(summary: dict) -> list[str]:
+    out = []
+    for rid, r in summary["routes"].items():
+        if r["containers_undelivered_at_end"]:
+            out.append(
+                f"route {rid}: {r['containers_undelivered_at_end']} counted containers were still "
+                "undelivered when the run stopped; their transit is not in the statistics "
+                "(raise run.cooldown_days, or the route is saturated)"
+            )
+    for nid, n in summary["nodes"].items():
+        if n["utilization"] is not None and n["utilization"] > 0.95:
+            out.append(f"node {nid}: utilization {n['utilization']:.0%}, close to saturation")
+    return out
+
+
+def _print_report(summary: dict, out: Path) -> None:
+    print(
+        f"{summary['scenario']}: {summary['replications']} replications, seed {summary['seed']}, "
+        f"measured days {summary['warmup_days']:g}–{summary['horizon_days']:g}"
+    )
+    print()
+    print(routes_table(summary))
+    if any(n["servers"] for n in summary["nodes"].values()):
+        print()
+        print(nodes_table(summary))
+    print()
+    print(f"results: {out}{'/' if not str(out).endswith('/') else ''}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Plain-text tables of a summary, for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _ci(ci: Sequence[Any], digits: int = 1) -> str:
+    lo, hi = ci
+    return "n/a (1 run)" if lo is None or hi is None else f"{lo:.{digits}f}–{hi:.{digits}f}"
+
+
+def routes_table(summary: dict[str, Any]) -> str:
+    """Route, mode, TEU delivered, mean/p50/p95 transit and the 95% CI of the mean."""
+    headers = ("route", "mode", "TEU delivered", "mean d", "p50 d", "p95 d", "95% CI of mean")
+    rows = []
+    for rid, r in summary["routes"].items():
+        t = r["transit_days"]
+        rows.append(
+            (
+                rid,
+                r["mode"],
+                _num(r["teu_delivered"]["mean"], 0),
+                _num(t["mean"]),
+                _num(t["p50"]),
+                _num(t["p95"]),
+                _ci(t["ci95"]),
+            )
+        )
+    return format_table(headers, rows, (False, False, True, True, True, True, True))
+
+
+def nodes_table(summary: dict[str, Any]) -> str:
+    """Capacity-limited nodes, busiest first: where the queues are."""
+    headers = ("node", "kind", "servers", "utilization", "mean wait d", "max queue")
+    limited = [(nid, n) for nid, n in summary["nodes"].items() if n["servers"]]
+    limited.sort(key=lambda item: -(item[1]["utilization"] or 0.0))
+    rows = [
+        (
+            nid,
+            n["kind"],
+            str(n["servers"]),
+            "n/a" if n["utilization"] is None else f"{n['utilization']:.0%}",
+            _num(n["mean_wait_days"], 2),
+            str(n["max_queue"]),
+        )
+        for nid, n in limited
+    ]
+    return format_table(headers, rows, (False, False, True, True, True, True))
