@@ -90,7 +90,7 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
             if entry is None:
                 ids = [str(e.get("id")) for e in child]
                 raise ScenarioError(
-                    unknown_key_message(ident, ids, what=f"id in {'.'.join(walked)}"), file=label
+                    unknown_key_message(ident, ids, what=f"[[{'.'.join(walked)}]] id"), file=label
                 )
             walked.append(ident)
             node = entry

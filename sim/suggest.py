@@ -19,5 +19,7 @@ def unknown_key_message(name: str, choices: Iterable[str], what: str = "key") ->
     shown = repr(name) if len(name) <= 60 else repr(name[:57] + "...")
     if hint:
         return f"unknown {what} {shown}; did you mean '{hint}'?"
+    if not choices:
+        return f"unknown {what} {shown}; there are none to choose from"
     listed = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
     return f"unknown {what} {shown}; expected one of: {listed}"
