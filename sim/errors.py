@@ -10,10 +10,12 @@ class RoutesimError(Exception):
 class ScenarioError(RoutesimError):
     """A scenario file or override is malformed: names the file, the key path and the problem."""
 
-    def __init__(self, message: str, path: str = "", file: str = "") -> None:
+    def __init__(self, message: str, path: str = "", file: str = "", related: tuple[str, ...] = ()) -> None:
         self.message = message
         self.path = path
         self.file = file
+        # Other key paths the rule involves, so a --set of any of them can be named as the cause.
+        self.related = related
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -22,7 +24,7 @@ class ScenarioError(RoutesimError):
 
     def located(self, file: str) -> "ScenarioError":
         """Return the same error with the file name filled in (if not already set)."""
-        return self if self.file else ScenarioError(self.message, self.path, file)
+        return self if self.file else ScenarioError(self.message, self.path, file, self.related)
 
 
 class UsageError(RoutesimError):

@@ -100,7 +100,9 @@ def load_scenario(name_or_path: str, overrides: Sequence[Override] = ()) -> Scen
     try:
         return build_scenario(raw, source=str(path), default_name=path.stem)
     except ScenarioError as exc:
-        culprit = _override_at(exc.path, overrides)
+        culprit = next(
+            (c for c in (_override_at(p, overrides) for p in (exc.path, *exc.related)) if c), None
+        )
         if culprit is not None:
             raise ScenarioError(exc.message, exc.path, f"--set {culprit.text[:80]}") from None
         raise exc.located(str(path)) from None
@@ -271,6 +273,7 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
         raise ScenarioError(
             f"warm-up ({warmup:g} days) must be shorter than the horizon ({horizon:g} days)",
             "run.warmup_days",
+            related=("run.horizon_days",),
         )
     return Settings(
         name=name,
@@ -575,6 +578,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
                     f"capacity_teu ({services[seg.service].capacity_teu:g}) is smaller than one "
                     f"container of route '{route.id}' ({route.demand.container_teu:g} TEU)",
                     f"services.{seg.service}.capacity_teu",
+                    related=(f"routes.{route.id}.demand.container_teu",),
                 )
     return scenario
 

@@ -159,4 +159,4 @@ class Scenario:
     def service_capacity(self, route: Route, service_id: str) -> int:
         """Vehicle capacity in containers of the route's container size (at least 0)."""
         service = self.services[service_id]
-        return int(service.capacity_teu // route.demand.container_teu + 1e-9)
+        return int(service.capacity_teu / route.demand.container_teu + 1e-9)

@@ -285,11 +285,6 @@ def test_units_are_converted_to_days_and_km() -> None:
     assert scenario.routes["r"].mode == "multimodal"  # 1000 km rail vs 1852 km sea: < 90 %
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim bug: Scenario.service_capacity floors capacity_teu // container_teu before "
-    "adding its 1e-9 tolerance, so 6.6 TEU of 2.2-TEU containers gives 2, not 3",
-)
 def test_capacity_in_containers_tolerates_decimal_teu() -> None:
     def decimal(doc: dict) -> None:
         entry(doc, "routes", "r")["demand"]["container_teu"] = 2.2

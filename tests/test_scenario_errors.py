@@ -268,12 +268,6 @@ def test_error_elsewhere_in_the_file_is_not_blamed_on_a_set(tmp_path: Path) -> N
     assert str(exc).startswith(f"{path}: nodes.dostyk.servres: unknown key 'servres'")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim bug: a --set of run.horizon_days that makes the warm-up too long is blamed on "
-    "the file, because the error names run.warmup_days and loader._override_at matches only "
-    "the error's own key path",
-)
 def test_set_that_breaks_a_cross_field_rule_is_named(base_file: Path) -> None:
     exc = load_error(base_file, ("run.horizon_days=5",))
     assert str(exc).startswith("--set run.horizon_days=5: "), str(exc)
