@@ -13,6 +13,7 @@ is read back from the timestamps.
 
 from __future__ import annotations
 
+import heapq
 import zlib
 from collections import deque
 from dataclasses import dataclass
@@ -185,17 +186,29 @@ class TransferPool:
 
 
 class _NodeRecorder:
-    __slots__ = ("resource", "arrive", "start", "end", "containers", "vehicle", "route", "servers")
+    __slots__ = ("free", "arrive", "start", "end", "containers", "vehicle", "route", "servers")
 
     def __init__(self, env: simpy.Environment, servers: int | None) -> None:
         self.servers = servers
-        self.resource = simpy.Resource(env, capacity=servers) if servers else None
+        # First-come-first-served servers: the k-th vehicle to arrive is the k-th to start,
+        # so its start is known on arrival: when the earliest-free server frees up.  A heap
+        # of the servers' free-at times replaces simpy.Resource and its request/release events.
+        self.free: list[float] | None = [-np.inf] * servers if servers else None
         self.arrive: list[float] = []
         self.start: list[float] = []
         self.end: list[float] = []
         self.containers: list[int] = []
         self.vehicle: list[int] = []
         self.route: list[int] = []
+
+    def admit(self, arrive: float, duration: float) -> float:
+        """Start of handling of a vehicle arriving now that will hold a server ``duration``."""
+        free = self.free
+        if free is None:
+            return arrive
+        start = free[0] if free[0] > arrive else arrive
+        heapq.heapreplace(free, start + duration)
+        return start
 
 
 class Model:
@@ -298,7 +311,10 @@ class Model:
                     return
                 if due > env.now:
                     yield env.timeout(due - env.now)
-                self._depart(route, k, seg, pool, downstream, capacity, max(due, env.now))
+                    cutoff = due  # exact, whatever the rounding of env.now
+                else:
+                    cutoff = env.now
+                self._depart(route, k, seg, pool, downstream, capacity, cutoff)
             return
         while True:
             if pool.count == 0:
@@ -328,50 +344,51 @@ class Model:
             departed = self.ledgers[route.id].departed
             for start, stop in ranges:
                 departed[start:stop] = now
-        self.env.process(self._trip(route, k, seg, ranges, downstream))
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now))
 
     # -- a vehicle's trip ------------------------------------------------------------
 
-    def _trip(self, route: Route, k: int, seg: Segment, ranges, downstream) -> Generator:
+    def _trip(self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float) -> Generator:
         env = self.env
         vehicle = self.scenario.services[seg.service].vehicle
         vehicle_index = self.vehicle_names.index(vehicle)
         route_index = self.route_ids.index(route.id)
         load = sum(stop - start for start, stop in ranges)
-        depart = env.now
         last = len(seg.nodes) - 1
+        # The vehicle keeps its own exact clock; SimPy's catches up only where vehicles
+        # interact (shared servers, the end of the trip), which saves most events.
+        t = depart
         for j, node_id in enumerate(seg.nodes):
             sampler = self.handling.get((node_id, vehicle))
             if sampler is not None:
                 rec = self.nodes[node_id]
-                arrive = env.now
-                if rec.resource is None:
-                    start = arrive
-                    yield env.timeout(sampler())
-                else:
-                    with rec.resource.request() as req:
-                        yield req
-                        start = env.now
-                        yield env.timeout(sampler())
-                rec.arrive.append(arrive)
+                if rec.free is not None and t > env.now:
+                    # Shared servers: arrive in time order so first come is first served.
+                    yield env.timeout(t - env.now)
+                duration = sampler()
+                start = rec.admit(t, duration)
+                rec.arrive.append(t)
                 rec.start.append(start)
-                rec.end.append(env.now)
+                rec.end.append(start + duration)
                 rec.containers.append(load)
                 rec.vehicle.append(vehicle_index)
                 rec.route.append(route_index)
+                t = start + duration
             if j < last:
-                yield env.timeout(self.travel[seg.legs[j]]())
+                t += self.travel[seg.legs[j]]()
+        if t > env.now:
+            yield env.timeout(t - env.now)
         segment, departs, arrives, loads = self.trips[route.id]
         segment.append(k)
         departs.append(depart)
-        arrives.append(env.now)
+        arrives.append(t)
         loads.append(load)
         if downstream is None:
             delivered = self.ledgers[route.id].delivered
             for start, stop in ranges:
-                delivered[start:stop] = env.now
+                delivered[start:stop] = t
         else:
-            downstream.put(ranges, env.now)
+            downstream.put(ranges, t)
 
     # -- run -------------------------------------------------------------------------
 
@@ -389,6 +406,10 @@ class Model:
 
     def _node_log(self, nid: str) -> NodeLog:
         rec = self.nodes[nid]
+        # Visits are logged on arrival; keep those whose handling ended within the run.
+        keep = np.asarray(rec.end, dtype=np.float64) < self.end_time
+        for name in ("arrive", "start", "end", "containers", "vehicle", "route"):
+            setattr(rec, name, np.asarray(getattr(rec, name))[keep])
         containers = np.asarray(rec.containers, dtype=np.int64)
         route = np.asarray(rec.route, dtype=np.int64)
         sizes = np.array([self.scenario.routes[r].demand.container_teu for r in self.route_ids])

@@ -58,7 +58,7 @@ def test_single_server_node_matches_queueing_theory(model, handling, wq) -> None
     for r in results:
         log = r.nodes["q"]
         assert (log.containers == 1).all()
-        np.testing.assert_array_equal(log.arrive, r.ledgers["r"].created[: log.arrive.size])
+        np.testing.assert_allclose(log.arrive, r.ledgers["r"].created[: log.arrive.size], rtol=0, atol=1e-9)
         assert (np.diff(log.start) >= 0).all() and (log.start[1:] >= log.end[:-1] - 1e-12).all()  # one server, FIFO
 
     waits = [st.mean_wait_days for st in stats]
