@@ -7,6 +7,7 @@ RoutesimError and becomes one line on stderr with exit status 2, never a traceba
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -126,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("routesim: interrupted; no results written\n")
         return 130
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; the results are already written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,7 +176,7 @@ def _transit_png_writer(scenario: Scenario, results, replications: int, seed: in
         s = scenario.settings
         transit = {rid: pooled_transit(results, rid, s.warmup_days, s.horizon_days) for rid in scenario.routes}
         modes = {rid: r.mode for rid, r in scenario.routes.items()}
-        title = f"{s.name}: door-to-door transit time per route ({replications} replications, seed {seed})"
+        title = f"{s.name}: transit time per route ({replications} replications, seed {seed})"
         save(transit_figure(transit, modes, title), path)
 
     return write

@@ -71,7 +71,7 @@ def transit_figure(
     ax.set_xticks(positions, [_wrap(rid) for rid in routes])
     ax.set_xlim(0.4, len(routes) + 0.9)
     ax.set_ylim(0, top * 1.08)
-    ax.set_ylabel("door-to-door transit time (days)")
+    ax.set_ylabel("transit time, origin to destination (days)")
     ax.set_xlabel("route")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)

@@ -160,12 +160,40 @@ def containers_writer(scenario: Scenario, results: Sequence[ReplicationResult]) 
     return write
 
 
+_INT_DIGITS = 5  # days below 100,000: more than the longest horizon plus cool-down
+_FIELD = _INT_DIGITS + 1 + 4 + 1  # digits, point, four decimals, separator
+
+
 def _csv_block(prefix: str, table: np.ndarray) -> bytes:
-    """Rows of fixed 4-decimal floats (about 9 s resolution) behind a constant prefix."""
-    buf = io.StringIO()
-    np.savetxt(buf, table, fmt="%.4f", delimiter=",")
-    lines = buf.getvalue().splitlines(keepends=True)
-    return "".join(prefix + line for line in lines).encode("ascii")
+    """Rows of 4-decimal numbers (about 9 s resolution) behind a constant prefix.
+
+    Formatted with numpy as fixed-width bytes whose padding is then deleted: a million rows
+    take a fraction of a second, where np.savetxt takes several.
+    """
+    if table.size == 0:
+        return b""
+    if not (np.all(table >= 0) and np.all(table < 10**_INT_DIGITS)):
+        buf = io.StringIO()
+        np.savetxt(buf, table, fmt="%.4f", delimiter=",")
+        return "".join(prefix + line for line in buf.getvalue().splitlines(keepends=True)).encode("ascii")
+    rows, cols = table.shape
+    scaled = np.rint(table * 10_000).astype(np.int64)
+    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    out = np.empty((rows, head.size + cols * _FIELD), dtype=np.uint8)
+    out[:, : head.size] = head
+    for c in range(cols):
+        field = out[:, head.size + c * _FIELD : head.size + (c + 1) * _FIELD]
+        value = scaled[:, c]
+        for place in range(_INT_DIGITS + 4):  # most significant digit first
+            power = 10 ** (_INT_DIGITS + 3 - place)
+            pos = place if place < _INT_DIGITS else place + 1
+            digit = (value // power) % 10 + ord("0")
+            if place < _INT_DIGITS - 1:  # leading zeros of the whole days become padding
+                digit = np.where(value < power, ord(" "), digit)
+            field[:, pos] = digit
+        field[:, _INT_DIGITS] = ord(".")
+        field[:, -1] = ord("\n") if c == cols - 1 else ord(",")
+    return out.tobytes().replace(b" ", b"")
 
 
 def routes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:

@@ -27,7 +27,7 @@ def _ci(ci: Sequence[Any], digits: int = 1) -> str:
 
 def routes_table(summary: dict[str, Any]) -> str:
     """Route, mode, TEU delivered, mean/p50/p95 transit and the 95% CI of the mean."""
-    headers = ("route", "mode", "TEU delivered", "mean d", "p50 d", "p95 d", "95% CI of mean")
+    headers = ("route", "mode", "TEU/yr delivered", "mean d", "p50 d", "p95 d", "95% CI of mean")
     rows = []
     for rid, r in summary["routes"].items():
         t = r["transit_days"]
@@ -35,7 +35,7 @@ def routes_table(summary: dict[str, Any]) -> str:
             (
                 rid,
                 r["mode"],
-                _num(r["teu_delivered"]["mean"], 0),
+                _num(r["throughput_teu_per_year"]["mean"], 0),
                 _num(t["mean"]),
                 _num(t["p50"]),
                 _num(t["p95"]),
