@@ -125,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"routesim: error: {exc}\n")
         return 2
     except KeyboardInterrupt:
-        sys.stderr.write("routesim: interrupted; no results written\n")
+        done = getattr(args, "written", None)
+        where = f"results were written to {done}" if done else "no results written"
+        sys.stderr.write(f"routesim: interrupted; {where}\n")
         return 130
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; the results are already written.
@@ -162,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_plot:
         writers[TRANSIT_PNG] = _transit_png_writer(scenario, results, replications, seed)
     write_results(out, writers)
+    args.written = out
     for warning in _warnings(summary):
         sys.stderr.write(f"routesim: warning: {warning}\n")
     if not args.quiet:

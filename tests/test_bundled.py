@@ -1,0 +1,74 @@
+"""The bundled china_europe_2020 scenario through the CLI: the founding claim and its files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+
+WESTBOUND_RAIL = ("rail_xian_duisburg", "rail_chongqing_duisburg")
+BORDERS = ("dostyk", "altynkol", "brest")
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bundled") / "base"
+    assert main(["run", "china_europe_2020", "-n", "2", "--seed", "3", "--out", str(out), "-q"]) == 0
+    return out
+
+
+def summary_of(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_rail_in_14_to_15_days_and_sea_two_to_three_times_slower(baseline: Path) -> None:
+    summary = summary_of(baseline)
+    assert summary["scenario"] == "china_europe_2020"
+    routes = summary["routes"]
+    sea = routes["sea_shanghai_rotterdam"]
+    assert sea["mode"] == "sea"
+    for rid in WESTBOUND_RAIL:
+        assert routes[rid]["mode"] == "rail"
+        rail_mean = routes[rid]["transit_days"]["mean"]
+        assert 14.0 <= rail_mean <= 15.0, (rid, rail_mean)
+        assert 2.0 <= sea["transit_days"]["mean"] / rail_mean <= 3.0
+    # EU-bound rail at the 2020 scale of 0.52-0.58 M TEU a year, both directions.
+    rail_teu = sum(r["throughput_teu_per_year"]["mean"] for r in routes.values() if r["mode"] == "rail")
+    assert 0.50e6 <= rail_teu <= 0.60e6
+    for nid in BORDERS:
+        assert 0 < summary["nodes"][nid]["utilization"] < 1, nid
+
+
+def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
+    summary = summary_of(baseline)
+    table = pd.read_csv(baseline / "containers.csv.gz")
+    assert set(table["route"]) == set(summary["routes"])
+    assert set(table["replication"]) == {0, 1}
+    for rid, r in summary["routes"].items():
+        assert table[table["route"] == rid]["transit_days"].median() == pytest.approx(r["transit_days"]["p50"], abs=1e-3)
+    nodes = pd.read_csv(baseline / "nodes.csv")
+    assert set(nodes["node"]) == set(summary["nodes"])
+    assert "[[nodes]]" in (baseline / "scenario.toml").read_text(encoding="utf-8")
+    assert (baseline / "transit_times.png").stat().st_size > 20_000
+
+
+def test_slower_kazakh_rail_lengthens_rail_transit_only(baseline: Path, tmp_path: Path) -> None:
+    out = tmp_path / "slow"
+    args = ["run", "china_europe_2020", "-n", "2", "--seed", "3", "--out", str(out), "-q", "--no-plot",
+            "--set", "legs.kz_rail.speed_km_per_day=400"]
+    assert main(args) == 0
+    before, after = summary_of(baseline)["routes"], summary_of(out)["routes"]
+    # Dostyk-Mointy, 836 km, at a fixed 400 km/d instead of N(800, 80): 836/400 - 836 E[1/v]
+    # with E[1/v] ~ (1 + 0.1^2)/800, about 1.04 days more on the routes that use it.
+    expected = 836 / 400 - 836 * (1 + 0.1**2) / 800
+    for rid in ("rail_xian_duisburg", "rail_duisburg_xian"):
+        delta = after[rid]["transit_days"]["mean"] - before[rid]["transit_days"]["mean"]
+        assert delta == pytest.approx(expected, abs=0.15), rid
+    for rid in ("rail_chongqing_duisburg", "rail_duisburg_chongqing"):  # via Altynkol: unaffected
+        assert after[rid]["transit_days"]["mean"] == pytest.approx(before[rid]["transit_days"]["mean"], abs=0.05)
+    sea = "sea_shanghai_rotterdam"
+    assert after[sea]["transit_days"]["mean"] == pytest.approx(before[sea]["transit_days"]["mean"], rel=1e-12)
