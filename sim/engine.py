@@ -4,7 +4,15 @@ One replication is a pure function of (scenario, seed, replication index).  Cont
 arrivals are drawn up front; a departure takes the containers waiting for it as a slice
 (they leave in arrival order, up to the vehicle's capacity; the rest roll over), and
 timestamps are written for the whole slice at once.  Vehicles queue FIFO for the servers
-of the nodes they are handled at, which is where congestion comes from.
+of the nodes they are handled at, which is where congestion comes from.  Because service
+is first come, first served, a vehicle's start is known when it arrives (a heap of the
+servers' free-at times), and between such nodes a vehicle advances its own exact clock
+instead of waiting on SimPy events.
+
+Ties: at the origin a container created exactly at a departure time makes that departure;
+at a transfer a container delivered at the very instant the next vehicle leaves may miss
+it, depending on event order.  With continuous time distributions such ties have
+probability zero; they matter only in hand-built deterministic scenarios.
 
 The model runs ``cooldown_days`` past the horizon, with demand continuing, so that
 containers created before the horizon can finish their journey; the state at the horizon
