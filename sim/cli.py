@@ -46,7 +46,7 @@ examples:
   routesim run china_europe_2020
   routesim run china_europe_2020 -n 20 --seed 7 --workers 2
   routesim run china_europe_2020 --set nodes.dostyk.servers=4
-  routesim run my_corridor.toml --set 'legs.kz_rail.speed_km_per_day={ dist = "triangular", min = 700, mode = 900, max = 1000 }'
+  routesim run china_europe_2020 --set 'legs.kz_rail.speed_km_per_day={ dist = "triangular", min = 700, mode = 900, max = 1000 }'
 
 --set PATH=VALUE: PATH is dotted; entries of [[nodes]], [[legs]], [[services]] and
 [[routes]] are addressed by their id. VALUE is a TOML value (number, "string", true,
