@@ -14,9 +14,9 @@ from typing import Sequence
 
 
 from . import __version__
-from .errors import RoutesimError
+from .errors import RoutesimError, UsageError
 from .experiment import run_experiment
-from .loader import load_scenario
+from .loader import bundled_names, load_scenario
 from .overrides import parse_override
 from .results_io import (
     CONTAINERS,
@@ -35,7 +35,7 @@ from .results_io import (
 )
 from .scenario import Scenario
 from .statistics import pooled_transit, summarize
-from .tables import nodes_table, routes_table
+from .tables import nodes_table, routes_table, scenario_listing
 
 TRANSIT_PNG = "transit_times.png"
 MAX_REPLICATIONS = 100_000
@@ -112,6 +112,12 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--no-plot", action="store_true", help=f"skip {TRANSIT_PNG}")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     run.set_defaults(handler=cmd_run)
+    listing = commands.add_parser(
+        "list",
+        help="show the bundled scenarios and their routes",
+        description="Show every bundled scenario: its description and its routes.",
+    )
+    listing.set_defaults(handler=cmd_list)
     return parser
 
 
@@ -169,6 +175,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"routesim: warning: {warning}\n")
     if not args.quiet:
         _print_report(summary, out)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print each bundled scenario with its routes."""
+    names = bundled_names()
+    if not names:
+        raise UsageError("no bundled scenarios found (is the package installed whole?)")
+    print("\n\n".join(scenario_listing(load_scenario(name)) for name in names))
     return 0
 
 

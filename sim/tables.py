@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .scenario import Scenario
+
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
     """Columns padded to their widest cell; numbers right-aligned."""
@@ -62,3 +64,21 @@ def nodes_table(summary: dict[str, Any]) -> str:
         for nid, n in limited
     ]
     return format_table(headers, rows, (False, False, True, True, True, True))
+
+
+def scenario_listing(scenario: Scenario) -> str:
+    """A scenario's name, description and routes (id, mode, origin → destination, km)."""
+    s = scenario.settings
+    headers = ("route", "mode", "origin → destination", "distance km", "TEU/yr")
+    rows = [
+        (
+            rid,
+            r.mode,
+            f"{r.path[0]} → {r.path[-1]}",
+            f"{r.distance_km:,.0f}",
+            f"{r.demand.teu_per_year:,.0f}",
+        )
+        for rid, r in scenario.routes.items()
+    ]
+    title = f"{s.name}: {s.description}" if s.description else s.name
+    return title + "\n" + format_table(headers, rows, (False, False, False, True, True))

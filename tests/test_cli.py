@@ -377,3 +377,15 @@ def test_console_script_and_module_entry_points(corridor: Path, tmp_path: Path) 
         assert option in help_text
     bad = subprocess.run([sys.executable, "-m", "sim", "run", str(corridor), "-n", "0"], capture_output=True, text=True)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_list_shows_every_bundled_scenario_and_its_routes(capsys) -> None:
+    code, stdout, stderr = run(["list"], capsys)
+    assert code == 0 and stderr == ""
+    scenario = load_scenario("china_europe_2020")
+    assert stdout.startswith(f"china_europe_2020: {scenario.settings.description}")
+    for rid, route in scenario.routes.items():
+        line = next(line for line in stdout.splitlines() if line.startswith(rid + " "))
+        assert route.mode in line
+        assert f"{route.path[0]} → {route.path[-1]}" in line
+        assert f"{route.distance_km:,.0f}" in line
