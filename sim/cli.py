@@ -232,7 +232,7 @@ def _print_report(summary: dict, out: Path) -> None:
         print()
         print(nodes_table(summary))
     print()
-    print(f"results: {out}{'/' if not str(out).endswith('/') else ''}")
+    print(f"results: {out}/")
 
 
 if __name__ == "__main__":  # pragma: no cover

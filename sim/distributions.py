@@ -169,10 +169,11 @@ class TruncatedNormal(Distribution):
 
 
 @dataclass(frozen=True)
-class Lognormal(Distribution):
+class _MeanCV(Distribution):
+    """A positive distribution given by its mean and coefficient of variation."""
+
     mu_: float
     cv: float
-    name = "lognormal"
 
     @property
     def mean(self) -> float:
@@ -181,41 +182,30 @@ class Lognormal(Distribution):
     @property
     def variance(self) -> float:
         return (self.cv * self.mu_) ** 2
+
+    def scaled(self, factor: float) -> "_MeanCV":
+        return type(self)(self.mu_ * factor, self.cv)
+
+    def describe(self) -> str:
+        return f"{self.name}(mean={self.mu_:g}, cv={self.cv:g})"
+
+
+@dataclass(frozen=True)
+class Lognormal(_MeanCV):
+    name = "lognormal"
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         sigma2 = math.log1p(self.cv**2)
         return rng.lognormal(math.log(self.mu_) - sigma2 / 2, math.sqrt(sigma2), size)
 
-    def scaled(self, factor: float) -> "Lognormal":
-        return Lognormal(self.mu_ * factor, self.cv)
-
-    def describe(self) -> str:
-        return f"lognormal(mean={self.mu_:g}, cv={self.cv:g})"
-
 
 @dataclass(frozen=True)
-class Gamma(Distribution):
-    mu_: float
-    cv: float
+class Gamma(_MeanCV):
     name = "gamma"
-
-    @property
-    def mean(self) -> float:
-        return self.mu_
-
-    @property
-    def variance(self) -> float:
-        return (self.cv * self.mu_) ** 2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1 / self.cv**2
         return rng.gamma(shape, self.mu_ / shape, size)
-
-    def scaled(self, factor: float) -> "Gamma":
-        return Gamma(self.mu_ * factor, self.cv)
-
-    def describe(self) -> str:
-        return f"gamma(mean={self.mu_:g}, cv={self.cv:g})"
 
 
 @dataclass(frozen=True)

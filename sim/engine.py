@@ -414,20 +414,19 @@ class Model:
 
     def _node_log(self, nid: str) -> NodeLog:
         rec = self.nodes[nid]
+        end = np.asarray(rec.end, dtype=np.float64)
         # Visits are logged on arrival; keep those whose handling ended within the run.
-        keep = np.asarray(rec.end, dtype=np.float64) < self.end_time
-        for name in ("arrive", "start", "end", "containers", "vehicle", "route"):
-            setattr(rec, name, np.asarray(getattr(rec, name))[keep])
-        containers = np.asarray(rec.containers, dtype=np.int64)
-        route = np.asarray(rec.route, dtype=np.int64)
+        keep = end < self.end_time
+        containers = np.asarray(rec.containers, dtype=np.int64)[keep]
+        route = np.asarray(rec.route, dtype=np.int64)[keep]
         sizes = np.array([self.scenario.routes[r].demand.container_teu for r in self.route_ids])
         return NodeLog(
-            arrive=np.asarray(rec.arrive, dtype=np.float64),
-            start=np.asarray(rec.start, dtype=np.float64),
-            end=np.asarray(rec.end, dtype=np.float64),
+            arrive=np.asarray(rec.arrive, dtype=np.float64)[keep],
+            start=np.asarray(rec.start, dtype=np.float64)[keep],
+            end=end[keep],
             containers=containers,
-            teu=containers * sizes[route] if route.size else np.zeros(0),
-            vehicle=np.asarray(rec.vehicle, dtype=np.int64),
+            teu=containers * sizes[route],
+            vehicle=np.asarray(rec.vehicle, dtype=np.int64)[keep],
             route=route,
             servers=rec.servers,
         )

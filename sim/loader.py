@@ -21,6 +21,7 @@ from .scenario import (
     KM_PER_NM,
     LEG_MODES,
     NODE_KINDS,
+    ROUTE_MODES,
     VEHICLES,
     Demand,
     Leg,
@@ -470,11 +471,7 @@ def _route(
     stops = t.required("path")
     if not isinstance(stops, list) or len(stops) < 2:
         raise ScenarioError("must be an array of at least two node ids", t.sub("path"))
-    for i, node in enumerate(stops):
-        if not isinstance(node, str):
-            raise ScenarioError(f"must be a node id (string), got {_kind(node)}", f"{t.sub('path')}[{i}]")
-        if node not in nodes:
-            raise ScenarioError(unknown_key_message(node, nodes, what="node"), f"{t.sub('path')}[{i}]")
+    _check_ids(stops, nodes, "node", t.sub("path"))
     if len(set(stops)) != len(stops):
         raise ScenarioError("visits the same node twice", t.sub("path"))
     leg_ids = []
@@ -491,7 +488,7 @@ def _route(
     per_leg = _route_services(t, len(leg_ids), services)
     segments = _segments(stops, leg_ids, per_leg, t.sub("services"))
     distance = sum(legs[leg].distance_km for leg in leg_ids)
-    mode = t.string("mode", _route_mode(leg_ids, legs), ("rail", "sea", "road", "air", "multimodal"))
+    mode = t.string("mode", _route_mode(leg_ids, legs), ROUTE_MODES)
     return Route(
         id=ident,
         name=t.string("name", ident),
@@ -503,17 +500,22 @@ def _route(
     )
 
 
+def _check_ids(ids: Sequence[Any], known: Mapping[str, Any], what: str, path: str) -> None:
+    """Every item is the id (a string) of a known entry; name the first that is not."""
+    for i, ident in enumerate(ids):
+        if not isinstance(ident, str):
+            raise ScenarioError(f"must be a {what} id (string), got {_kind(ident)}", f"{path}[{i}]")
+        if ident not in known:
+            raise ScenarioError(unknown_key_message(ident, known, what=what), f"{path}[{i}]")
+
+
 def _route_services(t: Table, n_legs: int, services: Mapping[str, Service]) -> list[str]:
     raw = t.required("services")
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not raw:
         raise ScenarioError("must be a service id or an array of them", t.sub("services"))
-    for i, sid in enumerate(raw):
-        if not isinstance(sid, str):
-            raise ScenarioError(f"must be a service id (string), got {_kind(sid)}", f"{t.sub('services')}[{i}]")
-        if sid not in services:
-            raise ScenarioError(unknown_key_message(sid, services, what="service"), f"{t.sub('services')}[{i}]")
+    _check_ids(raw, services, "service", t.sub("services"))
     if len(raw) == 1:
         return raw * n_legs
     if len(raw) != n_legs:
