@@ -41,7 +41,7 @@ def routes_table(summary: dict[str, Any]) -> str:
                 _num(t["mean"]),
                 _num(t["p50"]),
                 _num(t["p95"]),
-                _ci(t["ci95"]),
+                _ci(t["ci95"], 2),
             )
         )
     return format_table(headers, rows, (False, False, True, True, True, True, True))
