@@ -20,6 +20,7 @@ from .loader import bundled_names, load_scenario
 from .overrides import parse_override
 from .results_io import (
     CONTAINERS,
+    NODE_MONTHS,
     NODES,
     ROUTES,
     SCENARIO,
@@ -27,6 +28,7 @@ from .results_io import (
     check_out_dir,
     containers_writer,
     default_out_dir,
+    node_months_writer,
     nodes_writer,
     routes_writer,
     scenario_writer,
@@ -165,6 +167,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         SCENARIO: scenario_writer(scenario, args.overrides),
         ROUTES: routes_writer(scenario, results),
         NODES: nodes_writer(scenario, results),
+        NODE_MONTHS: node_months_writer(scenario, results),
         CONTAINERS: containers_writer(scenario, results),
     }
     if not args.no_plot:

@@ -1,8 +1,8 @@
 """Container arrivals drawn up front with numpy: Poisson or evenly spaced, with monthly
 seasonality and compound growth.
 
-Calendar day 0 is the end of the warm-up, so ``teu_per_year`` is the expected volume of the
-first measured year whatever the warm-up; the run starts at calendar day ``-warmup_days``.
+Calendar day 0 (1 January) is the end of the warm-up, so the demand's yearly volume is the
+expected volume of the first measured year whatever the warm-up; the run starts at calendar day ``-warmup_days``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def month_of(calendar_day: np.ndarray) -> np.ndarray:
 
 
 def growth_norm(growth: float) -> float:
-    """Mean of (1+g)^(t/365) over the first year, so the first year holds teu_per_year."""
+    """Mean of (1+g)^(t/365) over the first year, so the first year holds the yearly volume."""
     if abs(growth) < 1e-12:
         return 1.0
     return growth / math.log1p(growth)
@@ -32,7 +32,7 @@ def growth_norm(growth: float) -> float:
 
 def daily_rates(demand: Demand, start_day: float, n_days: int) -> np.ndarray:
     """Containers per day for each whole simulated day (rate constant within a day)."""
-    base = demand.teu_per_year / demand.container_teu / DAYS_PER_YEAR
+    base = demand.units_per_year / DAYS_PER_YEAR
     calendar = start_day + np.arange(n_days) + 0.5
     season = np.asarray(demand.seasonality)[month_of(calendar)]
     trend = np.power(1.0 + demand.growth_per_year, calendar / DAYS_PER_YEAR)

@@ -32,7 +32,7 @@ import simpy
 
 from .demand import arrival_times
 from .distributions import Distribution
-from .scenario import Route, Scenario, Segment
+from .scenario import Closures, Leg, Route, Scenario, Segment
 
 SAMPLE_BLOCK = 256
 
@@ -82,7 +82,7 @@ class Sampler:
 
 @dataclass
 class RouteLedger:
-    """Per-container timestamps (days) of one route, all containers drawn for the run.
+    """Per-unit timestamps (days) of one route, all units (containers or wagons) drawn.
 
     ``departed`` is the first departure from the origin; NaN means not yet.
     """
@@ -90,20 +90,30 @@ class RouteLedger:
     created: np.ndarray
     departed: np.ndarray
     delivered: np.ndarray
-    container_teu: float
+    unit_teu: float
+    unit_tonnes: float
 
 
 @dataclass
 class NodeLog:
-    """Every vehicle visit to a node: arrival, start of handling, end of handling, load."""
+    """Every vehicle visit to a node: arrival, start of handling, end of handling, load.
+
+    ``handled`` marks visits where the vehicle stopped to be handled (the rest passed
+    through).  ``counted`` marks visits whose load counts as passing the node: all but a
+    vehicle's arrival at a transfer node, where the load is counted again as it leaves on
+    the next service, so each unit counts once at every node of its path.
+    """
 
     arrive: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    containers: np.ndarray
+    containers: np.ndarray  # units carried: containers, or wagons on bulk routes
     teu: np.ndarray
-    vehicle: np.ndarray  # index into scenario.VEHICLES-like names kept in ``vehicle_names``
+    tonnes: np.ndarray
+    vehicle: np.ndarray  # index into ``ReplicationResult.vehicle_names``
     route: np.ndarray  # index into the scenario's route order
+    handled: np.ndarray
+    counted: np.ndarray
     servers: int | None
 
 
@@ -194,7 +204,9 @@ class TransferPool:
 
 
 class _NodeRecorder:
-    __slots__ = ("free", "arrive", "start", "end", "containers", "vehicle", "route", "servers")
+    __slots__ = (
+        "free", "arrive", "start", "end", "containers", "vehicle", "route", "servers", "handled", "counted",
+    )
 
     def __init__(self, env: simpy.Environment, servers: int | None) -> None:
         self.servers = servers
@@ -208,6 +220,21 @@ class _NodeRecorder:
         self.containers: list[int] = []
         self.vehicle: list[int] = []
         self.route: list[int] = []
+        self.handled: list[bool] = []
+        self.counted: list[bool] = []
+
+    def record(
+        self, arrive: float, start: float, end: float, load: int, vehicle: int, route: int,
+        handled: bool, counted: bool,
+    ) -> None:
+        self.arrive.append(arrive)
+        self.start.append(start)
+        self.end.append(end)
+        self.containers.append(load)
+        self.vehicle.append(vehicle)
+        self.route.append(route)
+        self.handled.append(handled)
+        self.counted.append(counted)
 
     def admit(self, arrive: float, duration: float) -> float:
         """Start of handling of a vehicle arriving now that will hold a server ``duration``."""
@@ -238,14 +265,12 @@ class Model:
                 self.handling[(nid, vehicle)] = Sampler(dist, self._rng(f"node:{nid}:{vehicle}"))
         self.travel: dict[str, Sampler] = {}
         for lid, leg in scenario.legs.items():
-            rng = self._rng(f"leg:{lid}")
-            if leg.duration_days is not None:
-                self.travel[lid] = Sampler(leg.duration_days, rng)
-            else:
-                distance = leg.distance_km
-                self.travel[lid] = Sampler(
-                    leg.speed_km_per_day, rng, lambda v, d=distance: d / np.maximum(v, 1e-9)
-                )
+            self.travel[lid] = _travel_sampler(leg, self._rng(f"leg:{lid}"))
+        self.closures = {
+            sid: closure_intervals(sv.closures, self.end_time, self._rng(f"closures:{sid}"))
+            for sid, sv in scenario.services.items()
+            if sv.closures is not None
+        }
         self.ledgers: dict[str, RouteLedger] = {}
         self.trips: dict[str, tuple[list, list, list, list]] = {}
         for rid, route in scenario.routes.items():
@@ -256,7 +281,8 @@ class Model:
                 created,
                 np.full(created.size, np.nan),
                 np.full(created.size, np.nan),
-                route.demand.container_teu,
+                route.demand.unit_teu,
+                route.demand.unit_tonnes,
             )
             self.trips[rid] = ([], [], [], [])
             self._build_route(route)
@@ -282,7 +308,11 @@ class Model:
         if schedule.kind == "when_full":
             yield from self._when_full(route, k, seg, pool, downstream, capacity, schedule.max_wait_days)
             return
+        closed = self.closures.get(seg.service)
         for t in self._timetable(schedule):
+            t = reopening(closed, t)
+            if t >= self.end_time:
+                return
             if t > env.now:
                 yield env.timeout(t - env.now)
             self._depart(route, k, seg, pool, downstream, capacity, t)
@@ -307,6 +337,7 @@ class Model:
 
     def _when_full(self, route, k, seg, pool, downstream, capacity, max_wait) -> Generator:
         env = self.env
+        closed = self.closures.get(seg.service)
         if isinstance(pool, OriginPool):
             created = pool.created
             n = created.size
@@ -315,6 +346,7 @@ class Model:
                 last_needed = pool.next + capacity - 1
                 full_at = created[last_needed] if last_needed < n else np.inf
                 due = min(full_at, first + max_wait) if max_wait is not None else full_at
+                due = reopening(closed, due)
                 if not np.isfinite(due) or due >= self.end_time:
                     return
                 if due > env.now:
@@ -327,6 +359,10 @@ class Model:
         while True:
             if pool.count == 0:
                 yield pool.changed
+                continue
+            lifts = reopening(closed, env.now)
+            if lifts > env.now:
+                yield env.timeout(lifts - env.now)
                 continue
             if pool.count >= capacity:
                 self._depart(route, k, seg, pool, downstream, capacity)
@@ -367,20 +403,18 @@ class Model:
         # interact (shared servers, the end of the trip), which saves most events.
         t = depart
         for j, node_id in enumerate(seg.nodes):
+            rec = self.nodes[node_id]
+            counted = j < last or downstream is None
             sampler = self.handling.get((node_id, vehicle))
-            if sampler is not None:
-                rec = self.nodes[node_id]
+            if sampler is None:
+                rec.record(t, t, t, load, vehicle_index, route_index, False, counted)
+            else:
                 if rec.free is not None and t > env.now:
                     # Shared servers: arrive in time order so first come is first served.
                     yield env.timeout(t - env.now)
                 duration = sampler()
                 start = rec.admit(t, duration)
-                rec.arrive.append(t)
-                rec.start.append(start)
-                rec.end.append(start + duration)
-                rec.containers.append(load)
-                rec.vehicle.append(vehicle_index)
-                rec.route.append(route_index)
+                rec.record(t, start, start + duration, load, vehicle_index, route_index, True, counted)
                 t = start + duration
             if j < last:
                 t += self.travel[seg.legs[j]]()
@@ -419,17 +453,74 @@ class Model:
         keep = end < self.end_time
         containers = np.asarray(rec.containers, dtype=np.int64)[keep]
         route = np.asarray(rec.route, dtype=np.int64)[keep]
-        sizes = np.array([self.scenario.routes[r].demand.container_teu for r in self.route_ids])
+        demands = [self.scenario.routes[r].demand for r in self.route_ids]
+        teu = np.array([d.unit_teu for d in demands], dtype=np.float64)
+        tonnes = np.array([d.unit_tonnes for d in demands], dtype=np.float64)
         return NodeLog(
             arrive=np.asarray(rec.arrive, dtype=np.float64)[keep],
             start=np.asarray(rec.start, dtype=np.float64)[keep],
             end=end[keep],
             containers=containers,
-            teu=containers * sizes[route],
+            teu=containers * teu[route] if route.size else np.zeros(0),
+            tonnes=containers * tonnes[route] if route.size else np.zeros(0),
             vehicle=np.asarray(rec.vehicle, dtype=np.int64)[keep],
             route=route,
+            handled=np.asarray(rec.handled, dtype=bool)[keep],
+            counted=np.asarray(rec.counted, dtype=bool)[keep],
             servers=rec.servers,
         )
+
+
+def _travel_sampler(leg: Leg, rng: np.random.Generator) -> Sampler:
+    """Travel time of a leg in days: a duration, or its distance at a sampled speed."""
+    if leg.duration_days is not None:
+        return Sampler(leg.duration_days, rng)
+    distance = leg.distance_km
+    limit = leg.driving_hours_per_day
+    if limit is None:
+        return Sampler(leg.speed_km_per_day, rng, lambda v: distance / np.maximum(v, 1e-9))
+    return Sampler(
+        leg.speed_km_per_day,
+        rng,
+        lambda v: driving_days(distance / np.maximum(v, 1e-9) * 24.0, limit),
+    )
+
+
+def driving_days(hours: np.ndarray, limit: float) -> np.ndarray:
+    """Elapsed days for ``hours`` of driving at ``limit`` hours a day, resting in between.
+
+    Each full day of driving is followed by rest until the next day; the last (partial)
+    day ends when driving does: 14.3 h at 9 h/day = 1 day + 5.3 h.
+    """
+    full = np.ceil(hours / limit) - 1.0
+    full = np.maximum(full, 0.0)
+    return full + (hours - full * limit) / 24.0
+
+
+def closure_intervals(closures: Closures, end: float, rng: np.random.Generator) -> np.ndarray:
+    """Closed periods in [0, end) as an (n, 2) array of merged, sorted [start, stop)."""
+    if closures.per_year <= 0:
+        return np.empty((0, 2))
+    n = rng.poisson(closures.per_year * end / 365.0)
+    starts = np.sort(rng.uniform(0.0, end, n))
+    stops = starts + np.maximum(closures.duration_days.sample(rng, n), 0.0)
+    merged: list[list[float]] = []
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return np.asarray(merged, dtype=np.float64).reshape(-1, 2)
+
+
+def reopening(closed: np.ndarray | None, t: float) -> float:
+    """``t`` if the service is open then, else the time its closure lifts."""
+    if closed is None or closed.size == 0:
+        return t
+    i = int(np.searchsorted(closed[:, 0], t, side="right")) - 1
+    if i >= 0 and t < closed[i, 1]:
+        return float(closed[i, 1])
+    return t
 
 
 def _trip_log(t: tuple[list, list, list, list]) -> TripLog:

@@ -23,6 +23,7 @@ from .scenario import (
     NODE_KINDS,
     ROUTE_MODES,
     VEHICLES,
+    Closures,
     Demand,
     Leg,
     Node,
@@ -257,7 +258,10 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
     t = Table(
         raw.get("run", {}),
         "run",
-        ("name", "description", "horizon_days", "warmup_days", "cooldown_days", "replications", "seed"),
+        (
+            "name", "description", "horizon_days", "warmup_days", "cooldown_days",
+            "replications", "seed", "year",
+        ),
     )
     name = t.string("name", default_name)
     if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum() or not name.isascii():
@@ -284,7 +288,17 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
         cooldown_days=t.number("cooldown_days", 60.0, minimum=0, maximum=36500),
         replications=t.integer("replications", 5, minimum=1),
         seed=t.integer("seed", 0, minimum=0),
+        year=_year(t),
     )
+
+
+def _year(t: Table) -> int | None:
+    if not t.has("year"):
+        return None
+    year = t.integer("year", minimum=1)
+    if year > 9999:
+        raise ScenarioError(f"must be a calendar year (1-9999), got {year}", t.sub("year"))
+    return year
 
 
 def _node(ident: str, entry: Mapping[str, Any]) -> Node:
@@ -331,7 +345,8 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         path,
         (
             "id", "from", "to", "mode", "distance_km", "distance_nm", "speed_km_per_day",
-            "speed_knots", "duration_days", "duration_hours", "one_way",
+            "speed_kmh", "speed_knots", "duration_days", "duration_hours", "one_way",
+            "driving_hours_per_day",
         ),
     )
     ends = []
@@ -348,10 +363,14 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         if t.has("distance_km")
         else t.number("distance_nm", positive=True) * KM_PER_NM
     )
-    timing = _one_of(t, ("speed_km_per_day", "speed_knots", "duration_days", "duration_hours"), required=True)
+    timing = _one_of(
+        t, ("speed_km_per_day", "speed_kmh", "speed_knots", "duration_days", "duration_hours"), required=True
+    )
     speed = duration = None
     if timing == "speed_km_per_day":
         speed = t.distribution("speed_km_per_day")
+    elif timing == "speed_kmh":
+        speed = t.distribution("speed_kmh", 24.0)
     elif timing == "speed_knots":
         speed = t.distribution("speed_knots", KM_PER_DAY_PER_KNOT)
     elif timing == "duration_days":
@@ -362,16 +381,31 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         low = speed.value if isinstance(speed, Fixed) else speed.mean
         if low <= 0:
             raise ScenarioError("speed must be > 0", t.sub(timing))
+    mode = t.string("mode", choices=LEG_MODES)
+    driving = _driving_hours(t, mode, speed)
     return Leg(
         id=ident,
         start=ends[0],
         end=ends[1],
-        mode=t.string("mode", choices=LEG_MODES),
+        mode=mode,
         distance_km=distance,
         one_way=t.boolean("one_way", False),
         speed_km_per_day=speed,
         duration_days=duration,
+        driving_hours_per_day=driving,
     )
+
+
+def _driving_hours(t: Table, mode: str, speed: Distribution | None) -> float | None:
+    """Daily driving limit of a road leg; it needs a speed, since the time comes from it."""
+    if not t.has("driving_hours_per_day"):
+        return None
+    key = t.sub("driving_hours_per_day")
+    if mode != "road":
+        raise ScenarioError(f"applies to road legs only (this leg's mode is '{mode}')", key)
+    if speed is None:
+        raise ScenarioError("needs a speed (speed_kmh or speed_km_per_day), not a duration", key)
+    return t.number("driving_hours_per_day", positive=True, maximum=24)
 
 
 def _one_of(t: Table, keys: Sequence[str], required: bool) -> str | None:
@@ -425,20 +459,38 @@ def _forbid(t: Table, keys: Sequence[str], kind: str) -> None:
 
 def _service(ident: str, entry: Mapping[str, Any]) -> Service:
     path = f"services.{ident}"
-    t = Table(entry, path, ("id", "vehicle", "capacity_teu", "schedule", "name"))
+    t = Table(
+        entry, path, ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures")
+    )
+    kind = _one_of(t, ("capacity_teu", "capacity_wagons"), required=True)
     return Service(
         id=ident,
         vehicle=t.string("vehicle", choices=VEHICLES),
-        capacity_teu=t.number("capacity_teu", positive=True),
+        capacity_teu=t.number("capacity_teu", positive=True) if kind == "capacity_teu" else None,
         schedule=_schedule(t.required("schedule"), f"{path}.schedule"),
+        capacity_wagons=t.integer("capacity_wagons", minimum=1) if kind == "capacity_wagons" else None,
+        closures=_closures(t.get("closures"), t.sub("closures")) if t.has("closures") else None,
     )
+
+
+def _closures(value: Any, path: str) -> Closures:
+    t = Table(value, path, ("per_year", "duration_days", "duration_hours"))
+    unit = _one_of(t, ("duration_days", "duration_hours"), required=True)
+    return Closures(
+        per_year=t.number("per_year", minimum=0, maximum=365),
+        duration_days=t.distribution(unit, HOURS if unit == "duration_hours" else 1.0),
+    )
+
+
+CONTAINER_DEMAND_KEYS = ("teu_per_year", "container_teu", "tonnes_per_teu")
+BULK_DEMAND_KEYS = ("tonnes_per_year", "wagon_tonnes")
 
 
 def _demand(value: Any, path: str) -> Demand:
     t = Table(
         value,
         path,
-        ("teu_per_year", "container_teu", "arrivals", "seasonality", "growth_per_year"),
+        CONTAINER_DEMAND_KEYS + BULK_DEMAND_KEYS + ("arrivals", "seasonality", "growth_per_year"),
     )
     seasonality: tuple[float, ...] = (1.0,) * 12
     if t.has("seasonality"):
@@ -450,9 +502,26 @@ def _demand(value: Any, path: str) -> Demand:
             raise ScenarioError("monthly factors must not all be zero", t.sub("seasonality"))
         mean = sum(factors) / 12
         seasonality = tuple(f / mean for f in factors)
+    volume = _one_of(t, ("teu_per_year", "tonnes_per_year"), required=True)
+    if volume == "tonnes_per_year":
+        for key in CONTAINER_DEMAND_KEYS:
+            if t.has(key):
+                raise ScenarioError("does not apply to bulk demand (tonnes_per_year)", t.sub(key))
+        wagon = t.number("wagon_tonnes", positive=True, maximum=200)
+        units = t.number("tonnes_per_year", minimum=0, maximum=1e10) / wagon
+        unit_teu, unit_tonnes, cargo = 0.0, wagon, "bulk"
+    else:
+        if t.has("wagon_tonnes"):
+            raise ScenarioError("applies to bulk demand only (give tonnes_per_year)", t.sub("wagon_tonnes"))
+        unit_teu = t.number("container_teu", 2.0, positive=True, maximum=2.25)
+        units = t.number("teu_per_year", minimum=0, maximum=1e9) / unit_teu
+        unit_tonnes = t.number("tonnes_per_teu", 0.0, minimum=0, maximum=40) * unit_teu
+        cargo = "container"
     return Demand(
-        teu_per_year=t.number("teu_per_year", minimum=0, maximum=1e9),
-        container_teu=t.number("container_teu", 2.0, positive=True, maximum=2.25),
+        units_per_year=units,
+        unit_teu=unit_teu,
+        unit_tonnes=unit_tonnes,
+        cargo=cargo,
         arrivals=t.string("arrivals", "poisson", ARRIVAL_PROCESSES),
         seasonality=seasonality,
         growth_per_year=t.number("growth_per_year", 0.0, minimum=-0.99, maximum=100),
@@ -575,14 +644,34 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)))
     for route in routes.values():
         for seg in route.segments:
-            if scenario.service_capacity(route, seg.service) < 1:
-                raise ScenarioError(
-                    f"capacity_teu ({services[seg.service].capacity_teu:g}) is smaller than one "
-                    f"container of route '{route.id}' ({route.demand.container_teu:g} TEU)",
-                    f"services.{seg.service}.capacity_teu",
-                    related=(f"routes.{route.id}.demand.container_teu",),
-                )
+            _check_capacity(scenario, route, services[seg.service])
     return scenario
+
+
+def _check_capacity(scenario: Scenario, route: Route, service: Service) -> None:
+    """A service carries the route's kind of cargo, and at least one unit of it."""
+    where = f"services.{service.id}"
+    if route.demand.cargo == "bulk":
+        if service.capacity_wagons is None:
+            raise ScenarioError(
+                f"carries bulk route '{route.id}', so it needs capacity_wagons instead of capacity_teu",
+                f"{where}.capacity_teu",
+                related=(f"routes.{route.id}.demand.tonnes_per_year",),
+            )
+        return
+    if service.capacity_teu is None:
+        raise ScenarioError(
+            f"carries container route '{route.id}', so it needs capacity_teu instead of capacity_wagons",
+            f"{where}.capacity_wagons",
+            related=(f"routes.{route.id}.demand.teu_per_year",),
+        )
+    if scenario.service_capacity(route, service.id) < 1:
+        raise ScenarioError(
+            f"capacity_teu ({service.capacity_teu:g}) is smaller than one "
+            f"container of route '{route.id}' ({route.demand.unit_teu:g} TEU)",
+            f"{where}.capacity_teu",
+            related=(f"routes.{route.id}.demand.container_teu",),
+        )
 
 
 def _check_service_use(routes: Mapping[str, Route], services: Mapping[str, Service]) -> None:

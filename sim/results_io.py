@@ -23,12 +23,14 @@ from . import __version__
 from .engine import ReplicationResult
 from .errors import UsageError
 from .scenario import Scenario
-from .statistics import cohort, node_stats, route_counts
+from .periods import months, node_period_counts
+from .statistics import cohort, node_stats, route_counts, train_index
 
 SUMMARY = "summary.json"
 CONTAINERS = "containers.csv.gz"
 ROUTES = "routes.csv"
 NODES = "nodes.csv"
+NODE_MONTHS = "nodes_by_month.csv"
 SCENARIO = "scenario.toml"
 CONTAINER_COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
 
@@ -199,7 +201,8 @@ def routes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> W
     s = scenario.settings
     columns = (
         "replication", "route", "created", "delivered", "in_transit", "waiting",
-        "undelivered_at_end", "teu_delivered", "mean_transit_days", "mean_wait_for_departure_days",
+        "undelivered_at_end", "teu_delivered", "tonnes_delivered", "mean_transit_days",
+        "mean_wait_for_departure_days",
     )
 
     def rows() -> Iterable[tuple]:
@@ -208,8 +211,8 @@ def routes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> W
                 c = route_counts(r.ledgers[rid], s.warmup_days, s.horizon_days)
                 yield (
                     r.replication, rid, c.created, c.delivered, c.in_transit, c.waiting,
-                    c.undelivered_at_end, c.delivered * route.demand.container_teu,
-                    c.mean_transit, c.mean_wait_departure,
+                    c.undelivered_at_end, c.delivered * route.demand.unit_teu,
+                    c.delivered * route.demand.unit_tonnes, c.mean_transit, c.mean_wait_departure,
                 )
 
     return lambda path: _write_csv(path, columns, rows())
@@ -220,19 +223,42 @@ def nodes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Wr
     s = scenario.settings
     columns = (
         "replication", "node", "kind", "servers", "visits", "utilization", "mean_wait_days",
-        "mean_handling_days", "max_queue", "vehicles_through", "teu_through",
+        "mean_handling_days", "max_queue", "vehicles_through", "trains_through", "teu_through",
+        "tonnes_through",
     )
 
     def rows() -> Iterable[tuple]:
         for r in results:
             for nid, node in scenario.nodes.items():
-                st = node_stats(r.nodes[nid], s.warmup_days, s.horizon_days)
+                st = node_stats(r.nodes[nid], s.warmup_days, s.horizon_days, train_index(r))
                 yield (
                     r.replication, nid, node.kind, node.servers if node.servers else "",
                     st.visits, "" if st.utilization is None else st.utilization,
                     st.mean_wait_days, st.mean_handling_days, st.max_queue,
-                    st.vehicles_through, st.teu_through,
+                    st.vehicles_through, st.trains_through, st.teu_through, st.tonnes_through,
                 )
+
+    return lambda path: _write_csv(path, columns, rows())
+
+
+def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
+    """nodes_by_month.csv: what passed each node in each calendar month, per replication."""
+    s = scenario.settings
+    periods = months(s.warmup_days, s.horizon_days, s.year)
+    columns = (
+        "replication", "node", "month", "start_day", "days", "vehicles", "trains", "teu", "tonnes",
+    )
+
+    def rows() -> Iterable[tuple]:
+        for r in results:
+            train = train_index(r)
+            for nid in scenario.nodes:
+                c = node_period_counts(r.nodes[nid], periods, train)
+                for i, p in enumerate(periods):
+                    yield (
+                        r.replication, nid, p.label, p.start - s.warmup_days, p.stop - p.start,
+                        int(c.vehicles[i]), int(c.trains[i]), float(c.teu[i]), float(c.tonnes[i]),
+                    )
 
     return lambda path: _write_csv(path, columns, rows())
 

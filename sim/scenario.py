@@ -42,6 +42,7 @@ class Settings:
     cooldown_days: float
     replications: int
     seed: int
+    year: int | None = None  # calendar year of the measured window (it starts on 1 January)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Leg:
     one_way: bool
     speed_km_per_day: Distribution | None
     duration_days: Distribution | None
+    driving_hours_per_day: float | None = None  # road: drive this long, then rest to the next day
 
     def connects(self, a: str, b: str) -> bool:
         """True if a vehicle may travel this leg from ``a`` to ``b``."""
@@ -102,13 +104,29 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Closures:
+    """Weather closures of a service: Poisson starts at ``per_year``, random durations.
+
+    A departure due while the service is closed waits until the closure lifts.
+    """
+
+    per_year: float
+    duration_days: Distribution
+
+
+@dataclass(frozen=True)
 class Service:
-    """A fleet of vehicles of one kind and capacity running to a schedule."""
+    """A fleet of vehicles of one kind and capacity running to a schedule.
+
+    Capacity is in TEU for container routes and in wagons (``capacity_wagons``) for bulk.
+    """
 
     id: str
     vehicle: str
-    capacity_teu: float
+    capacity_teu: float | None
     schedule: Schedule
+    capacity_wagons: int | None = None
+    closures: Closures | None = None
 
 
 @dataclass(frozen=True)
@@ -122,13 +140,27 @@ class Segment:
 
 @dataclass(frozen=True)
 class Demand:
-    """Exogenous container arrivals at a route's origin."""
+    """Exogenous arrivals of cargo units at a route's origin.
 
-    teu_per_year: float
-    container_teu: float
+    A unit is a container (``cargo`` 'container', ``unit_teu`` > 0) or a bulk wagon
+    ('bulk', ``unit_teu`` 0); either carries ``unit_tonnes`` of cargo.
+    """
+
+    units_per_year: float
+    unit_teu: float
+    unit_tonnes: float
+    cargo: str
     arrivals: str
     seasonality: tuple[float, ...]
     growth_per_year: float
+
+    @property
+    def teu_per_year(self) -> float:
+        return self.units_per_year * self.unit_teu
+
+    @property
+    def tonnes_per_year(self) -> float:
+        return self.units_per_year * self.unit_tonnes
 
 
 @dataclass(frozen=True)
@@ -157,6 +189,10 @@ class Scenario:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def service_capacity(self, route: Route, service_id: str) -> int:
-        """Vehicle capacity in containers of the route's container size (at least 0)."""
+        """Vehicle capacity in the route's units: containers of its size, or bulk wagons."""
         service = self.services[service_id]
-        return int(service.capacity_teu / route.demand.container_teu + 1e-9)
+        if route.demand.cargo == "bulk":
+            return service.capacity_wagons or 0
+        if service.capacity_teu is None:
+            return 0
+        return int(service.capacity_teu / route.demand.unit_teu + 1e-9)

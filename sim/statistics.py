@@ -66,14 +66,14 @@ class Cohort:
     created: np.ndarray
     departed: np.ndarray
     delivered: np.ndarray
-    container_teu: float
+    unit_teu: float
 
 
 def cohort(ledger: RouteLedger, warmup: float, horizon: float) -> Cohort:
     """Containers created in [warmup, horizon): the ones that are counted."""
     lo, hi = np.searchsorted(ledger.created, [warmup, horizon], side="left")
     return Cohort(
-        ledger.created[lo:hi], ledger.departed[lo:hi], ledger.delivered[lo:hi], ledger.container_teu
+        ledger.created[lo:hi], ledger.departed[lo:hi], ledger.delivered[lo:hi], ledger.unit_teu
     )
 
 
@@ -116,22 +116,29 @@ def route_counts(ledger: RouteLedger, warmup: float, horizon: float) -> RouteCou
 class NodeStats:
     """One node in one replication, over the measurement window [warmup, horizon]."""
 
-    visits: int
+    visits: int  # vehicles handled here (stopped), arriving in the window
     utilization: float | None  # busy servers / servers; None for unlimited capacity
     mean_in_service: float  # time-average number of vehicles being handled
     mean_wait_days: float  # queueing before handling, vehicles arriving in the window
     mean_handling_days: float
     max_queue: int
-    teu_through: float
-    vehicles_through: int
+    teu_through: float  # cargo passing the node in the window, each unit once
+    tonnes_through: float
+    trains_through: int  # train visits (stopping or passing) that ended in the window
+    vehicles_through: int  # all vehicle visits that ended in the window
 
 
-def node_stats(log: NodeLog, warmup: float, horizon: float) -> NodeStats:
-    """Utilization, waiting and throughput of a node in the measurement window."""
+def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = None) -> NodeStats:
+    """Utilization, waiting and throughput of a node in the measurement window.
+
+    ``train`` is the index of the 'train' vehicle kind in the run's vehicle names (None if
+    the scenario has no trains).
+    """
     window = horizon - warmup
     busy = np.clip(np.minimum(log.end, horizon) - np.maximum(log.start, warmup), 0, None).sum()
-    arriving = (log.arrive >= warmup) & (log.arrive < horizon)
-    done = (log.end >= warmup) & (log.end <= horizon)
+    arriving = log.handled & (log.arrive >= warmup) & (log.arrive < horizon)
+    done = (log.end >= warmup) & (log.end < horizon)
+    passed = done & log.counted
     waits = (log.start - log.arrive)[arriving]
     handling = (log.end - log.start)[arriving]
     return NodeStats(
@@ -140,8 +147,10 @@ def node_stats(log: NodeLog, warmup: float, horizon: float) -> NodeStats:
         mean_in_service=float(busy) / window,
         mean_wait_days=float(waits.mean()) if waits.size else 0.0,
         mean_handling_days=float(handling.mean()) if handling.size else 0.0,
-        max_queue=max_queue(log.arrive, log.start, warmup, horizon),
-        teu_through=float(log.teu[done].sum()),
+        max_queue=max_queue(log.arrive[log.handled], log.start[log.handled], warmup, horizon),
+        teu_through=float(log.teu[passed].sum()),
+        tonnes_through=float(log.tonnes[passed].sum()),
+        trains_through=int((done & (log.vehicle == train)).sum()) if train is not None else 0,
         vehicles_through=int(done.sum()),
     )
 
@@ -188,6 +197,12 @@ def pooled_transit(results: Sequence[ReplicationResult], route_id: str, warmup: 
     return np.concatenate(parts) if parts else np.empty(0)
 
 
+def train_index(result: ReplicationResult) -> int | None:
+    """Index of the 'train' vehicle kind in a replication's vehicle names, if it has trains."""
+    names = result.vehicle_names
+    return names.index("train") if "train" in names else None
+
+
 def interval(values: Sequence[float]) -> dict[str, object]:
     """{'mean': m, 'ci95': [lo, hi]} with None bounds when there is one replication."""
     mean, lo, hi = mean_ci95(values)
@@ -205,7 +220,8 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
     routes: dict[str, object] = {}
     for rid, route in scenario.routes.items():
         counts = [route_counts(r.ledgers[rid], s.warmup_days, s.horizon_days) for r in results]
-        teu = route.demand.container_teu
+        teu = route.demand.unit_teu
+        tonnes = route.demand.unit_tonnes
         transit = pooled_transit(results, rid, s.warmup_days, s.horizon_days)
         transit_summary = interval([c.mean_transit for c in counts])
         transit_summary.update(transit_percentiles(transit))
@@ -216,11 +232,16 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
             "origin": route.path[0],
             "destination": route.path[-1],
             "distance_km": round(route.distance_km, 3),
+            "cargo": route.demand.cargo,
             "services": [seg.service for seg in route.segments],
             "teu_delivered": interval([c.delivered * teu for c in counts]),
+            "tonnes_delivered": interval([c.delivered * tonnes for c in counts]),
             "transit_days": transit_summary,
             "wait_for_departure_days": interval([c.mean_wait_departure for c in counts]),
             "throughput_teu_per_year": interval([c.delivered_in_window * teu / window_years for c in counts]),
+            "throughput_tonnes_per_year": interval(
+                [c.delivered_in_window * tonnes / window_years for c in counts]
+            ),
             "at_horizon_teu": {
                 "created": interval([c.created * teu for c in counts]),
                 "delivered": interval([c.delivered * teu for c in counts]),
@@ -232,7 +253,7 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
         }
     nodes: dict[str, object] = {}
     for nid, node in scenario.nodes.items():
-        stats = [node_stats(r.nodes[nid], s.warmup_days, s.horizon_days) for r in results]
+        stats = [node_stats(r.nodes[nid], s.warmup_days, s.horizon_days, train_index(r)) for r in results]
         util = [st.utilization for st in stats]
         nodes[nid] = {
             "name": node.name,
@@ -247,6 +268,8 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
             "max_queue": int(max(st.max_queue for st in stats)),
             "vehicles_per_year": interval([st.vehicles_through / window_years for st in stats]),
             "teu_through": interval([st.teu_through for st in stats]),
+            "tonnes_through": interval([st.tonnes_through for st in stats]),
+            "trains_through": interval([st.trains_through for st in stats]),
         }
     return {
         "scenario": s.name,
@@ -256,6 +279,7 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
         "horizon_days": s.horizon_days,
         "warmup_days": s.warmup_days,
         "cooldown_days": s.cooldown_days,
+        "year": s.year,
         "routes": routes,
         "nodes": nodes,
     }

@@ -28,8 +28,8 @@ def _ci(ci: Sequence[Any], digits: int = 1) -> str:
 
 
 def routes_table(summary: dict[str, Any]) -> str:
-    """Route, mode, TEU delivered, mean/p50/p95 transit and the 95% CI of the mean."""
-    headers = ("route", "mode", "TEU/yr delivered", "mean d", "p50 d", "p95 d", "95% CI of mean")
+    """Route, mode, volume delivered, mean/p50/p95 transit and the 95% CI of the mean."""
+    headers = ("route", "mode", "delivered/yr", "mean d", "p50 d", "p95 d", "95% CI of mean")
     rows = []
     for rid, r in summary["routes"].items():
         t = r["transit_days"]
@@ -37,7 +37,7 @@ def routes_table(summary: dict[str, Any]) -> str:
             (
                 rid,
                 r["mode"],
-                _num(r["throughput_teu_per_year"]["mean"], 0),
+                _volume(r),
                 _num(t["mean"]),
                 _num(t["p50"]),
                 _num(t["p95"]),
@@ -45,6 +45,13 @@ def routes_table(summary: dict[str, Any]) -> str:
             )
         )
     return format_table(headers, rows, (False, False, True, True, True, True, True))
+
+
+def _volume(route: dict[str, Any]) -> str:
+    """Yearly volume delivered: TEU for containers, tonnes for bulk."""
+    if route.get("cargo") == "bulk":
+        return _num(route["throughput_tonnes_per_year"]["mean"], 0) + " t"
+    return _num(route["throughput_teu_per_year"]["mean"], 0) + " TEU"
 
 
 def nodes_table(summary: dict[str, Any]) -> str:
@@ -69,14 +76,16 @@ def nodes_table(summary: dict[str, Any]) -> str:
 def scenario_listing(scenario: Scenario) -> str:
     """A scenario's name, description and routes (id, mode, origin → destination, km)."""
     s = scenario.settings
-    headers = ("route", "mode", "origin → destination", "distance km", "TEU/yr")
+    headers = ("route", "mode", "origin → destination", "distance km", "demand/yr")
     rows = [
         (
             rid,
             r.mode,
             f"{r.path[0]} → {r.path[-1]}",
             f"{r.distance_km:,.0f}",
-            f"{r.demand.teu_per_year:,.0f}",
+            f"{r.demand.tonnes_per_year:,.0f} t"
+            if r.demand.cargo == "bulk"
+            else f"{r.demand.teu_per_year:,.0f} TEU",
         )
         for rid, r in scenario.routes.items()
     ]

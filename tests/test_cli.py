@@ -112,7 +112,10 @@ services = "weekly_ship"
 teu_per_year = 100000
 """
 
-RESULT_FILES = {"summary.json", "containers.csv.gz", "routes.csv", "nodes.csv", "scenario.toml", "transit_times.png"}
+RESULT_FILES = {
+    "summary.json", "containers.csv.gz", "routes.csv", "nodes.csv", "nodes_by_month.csv", "scenario.toml",
+    "transit_times.png",
+}
 
 
 @pytest.fixture

@@ -31,12 +31,21 @@ def node(name: str, **changes: Any) -> Callable[[dict], None]:
     return lambda doc: entry(doc, "nodes", name).update(changes)
 
 
+def _update(item: dict, changes: dict[str, Any]) -> None:
+    """Set the changed keys; a None value deletes the key."""
+    for key, value in changes.items():
+        if value is None:
+            item.pop(key, None)
+        else:
+            item[key] = value
+
+
 def leg(name: str, **changes: Any) -> Callable[[dict], None]:
-    return lambda doc: entry(doc, "legs", name).update(changes)
+    return lambda doc: _update(entry(doc, "legs", name), changes)
 
 
 def service(name: str, **changes: Any) -> Callable[[dict], None]:
-    return lambda doc: entry(doc, "services", name).update(changes)
+    return lambda doc: _update(entry(doc, "services", name), changes)
 
 
 def route(name: str, **changes: Any) -> Callable[[dict], None]:
@@ -45,6 +54,22 @@ def route(name: str, **changes: Any) -> Callable[[dict], None]:
 
 def demand(**changes: Any) -> Callable[[dict], None]:
     return lambda doc: entry(doc, "routes", "rail")["demand"].update(changes)
+
+
+def bulk_demand(**changes: Any) -> Callable[[dict], None]:
+    """The rail route carries bulk: tonnes_per_year of wagons instead of TEU."""
+
+    def edit(doc: dict) -> None:
+        d = {"tonnes_per_year": 2e6, "wagon_tonnes": 65, **changes}
+        entry(doc, "routes", "rail")["demand"] = {k: v for k, v in d.items() if v is not None}
+
+    return edit
+
+
+def wagon_service(doc: dict) -> None:
+    s = entry(doc, "services", "block_train")
+    del s["capacity_teu"]
+    s["capacity_wagons"] = 57
 
 
 def run(**changes: Any) -> Callable[[dict], None]:
@@ -114,6 +139,22 @@ CASES = {
     "two distances": (leg("cn_rail", distance_nm=1600), "legs.cn_rail", ["give only one of distance_km, distance_nm"]),
     "seasonality of 11 months": (demand(seasonality=[1] * 11), "routes.rail.demand.seasonality", ["12 monthly factors"]),
     "service on two routes": (second_route_on_same_service, "routes.rail2.services", ["service 'block_train' is used by routes 'rail' and 'rail2'"]),
+    "teu and tonnes demand": (demand(tonnes_per_year=1e6), "routes.rail.demand", ["give only one of teu_per_year, tonnes_per_year"]),
+    "bulk demand without wagon size": (bulk_demand(wagon_tonnes=None), "routes.rail.demand", ["missing required key 'wagon_tonnes'"]),
+    "bulk demand with a container size": (bulk_demand(container_teu=2), "routes.rail.demand.container_teu", ["does not apply to bulk demand"]),
+    "wagon size on container demand": (demand(wagon_tonnes=60), "routes.rail.demand.wagon_tonnes", ["applies to bulk demand only"]),
+    "bulk route on a TEU service": (bulk_demand(), "services.block_train.capacity_teu", ["carries bulk route 'rail', so it needs capacity_wagons"]),
+    "container route on a wagon service": (wagon_service, "services.block_train.capacity_wagons", ["carries container route 'rail', so it needs capacity_teu"]),
+    "fractional wagons": (service("block_train", capacity_wagons=50.5, capacity_teu=None), "services.block_train.capacity_wagons", ["must be an integer"]),
+    "negative tonnes per TEU": (demand(tonnes_per_teu=-3), "routes.rail.demand.tonnes_per_teu", ["must be >= 0, got -3"]),
+    "driving limit on a rail leg": (leg("cn_rail", driving_hours_per_day=9), "legs.cn_rail.driving_hours_per_day", ["applies to road legs only"]),
+    "driving limit over 24 h": (leg("cn_rail", mode="road", speed_kmh=70, speed_km_per_day=None, driving_hours_per_day=30), "legs.cn_rail.driving_hours_per_day", ["must be <= 24, got 30"]),
+    "driving limit with a duration": (leg("cn_rail", mode="road", duration_days=3, speed_km_per_day=None, driving_hours_per_day=9), "legs.cn_rail.driving_hours_per_day", ["needs a speed"]),
+    "closures without duration": (service("block_train", closures={"per_year": 4}), "services.block_train.closures", ["needs one of: duration_days, duration_hours"]),
+    "closures negative rate": (service("block_train", closures={"per_year": -1, "duration_days": 2}), "services.block_train.closures.per_year", ["must be >= 0, got -1"]),
+    "closures unknown key": (service("block_train", closures={"per_yaer": 1, "duration_days": 2}), "services.block_train.closures.per_yaer", ["did you mean 'per_year'?"]),
+    "year not an integer": (run(year="2020"), "run.year", ["must be an integer, got a string"]),
+    "year out of range": (run(year=20200), "run.year", ["must be a calendar year"]),
 }
 
 
