@@ -25,6 +25,7 @@ from .results_io import (
     ROUTES,
     SCENARIO,
     SUMMARY,
+    VALIDATION,
     check_out_dir,
     containers_writer,
     default_out_dir,
@@ -37,9 +38,11 @@ from .results_io import (
 )
 from .scenario import Scenario
 from .statistics import pooled_transit, summarize
-from .tables import nodes_table, routes_table, scenario_listing
+from .tables import nodes_table, routes_table, scenario_listing, validation_text
+from .validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
 
 TRANSIT_PNG = "transit_times.png"
+VALIDATION_PNG = "validation.png"
 MAX_REPLICATIONS = 100_000
 MAX_WORKERS = 1024
 
@@ -53,6 +56,14 @@ examples:
 --set PATH=VALUE: PATH is dotted; entries of [[nodes]], [[legs]], [[services]] and
 [[routes]] are addressed by their id. VALUE is a TOML value (number, "string", true,
 [array] or { inline table } for a distribution) and is checked like the file itself.
+"""
+
+
+VALIDATE_EXAMPLES = """\
+examples:
+  routesim validate
+  routesim validate -n 10 --workers 2
+  routesim validate --set nodes.dostyk.servers=2     (what if Dostyk lost capacity?)
 """
 
 
@@ -94,23 +105,11 @@ def build_parser() -> ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("scenario", metavar="SCENARIO", help="a bundled scenario name (e.g. china_europe_2020) or a .toml file")
-    run.add_argument(
-        "-n", "--replications", type=_bounded_int("replications", 1, MAX_REPLICATIONS), metavar="N",
-        help="independent replications (default: the scenario's run.replications)",
-    )
-    run.add_argument(
-        "--seed", type=_bounded_int("seed", 0, 2**63 - 1), metavar="S",
-        help="base seed; replication i uses stream i of it (default: the scenario's run.seed)",
-    )
-    run.add_argument(
-        "--workers", type=_bounded_int("workers", 1, MAX_WORKERS), default=1, metavar="W",
-        help="processes to run replications in; results are identical for any W (default: 1)",
-    )
+    _add_run_options(run, default_out="results/<scenario name>/")
     run.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
         help="change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4",
     )
-    run.add_argument("--out", type=Path, metavar="DIR", help="results folder (default: results/<scenario name>/)")
     run.add_argument("--no-plot", action="store_true", help=f"skip {TRANSIT_PNG}")
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     run.set_defaults(handler=cmd_run)
@@ -120,7 +119,44 @@ def build_parser() -> ArgumentParser:
         description="Show every bundled scenario: its description and its routes.",
     )
     listing.set_defaults(handler=cmd_list)
+    check = commands.add_parser(
+        "validate",
+        help="check the model against the founding article's claims",
+        description=(
+            f"Run {PREVIOUS_YEAR} and {BASELINE} with the same seed, measure each claim of the "
+            "founding article in the simulation, and print claim, article value, simulated value "
+            "with its 95% CI, tolerance and pass/fail.  Writes validation.json and "
+            f"{VALIDATION_PNG}.  Exit status 0 only if every claim passes (1 if one fails)."
+        ),
+        epilog=VALIDATE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_run_options(check, default_out="results/validation/")
+    check.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="change one parameter in both scenarios (repeatable), e.g. --set nodes.dostyk.servers=4",
+    )
+    check.add_argument("--no-plot", action="store_true", help=f"skip {VALIDATION_PNG}")
+    check.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
+    check.set_defaults(handler=cmd_validate)
     return parser
+
+
+def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None:
+    """-n, --seed, --workers and --out, shared by the commands that run replications."""
+    command.add_argument(
+        "-n", "--replications", type=_bounded_int("replications", 1, MAX_REPLICATIONS), metavar="N",
+        help="independent replications (default: the scenario's run.replications)",
+    )
+    command.add_argument(
+        "--seed", type=_bounded_int("seed", 0, 2**63 - 1), metavar="S",
+        help="base seed; replication i uses stream i of it (default: the scenario's run.seed)",
+    )
+    command.add_argument(
+        "--workers", type=_bounded_int("workers", 1, MAX_WORKERS), default=1, metavar="W",
+        help="processes to run replications in; results are identical for any W (default: 1)",
+    )
+    command.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: {default_out})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,6 +224,49 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UsageError("no bundled scenarios found (is the package installed whole?)")
     print("\n\n".join(scenario_listing(load_scenario(name)) for name in names))
     return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the validation scenarios, evaluate the article's claims, write and print them."""
+    overrides = [parse_override(text) for text in args.overrides]
+    current = load_scenario(BASELINE, overrides)
+    previous = load_scenario(PREVIOUS_YEAR, overrides)
+    replications = args.replications or current.settings.replications
+    seed = current.settings.seed if args.seed is None else args.seed
+    out = args.out if args.out is not None else Path("results") / "validation"
+    check_out_dir(out)
+    progress = None if args.quiet or not sys.stderr.isatty() else _progress
+    runs = Runs(
+        current,
+        previous,
+        run_experiment(current, replications, seed, workers=args.workers, progress=progress),
+        run_experiment(previous, replications, seed, workers=args.workers, progress=progress),
+    )
+    outcomes = validate(runs)
+    report = validation_report(runs, outcomes, seed, args.overrides)
+    writers = {VALIDATION: summary_writer(report)}
+    if not args.no_plot:
+        writers[VALIDATION_PNG] = _validation_png_writer(report)
+    write_results(out, writers)
+    args.written = out
+    if not args.quiet:
+        print(validation_text(report))
+        print()
+        print(f"results: {out}/")
+    return 0 if report["passed"] else 1
+
+
+def _validation_png_writer(report: dict):
+    def write(path: Path) -> None:
+        from .plots import save, validation_figure
+
+        title = (
+            f"routesim {report['routesim_version']} against the founding article "
+            f"({report['replications']} replications, seed {report['seed']})"
+        )
+        save(validation_figure(report["claims"], title), path)
+
+    return write
 
 
 def _transit_png_writer(scenario: Scenario, results, replications: int, seed: int):

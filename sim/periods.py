@@ -48,19 +48,25 @@ class PeriodCounts:
 
 
 def node_period_counts(
-    log: NodeLog, periods: list[Period], train: int | None, routes: np.ndarray | None = None
+    log: NodeLog,
+    periods: list[Period],
+    train: int | None,
+    routes: np.ndarray | None = None,
+    vehicle: int | None = None,
 ) -> PeriodCounts:
     """TEU, tonnes, trains and vehicles passing a node in each period.
 
     A visit counts in the period in which its handling (or passage) ends; cargo counts
     once per node (see NodeLog.counted).  ``routes`` restricts the count to those route
-    indices (for example the transit routes of a country).
+    indices (for example the transit routes of a country), ``vehicle`` to one vehicle kind.
     """
     edges = np.array([p.start for p in periods] + [periods[-1].stop]) if periods else np.zeros(1)
     which = np.searchsorted(edges, log.end, side="right") - 1
     inside = (which >= 0) & (which < len(periods)) & (log.end < edges[-1])
     if routes is not None:
         inside &= np.isin(log.route, routes)
+    if vehicle is not None:
+        inside &= log.vehicle == vehicle
     n = len(periods)
     cargo = inside & log.counted
     trains = inside & (log.vehicle == train) if train is not None else np.zeros_like(inside)

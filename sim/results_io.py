@@ -22,8 +22,8 @@ import tomli_w
 from . import __version__
 from .engine import ReplicationResult
 from .errors import UsageError
-from .scenario import Scenario
 from .periods import months, node_period_counts
+from .scenario import Scenario
 from .statistics import cohort, node_stats, route_counts, train_index
 
 SUMMARY = "summary.json"
@@ -32,6 +32,9 @@ ROUTES = "routes.csv"
 NODES = "nodes.csv"
 NODE_MONTHS = "nodes_by_month.csv"
 SCENARIO = "scenario.toml"
+VALIDATION = "validation.json"
+# A folder holding one of these is a routesim results folder that a new run may replace.
+MARKERS = (SUMMARY, VALIDATION)
 CONTAINER_COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
 
 Writer = Callable[[Path], None]
@@ -46,9 +49,9 @@ def check_out_dir(out: Path) -> None:
     """Refuse an output folder we would damage: a file, or a folder that is not ours."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / SUMMARY).is_file():
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).is_file() for m in MARKERS):
         raise UsageError(
-            f"--out {out}: folder exists, is not empty and holds no {SUMMARY}; "
+            f"--out {out}: folder exists, is not empty and holds no {' or '.join(MARKERS)}; "
             "routesim only replaces its own results folders, choose another --out"
         )
     parent = out.resolve().parent

@@ -91,3 +91,87 @@ def scenario_listing(scenario: Scenario) -> str:
     ]
     title = f"{s.name}: {s.description}" if s.description else s.name
     return title + "\n" + format_table(headers, rows, (False, False, False, True, True))
+
+
+def validation_text(report: dict[str, Any]) -> str:
+    """The validation table (claim, article, simulated with CI, tolerance, result) and the
+    transit revenue note, for the terminal."""
+    from .validation import band_text, format_value, unit_suffix
+
+    headers = ("claim", "article", "simulated (95% CI)", "tolerance", "result")
+    rows = []
+    for c in report["claims"]:
+        sim = c["simulated"]
+        lo, hi = sim["ci95"]
+        ci = "" if lo is None else f" ({format_value(lo, c['unit'])} to {format_value(hi, c['unit'])})"
+        ci = unit_suffix(c["unit"]) + ci if sim["mean"] is not None else ci
+        rows.append(
+            (
+                f"{c['id']}. {c['claim']}",
+                c["article"],
+                format_value(sim["mean"], c["unit"]) + ci,
+                f"{band_text(c['tolerance']['low'], c['tolerance']['high'], c['unit'])} ({c['tolerance']['text']})",
+                "pass" if c["passed"] else "FAIL",
+            )
+        )
+    rev = report["transit_revenue"]
+    verdict = "every claim passes" if report["passed"] else "SOME CLAIMS FAIL"
+    lines = [
+        f"{report['scenarios']['current']} vs {report['scenarios']['previous']}: "
+        f"{report['replications']} replications, seed {report['seed']}",
+        "",
+        format_table(headers, rows, (False, False, True, False, False)),
+        "",
+        f"{verdict}.",
+        "",
+        "Not tested: Kazakh transit revenue implied by the simulated transit volume "
+        f"({_num(rev['transit_teu_per_year']['mean'], 0)} TEU/yr x US${rev['tariff_usd_per_teu']:,.0f}/TEU) "
+        f"= US${_num(rev['revenue_musd_per_year']['mean'], 0)} M/yr",
+        f"  tariff: {rev['tariff_source']}",
+        f"  {rev['context']}",
+    ]
+    return "\n".join(lines)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """A GitHub-flavoured Markdown table; ``right`` marks right-aligned columns."""
+    rule = ["---:" if r else "---" for r in right]
+    lines = [headers, rule, *rows]
+    return "\n".join("| " + " | ".join(str(c).replace("|", "\\|") for c in line) + " |" for line in lines)
+
+
+def corridor_markdown(summary: dict[str, Any]) -> str:
+    """Every route of a run: mode, origin → destination, distance, volume, mean and p95 transit."""
+    headers = ("route", "mode", "origin → destination", "km", "delivered/yr", "mean d", "p95 d")
+    rows = []
+    for rid, r in summary["routes"].items():
+        t = r["transit_days"]
+        rows.append(
+            (
+                f"`{rid}`", r["mode"], f"{r['origin']} → {r['destination']}", f"{r['distance_km']:,.0f}",
+                _volume(r), _num(t["mean"]), _num(t["p95"]),
+            )
+        )
+    return markdown_table(headers, rows, (False, False, False, True, True, True, True))
+
+
+def validation_markdown(report: dict[str, Any]) -> str:
+    """The validation table of validation.json as Markdown."""
+    from .validation import band_text, format_value, unit_suffix
+
+    headers = ("claim", "article", "simulated (95% CI)", "tolerance", "result")
+    rows = []
+    for c in report["claims"]:
+        sim = c["simulated"]
+        lo, hi = sim["ci95"]
+        value = format_value(sim["mean"], c["unit"])
+        if sim["mean"] is not None:
+            value += unit_suffix(c["unit"])
+        if lo is not None:
+            value += f" ({format_value(lo, c['unit'])} to {format_value(hi, c['unit'])})"
+        band = band_text(c["tolerance"]["low"], c["tolerance"]["high"], c["unit"])
+        rows.append(
+            (f"{c['id']}. {c['claim']}", c["article"], value, f"{band} ({c['tolerance']['text']})",
+             "pass" if c["passed"] else "**fail**")
+        )
+    return markdown_table(headers, rows, (False, False, True, False, False))
