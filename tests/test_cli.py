@@ -385,8 +385,10 @@ def test_console_script_and_module_entry_points(corridor: Path, tmp_path: Path) 
 def test_list_shows_every_bundled_scenario_and_its_routes(capsys) -> None:
     code, stdout, stderr = run(["list"], capsys)
     assert code == 0 and stderr == ""
-    scenario = load_scenario("china_europe_2020")
-    assert stdout.startswith(f"china_europe_2020: {scenario.settings.description}")
+    first, second = load_scenario("china_europe_2019"), load_scenario("china_europe_2020")
+    assert stdout.startswith(f"china_europe_2019: {first.settings.description}")
+    assert f"\nchina_europe_2020: {second.settings.description}\n" in stdout
+    scenario = second
     for rid, route in scenario.routes.items():
         line = next(line for line in stdout.splitlines() if line.startswith(rid + " "))
         assert route.mode in line
