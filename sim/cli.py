@@ -276,7 +276,8 @@ def _transit_png_writer(scenario: Scenario, results, replications: int, seed: in
         s = scenario.settings
         transit = {rid: pooled_transit(results, rid, s.warmup_days, s.horizon_days) for rid in scenario.routes}
         modes = {rid: r.mode for rid, r in scenario.routes.items()}
-        title = f"{s.name}: transit time per route ({replications} replications, seed {seed})"
+        plural = "s" if replications != 1 else ""
+        title = f"{s.name}: transit time per route ({replications} replication{plural}, seed {seed})"
         save(transit_figure(transit, modes, title), path)
 
     return write

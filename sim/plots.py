@@ -34,7 +34,11 @@ def transit_figure(
 ) -> Figure:
     """One violin per route (transit days), medians marked, the 14–15 day claim shaded."""
     routes = list(transit)
-    fig, ax = plt.subplots(figsize=(max(8.0, 1.6 * len(routes) + 2.5), 5.6), layout="constrained")
+    # Many routes: a narrower slot each (the figure stays readable at 100% zoom, at most
+    # 18 inches wide), shorter median labels and rotated route names.
+    crowded = len(routes) > 8
+    width = min(18.0, max(8.0, (0.8 if crowded else 1.6) * len(routes) + 2.5))
+    fig, ax = plt.subplots(figsize=(width, 6.4 if crowded else 5.6), layout="constrained")
     band = ax.axhspan(*CLAIM_BAND_DAYS, color="#f5b041", alpha=0.35, zorder=0)
     positions = np.arange(1, len(routes) + 1)
     drawn = [(p, rid) for p, rid in zip(positions, routes) if transit[rid].size > 1]
@@ -60,16 +64,19 @@ def transit_figure(
         ax.vlines(p, p5, p95, color="black", lw=1.2, zorder=3)
         ax.scatter([p], [p50], s=46, color="white", edgecolor="black", zorder=4)
         ax.annotate(
-            f"median {p50:.1f} d",
+            f"{p50:.1f} d" if crowded else f"median {p50:.1f} d",
             (p, p50),
             xytext=(10, 0),
             textcoords="offset points",
             va="center",
-            fontsize=9,
+            fontsize=7.5 if crowded else 9,
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             zorder=5,
         )
-    ax.set_xticks(positions, [_wrap(rid) for rid in routes])
+    if crowded:
+        ax.set_xticks(positions, routes, rotation=35, ha="right", fontsize=8.5)
+    else:
+        ax.set_xticks(positions, [_wrap(rid) for rid in routes])
     ax.set_xlim(0.4, len(routes) + 0.9)
     ax.set_ylim(0, top * 1.08)
     ax.set_ylabel("transit time, origin to destination (days)")
@@ -187,4 +194,6 @@ def _claim_value(value: float, unit: str) -> str:
         return f"{value:+.1f}%"
     if unit == "share":
         return f"{value:.0%}"
+    if unit == "ratio":
+        return f"{value:.2f}×"
     return f"{value:.2f} {unit}"
