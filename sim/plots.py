@@ -16,6 +16,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from .validation import format_value, unit_suffix  # noqa: E402
+
 CLAIM_BAND_DAYS = (14.0, 15.0)
 MODE_COLOURS = {
     "rail": "#c0392b",
@@ -166,7 +168,7 @@ def _claim_panel(ax, rec: dict) -> None:
         xerr = None if lo is None else [[mean - lo], [hi - mean]]
         ax.errorbar([mean], [0], xerr=xerr, fmt="o", color=colour, capsize=5, ms=7, zorder=3)
         ax.annotate(
-            _claim_value(mean, rec["unit"]), (mean, 0), xytext=(0, 11), textcoords="offset points",
+            format_value(mean, rec["unit"]) + unit_suffix(rec["unit"]), (mean, 0), xytext=(0, 11), textcoords="offset points",
             ha="center", va="bottom", fontsize=8.5, color=colour,
         )
     else:
@@ -185,15 +187,3 @@ def _claim_panel(ax, rec: dict) -> None:
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
     if rec["unit"] == "share":
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-
-
-def _claim_value(value: float, unit: str) -> str:
-    if unit == "TEU":
-        return f"{value:,.0f} TEU"
-    if unit == "%":
-        return f"{value:+.1f}%"
-    if unit == "share":
-        return f"{value:.0%}"
-    if unit == "ratio":
-        return f"{value:.2f}×"
-    return f"{value:.2f} {unit}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .scenario import Scenario
+from .validation import band_text, format_value, unit_suffix
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
@@ -93,34 +94,40 @@ def scenario_listing(scenario: Scenario) -> str:
     return title + "\n" + format_table(headers, rows, (False, False, False, True, True))
 
 
+VALIDATION_HEADERS = ("claim", "article", "simulated (95% CI)", "tolerance", "result")
+VALIDATION_RIGHT = (False, False, True, False, False)
+
+
+def validation_rows(report: dict[str, Any], fail: str) -> list[tuple[str, ...]]:
+    """One row per claim of validation.json: claim, article, simulated mean and CI, band, verdict."""
+    rows = []
+    for c in report["claims"]:
+        sim, unit = c["simulated"], c["unit"]
+        lo, hi = sim["ci95"]
+        value = format_value(sim["mean"], unit)
+        if sim["mean"] is not None:
+            value += unit_suffix(unit)
+        if lo is not None:
+            value += f" ({format_value(lo, unit)} to {format_value(hi, unit)})"
+        band = band_text(c["tolerance"]["low"], c["tolerance"]["high"], unit)
+        rows.append(
+            (f"{c['id']}. {c['claim']}", c["article"], value, f"{band} ({c['tolerance']['text']})",
+             "pass" if c["passed"] else fail)
+        )
+    return rows
+
+
 def validation_text(report: dict[str, Any]) -> str:
     """The validation table (claim, article, simulated with CI, tolerance, result) and the
     transit revenue note, for the terminal."""
-    from .validation import band_text, format_value, unit_suffix
-
-    headers = ("claim", "article", "simulated (95% CI)", "tolerance", "result")
-    rows = []
-    for c in report["claims"]:
-        sim = c["simulated"]
-        lo, hi = sim["ci95"]
-        ci = "" if lo is None else f" ({format_value(lo, c['unit'])} to {format_value(hi, c['unit'])})"
-        ci = unit_suffix(c["unit"]) + ci if sim["mean"] is not None else ci
-        rows.append(
-            (
-                f"{c['id']}. {c['claim']}",
-                c["article"],
-                format_value(sim["mean"], c["unit"]) + ci,
-                f"{band_text(c['tolerance']['low'], c['tolerance']['high'], c['unit'])} ({c['tolerance']['text']})",
-                "pass" if c["passed"] else "FAIL",
-            )
-        )
+    rows = validation_rows(report, fail="FAIL")
     rev = report["transit_revenue"]
     verdict = "every claim passes" if report["passed"] else "SOME CLAIMS FAIL"
     lines = [
         f"{report['scenarios']['current']} vs {report['scenarios']['previous']}: "
         f"{report['replications']} replications, seed {report['seed']}",
         "",
-        format_table(headers, rows, (False, False, True, False, False)),
+        format_table(VALIDATION_HEADERS, rows, VALIDATION_RIGHT),
         "",
         f"{verdict}.",
         "",
@@ -157,21 +164,4 @@ def corridor_markdown(summary: dict[str, Any]) -> str:
 
 def validation_markdown(report: dict[str, Any]) -> str:
     """The validation table of validation.json as Markdown."""
-    from .validation import band_text, format_value, unit_suffix
-
-    headers = ("claim", "article", "simulated (95% CI)", "tolerance", "result")
-    rows = []
-    for c in report["claims"]:
-        sim = c["simulated"]
-        lo, hi = sim["ci95"]
-        value = format_value(sim["mean"], c["unit"])
-        if sim["mean"] is not None:
-            value += unit_suffix(c["unit"])
-        if lo is not None:
-            value += f" ({format_value(lo, c['unit'])} to {format_value(hi, c['unit'])})"
-        band = band_text(c["tolerance"]["low"], c["tolerance"]["high"], c["unit"])
-        rows.append(
-            (f"{c['id']}. {c['claim']}", c["article"], value, f"{band} ({c['tolerance']['text']})",
-             "pass" if c["passed"] else "**fail**")
-        )
-    return markdown_table(headers, rows, (False, False, True, False, False))
+    return markdown_table(VALIDATION_HEADERS, validation_rows(report, fail="**fail**"), VALIDATION_RIGHT)
