@@ -112,6 +112,7 @@ class NodeLog:
     tonnes: np.ndarray
     vehicle: np.ndarray  # index into ``ReplicationResult.vehicle_names``
     route: np.ndarray  # index into the scenario's route order
+    trip: np.ndarray  # the vehicle trip (numbered per replication), to follow one vehicle
     handled: np.ndarray
     counted: np.ndarray
     servers: int | None
@@ -205,7 +206,8 @@ class TransferPool:
 
 class _NodeRecorder:
     __slots__ = (
-        "free", "arrive", "start", "end", "containers", "vehicle", "route", "servers", "handled", "counted",
+        "free", "arrive", "start", "end", "containers", "vehicle", "route", "trip", "servers", "handled",
+        "counted",
     )
 
     def __init__(self, env: simpy.Environment, servers: int | None) -> None:
@@ -220,12 +222,13 @@ class _NodeRecorder:
         self.containers: list[int] = []
         self.vehicle: list[int] = []
         self.route: list[int] = []
+        self.trip: list[int] = []
         self.handled: list[bool] = []
         self.counted: list[bool] = []
 
     def record(
         self, arrive: float, start: float, end: float, load: int, vehicle: int, route: int,
-        handled: bool, counted: bool,
+        trip: int, handled: bool, counted: bool,
     ) -> None:
         self.arrive.append(arrive)
         self.start.append(start)
@@ -233,6 +236,7 @@ class _NodeRecorder:
         self.containers.append(load)
         self.vehicle.append(vehicle)
         self.route.append(route)
+        self.trip.append(trip)
         self.handled.append(handled)
         self.counted.append(counted)
 
@@ -273,6 +277,7 @@ class Model:
         }
         self.ledgers: dict[str, RouteLedger] = {}
         self.trips: dict[str, tuple[list, list, list, list]] = {}
+        self.trips_started = 0
         for rid, route in scenario.routes.items():
             created = arrival_times(
                 route.demand, -s.warmup_days, self.end_time, self._rng(f"demand:{rid}")
@@ -398,6 +403,8 @@ class Model:
         vehicle_index = self.vehicle_names.index(vehicle)
         route_index = self.route_ids.index(route.id)
         load = sum(stop - start for start, stop in ranges)
+        trip = self.trips_started
+        self.trips_started += 1
         last = len(seg.nodes) - 1
         # The vehicle keeps its own exact clock; SimPy's catches up only where vehicles
         # interact (shared servers, the end of the trip), which saves most events.
@@ -407,14 +414,14 @@ class Model:
             counted = j < last or downstream is None
             sampler = self.handling.get((node_id, vehicle))
             if sampler is None:
-                rec.record(t, t, t, load, vehicle_index, route_index, False, counted)
+                rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted)
             else:
                 if rec.free is not None and t > env.now:
                     # Shared servers: arrive in time order so first come is first served.
                     yield env.timeout(t - env.now)
                 duration = sampler()
                 start = rec.admit(t, duration)
-                rec.record(t, start, start + duration, load, vehicle_index, route_index, True, counted)
+                rec.record(t, start, start + duration, load, vehicle_index, route_index, trip, True, counted)
                 t = start + duration
             if j < last:
                 t += self.travel[seg.legs[j]]()
@@ -465,6 +472,7 @@ class Model:
             tonnes=containers * tonnes[route],
             vehicle=np.asarray(rec.vehicle, dtype=np.int64)[keep],
             route=route,
+            trip=np.asarray(rec.trip, dtype=np.int64)[keep],
             handled=np.asarray(rec.handled, dtype=bool)[keep],
             counted=np.asarray(rec.counted, dtype=bool)[keep],
             servers=rec.servers,
