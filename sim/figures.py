@@ -1,0 +1,78 @@
+"""Every figure of a run or a comparison, by file name, saved byte-for-byte reproducibly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from .colours import route_colours, scenario_colours  # noqa: E402
+from .fig_flows import bottleneck_figure, throughput_figure  # noqa: E402
+from .fig_marey import default_marey_route, marey_figure  # noqa: E402
+from .fig_transit import transit_box_figure, transit_ecdf_figure  # noqa: E402
+from .drawing import FORMATS  # noqa: E402
+from .figdata import RunData  # noqa: E402
+
+DPI = 120
+# No dates, software versions or random ids in the files: same data, same bytes.
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
+}
+
+
+def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> dict[str, Callable[[], Figure]]:
+    """File stem -> a function drawing that figure, in the order the report shows them."""
+    colours = route_colours(rid for run in runs for rid in run.scenario.routes)
+    scenarios = scenario_colours(run.label for run in runs)
+    marey = marey_route or default_marey_route(runs[0])
+    return {
+        "transit_ecdf": lambda: transit_ecdf_figure(runs, colours, scenarios),
+        "transit_times": lambda: transit_box_figure(runs, colours, scenarios),
+        "throughput": lambda: throughput_figure(runs, colours, scenarios),
+        "bottlenecks": lambda: bottleneck_figure(runs, colours, scenarios),
+        f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios),
+        "route_map": lambda: _route_map(runs, colours),
+    }
+
+
+def _route_map(runs: Sequence[RunData], colours) -> Figure:
+    from .fig_common import run_title
+    from .routemap import route_map_figure
+
+    panels = []
+    for run in runs:
+        teu = {
+            rid: (r.get("throughput_teu_per_year") or {}).get("mean") or 0.0
+            for rid, r in run.summary["routes"].items()
+        }
+        panels.append((run.label, run.scenario, teu))
+    return route_map_figure(panels, colours, run_title(runs, "routes, line width by TEU per year"))
+
+
+def save_figure(fig: Figure, path: Path, fmt: str) -> None:
+    """Save in ``fmt`` without run-dependent metadata, then free the figure."""
+    try:
+        with plt.rc_context({"svg.hashsalt": "routesim"}):
+            fig.savefig(path, format=fmt, dpi=DPI, metadata=_METADATA[fmt])
+    finally:
+        plt.close(fig)
+
+
+def write_figures(runs: Sequence[RunData], folder: Path, fmt: str = "png", marey_route: str | None = None) -> list[Path]:
+    """Draw and save every figure into ``folder`` as <stem>.<fmt>; the paths in report order."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown figure format {fmt!r}")
+    paths = []
+    for stem, build in figure_builders(runs, marey_route).items():
+        path = folder / f"{stem}.{fmt}"
+        save_figure(build(), path, fmt)
+        paths.append(path)
+    return paths
