@@ -4,4 +4,4 @@ Block trains through Kazakhstan against container ships via Suez: scenarios in T
 vehicles as SimPy processes, containers as rows of numpy arrays.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -15,29 +15,30 @@ from typing import Sequence
 
 from . import __version__
 from .errors import RoutesimError, UsageError
+from .comparison import (
+    Arm,
+    check_comparable,
+    comparison_document,
+    comparison_text,
+    folder_name,
+    labels_for,
+)
+from .drawing import FORMATS, check_marey_route, draw, redraw
 from .experiment import run_experiment
+from .figdata import RESULTS_FORMAT, read_run
 from .loader import bundled_names, load_scenario
+from .outputs import run_files, run_summary
 from .overrides import parse_override
+from .progress import ProgressBar
 from .results_io import (
-    CONTAINERS,
-    NODE_MONTHS,
-    NODES,
-    ROUTES,
-    SCENARIO,
-    SUMMARY,
+    COMPARISON,
     VALIDATION,
     check_out_dir,
-    containers_writer,
     default_out_dir,
-    node_months_writer,
-    nodes_writer,
-    routes_writer,
-    scenario_writer,
+    folder_writer,
     summary_writer,
     write_results,
 )
-from .scenario import Scenario
-from .statistics import pooled_transit, summarize
 from .tables import nodes_table, routes_table, scenario_listing, validation_text
 from .validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
 
@@ -56,6 +57,14 @@ examples:
 --set PATH=VALUE: PATH is dotted; entries of [[nodes]], [[legs]], [[services]] and
 [[routes]] are addressed by their id. VALUE is a TOML value (number, "string", true,
 [array] or { inline table } for a distribution) and is checked like the file itself.
+"""
+
+
+COMPARE_EXAMPLES = """\
+examples:
+  routesim compare china_europe_2019 china_europe_2020
+  routesim compare china_europe_2020 my_variant.toml -n 10 --workers 2
+  routesim plot results/compare_china_europe_2019_vs_china_europe_2020 --format svg
 """
 
 
@@ -100,7 +109,7 @@ def build_parser() -> ArgumentParser:
     run = commands.add_parser(
         "run",
         help="run a scenario and write its results",
-        description="Run a scenario's replications and write summary, tables and a plot.",
+        description="Run a scenario's replications and write summary, tables, figures and report.html.",
         epilog=RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -110,9 +119,44 @@ def build_parser() -> ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
         help="change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4",
     )
-    run.add_argument("--no-plot", action="store_true", help=f"skip {TRANSIT_PNG}")
+    _add_figure_options(run)
     run.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     run.set_defaults(handler=cmd_run)
+    compare = commands.add_parser(
+        "compare",
+        help="run several scenarios with common random numbers and compare them",
+        description=(
+            "Run each scenario with the same seed (common random numbers: where scenarios share "
+            "routes, legs and nodes they share random draws, so differences come from the "
+            "scenarios, not the noise).  Writes each scenario's results, comparison.json with the "
+            "differences against the first scenario (paired by replication, 95%% CI), figures "
+            "with every scenario, and report.html."
+        ),
+        epilog=COMPARE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument(
+        "scenarios", nargs="+", metavar="SCENARIO",
+        help="two or more bundled scenario names or .toml files; the first is the baseline",
+    )
+    _add_run_options(compare, default_out="results/compare_<A>_vs_<B>/")
+    compare.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="change one parameter in every scenario (repeatable)",
+    )
+    _add_figure_options(compare)
+    compare.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
+    compare.set_defaults(handler=cmd_compare)
+    plot = commands.add_parser(
+        "plot",
+        help="re-draw the figures and report of a results folder",
+        description="Re-draw the figures and report.html of a run or comparison folder from its files, without running again.",
+    )
+    plot.add_argument("folder", metavar="RESULTS_DIR", type=Path, help="a folder written by routesim run or compare")
+    plot.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
+    plot.add_argument("--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)")
+    plot.add_argument("-q", "--quiet", action="store_true", help="do not list the files drawn")
+    plot.set_defaults(handler=cmd_plot)
     listing = commands.add_parser(
         "list",
         help="show the bundled scenarios and their routes",
@@ -140,6 +184,15 @@ def build_parser() -> ArgumentParser:
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     check.set_defaults(handler=cmd_validate)
     return parser
+
+
+def _add_figure_options(command: argparse.ArgumentParser) -> None:
+    """--format, --marey and --no-plot, shared by run and compare."""
+    command.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
+    command.add_argument(
+        "--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)"
+    )
+    command.add_argument("--no-plot", action="store_true", help="skip the figures (report.html keeps its tables)")
 
 
 def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None:
@@ -184,36 +237,88 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Load, run, summarize, write, print."""
+    """Load, run, summarize, write files, draw figures and the report, print."""
     overrides = [parse_override(text) for text in args.overrides]
     scenario = load_scenario(args.scenario, overrides)
+    check_marey_route(args.marey, [list(scenario.routes)])
     settings = scenario.settings
     replications = args.replications or settings.replications
     seed = settings.seed if args.seed is None else args.seed
     out = args.out if args.out is not None else default_out_dir(scenario)
     check_out_dir(out)
-    progress = None if args.quiet or not sys.stderr.isatty() else _progress
-    results = run_experiment(scenario, replications, seed, workers=args.workers, progress=progress)
-    summary = summarize(scenario, results)
-    summary["seed"] = seed
-    summary["routesim_version"] = __version__
-    summary["overrides"] = list(args.overrides)
-    writers = {
-        SUMMARY: summary_writer(summary),
-        SCENARIO: scenario_writer(scenario, args.overrides),
-        ROUTES: routes_writer(scenario, results),
-        NODES: nodes_writer(scenario, results),
-        NODE_MONTHS: node_months_writer(scenario, results),
-        CONTAINERS: containers_writer(scenario, results),
-    }
-    if not args.no_plot:
-        writers[TRANSIT_PNG] = _transit_png_writer(scenario, results, replications, seed)
-    write_results(out, writers)
+    bar = _progress_bar(args, replications, settings.name)
+    results = run_experiment(scenario, replications, seed, workers=args.workers, progress=bar)
+    summary = run_summary(scenario, results, seed, args.overrides)
+
+    def finish(folder: Path) -> None:
+        draw(folder, [read_run(folder)], args.format, args.marey, figures=not args.no_plot)
+
+    write_results(out, run_files(scenario, results, summary, args.overrides), finish)
     args.written = out
     for warning in _warnings(summary):
         sys.stderr.write(f"routesim: warning: {warning}\n")
     if not args.quiet:
         _print_report(summary, out)
+    return 0
+
+
+def _progress_bar(args: argparse.Namespace, total: int, label: str):
+    """A progress callback on a terminal (not with --quiet), else None."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    return ProgressBar(total, sys.stderr, label=label).callback()
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run scenarios with common random numbers; write each run, the differences and figures."""
+    overrides = [parse_override(text) for text in args.overrides]
+    scenarios = [load_scenario(name, overrides) for name in args.scenarios]
+    check_comparable(scenarios, args.scenarios)
+    check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
+    base = scenarios[0].settings
+    replications = args.replications or base.replications
+    seed = base.seed if args.seed is None else args.seed
+    labels = labels_for(scenarios)
+    out = args.out if args.out is not None else Path("results") / ("compare_" + "_vs_".join(labels))
+    check_out_dir(out)
+    bar = _progress_bar(args, replications * len(scenarios), "compare")
+    arms = [
+        Arm(label, sc, run_experiment(sc, replications, seed, workers=args.workers, progress=bar))
+        for label, sc in zip(labels, scenarios)
+    ]
+    summaries = [run_summary(a.scenario, a.results, seed, args.overrides) for a in arms]
+    folders = [folder_name(i, a.label) for i, a in enumerate(arms)]
+    document = comparison_document(arms, summaries, folders, args.scenarios, seed, args.overrides)
+    document["routesim_version"] = __version__
+    document["results_format"] = RESULTS_FORMAT
+    writers = {
+        folder: folder_writer(run_files(a.scenario, a.results, summary, args.overrides))
+        for folder, a, summary in zip(folders, arms, summaries)
+    }
+    writers[COMPARISON] = summary_writer(document)
+
+    def finish(folder: Path) -> None:
+        runs = [read_run(folder / name) for name in folders]
+        draw(folder, runs, args.format, args.marey, document, figures=not args.no_plot)
+
+    write_results(out, writers, finish)
+    args.written = out
+    for label, summary in zip(labels, summaries):
+        for warning in _warnings(summary):
+            sys.stderr.write(f"routesim: warning: {label}: {warning}\n")
+    if not args.quiet:
+        print(comparison_text(document))
+        print()
+        print(f"results: {out}/")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Re-draw the figures and report of a results folder from its files."""
+    drawn = redraw(args.folder, args.format, args.marey)
+    if not args.quiet:
+        for path in drawn:
+            print(path)
     return 0
 
 
@@ -235,7 +340,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     seed = current.settings.seed if args.seed is None else args.seed
     out = args.out if args.out is not None else Path("results") / "validation"
     check_out_dir(out)
-    progress = None if args.quiet or not sys.stderr.isatty() else _progress
+    progress = _progress_bar(args, 2 * replications, "validate")
     runs = Runs(
         current,
         previous,
@@ -267,26 +372,6 @@ def _validation_png_writer(report: dict):
         save(validation_figure(report["claims"], title), path)
 
     return write
-
-
-def _transit_png_writer(scenario: Scenario, results, replications: int, seed: int):
-    def write(path: Path) -> None:
-        from .plots import save, transit_figure  # matplotlib loads only when a plot is drawn
-
-        s = scenario.settings
-        transit = {rid: pooled_transit(results, rid, s.warmup_days, s.horizon_days) for rid in scenario.routes}
-        modes = {rid: r.mode for rid, r in scenario.routes.items()}
-        plural = "s" if replications != 1 else ""
-        title = f"{s.name}: transit time per route ({replications} replication{plural}, seed {seed})"
-        save(transit_figure(transit, modes, title), path)
-
-    return write
-
-
-def _progress(done: int, total: int) -> None:
-    end = "\n" if done == total else ""
-    sys.stderr.write(f"\rreplications {done}/{total}{end}")
-    sys.stderr.flush()
 
 
 def _warnings(summary: dict) -> list[str]:

@@ -33,8 +33,10 @@ NODES = "nodes.csv"
 NODE_MONTHS = "nodes_by_month.csv"
 SCENARIO = "scenario.toml"
 VALIDATION = "validation.json"
+COMPARISON = "comparison.json"
+REPORT = "report.html"
 # A folder holding one of these is a routesim results folder that a new run may replace.
-MARKERS = (SUMMARY, VALIDATION)
+MARKERS = (SUMMARY, VALIDATION, COMPARISON)
 CONTAINER_COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
 
 Writer = Callable[[Path], None]
@@ -59,11 +61,12 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: {parent} is not a folder")
 
 
-def write_results(out: Path, writers: dict[str, Writer]) -> Path:
+def write_results(out: Path, writers: dict[str, Writer], finish: Writer | None = None) -> Path:
     """Write each file into a temporary sibling folder, then swap it in for ``out``.
 
-    If anything fails (or the user interrupts), the temporary folder is removed and any
-    previous results in ``out`` are left untouched.
+    ``finish``, if given, runs on the temporary folder once every file is in it (figures
+    are drawn from the files).  If anything fails (or the user interrupts), the temporary
+    folder is removed and any previous results in ``out`` are left untouched.
     """
     check_out_dir(out)
     parent = out.resolve().parent
@@ -73,6 +76,8 @@ def write_results(out: Path, writers: dict[str, Writer]) -> Path:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
         for name, write in writers.items():
             write(tmp / name)
+        if finish is not None:
+            finish(tmp)
         _swap_in(tmp, out.resolve())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -111,6 +116,17 @@ def summary_writer(summary: dict) -> Writer:
     def write(path: Path) -> None:
         text = json.dumps(_json_safe(summary), indent=2, allow_nan=False)
         path.write_text(text + "\n", encoding="utf-8")
+
+    return write
+
+
+def folder_writer(writers: dict[str, Writer]) -> Writer:
+    """A writer that makes a folder and writes the given files into it."""
+
+    def write(path: Path) -> None:
+        path.mkdir()
+        for name, inner in writers.items():
+            inner(path / name)
 
     return write
 
@@ -218,7 +234,7 @@ def routes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> W
                     c.delivered * route.demand.unit_tonnes, c.mean_transit, c.mean_wait_departure,
                 )
 
-    return lambda path: _write_csv(path, columns, rows())
+    return lambda path: write_csv(path, columns, rows())
 
 
 def nodes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
@@ -241,7 +257,7 @@ def nodes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Wr
                     st.vehicles_through, st.trains_through, st.teu_through, st.tonnes_through,
                 )
 
-    return lambda path: _write_csv(path, columns, rows())
+    return lambda path: write_csv(path, columns, rows())
 
 
 def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
@@ -263,10 +279,12 @@ def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult])
                         int(c.vehicles[i]), int(c.trains[i]), float(c.teu[i]), float(c.tonnes[i]),
                     )
 
-    return lambda path: _write_csv(path, columns, rows())
+    return lambda path: write_csv(path, columns, rows())
 
 
-def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """A CSV file of the given columns and rows; floats in their shortest exact form."""
+    """A CSV file of the given columns and rows, floats in their shortest exact form."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(columns) + "\n")
         for row in rows:

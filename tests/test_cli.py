@@ -114,7 +114,9 @@ teu_per_year = 100000
 
 RESULT_FILES = {
     "summary.json", "containers.csv.gz", "routes.csv", "nodes.csv", "nodes_by_month.csv", "scenario.toml",
-    "transit_times.png",
+    "route_weeks.csv", "node_days.csv", "marey.csv", "transit_quantiles.csv",
+    "transit_ecdf.png", "transit_times.png", "throughput.png", "bottlenecks.png", "marey_rail.png",
+    "route_map.png", "report.html",
 }
 
 
@@ -360,7 +362,7 @@ def test_failure_while_writing_keeps_the_previous_results(corridor: Path, tmp_pa
     def explode(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.plots.save", explode)
+    monkeypatch.setattr("sim.figures.save_figure", explode)
     code, _, stderr = run(["run", str(corridor), "--out", str(out), "-n", "3", "-q"], capsys)
     assert code == 130 and "no results written" in stderr
     assert _files(out) == before

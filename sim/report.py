@@ -1,0 +1,294 @@
+"""report.html: one self-contained page per run or comparison, readable offline.
+
+Figures are embedded as base64 PNG, styles are inline, there is no script and nothing is
+fetched; links to parameter sources are plain links.  The page holds no date, so the same
+results give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from typing import Any, Iterable, Sequence
+
+from . import __version__
+from .figdata import RunData
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:24px auto;
+padding:0 16px;color:#1c2833;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px solid #d5dbdb;padding-bottom:.2em}
+h3{margin-top:1.2em}table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
+th,td{border:1px solid #d5dbdb;padding:3px 7px;vertical-align:top}th{background:#f2f4f4;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.flag td{background:#fdebd0}tr.sig td{background:#e8f6f3}
+.meta{color:#566573}.warn{color:#922b21;font-weight:600}figure{margin:1.2em 0}
+figure img{max-width:100%;border:1px solid #e5e8e8}figcaption{color:#566573;font-size:.9em}
+code{background:#f4f6f6;padding:1px 4px}details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
+td.src{max-width:420px;overflow-wrap:anywhere}
+@media print{figure{break-inside:avoid}}
+"""
+
+URL = re.compile(r"(https?://[^\s,;)]+|(?:[a-z0-9-]+\.)+(?:com|org|kz|net|eu|cn|int|gov|tr|uz|ru|by|de|info)(?:/[^\s,;)]*)?)",
+                 re.IGNORECASE)
+SECTIONS = ("nodes", "legs", "services", "routes")
+
+
+def figure_png(fig, dpi: int = 110) -> bytes:
+    """PNG bytes of a matplotlib figure, without the timestamped metadata, then closed."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return buffer.getvalue()
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return "n/a"
+    return f"{ci[0]:,.{digits}f}–{ci[1]:,.{digits}f}"
+
+
+def _table(headers: Sequence[str], rows: Iterable[tuple[Sequence[str], str]], numeric: Sequence[bool]) -> str:
+    """An HTML table; each row is (escaped cells, css class of the row)."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    for cells, css in rows:
+        tds = "".join(f'<td class="n">{c}</td>' if n else f"<td>{c}</td>" for c, n in zip(cells, numeric))
+        body.append(f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+
+
+def routes_html(summary: dict) -> str:
+    """Per route: transit mean with CI, p5–p95, volume delivered per year, wait, warnings."""
+    rows = []
+    for rid, r in summary["routes"].items():
+        t = r["transit_days"]
+        bulk = r.get("cargo") == "bulk"
+        volume = r["throughput_tonnes_per_year" if bulk else "throughput_teu_per_year"]["mean"]
+        unit = "t" if bulk else "TEU"
+        late = r.get("containers_undelivered_at_end") or 0
+        note = f'<span class="warn">{late:,} undelivered at end</span>' if late else ""
+        rows.append((
+            [_e(rid), _e(r["mode"]), _e(f"{r['origin']} → {r['destination']}"), _num(t.get("mean"), 2),
+             _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}",
+             f"{_num(volume, 0)} {unit}", _num(r["wait_for_departure_days"]["mean"], 2), note],
+            "flag" if late else "",
+        ))
+    headers = ("route", "mode", "origin → destination", "mean transit (d)", "95% CI (d)", "p5–p95 (d)",
+               "delivered / yr", "wait for departure (d)", "")
+    return _table(headers, rows, (False, False, False, True, True, True, True, True, False))
+
+
+def nodes_html(summary: dict) -> str:
+    """Capacity-limited nodes: servers, utilization with CI, mean wait, max queue."""
+    rows = []
+    for nid, n in summary["nodes"].items():
+        if not n.get("servers"):
+            continue
+        util = n.get("utilization")
+        high = util is not None and util > 0.95
+        lo, hi = n.get("utilization_ci95") or (None, None)
+        ci = "n/a" if lo is None else f"{lo:.1%}–{hi:.1%}"
+        rows.append((
+            [_e(nid), _e(n.get("name", nid)), str(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
+             _num(n.get("mean_wait_days"), 3), str(n.get("max_queue", "")),
+             '<span class="warn">near saturation</span>' if high else ""],
+            "flag" if high else "",
+        ))
+    if not rows:
+        return '<p class="meta">No node has limited capacity (servers) in this scenario.</p>'
+    headers = ("node", "name", "servers", "utilization", "95% CI", "mean wait (d)", "max queue", "")
+    return _table(headers, rows, (False, False, True, True, True, True, True, False))
+
+
+def _diff_value(row: dict, key: str, signed: bool = False) -> str:
+    value = row.get(key)
+    if value is None:
+        return "n/a"
+    sign = "+" if signed else ""
+    if row.get("metric") == "utilization":
+        return f"{value * 100:{sign}.1f}%"
+    if row.get("metric") == "throughput_per_year":
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.3f}"
+
+
+def differences_html(comparison: dict) -> str:
+    """The differences against the baseline, significant rows highlighted."""
+    metrics = comparison.get("metrics", {})
+    parts = [f"<p>{_e(comparison.get('method', ''))}</p>"]
+    for key, title in (("differences", "route"), ("node_differences", "node")):
+        rows = []
+        for row in comparison.get(key, []):
+            lo, hi = (row.get("ci95") or [None, None])[:2]
+            ci = "n/a" if lo is None else f"{_diff_value({**row, 'v': lo}, 'v', True)} to {_diff_value({**row, 'v': hi}, 'v', True)}"
+            sig = row.get("significant")
+            verdict = "n/a (1 replication)" if sig is None else ("yes" if sig else "no")
+            unit = row.get("unit") or ""
+            label = metrics.get(row.get("metric"), row.get("metric", ""))
+            rows.append((
+                [_e(row.get("scenario", "")), _e(row.get(title, "")), _e(f"{label} ({unit})" if unit else label),
+                 _diff_value(row, "baseline_mean"), _diff_value(row, "scenario_mean"),
+                 _diff_value(row, "difference", True), ci, verdict],
+                "sig" if sig else "",
+            ))
+        if rows:
+            headers = ("scenario", title, "metric", f"baseline ({comparison.get('baseline', '')})", "scenario",
+                       "difference", "95% CI", "significant")
+            parts.append(_table(headers, rows, (False, False, False, True, True, True, True, False)))
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters and sources
+
+
+def compact(value: Any) -> str:
+    """A parameter value in a few characters: distributions as name(arguments)."""
+    if isinstance(value, dict):
+        if "dist" in value:
+            args = ", ".join(f"{compact(v)}" if k in ("min", "mode", "max", "value", "mean") else f"{k}={compact(v)}"
+                             for k, v in value.items() if k != "dist")
+            return f"{value['dist']}({args})"
+        return "{" + ", ".join(f"{k}: {compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(compact(v) for v in value) + "]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _linked(text: str) -> str:
+    """Escaped text with its URLs as links (links are not loaded; the page stays offline)."""
+    out, last = [], 0
+    for m in URL.finditer(text):
+        out.append(_e(text[last:m.start()]))
+        url = m.group(0)
+        href = url if url.lower().startswith("http") else "https://" + url
+        out.append(f'<a href="{_e(href)}">{_e(url)}</a>')
+        last = m.end()
+    out.append(_e(text[last:]))
+    return "".join(out)
+
+
+def parameters_html(raw: dict) -> str:
+    """Each section's entries: id, parameters in compact form, and the source given."""
+    parts = []
+    run = raw.get("run")
+    if isinstance(run, dict):
+        settings = ", ".join(f"{k} = {compact(v)}" for k, v in run.items() if k != "description")
+        parts.append(f"<p><b>run</b>: {_e(settings)}</p>")
+    if isinstance(raw.get("source"), str):
+        parts.append(f"<p><b>sources</b>: {_linked(raw['source'])}</p>")
+    for section in SECTIONS:
+        entries = raw.get(section)
+        if not isinstance(entries, list) or not entries:
+            continue
+        rows = []
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            params = "; ".join(f"{k} = {compact(v)}" for k, v in entry.items() if k not in ("id", "source"))
+            source = entry.get("source")
+            if source is None and isinstance(entry.get("demand"), dict):
+                source = entry["demand"].get("source")
+            rows.append(([_e(entry.get("id", "")), _e(params), _linked(str(source)) if source else ""], ""))
+        parts.append(f"<h3>{_e(section)}</h3>")
+        parts.append(_table(("id", "parameters", "source"), rows, (False, False, False)).replace(
+            "<td>", '<td class="src">'))
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# The page
+
+
+def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
+    first = runs[0].summary
+    names = " vs ".join(r.label for r in runs)
+    kind = "comparison" if comparison else "run"
+    lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
+    for run in runs:
+        if run.summary.get("description"):
+            lines.append(f"<p><b>{_e(run.label)}</b>: {_e(run.summary['description'])}</p>")
+    window = (
+        f"warm-up {first['warmup_days']:g} d, measured to day {first['horizon_days']:g}, cool-down "
+        f"{first['cooldown_days']:g} d" + (f", year {first['year']}" if first.get("year") else "")
+    )
+    overrides = first.get("overrides") or []
+    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
+    lines.append(
+        f'<p class="meta">routesim {_e(first.get("routesim_version", __version__))} · seed {_e(first.get("seed"))} · '
+        f"{_e(first.get('replications'))} replications · {_e(window)} · overrides: {sets}</p>"
+    )
+    return "".join(lines)
+
+
+def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
+    first = runs[0].summary
+    sets = "".join(f" --set '{o}'" for o in first.get("overrides") or [])
+    if comparison:
+        inputs = " ".join(comparison.get("inputs") or [r.label for r in runs])
+        command = f"routesim compare {inputs} -n {first.get('replications')} --seed {first.get('seed')}{sets}"
+    else:
+        source = first.get("source") or first.get("scenario")
+        command = f"routesim run {source} -n {first.get('replications')} --seed {first.get('seed')}{sets}"
+    return (f"<h2>Reproduce</h2><p><code>{_e(command)}</code> gives byte-identical results "
+            f"(any <code>--workers</code>). routesim {_e(__version__)}.</p>")
+
+
+def report_html(
+    runs: Sequence[RunData],
+    figures: Sequence[tuple[str, str, bytes]],
+    comparison: dict | None = None,
+) -> str:
+    """The whole report as one HTML document: figures embedded, no external resources."""
+    body = [_header(runs, comparison)]
+    if comparison:
+        body.append("<h2>Differences against the baseline</h2>")
+        body.append(differences_html(comparison))
+    for run in runs:
+        body.append(f"<h2>Routes: {_e(run.label)}</h2>" + routes_html(run.summary))
+        body.append(f"<h3>Capacity-limited nodes: {_e(run.label)}</h3>" + nodes_html(run.summary))
+    if figures:
+        body.append("<h2>Figures</h2>")
+    for title, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        body.append(
+            f'<figure><h3>{_e(title)}</h3><img alt="{_e(title)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
+    body.append("<h2>Parameters and their sources</h2>")
+    for run in runs:
+        source = run.summary.get("source") or run.label
+        block = f"<p class=\"meta\">loaded from {_e(source)}</p>" + parameters_html(run.scenario.raw)
+        if len(runs) > 1:
+            body.append(f"<details><summary>{_e(run.label)}</summary>{block}</details>")
+        else:
+            body.append(block)
+    body.append(_reproduce(runs, comparison))
+    title = " vs ".join(r.label for r in runs)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>routesim: {_e(title)}</title><style>{STYLE}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )

@@ -1,0 +1,195 @@
+"""`routesim compare` and `routesim plot` end to end: paired differences, files, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scenarios_for_tests import NETWORK, entry, raw, write
+from sim.cli import main
+from sim.statistics import t_quantile_975
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """NETWORK against a copy that runs twice as many trains; nothing else differs."""
+    root = tmp_path_factory.mktemp("compare")
+    base = write(root, NETWORK, "base.toml")
+    doc = raw(NETWORK)
+    doc["run"]["name"] = "more_trains"
+    entry(doc, "services", "train")["schedule"] = {"departures_per_week": 14}
+    variant = write(root, doc, "variant.toml")
+    out = root / "out"
+    assert main(["compare", str(base), str(variant), "--out", str(out), "-q"]) == 0
+    return out, json.loads((out / "comparison.json").read_text())
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _row(doc: dict, route: str, metric: str) -> dict:
+    return next(r for r in doc["differences"] if r["route"] == route and r["metric"] == metric)
+
+
+def test_comparison_folder_holds_each_run_the_differences_figures_and_report(compared):
+    out, doc = compared
+    assert doc["scenarios"] == ["network", "more_trains"] and doc["baseline"] == "network"
+    assert doc["folders"] == {"network": "1-network", "more_trains": "2-more_trains"}
+    for folder in doc["folders"].values():
+        assert (out / folder / "summary.json").is_file() and (out / folder / "route_weeks.csv").is_file()
+    for name in ("report.html", "transit_ecdf.png", "throughput.png", "bottlenecks.png", "route_map.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert set(doc["routes"]) == {"network", "more_trains"}
+    assert doc["routes"]["more_trains"]["overland"]["transit_days"]["mean"] > 0
+
+
+def test_difference_and_interval_are_the_paired_t_interval_by_hand(compared):
+    out, doc = compared
+    base = {r["replication"]: float(r["mean_transit_days"]) for r in _rows(out / "1-network" / "routes.csv") if r["route"] == "overland"}
+    more = {r["replication"]: float(r["mean_transit_days"]) for r in _rows(out / "2-more_trains" / "routes.csv") if r["route"] == "overland"}
+    d = np.array([more[k] - base[k] for k in sorted(base)])
+    half = t_quantile_975(d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
+    row = _row(doc, "overland", "mean_transit_days")
+    assert row["difference"] == pytest.approx(d.mean(), rel=1e-9)
+    assert row["ci95"] == pytest.approx([d.mean() - half, d.mean() + half], rel=1e-9)
+    assert row["significant"] == (not (row["ci95"][0] <= 0 <= row["ci95"][1]))
+    # Trains every half day instead of every day: the wait for departure must fall.
+    assert _row(doc, "overland", "wait_for_departure_days")["difference"] < 0
+
+
+def test_common_random_numbers_leave_an_untouched_route_exactly_equal(compared):
+    _, doc = compared
+    for metric in ("mean_transit_days", "wait_for_departure_days", "throughput_per_year"):
+        row = _row(doc, "sea", metric)
+        assert row["difference"] == 0.0 and row["ci95"] == [0.0, 0.0]
+        assert row["significant"] is False
+        assert row["baseline_mean"] == row["scenario_mean"]
+
+
+def test_terminal_table_shows_differences_and_significance(compared):
+    _, doc = compared
+    from sim.comparison import comparison_text
+
+    text = comparison_text(doc)
+    line = next(x for x in text.splitlines() if x.startswith("overland ") and "mean transit (d)" in x)
+    row = _row(doc, "overland", "mean_transit_days")
+    assert f"{row['difference']:+.2f}" in line
+    assert line.rstrip().endswith("yes" if row["significant"] else "no")
+    sea = next(x for x in text.splitlines() if x.startswith("sea ") and "mean transit (d)" in x)
+    assert "+0.00" in sea and sea.rstrip().endswith("no")
+    assert "paired by replication" in text and "baseline network" in text
+
+
+def test_plot_redraws_the_same_figures_without_running(compared, tmp_path):
+    out, _ = compared
+    svg_first = tmp_path / "first"
+    assert main(["plot", str(out), "--format", "svg", "-q"]) == 0
+    svgs = sorted(p.name for p in out.glob("*.svg"))
+    assert {"transit_ecdf.svg", "throughput.svg", "bottlenecks.svg", "route_map.svg"} <= set(svgs)
+    svg_first.mkdir()
+    for name in svgs:
+        (svg_first / name).write_bytes((out / name).read_bytes())
+    assert main(["plot", str(out), "--format", "svg", "-q"]) == 0
+    for name in svgs:
+        assert (out / name).read_bytes() == (svg_first / name).read_bytes(), name
+    assert not list(out.glob(".plot-*"))
+
+
+def test_plot_of_one_run_folder(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "run"
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "2"]) == 0
+    (out / "throughput.png").unlink()
+    assert main(["plot", str(out), "--format", "pdf"]) == 0
+    printed = capsys.readouterr().out.split()
+    assert str(out / "throughput.pdf") in printed
+    assert (out / "throughput.pdf").read_bytes().startswith(b"%PDF")
+    assert (out / "report.html").stat().st_size > 0
+
+
+def _fails(args: list[str], capsys, *needles: str) -> str:
+    with pytest.raises(SystemExit) as exc:
+        status = main(args)
+        raise SystemExit(status)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    for needle in needles:
+        assert needle in err
+    return err
+
+
+def test_comparing_a_scenario_with_itself_is_refused(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "o"
+    _fails(["compare", str(file), str(file), "--out", str(out)], capsys, "same scenario")
+    assert not out.exists()
+
+
+def test_scenarios_sharing_no_route_are_refused(tmp_path, capsys):
+    a = write(tmp_path, NETWORK, "a.toml")
+    doc = raw(NETWORK)
+    for route in doc["routes"]:
+        route["id"] = "other_" + route["id"]
+    b = write(tmp_path, doc, "b.toml")
+    out = tmp_path / "o"
+    _fails(["compare", str(a), str(b), "--out", str(out)], capsys, "shares no route id")
+    assert not out.exists()
+
+
+def test_one_scenario_is_not_a_comparison(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    _fails(["compare", str(file), "--out", str(tmp_path / "o")], capsys, "at least two")
+
+
+def test_unknown_format_is_refused(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "o"
+    _fails(["run", str(file), "--format", "jpg", "--out", str(out)], capsys, "invalid choice: 'jpg'")
+    assert not out.exists()
+
+
+def test_unknown_marey_route_is_refused_before_running(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "o"
+    _fails(["run", str(file), "--marey", "overlnd", "--out", str(out)], capsys, "overlnd", "overland")
+    assert not out.exists()
+
+
+def test_plot_of_a_missing_folder(tmp_path, capsys):
+    _fails(["plot", str(tmp_path / "nowhere")], capsys, "no such results folder")
+
+
+def test_plot_of_a_folder_that_is_not_results(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("hello")
+    _fails(["plot", str(tmp_path)], capsys, "not a routesim results folder")
+
+
+def test_plot_of_results_from_another_version_changes_nothing(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "run"
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "1", "--no-plot"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    summary["results_format"] = 1
+    summary["routesim_version"] = "0.0.9"
+    (out / "summary.json").write_text(json.dumps(summary))
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    _fails(["plot", str(out)], capsys, "routesim 0.0.9", "results format 1", "run the scenario again")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_plot_of_an_incomplete_folder(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "run"
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "1", "--no-plot"]) == 0
+    (out / "marey.csv").unlink()
+    capsys.readouterr()
+    _fails(["plot", str(out)], capsys, "incomplete", "marey.csv")
