@@ -249,6 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = _progress_bar(args, replications, settings.name)
     results = run_experiment(scenario, replications, seed, workers=args.workers, progress=bar)
     summary = run_summary(scenario, results, seed, args.overrides)
+    _status(args, "writing results, figures and report.html ...")
 
     def finish(folder: Path) -> None:
         draw(folder, [read_run(folder)], args.format, args.marey, figures=not args.no_plot)
@@ -260,6 +261,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_report(summary, out)
     return 0
+
+
+def _status(args: argparse.Namespace, text: str) -> None:
+    """A line of what is happening, on a terminal only (the slow steps after the runs)."""
+    if not args.quiet and sys.stderr.isatty():
+        sys.stderr.write(text + "\n")
 
 
 def _progress_bar(args: argparse.Namespace, total: int, label: str):
@@ -296,6 +303,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for folder, a, summary in zip(folders, arms, summaries)
     }
     writers[COMPARISON] = summary_writer(document)
+    _status(args, "writing results, figures and report.html ...")
 
     def finish(folder: Path) -> None:
         runs = [read_run(folder / name) for name in folders]
