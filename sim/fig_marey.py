@@ -66,10 +66,13 @@ def marey_figure(
         if several:
             ax.set_title(run.label, loc="left", fontsize=10, color=colour)
     years = {r.summary.get("year") for r in runs}
-    year = years.pop() if len(years) == 1 else None
-    axes[-1, 0].set_xlabel(
-        f"time (days since 1 January {year})" if year else "time (days since 1 January of each scenario's year)"
-    )
+    if len(years) > 1:
+        xlabel = "time (days since 1 January of each scenario's year)"
+    elif None in years:
+        xlabel = "time (days since the end of the warm-up)"
+    else:
+        xlabel = f"time (days since 1 January {years.pop()})"
+    axes[-1, 0].set_xlabel(xlabel)
     handles = [
         Line2D([], [], color="#444444", ls=SEGMENT_STYLES[k % 4],
                label=f"{seg.service} ({base.scenario.services[seg.service].vehicle}): {seg.nodes[0]} → {seg.nodes[-1]}")

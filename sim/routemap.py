@@ -228,7 +228,8 @@ def route_map_figure(
         for share in (1.0, 0.5, 0.1):
             handles.append(Line2D([], [], color="#777777", lw=line_width(biggest * share, biggest),
                                   label=f"{biggest * share / 1000:,.0f}k TEU/yr"))
-    handles.append(Line2D([], [], color="#777777", lw=1.2, ls=(0, (4, 3)), label="air"))
+    if any(leg.mode == "air" for _, scenario, _ in panels for leg in scenario.legs.values()):
+        handles.append(Line2D([], [], color="#777777", lw=1.2, ls=(0, (4, 3)), label="air"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.805, 1 - 0.7 / height), fontsize=8,
                frameon=False, title="route / width")
     fig.suptitle(title)
