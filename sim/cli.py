@@ -115,12 +115,8 @@ def build_parser() -> ArgumentParser:
     )
     run.add_argument("scenario", metavar="SCENARIO", help="a bundled scenario name (e.g. china_europe_2020) or a .toml file")
     _add_run_options(run, default_out="results/<scenario name>/")
-    run.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-        help="change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4",
-    )
+    _add_set_option(run, "change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4")
     _add_figure_options(run)
-    run.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     run.set_defaults(handler=cmd_run)
     compare = commands.add_parser(
         "compare",
@@ -140,12 +136,8 @@ def build_parser() -> ArgumentParser:
         help="two or more bundled scenario names or .toml files; the first is the baseline",
     )
     _add_run_options(compare, default_out="results/compare_<A>_vs_<B>/")
-    compare.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-        help="change one parameter in every scenario (repeatable)",
-    )
+    _add_set_option(compare, "change one parameter in every scenario (repeatable)")
     _add_figure_options(compare)
-    compare.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     compare.set_defaults(handler=cmd_compare)
     plot = commands.add_parser(
         "plot",
@@ -176,14 +168,17 @@ def build_parser() -> ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_run_options(check, default_out="results/validation/")
-    check.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-        help="change one parameter in both scenarios (repeatable), e.g. --set nodes.dostyk.servers=4",
-    )
+    _add_set_option(check, "change one parameter in both scenarios (repeatable), e.g. --set nodes.dostyk.servers=4")
     check.add_argument("--no-plot", action="store_true", help=f"skip {VALIDATION_PNG}")
-    check.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
     check.set_defaults(handler=cmd_validate)
     return parser
+
+
+def _add_set_option(command: argparse.ArgumentParser, help_text: str) -> None:
+    """--set PATH=VALUE (repeatable)."""
+    command.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=help_text
+    )
 
 
 def _add_figure_options(command: argparse.ArgumentParser) -> None:
@@ -210,6 +205,7 @@ def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None
         help="processes to run replications in; results are identical for any W (default: 1)",
     )
     command.add_argument("--out", type=Path, metavar="DIR", help=f"results folder (default: {default_out})")
+    command.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

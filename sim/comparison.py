@@ -187,7 +187,8 @@ def comparison_document(
     }
 
 
-def _fmt(metric: str, value: float | None, signed: bool = False) -> str:
+def format_metric(metric: str, value: float | None, signed: bool = False) -> str:
+    """A metric's value as the tables show it: percent, whole units or days to 0.01."""
     if value is None:
         return "n/a"
     sign = "+" if signed else ""
@@ -210,10 +211,10 @@ def difference_cells(row: dict, key: str) -> tuple[str, ...]:
     label = {**ROUTE_METRICS, **NODE_METRICS}[metric]
     unit = row.get("unit") or ""
     lo, hi = row["ci95"]
-    ci = "n/a" if lo is None else f"{_fmt(metric, lo, True)} to {_fmt(metric, hi, True)}"
+    ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
     return (
-        row[key], f"{label} ({unit})" if unit else label, _fmt(metric, row["baseline_mean"]),
-        _fmt(metric, row["scenario_mean"]), _fmt(metric, row["difference"], True), ci, _significance(row),
+        row[key], f"{label} ({unit})" if unit else label, format_metric(metric, row["baseline_mean"]),
+        format_metric(metric, row["scenario_mean"]), format_metric(metric, row["difference"], True), ci, _significance(row),
     )
 
 

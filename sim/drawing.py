@@ -6,7 +6,6 @@ Used by ``run`` and ``compare`` on their temporary folder before it is swapped i
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -14,8 +13,8 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import UsageError
-from .figdata import RunData, check_format, read_run
-from .results_io import COMPARISON, REPORT, SUMMARY
+from .figdata import RunData, read_document, read_run
+from .results_io import COMPARISON, REPORT
 from .suggest import unknown_key_message
 
 FORMATS = ("png", "svg", "pdf")
@@ -114,13 +113,7 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
     """The runs of a results folder: one for a run, each scenario's for a comparison."""
     if folder.is_dir() and (folder / COMPARISON).is_file():
         path = folder / COMPARISON
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise UsageError(f"{path}: not valid JSON ({exc})") from None
-        if not isinstance(doc, dict):
-            raise UsageError(f"{path}: not a routesim comparison")
-        check_format(doc, path)
+        doc = read_document(path, "comparison")
         folders = doc.get("folders")
         if not isinstance(folders, dict) or not folders:
             raise UsageError(f"{path}: lists no scenario folders")
@@ -147,8 +140,3 @@ def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return [folder / name for name in names]
-
-
-def is_results_folder(folder: Path) -> bool:
-    """True for a folder that a run or a comparison wrote."""
-    return (folder / SUMMARY).is_file() or (folder / COMPARISON).is_file()

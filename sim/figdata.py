@@ -185,14 +185,19 @@ def read_summary(folder: Path) -> dict:
     path = folder / SUMMARY
     if not path.is_file():
         raise UsageError(f"{folder}: not a routesim results folder (no {SUMMARY})")
+    return read_document(path, "summary")
+
+
+def read_document(path: Path, what: str) -> dict:
+    """A JSON document routesim wrote (summary or comparison), checked for its format."""
     try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(summary, dict):
-        raise UsageError(f"{path}: not a routesim summary")
-    check_format(summary, path)
-    return summary
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: not a routesim {what}")
+    check_format(document, path)
+    return document
 
 
 def check_format(document: dict, path: Path) -> None:

@@ -14,6 +14,7 @@ import re
 from typing import Any, Iterable, Sequence
 
 from . import __version__
+from .comparison import format_metric
 from .figdata import RunData
 
 STYLE = """
@@ -119,18 +120,6 @@ def nodes_html(summary: dict) -> str:
     return _table(headers, rows, (False, False, True, True, True, True, True, False))
 
 
-def _diff_value(row: dict, key: str, signed: bool = False) -> str:
-    value = row.get(key)
-    if value is None:
-        return "n/a"
-    sign = "+" if signed else ""
-    if row.get("metric") == "utilization":
-        return f"{value * 100:{sign}.1f}%"
-    if row.get("metric") == "throughput_per_year":
-        return f"{value:{sign},.0f}"
-    return f"{value:{sign}.3f}"
-
-
 def differences_html(comparison: dict) -> str:
     """The differences against the baseline, significant rows highlighted."""
     metrics = comparison.get("metrics", {})
@@ -139,15 +128,16 @@ def differences_html(comparison: dict) -> str:
         rows = []
         for row in comparison.get(key, []):
             lo, hi = (row.get("ci95") or [None, None])[:2]
-            ci = "n/a" if lo is None else f"{_diff_value({**row, 'v': lo}, 'v', True)} to {_diff_value({**row, 'v': hi}, 'v', True)}"
+            metric = row.get("metric", "")
+            ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
             sig = row.get("significant")
             verdict = "n/a (1 replication)" if sig is None else ("yes" if sig else "no")
             unit = row.get("unit") or ""
             label = metrics.get(row.get("metric"), row.get("metric", ""))
             rows.append((
                 [_e(row.get("scenario", "")), _e(row.get(title, "")), _e(f"{label} ({unit})" if unit else label),
-                 _diff_value(row, "baseline_mean"), _diff_value(row, "scenario_mean"),
-                 _diff_value(row, "difference", True), ci, verdict],
+                 format_metric(metric, row.get("baseline_mean")), format_metric(metric, row.get("scenario_mean")),
+                 format_metric(metric, row.get("difference"), True), ci, verdict],
                 "sig" if sig else "",
             ))
         if rows:

@@ -107,7 +107,7 @@ def test_comparison_rows_show_their_significance(folder):
     rows = [a.get("class") for t, a in page.tags if t == "tr"]
     assert rows.count("sig") == 1
     joined = "".join(page.text)
-    assert "+2.500" in joined and "+2.000 to +3.000" in joined and "paired by replication" in joined
+    assert "+2.50" in joined and "+2.00 to +3.00" in joined and "paired by replication" in joined
     assert "<details>" in text  # one parameters block per scenario
 
 
