@@ -22,6 +22,7 @@ is read back from the timestamps.
 from __future__ import annotations
 
 import heapq
+from array import array
 import zlib
 from collections import deque
 from dataclasses import dataclass
@@ -222,7 +223,9 @@ class _NodeRecorder:
         self.containers: list[int] = []
         self.vehicle: list[int] = []
         self.route: list[int] = []
-        self.trip: list[int] = []
+        # A C array, not a list: trip numbers run into the hundred-thousands, and a list
+        # of that many int objects makes the garbage collector's passes grow with the run.
+        self.trip = array("q")
         self.handled: list[bool] = []
         self.counted: list[bool] = []
 
@@ -472,7 +475,7 @@ class Model:
             tonnes=containers * tonnes[route],
             vehicle=np.asarray(rec.vehicle, dtype=np.int64)[keep],
             route=route,
-            trip=np.asarray(rec.trip, dtype=np.int64)[keep],
+            trip=np.frombuffer(rec.trip, dtype=np.int64)[keep] if len(rec.trip) else np.empty(0, np.int64),
             handled=np.asarray(rec.handled, dtype=bool)[keep],
             counted=np.asarray(rec.counted, dtype=bool)[keep],
             servers=rec.servers,
