@@ -381,6 +381,15 @@ def _validation_png_writer(report: dict):
 def _warnings(summary: dict) -> list[str]:
     out = []
     for rid, r in summary["routes"].items():
+        if r.get("saturated"):
+            share = r["delivered_share_of_demand"]["mean"]
+            growth = r["backlog_growth_per_day"]["mean"]
+            out.append(
+                f"route {rid}: saturated: it delivered {share:.0%} of its demand in the measured "
+                f"window and its backlog grew by {growth:,.1f} units a day; its capacity, not "
+                "its transit time, limits it (transit statistics cover only what got through)"
+            )
+            continue
         if r["containers_undelivered_at_end"]:
             out.append(
                 f"route {rid}: {r['containers_undelivered_at_end']} counted containers were still "

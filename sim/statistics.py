@@ -128,6 +128,31 @@ class NodeStats:
     vehicles_through: int  # all vehicle visits that ended in the window
 
 
+def backlog(ledger: RouteLedger, t: float) -> int:
+    """Units created by time t and not yet delivered then (waiting or on their way)."""
+    created = int(np.searchsorted(ledger.created, t, side="right"))
+    delivered = int(np.count_nonzero(ledger.delivered[:created] <= t))
+    return created - delivered
+
+
+SATURATION_SHARE = 0.95  # delivering less than this share of the demand ...
+SATURATION_GROWTH = 0.05  # ... while the backlog grows by more than this share of it
+
+
+def saturation(ledger: RouteLedger, warmup: float, horizon: float) -> tuple[float, float, bool]:
+    """(share of the window's demand delivered in it, backlog growth per day, saturated?).
+
+    A route is saturated when it delivers clearly less than arrives and the difference piles
+    up: its capacity, not its transit time, sets what it carries.
+    """
+    created = int(np.count_nonzero((ledger.created >= warmup) & (ledger.created < horizon)))
+    delivered = int(np.count_nonzero((ledger.delivered >= warmup) & (ledger.delivered < horizon)))
+    growth = backlog(ledger, horizon) - backlog(ledger, warmup)
+    share = delivered / created if created else 1.0
+    saturated = created > 0 and share < SATURATION_SHARE and growth > SATURATION_GROWTH * created
+    return share, growth / (horizon - warmup), saturated
+
+
 def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = None) -> NodeStats:
     """Utilization, waiting and throughput of a node in the measurement window.
 
@@ -213,6 +238,14 @@ def _clean(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _saturation_summary(found: Sequence[tuple[float, float, bool]]) -> dict[str, object]:
+    return {
+        "delivered_share_of_demand": interval([f[0] for f in found]),
+        "backlog_growth_per_day": interval([f[1] for f in found]),
+        "saturated": bool(sum(f[2] for f in found) * 2 > len(found)),  # in most replications
+    }
+
+
 def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, object]:
     """The summary.json document: routes and nodes with means and 95% CIs."""
     s = scenario.settings
@@ -250,6 +283,7 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
             },
             "containers_undelivered_at_end": int(sum(c.undelivered_at_end for c in counts)),
             "containers_counted": int(transit.size),
+            **_saturation_summary([saturation(r.ledgers[rid], s.warmup_days, s.horizon_days) for r in results]),
         }
     nodes: dict[str, object] = {}
     for nid, node in scenario.nodes.items():

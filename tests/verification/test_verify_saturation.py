@@ -1,0 +1,82 @@
+"""A route asked to carry 100 times its capacity: the run ends, memory stays proportional
+to the containers created, and the summary and the terminal say the route is saturated."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import numpy as np
+
+from sim.cli import main
+from sim.engine import run_replication
+from verification_models import scenario_file
+
+OVERLOADED = """\
+[run]
+name = "overloaded"
+horizon_days = 200
+warmup_days = 20
+cooldown_days = 10
+replications = 2
+
+[[nodes]]
+id = "a"
+servers = 1
+handling_hours = { train = 4 }
+
+[[nodes]]
+id = "b"
+
+[[legs]]
+id = "ab"
+from = "a"
+to = "b"
+mode = "rail"
+distance_km = 1000
+duration_days = 1
+
+[[services]]
+id = "train"
+vehicle = "train"
+capacity_teu = 20
+schedule = { departures_per_week = 7 }
+
+[[routes]]
+id = "r"
+path = ["a", "b"]
+services = "train"
+[routes.demand]
+teu_per_year = 730000  # 1,000 containers a day for trains of 10: 100 times the capacity
+container_teu = 2
+"""
+
+
+def test_memory_stays_proportional_to_the_containers_created(tmp_path):
+    scenario = scenario_file(tmp_path, OVERLOADED)
+    tracemalloc.start()
+    try:
+        result = run_replication(scenario, 1, 0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    created = result.ledgers["r"].created.size
+    assert created > 200_000
+    # Three timestamps of 8 bytes per container, plus the vehicles' logs: the queue costs
+    # no memory of its own (it is an index into the arrival times).
+    assert peak / created < 60, f"{peak / created:.0f} bytes per container"
+    departed = int(np.count_nonzero(~np.isnan(result.ledgers["r"].departed)))
+    assert departed <= 10 * 240  # ten per daily train, and no more
+
+
+def test_summary_and_terminal_say_saturated(tmp_path, capsys):
+    path = tmp_path / "overloaded.toml"
+    path.write_text(OVERLOADED, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "-q", "--no-plot"]) == 0
+    route = json.loads((out / "summary.json").read_text())["routes"]["r"]
+    assert route["saturated"] is True
+    assert route["delivered_share_of_demand"]["mean"] < 0.02  # 10 of 1,000 a day
+    assert route["backlog_growth_per_day"]["mean"] > 980  # 990 a day pile up
+    err = capsys.readouterr().err
+    assert "route r: saturated" in err and "Traceback" not in err
