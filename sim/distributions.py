@@ -261,6 +261,17 @@ class Empirical(Distribution):
 # Parsing scenario tables into distributions
 
 
+# No time, speed or share in a freight scenario comes near this; larger values are typos
+# or fuzz, and their squares would overflow the moment formulas.
+MAX_PARAMETER = 1e9
+
+
+def _bounded(value: float, path: str) -> float:
+    if abs(value) > MAX_PARAMETER:
+        raise ScenarioError(f"must be at most {MAX_PARAMETER:g} in size, got {value:g}", path)
+    return float(value)
+
+
 def _number(table: Mapping[str, Any], key: str, path: str) -> float:
     if key not in table:
         raise ScenarioError(f"missing required key '{key}'", f"{path}")
@@ -269,7 +280,7 @@ def _number(table: Mapping[str, Any], key: str, path: str) -> float:
         raise ScenarioError(f"must be a number, got {_kind(value)}", f"{path}.{key}")
     if not math.isfinite(value):
         raise ScenarioError(f"must be a finite number, got {value}", f"{path}.{key}")
-    return float(value)
+    return _bounded(value, f"{path}.{key}")
 
 
 def _kind(value: Any) -> str:
@@ -351,7 +362,7 @@ def _numbers(t: Mapping[str, Any], key: str, p: str) -> tuple[float, ...]:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ScenarioError(f"must be a finite number, got {v!r}", f"{p}.{key}[{i}]")
         _need(v >= 0, f"must be >= 0, got {v:g}", f"{p}.{key}[{i}]")
-        out.append(float(v))
+        out.append(_bounded(v, f"{p}.{key}[{i}]"))
     return tuple(out)
 
 
@@ -395,7 +406,7 @@ def parse_distribution(value: Any, path: str) -> Distribution:
             raise ScenarioError(f"must be a finite number, got {value}", path)
         if value < 0:
             raise ScenarioError(f"must be >= 0, got {value:g}", path)
-        return Fixed(float(value))
+        return Fixed(_bounded(value, path))
     if not isinstance(value, Mapping):
         raise ScenarioError(
             f"must be a number or a distribution table like "

@@ -1,0 +1,91 @@
+"""Crash safety: a run interrupted (Ctrl-C) or killed leaves the previous results whole or
+none, never a half-written folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ARGS = ["run", "china_europe_2020", "-n", "2", "--set", "run.horizon_days=200", "--no-plot"]
+
+
+def _start(out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *ARGS, *extra, "--out", str(out), "-q"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _wait_for(condition, proc: subprocess.Popen, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if proc.poll() is not None:
+            pytest.fail("the run ended before the moment to interrupt it")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("the moment to interrupt never came")
+        time.sleep(0.01)
+
+
+def _partial(out: Path) -> list[Path]:
+    return list(out.parent.glob(f".{out.name}.partial-*"))
+
+
+@pytest.fixture(scope="module")
+def previous(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+    """A complete results folder, as a user has from an earlier run."""
+    out = tmp_path_factory.mktemp("crash") / "res"
+    done = subprocess.run([sys.executable, "-m", "sim", *ARGS, "--out", str(out), "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return out, _files(out)
+
+
+def _leftovers(out: Path) -> list[str]:
+    return [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_ctrl_c_while_simulating_writes_nothing(tmp_path):
+    out = tmp_path / "res"
+    proc = _start(out, "-n", "8")
+    time.sleep(1.5)  # inside the replications: eight of them take several seconds
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["routesim: interrupted; no results written"]
+    assert not out.exists() and _leftovers(out) == []
+
+
+def test_ctrl_c_while_writing_keeps_the_previous_results(previous):
+    out, before = previous
+    proc = _start(out)
+    _wait_for(lambda: bool(_partial(out)), proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert _files(out) == before
+    assert _leftovers(out) == []
+
+
+def test_kill_while_writing_keeps_the_previous_results_and_the_next_run_succeeds(previous):
+    out, before = previous
+    proc = _start(out)
+    _wait_for(lambda: bool(_partial(out)), proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert _files(out) == before  # the old folder is only ever replaced whole
+    # A killed process cannot clean up: its hidden temporary folder may remain, and must
+    # not stop the next run.
+    assert all(name.startswith(f".{out.name}.") for name in _leftovers(out))
+    again = subprocess.run([sys.executable, "-m", "sim", *ARGS, "--out", str(out), "-q"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert _files(out) == before  # same seed, same files
