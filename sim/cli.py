@@ -384,10 +384,13 @@ def _warnings(summary: dict) -> list[str]:
         if r.get("saturated"):
             share = r["delivered_share_of_demand"]["mean"]
             growth = r["backlog_growth_per_day"]["mean"]
+            factors = {sid: lf["mean"] for sid, lf in r["load_factor"].items() if lf["mean"] is not None}
+            fullest = max(factors, key=factors.get) if factors else None
+            full = f"; {fullest} leaves {factors[fullest]:.0%} full" if fullest else ""
             out.append(
                 f"route {rid}: saturated: it delivered {share:.0%} of its demand in the measured "
-                f"window and its backlog grew by {growth:,.1f} units a day; its capacity, not "
-                "its transit time, limits it (transit statistics cover only what got through)"
+                f"window and its backlog grew by {growth:,.1f} units a day{full}; its capacity, "
+                "not its transit time, limits it (transit statistics cover only what got through)"
             )
             continue
         if r["containers_undelivered_at_end"]:

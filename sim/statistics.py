@@ -238,12 +238,35 @@ def _clean(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def load_factors(scenario: Scenario, result: ReplicationResult, route_id: str) -> list[float]:
+    """Mean load / capacity of the vehicles of each segment that left in the window.
+
+    NaN for a segment with no departure in the window.  1.0 means every vehicle left full.
+    """
+    s = scenario.settings
+    route = scenario.routes[route_id]
+    trips = result.trips[route_id]
+    out = []
+    for k, seg in enumerate(route.segments):
+        mine = (trips.segment == k) & (trips.depart >= s.warmup_days) & (trips.depart < s.horizon_days)
+        capacity = scenario.service_capacity(route, seg.service)
+        out.append(float(trips.containers[mine].mean()) / capacity if mine.any() and capacity else math.nan)
+    return out
+
+
 def _saturation_summary(found: Sequence[tuple[float, float, bool]]) -> dict[str, object]:
     return {
         "delivered_share_of_demand": interval([f[0] for f in found]),
         "backlog_growth_per_day": interval([f[1] for f in found]),
         "saturated": bool(sum(f[2] for f in found) * 2 > len(found)),  # in most replications
     }
+
+
+def _load_factor_summary(scenario: Scenario, results: Sequence[ReplicationResult], route_id: str) -> dict[str, object]:
+    """Per segment's service, the mean load factor over replications (with its CI)."""
+    per_rep = [load_factors(scenario, r, route_id) for r in results]
+    segments = scenario.routes[route_id].segments
+    return {seg.service: interval([f[k] for f in per_rep]) for k, seg in enumerate(segments)}
 
 
 def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, object]:
@@ -284,6 +307,7 @@ def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[
             "containers_undelivered_at_end": int(sum(c.undelivered_at_end for c in counts)),
             "containers_counted": int(transit.size),
             **_saturation_summary([saturation(r.ledgers[rid], s.warmup_days, s.horizon_days) for r in results]),
+            "load_factor": _load_factor_summary(scenario, results, rid),
         }
     nodes: dict[str, object] = {}
     for nid, node in scenario.nodes.items():

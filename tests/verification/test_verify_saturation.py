@@ -78,5 +78,6 @@ def test_summary_and_terminal_say_saturated(tmp_path, capsys):
     assert route["saturated"] is True
     assert route["delivered_share_of_demand"]["mean"] < 0.02  # 10 of 1,000 a day
     assert route["backlog_growth_per_day"]["mean"] > 980  # 990 a day pile up
+    assert route["load_factor"]["train"]["mean"] == 1.0  # every train leaves full
     err = capsys.readouterr().err
-    assert "route r: saturated" in err and "Traceback" not in err
+    assert "route r: saturated" in err and "train leaves 100% full" in err and "Traceback" not in err
