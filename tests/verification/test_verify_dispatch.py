@@ -179,3 +179,14 @@ def test_deterministic_corridor_to_floating_point(tmp_path):
     np.testing.assert_allclose(ledger.delivered[done], expected, rtol=0, atol=1e-9)
     np.testing.assert_allclose(ledger.departed[done], departure, rtol=0, atol=1e-12)
     assert done.sum() > 250  # five containers a day for two months
+
+
+def test_dispatch_formula_reduces_to_the_two_classic_rules():
+    """The combined rule (leave with N, or T after the first) against its two limits, the
+    fixed-length and fixed-time accumulation rules compared in Sustainability 2021,
+    13(5):2806: N alone gives (N - 1) / (2 lam); T alone (N unreachable) gives
+    (T + lam T^2 / 2) / (1 + lam T)."""
+    lam = 4.0
+    assert when_full_wait(lam, 5, 1e3) == pytest.approx((5 - 1) / (2 * lam), rel=1e-5)  # trapezoid rule
+    t = 2.0
+    assert when_full_wait(lam, 120, t) == pytest.approx((t + lam * t * t / 2) / (1 + lam * t), rel=1e-6)
