@@ -25,7 +25,7 @@ from sim.cli import main
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "china_europe_2020.toml"
 CASES = 90
-TIME_LIMIT_S = 20
+TIME_LIMIT_S = 10
 
 
 def _base() -> dict[str, Any]:
