@@ -70,17 +70,20 @@ def _counted(result, s):
     return ledger.created[keep], ledger.departed[keep]
 
 
+def _mean_waits(scenario, seed: int) -> list[float]:
+    """Per replication, the mean wait for departure of the counted containers."""
+    waits = []
+    for r in run_experiment(scenario, R, seed=seed):
+        created, departed = _counted(r, scenario.settings)
+        waits.append(float((departed - created).mean()))
+    return waits
+
+
 def test_timetable_with_ample_capacity_waits_half_a_headway(tmp_path):
     h, lam = 0.5, 20.0  # two trains a day, 20 containers a day
     text = TIMETABLE.format(horizon=200, capacity_teu=1000, teu=lam * 365 * 2,
                             schedule="{ departures_per_week = 14, offset_days = 0.1 }")
-    scenario = scenario_file(tmp_path, text)
-    s = scenario.settings
-    waits = []
-    for r in run_experiment(scenario, R, seed=3):
-        created, departed = _counted(r, s)
-        waits.append(float((departed - created).mean()))
-    assert_contains(waits, h / 2, "timetable wait", 0.02)
+    assert_contains(_mean_waits(scenario_file(tmp_path, text), seed=3), h / 2, "timetable wait", 0.02)
 
 
 def test_capacity_cap_rolls_over_the_share_the_backlog_chain_predicts(tmp_path):
@@ -105,12 +108,7 @@ def test_depart_when_full_or_after_a_maximum_wait(tmp_path, max_wait):
     lam, n = 4.0, 5  # 4 containers a day, trucks of 5 containers
     rule = "{ when_full = true }" if max_wait is None else f"{{ when_full = true, max_wait_days = {max_wait} }}"
     text = TIMETABLE.format(horizon=1000, capacity_teu=n * 2, teu=lam * 365 * 2, schedule=rule)
-    scenario = scenario_file(tmp_path, text)
-    s = scenario.settings
-    waits = []
-    for r in run_experiment(scenario, R, seed=5):
-        created, departed = _counted(r, s)
-        waits.append(float((departed - created).mean()))
+    waits = _mean_waits(scenario_file(tmp_path, text), seed=5)
     assert_contains(waits, when_full_wait(lam, n, max_wait), f"when-full wait (T={max_wait})", 0.03)
 
 
