@@ -11,11 +11,15 @@ import base64
 import html
 import io
 import re
+import shlex
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import __version__
 from .comparison import format_metric
 from .figdata import RunData
+from .loader import BUNDLED_DIR
+from .tables import number as _num
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:24px auto;
@@ -28,12 +32,17 @@ tr.flag td{background:#fdebd0}tr.sig td{background:#e8f6f3}
 .meta{color:#566573}.warn{color:#922b21;font-weight:600}figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #e5e8e8}figcaption{color:#566573;font-size:.9em}
 code{background:#f4f6f6;padding:1px 4px}details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
-td.src{max-width:420px;overflow-wrap:anywhere}
+td.src{max-width:420px;overflow-wrap:anywhere}table.params{width:100%}table.params td.p{width:55%}
+.sub{display:block;color:#566573;font-size:.85em;max-width:380px}td.nw{white-space:nowrap}
 @media print{figure{break-inside:avoid}}
 """
 
-URL = re.compile(r"(https?://[^\s,;)]+|(?:[a-z0-9-]+\.)+(?:com|org|kz|net|eu|cn|int|gov|tr|uz|ru|by|de|info)(?:/[^\s,;)]*)?)",
-                 re.IGNORECASE)
+# Full URLs, and bare host names on the domains the scenario sources cite ("railways.kz/...").
+TLDS = "com|org|net|int|gov|edu|info|news|io|eu|kz|cn|ru|by|uz|tm|kg|tj|az|ge|tr|ir|de|pl|nl|fr|it|uk|us|ch|at|be"
+URL = re.compile(
+    r"(?<![\w@/.-])(?:https?://[^\s,;)<>\"]+|(?:[a-z0-9-]+\.)+(?:" + TLDS + r")\b(?:/[^\s,;)<>\"]*)?)",
+    re.IGNORECASE,
+)
 SECTIONS = ("nodes", "legs", "services", "routes")
 
 
@@ -53,24 +62,30 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _num(value: Any, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:,.{digits}f}"
-
-
 def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
     if not ci or ci[0] is None or ci[1] is None:
         return "n/a"
     return f"{ci[0]:,.{digits}f}–{ci[1]:,.{digits}f}"
 
 
-def _table(headers: Sequence[str], rows: Iterable[tuple[Sequence[str], str]], numeric: Sequence[bool]) -> str:
-    """An HTML table; each row is (escaped cells, css class of the row)."""
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[tuple[Sequence[str], str]],
+    numeric: Sequence[bool],
+    classes: Sequence[str] | None = None,
+    table_class: str = "",
+) -> str:
+    """An HTML table; each row is (escaped cells, css class of the row).  Numeric columns are
+    right-aligned; ``classes`` gives other columns a css class."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    cols = ["n" if n else (classes[i] if classes else "") for i, n in enumerate(numeric)]
+    opening = [f'<td class="{c}">' if c else "<td>" for c in cols]
     body = []
     for cells, css in rows:
-        tds = "".join(f'<td class="n">{c}</td>' if n else f"<td>{c}</td>" for c, n in zip(cells, numeric))
+        tds = "".join(f"{o}{c}</td>" for c, o in zip(cells, opening))
         body.append(f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    attr = f' class="{table_class}"' if table_class else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 # ---------------------------------------------------------------------------------------
@@ -88,13 +103,13 @@ def routes_html(summary: dict) -> str:
         late = r.get("containers_undelivered_at_end") or 0
         note = f'<span class="warn">{late:,} undelivered at end</span>' if late else ""
         rows.append((
-            [_e(rid), _e(r["mode"]), _e(f"{r['origin']} → {r['destination']}"), _num(t.get("mean"), 2),
+            [_e(rid) + (f'<span class="sub">{_e(r["name"])}</span>' if r.get("name") else ""), _e(r["mode"]), _e(f"{r['origin']} → {r['destination']}"), _num(t.get("mean"), 2),
              _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}",
              f"{_num(volume, 0)} {unit}", _num(r["wait_for_departure_days"]["mean"], 2), note],
             "flag" if late else "",
         ))
     headers = ("route", "mode", "origin → destination", "mean transit (d)", "95% CI (d)", "p5–p95 (d)",
-               "delivered / yr", "wait for departure (d)", "")
+               "delivered / yr", "wait for departure (d)", "note")
     return _table(headers, rows, (False, False, False, True, True, True, True, True, False))
 
 
@@ -116,14 +131,19 @@ def nodes_html(summary: dict) -> str:
         ))
     if not rows:
         return '<p class="meta">No node has limited capacity (servers) in this scenario.</p>'
-    headers = ("node", "name", "servers", "utilization", "95% CI", "mean wait (d)", "max queue", "")
+    headers = ("node", "name", "servers", "utilization", "95% CI", "mean wait (d)", "max queue", "note")
     return _table(headers, rows, (False, False, True, True, True, True, True, False))
 
 
 def differences_html(comparison: dict) -> str:
-    """The differences against the baseline, significant rows highlighted."""
+    """The differences against the baseline, significant rows highlighted, and the method."""
     metrics = comparison.get("metrics", {})
-    parts = [f"<p>{_e(comparison.get('method', ''))}</p>"]
+    baseline = comparison.get("baseline", "")
+    others = [s for s in comparison.get("scenarios", []) if s != baseline]
+    one = len(others) == 1  # one scenario against the baseline: its name heads the column
+    method = str(comparison.get("method") or "").rstrip(". ")
+    parts = [f"<p>Method: {_e(method)}. Highlighted rows are significant.</p>" if method else
+             "<p>Highlighted rows are significant.</p>"]
     for key, title in (("differences", "route"), ("node_differences", "node")):
         rows = []
         for row in comparison.get(key, []):
@@ -133,17 +153,25 @@ def differences_html(comparison: dict) -> str:
             sig = row.get("significant")
             verdict = "n/a (1 replication)" if sig is None else ("yes" if sig else "no")
             unit = row.get("unit") or ""
-            label = metrics.get(row.get("metric"), row.get("metric", ""))
-            rows.append((
-                [_e(row.get("scenario", "")), _e(row.get(title, "")), _e(f"{label} ({unit})" if unit else label),
-                 format_metric(metric, row.get("baseline_mean")), format_metric(metric, row.get("scenario_mean")),
-                 format_metric(metric, row.get("difference"), True), ci, verdict],
-                "sig" if sig else "",
-            ))
+            label = metrics.get(metric, metric)
+            cells = [] if one else [_e(row.get("scenario", ""))]
+            cells += [
+                _e(row.get(title, "")), _e(f"{label} ({unit})" if unit else label),
+                format_metric(metric, row.get("baseline_mean")), format_metric(metric, row.get("scenario_mean")),
+                format_metric(metric, row.get("difference"), True), ci, verdict,
+            ]
+            rows.append((cells, "sig" if sig else ""))
         if rows:
-            headers = ("scenario", title, "metric", f"baseline ({comparison.get('baseline', '')})", "scenario",
-                       "difference", "95% CI", "significant")
-            parts.append(_table(headers, rows, (False, False, False, True, True, True, True, False)))
+            headers = ([] if one else ["scenario"]) + [
+                title, "metric", f"baseline: {baseline}", others[0] if one else "scenario", "difference",
+                "95% CI of the difference", "significant",
+            ]
+            numeric = ([] if one else [False]) + [False, False, True, True, True, True, False]
+            classes = ([] if one else [""]) + ["", "nw", "", "", "", "", ""]
+            parts.append(f"<h3>{'Routes' if title == 'route' else 'Capacity-limited nodes'}</h3>")
+            parts.append(_table(headers, rows, numeric, classes))
+    if len(parts) == 1:
+        parts.append('<p class="meta">No differences were computed.</p>')
     return "".join(parts)
 
 
@@ -161,6 +189,8 @@ def compact(value: Any) -> str:
         return "{" + ", ".join(f"{k}: {compact(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(compact(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -171,10 +201,10 @@ def _linked(text: str) -> str:
     out, last = [], 0
     for m in URL.finditer(text):
         out.append(_e(text[last:m.start()]))
-        url = m.group(0)
+        url = m.group(0).rstrip(".:")  # a sentence's full stop is not part of the address
         href = url if url.lower().startswith("http") else "https://" + url
         out.append(f'<a href="{_e(href)}">{_e(url)}</a>')
-        last = m.end()
+        last = m.start() + len(url)
     out.append(_e(text[last:]))
     return "".join(out)
 
@@ -202,8 +232,8 @@ def parameters_html(raw: dict) -> str:
                 source = entry["demand"].get("source")
             rows.append(([_e(entry.get("id", "")), _e(params), _linked(str(source)) if source else ""], ""))
         parts.append(f"<h3>{_e(section)}</h3>")
-        parts.append(_table(("id", "parameters", "source"), rows, (False, False, False)).replace(
-            "<td>", '<td class="src">'))
+        parts.append(_table(("id", "parameters", "source"), rows, (False, False, False),
+                            classes=("", "p", "src"), table_class="params"))
     return "".join(parts)
 
 
@@ -211,38 +241,93 @@ def parameters_html(raw: dict) -> str:
 # The page
 
 
-def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
+def _settings(runs: Sequence[RunData], comparison: dict | None) -> tuple[Any, Any, list[str]]:
+    """Seed, replications and --set overrides: the comparison's, else the run's."""
     first = runs[0].summary
+    doc = comparison or first
+    seed = doc.get("seed", first.get("seed"))
+    replications = doc.get("replications", first.get("replications"))
+    overrides = doc.get("overrides", first.get("overrides")) or []
+    return seed, replications, [str(o) for o in overrides]
+
+
+def _version(runs: Sequence[RunData], comparison: dict | None) -> str:
+    """The routesim version that wrote the results."""
+    return str((comparison or {}).get("routesim_version") or runs[0].summary.get("routesim_version") or __version__)
+
+
+def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
     names = " vs ".join(r.label for r in runs)
     kind = "comparison" if comparison else "run"
     lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
     for run in runs:
         if run.summary.get("description"):
             lines.append(f"<p><b>{_e(run.label)}</b>: {_e(run.summary['description'])}</p>")
-    window = (
-        f"warm-up {first['warmup_days']:g} d, measured to day {first['horizon_days']:g}, cool-down "
-        f"{first['cooldown_days']:g} d" + (f", year {first['year']}" if first.get("year") else "")
-    )
-    overrides = first.get("overrides") or []
+    seed, replications, overrides = _settings(runs, comparison)
+    windows = [_window(r.summary) for r in runs]
+    if len(set(windows)) == 1:
+        window = _e(windows[0])
+    else:
+        window = "; ".join(f"{_e(r.label)}: {_e(w)}" for r, w in zip(runs, windows))
     sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
     lines.append(
-        f'<p class="meta">routesim {_e(first.get("routesim_version", __version__))} · seed {_e(first.get("seed"))} · '
-        f"{_e(first.get('replications'))} replications · {_e(window)} · overrides: {sets}</p>"
+        f'<p class="meta">routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · '
+        f"{_e(replications)} replications · {window} · overrides: {sets}</p>"
     )
     return "".join(lines)
 
 
-def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
-    first = runs[0].summary
-    sets = "".join(f" --set '{o}'" for o in first.get("overrides") or [])
+def _window(summary: dict) -> str:
+    """Warm-up, measured window, cool-down and calendar year of a run."""
+    warmup, horizon = summary.get("warmup_days"), summary.get("horizon_days")
+    window = f"warm-up {_g(warmup)} d, measured from day {_g(warmup)} to day {_g(horizon)}"
+    if isinstance(warmup, (int, float)) and isinstance(horizon, (int, float)):
+        window += f" ({_g(horizon - warmup)} d)"
+    window += f", cool-down {_g(summary.get('cooldown_days'))} d"
+    if summary.get("year"):
+        window += f", year {summary['year']}"
+    return window
+
+
+def _g(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else "n/a" if value is None else str(value)
+
+
+def scenario_argument(summary: dict) -> str:
+    """How a run's scenario is named on the command line: a bundled name, else its file."""
+    source = summary.get("source")
+    name = str(summary.get("scenario", ""))
+    if not source:
+        return name
+    path = Path(str(source))
+    try:
+        bundled = path.parent.resolve() == BUNDLED_DIR.resolve() and path.stem == name
+    except OSError:
+        bundled = False
+    return name if bundled else str(source)
+
+
+def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
+    """The routesim command line that writes these results again."""
+    seed, replications, overrides = _settings(runs, comparison)
     if comparison:
-        inputs = " ".join(comparison.get("inputs") or [r.label for r in runs])
-        command = f"routesim compare {inputs} -n {first.get('replications')} --seed {first.get('seed')}{sets}"
+        inputs = [str(i) for i in comparison.get("inputs") or [scenario_argument(r.summary) for r in runs]]
+        words = ["routesim", "compare", *inputs]
     else:
-        source = first.get("source") or first.get("scenario")
-        command = f"routesim run {source} -n {first.get('replications')} --seed {first.get('seed')}{sets}"
-    return (f"<h2>Reproduce</h2><p><code>{_e(command)}</code> gives byte-identical results "
-            f"(any <code>--workers</code>). routesim {_e(__version__)}.</p>")
+        words = ["routesim", "run", scenario_argument(runs[0].summary)]
+    words += ["-n", str(replications), "--seed", str(seed)]
+    for o in overrides:
+        words += ["--set", o]
+    return shlex.join(words)
+
+
+def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
+    version = _version(runs, comparison)
+    return (
+        f"<h2>Reproduce</h2><p><code>{_e(reproduce_command(runs, comparison))}</code></p>"
+        f"<p>With routesim {_e(version)} this writes the same results, for any <code>--workers</code>. "
+        f"This page was drawn by routesim {_e(__version__)}.</p>"
+    )
 
 
 def report_html(

@@ -19,8 +19,12 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: S
     return "\n".join([line(headers), rule, *(line(r) for r in rows)])
 
 
-def _num(value: Any, digits: int = 1) -> str:
+def number(value: Any, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals; "n/a" for None."""
     return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+_num = number
 
 
 def _ci(ci: Sequence[Any], digits: int = 1) -> str:
