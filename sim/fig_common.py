@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib
 
@@ -15,20 +15,30 @@ import matplotlib.ticker  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from .colours import SCENARIO_STYLES, scenario_colours  # noqa: E402
 from .figdata import RunData  # noqa: E402
 
 CLAIM_BAND_DAYS = (14.0, 15.0)
 BAND_COLOUR = "#f5b041"
 BAND_LABEL = "claim: 14–15 days overland"
+TICK_FONT = 8.0  # points: the smallest text of any figure, readable at 100% zoom
 
 
 def run_title(runs: Sequence[RunData], what: str) -> str:
-    """'<scenario>: <what> (N replications, seed S)' or the comparison's version of it."""
-    first = runs[0].summary
-    reps, seed = first.get("replications"), first.get("seed")
-    plural = "" if reps == 1 else "s"
+    """'<scenario>: <what> (N replications, seed S)' or the comparison's version of it.
+
+    A comparison lists each run's seed and replications only where they differ: the
+    reader must see when two scenarios were not run alike.
+    """
     names = " vs ".join(r.label for r in runs)
-    return f"{names}: {what} ({reps} replication{plural}, seed {seed})"
+    reps = list(dict.fromkeys(r.summary.get("replications") for r in runs))
+    seeds = list(dict.fromkeys(r.summary.get("seed") for r in runs))
+    if len(reps) == 1:
+        rep_text = f"{reps[0]} replication{'' if reps[0] == 1 else 's'}"
+    else:
+        rep_text = "replications " + ", ".join(str(r) for r in reps)
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(s) for s in seeds)
+    return f"{names}: {what} ({rep_text}, {seed_text})"
 
 
 def grid(count: int, columns: int, panel: tuple[float, float], top: float = 1.2) -> tuple[Figure, list[Axes]]:
@@ -66,10 +76,41 @@ def calendar_axis(ax: Axes, year: int | None, length_days: float) -> None:
         labels.append(dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1).strftime("%b"))
         month += 1
     step = 1 if len(ticks) <= 13 else 3
-    ax.set_xticks(ticks[::step], labels[::step])
+    # Baseline-aligned: top-aligned labels hang by their tallest letter, so "Feb" (with its
+    # tall b) would sit lower than "Jan" and "Mar".
+    ax.set_xticks(ticks[::step], labels[::step], va="baseline")
+    ax.tick_params(axis="x", pad=1.1 * TICK_FONT)
+    ax.set_xlim(0, length_days)
     ax.set_xlabel(label)
+
+
+def outer_labels(axes: Sequence[Axes], columns: int) -> None:
+    """Keep x tick labels and x label only on the lowest panel of each column of a grid.
+
+    The panels share their x range, so the labels of the inner rows only repeat it; the
+    lowest visible panel of a column keeps them even when the row below is partly empty.
+    """
+    for i, ax in enumerate(axes):
+        if i + columns < len(axes):
+            ax.tick_params(axis="x", labelbottom=False)
+            ax.set_xlabel("")
 
 
 def thousands(ax: Axes) -> None:
     """Y tick labels with thousands separators."""
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def all_routes(runs: Sequence[RunData]) -> list[str]:
+    """Every route of any run, in order of first appearance (a comparison may add or drop some)."""
+    return list(dict.fromkeys(rid for run in runs for rid in run.scenario.routes))
+
+
+def scenario_palette(runs: Sequence[RunData], given: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The scenario colours passed in, or the standard ones for these runs."""
+    return given if given else scenario_colours(r.label for r in runs)
+
+
+def scenario_style(k: int) -> str:
+    """Line style of the k-th scenario: colour and dash tell scenarios apart in grey print too."""
+    return SCENARIO_STYLES[k % len(SCENARIO_STYLES)]

@@ -16,9 +16,10 @@ from .colours import route_colours, scenario_colours  # noqa: E402
 from .fig_flows import bottleneck_figure, throughput_figure  # noqa: E402
 from .fig_marey import default_marey_route, marey_figure  # noqa: E402
 from .fig_transit import transit_box_figure, transit_ecdf_figure  # noqa: E402
-from .drawing import FORMATS  # noqa: E402
+from .fig_common import all_routes, run_title  # noqa: E402
 from .figdata import RunData  # noqa: E402
 
+FORMATS = ("png", "svg", "pdf")
 DPI = 120
 # No dates, software versions or random ids in the files: same data, same bytes.
 _METADATA = {
@@ -30,9 +31,13 @@ _METADATA = {
 
 def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> dict[str, Callable[[], Figure]]:
     """File stem -> a function drawing that figure, in the order the report shows them."""
-    colours = route_colours(rid for run in runs for rid in run.scenario.routes)
+    # One colour per route for every figure: over the union of the routes in a comparison,
+    # so a route keeps its colour whichever scenario it appears in.
+    colours = route_colours(all_routes(runs))
     scenarios = scenario_colours(run.label for run in runs)
     marey = marey_route or default_marey_route(runs[0])
+    if not any(marey in run.scenario.routes for run in runs):
+        raise ValueError(f"no scenario has route {marey!r} for the time-space chart")
     return {
         "transit_ecdf": lambda: transit_ecdf_figure(runs, colours, scenarios),
         "transit_times": lambda: transit_box_figure(runs, colours, scenarios),
@@ -43,9 +48,9 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> 
     }
 
 
-def _route_map(runs: Sequence[RunData], colours) -> Figure:
-    from .fig_common import run_title
-    from .routemap import route_map_figure
+def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:
+    """The route map of sim.routemap: one panel per run, line width by TEU carried per year."""
+    from .routemap import route_map_figure  # its own module, heavy (map data): only when drawn
 
     panels = []
     for run in runs:
