@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import textwrap
 from typing import Mapping, Sequence
 
 import matplotlib
@@ -41,13 +42,21 @@ def run_title(runs: Sequence[RunData], what: str) -> str:
     return f"{names}: {what} ({rep_text}, {seed_text})"
 
 
+def suptitle(fig: Figure, text: str, fontsize: float = 12.0) -> None:
+    """The figure title, each line wrapped to the figure's width: a title wider than its
+    figure is cut at both edges (a long scenario name, a comparison of three)."""
+    chars = max(40, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))  # ~0.6 em per character
+    lines = [textwrap.fill(line, chars) for line in text.split("\n")]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
+
+
 def grid(count: int, columns: int, panel: tuple[float, float], top: float = 1.2) -> tuple[Figure, list[Axes]]:
     """A figure of ``count`` panels in rows of ``columns``; the unused ones hidden."""
     columns = max(1, min(columns, count))
     rows = max(1, math.ceil(count / columns))
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(panel[0] * columns, panel[1] * rows + top), layout="constrained", squeeze=False
-    )
+    # At least 10 in wide: a run of one or two routes still needs room for its title.
+    width = max(panel[0] * columns, 10.0)
+    fig, axes = plt.subplots(rows, columns, figsize=(width, panel[1] * rows + top), layout="constrained", squeeze=False)
     flat = list(axes.flat)
     for ax in flat[count:]:
         ax.set_visible(False)
@@ -60,8 +69,11 @@ def calendar_axis(ax: Axes, year: int | None, length_days: float) -> None:
     Without a year (runs of different years side by side) months are placed as in a
     common year and the axis says so.
     """
-    if length_days > 3 * 365:
-        ax.set_xlabel("day of the measured window (days)")
+    if length_days > 3 * 365 or length_days < 90:
+        # Years of months crowd the axis; a few weeks get one month tick: days say more.
+        ax.set_xlim(0, length_days)
+        since = f"1 January {year}" if year else "the start of the measured window"
+        ax.set_xlabel(f"time (days since {since})")
         return
     label = f"{year} (date)" if year else "month of the measured year"
     year = year or 2019  # any common year: only the month lengths matter

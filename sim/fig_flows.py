@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .fig_common import (
-    TICK_FONT, all_routes, calendar_axis, grid, outer_labels, run_title, scenario_palette, scenario_style, thousands,
+    TICK_FONT, all_routes, calendar_axis, grid, outer_labels, run_title, scenario_palette, scenario_style, suptitle,
+    thousands,
 )
 from .figdata import RunData
 
@@ -81,7 +82,7 @@ def throughput_figure(
     if several:
         handles += [Line2D([], [], color=palette[r.label], lw=1.6, label=r.label) for r in runs]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=9)
-    fig.suptitle(run_title(runs, "delivered vs demand per week (containers in TEU, bulk in kilotonnes)"))
+    suptitle(fig, run_title(runs, "delivered vs demand per week (containers in TEU, bulk in kilotonnes)"))
     return fig
 
 
@@ -98,11 +99,11 @@ def bottleneck_figure(
     nodes = capacity_nodes(runs)
     title = run_title(runs, "queues and utilization at capacity-limited nodes (daily means)")
     if not nodes:
-        fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+        fig, ax = plt.subplots(figsize=(10, 3), layout="constrained")
         ax.text(0.5, 0.5, "no capacity-limited nodes in this scenario\n(no node has servers)",
                 ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
-        fig.suptitle(title)
+        suptitle(fig, title)
         return fig
     several = len(runs) > 1
     year, window = _common_year(runs), max(_window_days(r) for r in runs)
@@ -147,5 +148,5 @@ def bottleneck_figure(
         handles += [Line2D([], [], color=palette[r.label], ls=scenario_style(k), label=r.label)
                     for k, r in enumerate(runs)]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=9)
-    fig.suptitle(title)
+    suptitle(fig, title)
     return fig

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import colorsys
-import textwrap
 from typing import Mapping, Sequence
 
 from matplotlib.axes import Axes
@@ -11,7 +10,7 @@ from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .fig_common import run_title, scenario_palette
+from .fig_common import run_title, scenario_palette, suptitle
 from .fig_transit import EUROPE
 from .figdata import RunData
 from .series import MareyStop, route_km
@@ -139,9 +138,10 @@ def marey_figure(
         for k, seg in enumerate(route.segments)
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)), frameon=False, fontsize=9)
-    name = textwrap.fill(f"{route.name} ({route_id})", 120)
-    fig.suptitle(
-        f"{name}\n{run_title(runs, 'every vehicle that left in the first 4 weeks, drawn from replication 1')}\n"
+    suptitle(
+        fig,
+        f"{route.name} ({route_id})\n"
+        f"{run_title(runs, 'every vehicle that left in the first 4 weeks, drawn from replication 1')}\n"
         "sloped = moving, flat = dwell at a node (handling, queueing, gauge change)",
         fontsize=10.5,
     )

@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 
 from .fig_common import (
     BAND_COLOUR, BAND_LABEL, CLAIM_BAND_DAYS, TICK_FONT, all_routes, grid, run_title, scenario_palette,
-    scenario_style,
+    scenario_style, suptitle,
 )
 from .figdata import RunData
 
@@ -153,7 +153,7 @@ def _ecdf_single(run: RunData, colours: Mapping[str, str]) -> Figure:
     ax.grid(alpha=0.3, which="major")
     ax.set_xlabel("transit time, origin to destination (days" + (f", {scale})" if scale else ")"))
     ax.set_ylabel("share of units delivered within x days\n(containers; bulk: wagons)")
-    fig.suptitle(run_title([run], "transit time distribution per route"))
+    suptitle(fig, run_title([run], "transit time distribution per route"))
     ax.set_title(ratio_lines([run]) or " ", fontsize=9.5)
     # Legend in order of median transit, fastest first: it then reads left to right like
     # the curves, which tells apart neighbouring routes of similar colour.
@@ -197,8 +197,8 @@ def _ecdf_compare(runs: Sequence[RunData], scenario_colours: Mapping[str, str]) 
     handles.append(Patch(color=BAND_COLOUR, alpha=0.35, label=BAND_LABEL))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=9)
     ratios = ratio_lines(runs)
-    fig.suptitle(run_title(runs, "transit time distribution per route") + ("\n" + ratios if ratios else ""),
-                 fontsize=10.5)
+    suptitle(fig, run_title(runs, "transit time distribution per route") + ("\n" + ratios if ratios else ""),
+             fontsize=10.5)
     return fig
 
 
@@ -264,7 +264,7 @@ def transit_box_figure(
     ax.set_ylabel("transit time, origin to destination (days)")
     ax.set_xlabel("route")
     ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(run_title(runs, "transit time per route"))
+    suptitle(fig, run_title(runs, "transit time per route"))
     ax.set_title(ratio_lines(runs) or " ", fontsize=9.5)
     handles: list = [Patch(color=BAND_COLOUR, alpha=0.35, label=BAND_LABEL)]
     if several:

@@ -13,13 +13,17 @@ import io
 import re
 import shlex
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from . import __version__
 from .comparison import format_metric
 from .figdata import RunData
 from .loader import BUNDLED_DIR
+from .tables import NODE_SATURATION, limited_nodes, run_warnings, volume
 from .tables import number as _num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:24px auto;
@@ -28,13 +32,18 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px soli
 h3{margin-top:1.2em}table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #d5dbdb;padding:3px 7px;vertical-align:top}th{background:#f2f4f4;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-tr.flag td{background:#fdebd0}tr.sig td{background:#e8f6f3}
+tr.flag td{background:#fdebd0}tr.sig td{background:#d4efdf}
 .meta{color:#566573}.warn{color:#922b21;font-weight:600}figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #e5e8e8}figcaption{color:#566573;font-size:.9em}
 code{background:#f4f6f6;padding:1px 4px}details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
-td.src{max-width:420px;overflow-wrap:anywhere}table.params{width:100%}table.params td.p{width:55%}
-.sub{display:block;color:#566573;font-size:.85em;max-width:380px}td.nw{white-space:nowrap}
-@media print{figure{break-inside:avoid}}
+td.src{overflow-wrap:anywhere}table.params{width:100%;table-layout:fixed}table.params th:first-child{width:20%}
+table.params th:nth-child(2){width:42%}table.params td.p{overflow-wrap:anywhere}td.nw{white-space:nowrap}
+.sub{display:block;color:#566573;font-size:.85em;max-width:380px}nav{margin:.4em 0 1em}
+.glance{padding:6px 10px;border-left:4px solid #1e8449;background:#f4f6f6}.glance.bad{border-color:#922b21}
+.glance ul{margin:.3em 0;padding-left:1.4em}
+@media print{body{max-width:none;margin:0;font-size:9.5pt}nav{display:none}a{color:inherit}
+thead{display:table-header-group}tr,figure{break-inside:avoid}h2,h3{break-after:avoid}
+figure img{max-height:9in}}
 """
 
 # Full URLs, and bare host names on the domains the scenario sources cite ("railways.kz/...").
@@ -43,10 +52,15 @@ URL = re.compile(
     r"(?<![\w@/.-])(?:https?://[^\s,;)<>\"]+|(?:[a-z0-9-]+\.)+(?:" + TLDS + r")\b(?:/[^\s,;)<>\"]*)?)",
     re.IGNORECASE,
 )
-SECTIONS = ("nodes", "legs", "services", "routes")
+DEFAULT_METHOD = (
+    "each scenario minus the baseline, paired by replication (same seed, common random numbers); "
+    "mean of the differences with a Student t 95% confidence interval; significant when the "
+    "interval excludes 0"
+)
+SECTIONS = ("nodes", "legs", "services", "routes", "demand")
 
 
-def figure_png(fig, dpi: int = 110) -> bytes:
+def figure_png(fig: "Figure", dpi: int = 110) -> bytes:
     """PNG bytes of a matplotlib figure, without the timestamped metadata, then closed."""
     import matplotlib.pyplot as plt
 
@@ -65,7 +79,8 @@ def _e(value: Any) -> str:
 def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
     if not ci or ci[0] is None or ci[1] is None:
         return "n/a"
-    return f"{ci[0]:,.{digits}f}–{ci[1]:,.{digits}f}"
+    dash = "–" if ci[0] >= 0 else " to "  # "-12.8–36.2" reads as a subtraction
+    return f"{ci[0]:,.{digits}f}{dash}{ci[1]:,.{digits}f}"
 
 
 def _table(
@@ -96,36 +111,59 @@ def routes_html(summary: dict) -> str:
     """Per route: transit mean with CI, p5–p95, volume delivered per year, wait, warnings."""
     rows = []
     for rid, r in summary["routes"].items():
-        t = r["transit_days"]
-        bulk = r.get("cargo") == "bulk"
-        volume = r["throughput_tonnes_per_year" if bulk else "throughput_teu_per_year"]["mean"]
-        unit = "t" if bulk else "TEU"
-        late = r.get("containers_undelivered_at_end") or 0
-        note = f'<span class="warn">{late:,} undelivered at end</span>' if late else ""
+        t = r.get("transit_days") or {}
+        note = _route_note(r)
         rows.append((
-            [_e(rid) + (f'<span class="sub">{_e(r["name"])}</span>' if r.get("name") else ""), _e(r["mode"]), _e(f"{r['origin']} → {r['destination']}"), _num(t.get("mean"), 2),
-             _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}",
-             f"{_num(volume, 0)} {unit}", _num(r["wait_for_departure_days"]["mean"], 2), note],
-            "flag" if late else "",
+            [_labelled(rid, r.get("name")), _e(r.get("mode", "")),
+             _e(f"{r.get('origin', '?')} → {r.get('destination', '?')}"), _num(t.get("mean"), 2),
+             _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}", _volume(r),
+             _num((r.get("wait_for_departure_days") or {}).get("mean"), 2),
+             f'<span class="warn">{_e(note)}</span>' if note else ""],
+            "flag" if note else "",
         ))
     headers = ("route", "mode", "origin → destination", "mean transit (d)", "95% CI (d)", "p5–p95 (d)",
                "delivered / yr", "wait for departure (d)", "note")
     return _table(headers, rows, (False, False, False, True, True, True, True, True, False))
 
 
+def _labelled(ident: Any, name: Any) -> str:
+    """An id with its long name below it, both escaped."""
+    shown = name and str(name) != str(ident)  # names default to the id: no need to say it twice
+    return _e(ident) + (f'<span class="sub">{_e(name)}</span>' if shown else "")
+
+
+def _volume(route: dict) -> str:
+    """The yearly volume as the terminal tables write it; n/a when the summary lacks it."""
+    try:
+        return volume(route)
+    except (KeyError, TypeError):
+        return "n/a"
+
+
+def _route_note(route: dict) -> str:
+    """The warning of a route's row: nothing delivered, saturated, or containers left over."""
+    notes = []
+    if (route.get("transit_days") or {}).get("mean") is None:
+        notes.append("nothing delivered in the window")
+    if route.get("saturated"):
+        share = (route.get("delivered_share_of_demand") or {}).get("mean")
+        notes.append("saturated" + ("" if share is None else f": delivered {share:.0%} of demand"))
+    if route.get("containers_undelivered_at_end"):
+        notes.append(f"{route['containers_undelivered_at_end']:,} undelivered at end")
+    return "; ".join(notes)
+
+
 def nodes_html(summary: dict) -> str:
     """Capacity-limited nodes: servers, utilization with CI, mean wait, max queue."""
     rows = []
-    for nid, n in summary["nodes"].items():
-        if not n.get("servers"):
-            continue
+    for nid, n in limited_nodes(summary):
         util = n.get("utilization")
-        high = util is not None and util > 0.95
+        high = util is not None and util > NODE_SATURATION
         lo, hi = n.get("utilization_ci95") or (None, None)
         ci = "n/a" if lo is None else f"{lo:.1%}–{hi:.1%}"
         rows.append((
-            [_e(nid), _e(n.get("name", nid)), str(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
-             _num(n.get("mean_wait_days"), 3), str(n.get("max_queue", "")),
+            [_e(nid), _e(n.get("name", nid)), _e(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
+             _num(n.get("mean_wait_days"), 3), _e(n.get("max_queue", "")),
              '<span class="warn">near saturation</span>' if high else ""],
             "flag" if high else "",
         ))
@@ -135,15 +173,27 @@ def nodes_html(summary: dict) -> str:
     return _table(headers, rows, (False, False, True, True, True, True, True, False))
 
 
+def glance_html(summary: dict, label: str = "") -> str:
+    """What needs a look before the numbers are believed (the terminal's warnings), or that
+    nothing does: saturated routes, containers left over, nodes near saturation."""
+    warnings = run_warnings(summary)
+    of = f"<b>{_e(label)}</b>: " if label else ""
+    if not warnings:
+        return (f'<p class="glance">{of}No route is saturated, every counted container was delivered by the '
+                f"end of the run and no node ran above {NODE_SATURATION:.0%} utilization.</p>")
+    items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
+    return (f'<div class="glance bad">{of}<span class="warn">Check before reading the numbers:</span>'
+            f"<ul>{items}</ul></div>")
+
+
 def differences_html(comparison: dict) -> str:
     """The differences against the baseline, significant rows highlighted, and the method."""
     metrics = comparison.get("metrics", {})
     baseline = comparison.get("baseline", "")
     others = [s for s in comparison.get("scenarios", []) if s != baseline]
     one = len(others) == 1  # one scenario against the baseline: its name heads the column
-    method = str(comparison.get("method") or "").rstrip(". ")
-    parts = [f"<p>Method: {_e(method)}. Highlighted rows are significant.</p>" if method else
-             "<p>Highlighted rows are significant.</p>"]
+    method = str(comparison.get("method") or DEFAULT_METHOD).rstrip(". ")
+    parts = [f"<p>Method: {_e(method)}. Highlighted rows are significant.</p>"]
     for key, title in (("differences", "route"), ("node_differences", "node")):
         rows = []
         for row in comparison.get(key, []):
@@ -151,7 +201,7 @@ def differences_html(comparison: dict) -> str:
             metric = row.get("metric", "")
             ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
             sig = row.get("significant")
-            verdict = "n/a (1 replication)" if sig is None else ("yes" if sig else "no")
+            verdict = "n/a (1 replication)" if sig is None else ("<b>yes</b>" if sig else "no")
             unit = row.get("unit") or ""
             label = metrics.get(metric, metric)
             cells = [] if one else [_e(row.get("scenario", ""))]
@@ -192,7 +242,8 @@ def compact(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:g}"
+        # every digit the scenario gave (9470000, not 9.47e+06), whole numbers without ".0"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)
 
 
@@ -216,25 +267,54 @@ def parameters_html(raw: dict) -> str:
     if isinstance(run, dict):
         settings = ", ".join(f"{k} = {compact(v)}" for k, v in run.items() if k != "description")
         parts.append(f"<p><b>run</b>: {_e(settings)}</p>")
-    if isinstance(raw.get("source"), str):
-        parts.append(f"<p><b>sources</b>: {_linked(raw['source'])}</p>")
+    for key in ("source", "notes", "note"):
+        if isinstance(raw.get(key), str):
+            parts.append(f"<p><b>{_e(key)}</b>: {_linked(raw[key])}</p>")
     for section in SECTIONS:
-        entries = raw.get(section)
-        if not isinstance(entries, list) or not entries:
-            continue
-        rows = []
-        for entry in entries:
-            if not isinstance(entry, dict):
-                continue
-            params = "; ".join(f"{k} = {compact(v)}" for k, v in entry.items() if k not in ("id", "source"))
-            source = entry.get("source")
-            if source is None and isinstance(entry.get("demand"), dict):
-                source = entry["demand"].get("source")
-            rows.append(([_e(entry.get("id", "")), _e(params), _linked(str(source)) if source else ""], ""))
-        parts.append(f"<h3>{_e(section)}</h3>")
-        parts.append(_table(("id", "parameters", "source"), rows, (False, False, False),
-                            classes=("", "p", "src"), table_class="params"))
+        rows = [_parameter_row(entry, section) for entry in _entries(raw, section)]
+        if rows:
+            parts.append(f"<h3>{_e(section)}</h3>")
+            parts.append(_table(("id", "parameters", "source"), rows, (False, False, False),
+                                classes=("", "p", "src"), table_class="params"))
     return "".join(parts)
+
+
+def _entries(raw: dict, section: str) -> list[dict]:
+    """A section's tables; "demand" is each route's demand, under the route's id."""
+    if section == "demand":
+        return [
+            {"id": r.get("id", ""), **r["demand"]}
+            for r in _entries(raw, "routes") if isinstance(r.get("demand"), dict)
+        ]
+    entries = raw.get(section)
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _parameter_row(entry: dict, section: str) -> tuple[list[str], str]:
+    """id (with name, or from → to, beneath), the other parameters, and the linked source."""
+    shown = {"id", "source", "name"}
+    sub = entry.get("name")
+    if sub is None and "from" in entry and "to" in entry:
+        sub = f"{entry['from']} → {entry['to']}"
+        shown |= {"from", "to"}
+    if section == "routes" and isinstance(entry.get("demand"), dict):
+        shown.add("demand")  # its own table, with its own source
+    params = "; ".join(f"{k} = {_parameter(k, v)}" for k, v in entry.items() if k not in shown)
+    source = entry.get("source")
+    if source:
+        cited = _linked(str(source))
+    elif "demand" in shown and entry["demand"].get("source"):
+        cited = '<span class="meta">demand: see below</span>'
+    else:
+        cited = ""
+    return [_labelled(entry.get("id", ""), sub), _e(params), cited], ""
+
+
+def _parameter(key: str, value: Any) -> str:
+    """A parameter value compactly; a route's path as the nodes joined by arrows."""
+    if key == "path" and isinstance(value, list):
+        return " → ".join(str(v) for v in value)
+    return compact(value)
 
 
 # ---------------------------------------------------------------------------------------
@@ -258,7 +338,7 @@ def _version(runs: Sequence[RunData], comparison: dict | None) -> str:
 
 def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
     names = " vs ".join(r.label for r in runs)
-    kind = "comparison" if comparison else "run"
+    kind = "comparison" if comparison is not None else "run"
     lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
     for run in runs:
         if run.summary.get("description"):
@@ -310,7 +390,7 @@ def scenario_argument(summary: dict) -> str:
 def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
     """The routesim command line that writes these results again."""
     seed, replications, overrides = _settings(runs, comparison)
-    if comparison:
+    if comparison is not None:
         inputs = [str(i) for i in comparison.get("inputs") or [scenario_argument(r.summary) for r in runs]]
         words = ["routesim", "compare", *inputs]
     else:
@@ -324,10 +404,54 @@ def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
 def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
     version = _version(runs, comparison)
     return (
-        f"<h2>Reproduce</h2><p><code>{_e(reproduce_command(runs, comparison))}</code></p>"
+        f'<h2 id="reproduce">Reproduce</h2><p><code>{_e(reproduce_command(runs, comparison))}</code></p>'
         f"<p>With routesim {_e(version)} this writes the same results, for any <code>--workers</code>. "
         f"This page was drawn by routesim {_e(__version__)}.</p>"
     )
+
+
+def _results(runs: Sequence[RunData]) -> str:
+    """Per run the one-line check, the routes table and the capacity-limited nodes."""
+    parts = ['<h2 id="results">Results</h2>']
+    for run in runs:
+        of = f": {_e(run.label)}" if len(runs) > 1 else ""
+        parts.append(glance_html(run.summary, run.label if len(runs) > 1 else ""))
+        parts.append(f"<h3>Routes{of}</h3>" + routes_html(run.summary))
+        parts.append(f"<h3>Capacity-limited nodes{of}</h3>" + nodes_html(run.summary))
+    return "\n".join(parts)
+
+
+def _figures(figures: Sequence[tuple[str, str, bytes]]) -> str:
+    """Each figure under its title, embedded as a base64 PNG, with its caption."""
+    parts = ['<h2 id="figures">Figures</h2>']
+    for title, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(
+            f'<figure><h3>{_e(title)}</h3><img alt="{_e(title)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def _parameters(runs: Sequence[RunData]) -> str:
+    """Every run's scenario parameters with sources; folded per scenario in a comparison."""
+    parts = ['<h2 id="parameters">Parameters and their sources</h2>']
+    for run in runs:
+        source = run.summary.get("source") or run.scenario.source or run.label
+        block = f'<p class="meta">loaded from {_e(source)}</p>' + parameters_html(run.scenario.raw)
+        if len(runs) > 1:  # folded: a comparison's scenarios mostly share their parameters
+            summary = f'{_e(run.label)} <span class="meta">({_e(source)})</span>'
+            block = f"<details><summary>{summary}</summary>{block}</details>"
+        parts.append(block)
+    return "\n".join(parts)
+
+
+def _contents(comparison: dict | None, figures: bool) -> str:
+    """In-page links to the sections (anchors only: nothing is loaded)."""
+    sections = [("differences", "Differences")] if comparison is not None else []
+    sections += [("results", "Results")] + ([("figures", "Figures")] if figures else [])
+    sections += [("parameters", "Parameters and sources"), ("reproduce", "Reproduce")]
+    return '<nav class="meta">' + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in sections) + "</nav>"
 
 
 def report_html(
@@ -336,33 +460,18 @@ def report_html(
     comparison: dict | None = None,
 ) -> str:
     """The whole report as one HTML document: figures embedded, no external resources."""
-    body = [_header(runs, comparison)]
-    if comparison:
-        body.append("<h2>Differences against the baseline</h2>")
-        body.append(differences_html(comparison))
-    for run in runs:
-        body.append(f"<h2>Routes: {_e(run.label)}</h2>" + routes_html(run.summary))
-        body.append(f"<h3>Capacity-limited nodes: {_e(run.label)}</h3>" + nodes_html(run.summary))
+    body = [_header(runs, comparison), _contents(comparison, bool(figures))]
+    if comparison is not None:
+        body.append('<h2 id="differences">Differences against the baseline</h2>' + differences_html(comparison))
+    body.append(_results(runs))
     if figures:
-        body.append("<h2>Figures</h2>")
-    for title, caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
-        body.append(
-            f'<figure><h3>{_e(title)}</h3><img alt="{_e(title)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>"
-        )
-    body.append("<h2>Parameters and their sources</h2>")
-    for run in runs:
-        source = run.summary.get("source") or run.label
-        block = f"<p class=\"meta\">loaded from {_e(source)}</p>" + parameters_html(run.scenario.raw)
-        if len(runs) > 1:
-            body.append(f"<details><summary>{_e(run.label)}</summary>{block}</details>")
-        else:
-            body.append(block)
+        body.append(_figures(figures))
+    body.append(_parameters(runs))
     body.append(_reproduce(runs, comparison))
     title = " vs ".join(r.label for r in runs)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>routesim: {_e(title)}</title><style>{STYLE}</style></head>\n<body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"

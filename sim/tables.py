@@ -42,7 +42,7 @@ def routes_table(summary: dict[str, Any]) -> str:
             (
                 rid,
                 r["mode"],
-                _volume(r),
+                volume(r),
                 _num(t["mean"]),
                 _num(t["p50"]),
                 _num(t["p95"]),
@@ -52,7 +52,7 @@ def routes_table(summary: dict[str, Any]) -> str:
     return format_table(headers, rows, (False, False, True, True, True, True, True))
 
 
-def _volume(route: dict[str, Any]) -> str:
+def volume(route: dict[str, Any]) -> str:
     """Yearly volume delivered: TEU for containers, tonnes for bulk."""
     if route.get("cargo") == "bulk":
         return _num(route["throughput_tonnes_per_year"]["mean"], 0) + " t"
@@ -62,8 +62,6 @@ def _volume(route: dict[str, Any]) -> str:
 def nodes_table(summary: dict[str, Any]) -> str:
     """Capacity-limited nodes, busiest first: where the queues are."""
     headers = ("node", "kind", "servers", "utilization", "mean wait d", "max queue")
-    limited = [(nid, n) for nid, n in summary["nodes"].items() if n["servers"]]
-    limited.sort(key=lambda item: -(item[1]["utilization"] or 0.0))
     rows = [
         (
             nid,
@@ -73,9 +71,50 @@ def nodes_table(summary: dict[str, Any]) -> str:
             _num(n["mean_wait_days"], 2),
             str(n["max_queue"]),
         )
-        for nid, n in limited
+        for nid, n in limited_nodes(summary)
     ]
     return format_table(headers, rows, (False, False, True, True, True, True))
+
+
+def limited_nodes(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The summary's nodes with servers, busiest first (stable), as the tables list them."""
+    limited = [(nid, n) for nid, n in summary["nodes"].items() if n.get("servers")]
+    limited.sort(key=lambda item: -(item[1].get("utilization") or 0.0))
+    return limited
+
+
+NODE_SATURATION = 0.95  # utilization above which a node's queue grows without bound in practice
+
+
+def run_warnings(summary: dict[str, Any]) -> list[str]:
+    """What needs a look before the numbers are believed: saturated routes, containers left
+    undelivered, nodes near saturation; one sentence each, for the terminal and the report."""
+    out = []
+    for rid, r in summary["routes"].items():
+        if r.get("saturated"):
+            share = (r.get("delivered_share_of_demand") or {}).get("mean")
+            growth = (r.get("backlog_growth_per_day") or {}).get("mean")
+            loads = (r.get("load_factor") or {}).items()
+            factors = {sid: lf["mean"] for sid, lf in loads if lf.get("mean") is not None}
+            fullest = max(factors, key=factors.__getitem__) if factors else None
+            full = f"; {fullest} leaves {factors[fullest]:.0%} full" if fullest else ""
+            delivered = "n/a" if share is None else f"{share:.0%}"
+            out.append(
+                f"route {rid}: saturated: it delivered {delivered} of its demand in the measured "
+                f"window and its backlog grew by {_num(growth)} units a day{full}; its capacity, "
+                "not its transit time, limits it (transit statistics cover only what got through)"
+            )
+            continue
+        if r.get("containers_undelivered_at_end"):
+            out.append(
+                f"route {rid}: {r['containers_undelivered_at_end']} counted containers were still "
+                "undelivered when the run stopped; their transit is not in the statistics "
+                "(raise run.cooldown_days, or the route is saturated)"
+            )
+    for nid, n in summary["nodes"].items():
+        if n.get("utilization") is not None and n["utilization"] > NODE_SATURATION:
+            out.append(f"node {nid}: utilization {n['utilization']:.0%}, close to saturation")
+    return out
 
 
 def scenario_listing(scenario: Scenario) -> str:
@@ -160,7 +199,7 @@ def corridor_markdown(summary: dict[str, Any]) -> str:
         rows.append(
             (
                 f"`{rid}`", r["mode"], f"{r['origin']} → {r['destination']}", f"{r['distance_km']:,.0f}",
-                _volume(r), _num(t["mean"]), _num(t["p95"]),
+                volume(r), _num(t["mean"]), _num(t["p95"]),
             )
         )
     return markdown_table(headers, rows, (False, False, False, True, True, True, True))

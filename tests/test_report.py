@@ -18,17 +18,24 @@ import pytest
 from scenarios_for_tests import NETWORK, entry, raw, write
 import sim.cli
 from sim.figdata import RunData, read_run
+import sim.report
 from sim.report import compact, figure_png, report_html, reproduce_command
+from sim.tables import run_warnings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 OVERRIDE = "nodes.dostyk.servers=2"
 
 
+VOID = {"meta", "img", "br", "hr", "input", "link", "col", "wbr"}
+
+
 class Page(HTMLParser):
-    """Collects tags with their attributes, the text, and the text of every table cell."""
+    """Collects tags with their attributes, the text, and the text of every table cell;
+    checks every element is closed in order."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.open: list[str] = []
         self.tags: list[tuple[str, dict]] = []
         self.text: list[str] = []
         self.rows: list[tuple[str | None, list[str]]] = []  # (class of the <tr>, cell texts)
@@ -37,12 +44,15 @@ class Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self.tags.append((tag, attrs))
+        if tag not in VOID:
+            self.open.append(tag)
         if tag == "tr":
             self.rows.append((attrs.get("class"), []))
         elif tag in ("td", "th"):
             self._cell = []
 
     def handle_endtag(self, tag):
+        assert self.open and self.open.pop() == tag, f"</{tag}> closes {self.open[-1:] or 'nothing'}"
         if tag in ("td", "th") and self._cell is not None:
             self.rows[-1][1].append("".join(self._cell))
             self._cell = None
@@ -57,6 +67,7 @@ def parse(text: str) -> Page:
     page = Page()
     page.feed(text)
     page.close()
+    assert page.open == [], f"unclosed: {page.open}"
     return page
 
 
@@ -154,8 +165,10 @@ def test_route_table_holds_each_route_and_its_mean_transit(run, page_text):
         assert match, rid
         cells = match[0]
         assert f"{r['transit_days']['mean']:,.2f}" in cells
-        unit = "t" if r["cargo"] == "bulk" else "TEU"
-        assert f"{r['throughput_teu_per_year']['mean']:,.0f} {unit}" in cells
+        bulk = r["cargo"] == "bulk"
+        volume = r["throughput_tonnes_per_year" if bulk else "throughput_teu_per_year"]["mean"]
+        assert f"{volume:,.0f} {'t' if bulk else 'TEU'}" in cells
+        assert f"{r['origin']} → {r['destination']}" in cells
 
 
 def test_sources_are_links_and_parameters_compact(page_text):
@@ -168,11 +181,44 @@ def test_sources_are_links_and_parameters_compact(page_text):
     text = "".join(page.text)
     assert "triangular(4, 6, 10)" in text  # xian's handling hours
     assert "empirical(" in text
+    assert "path = xian → dostyk → duisburg" in text
+
+
+def test_each_route_demand_has_its_own_row_and_source(tmp_path):
+    doc = raw(NETWORK)
+    entry(doc, "routes", "sea")["demand"]["source"] = "volumes: https://example.org/teu"
+    text = parse(sim.report.parameters_html(doc))
+    rows = {cells[0]: cells for css, cells in text.rows if cells}
+    demand = [cells for css, cells in text.rows if cells and cells[0] == "sea"]
+    assert len(demand) == 2  # the route, then its demand
+    route, own = demand
+    assert "teu_per_year" not in route[1] and route[2] == "demand: see below"
+    assert own[1] == "teu_per_year = 7000; container_teu = 2; arrivals = poisson"
+    assert own[2] == "volumes: https://example.org/teu"
+    assert rows["overland"][1].startswith("teu_per_year = 16000")  # the last row of id overland
 
 
 def test_scenario_text_is_escaped(page_text):
     assert "<script>alert(1)</script>" not in page_text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page_text
+
+
+def test_the_checks_come_first_and_say_what_is_wrong(run, page_text):
+    """The fixture's run saturates the sea route (one small ship a week); a quiet run says all
+    is well."""
+    text = "".join(parse(page_text).text)
+    warnings = run_warnings(run.summary)
+    assert any(w.startswith("route sea: saturated") for w in warnings)
+    check = text.index("Check before reading the numbers")
+    for warning in warnings:
+        assert check < text.index(warning) < text.index("mean transit (d)")
+    quiet = copy.deepcopy(run.summary)
+    for r in quiet["routes"].values():
+        r["saturated"], r["containers_undelivered_at_end"] = False, 0
+    for n in quiet["nodes"].values():
+        n["utilization"] = 0.5 if n["servers"] else None
+    text = "".join(parse(report_html([dataclasses.replace(run, summary=quiet)], [])).text)
+    assert "No route is saturated, every counted container was delivered" in text
 
 
 def test_saturated_nodes_and_undelivered_routes_are_flagged(run):
@@ -185,6 +231,16 @@ def test_saturated_nodes_and_undelivered_routes_are_flagged(run):
     assert any(c.startswith("overland") for c in flagged) and "dostyk" in flagged
     text = "".join(page.text)
     assert "1,234 undelivered at end" in text and "97.0%" in text
+    assert "route overland: 1234 counted containers were still undelivered" in text
+
+
+def test_a_route_without_deliveries_is_flagged_not_fatal(run):
+    summary = copy.deepcopy(run.summary)
+    summary["routes"]["sea"]["transit_days"] = {"mean": None, "ci95": [None, None], "p5": None, "p95": None}
+    del summary["routes"]["sea"]["throughput_teu_per_year"]
+    page = parse(report_html([dataclasses.replace(run, summary=summary)], []))
+    sea = [cells for css, cells in page.rows if css == "flag" and cells[0].startswith("sea")]
+    assert sea and sea[0][-1].startswith("nothing delivered in the window") and "n/a" in sea[0]
 
 
 def test_reproduce_command(run, page_text):
@@ -217,6 +273,18 @@ def test_comparison_rows_show_their_significance(run):
     assert joined.count(f"loaded from {run.summary['source']}") == 2
 
 
+def test_comparison_without_optional_keys(run):
+    """A sparse comparison document still renders, with the default method sentence."""
+    doc = {"baseline": "network", "differences": [
+        {"route": "sea", "metric": "mean_transit_days", "difference": -1.0, "significant": True},
+    ]}
+    page = parse(report_html([run, run], [], doc))
+    text = "".join(page.text)
+    assert "paired by replication (same seed, common random numbers)" in text and "Student t 95%" in text
+    assert [cells for css, cells in page.rows if css == "sig"][0][-3:] == ["-1.00", "n/a", "yes"]
+    assert "No differences were computed" in "".join(parse(report_html([run, run], [], {})).text)
+
+
 def test_figure_png_has_no_timestamp():
     import matplotlib
 
@@ -239,6 +307,7 @@ def test_distributions_read_compactly():
     assert compact({"train": 6, "truck": {"dist": "fixed", "value": 2}}) == "{train: 6, truck: fixed(2)}"
     assert compact([1.5, 2.0]) == "[1.5, 2]"
     assert compact({"gauge_change": True}) == "{gauge_change: true}"
+    assert compact(9470000.0) == "9470000" and compact(109.05) == "109.05"
 
 
 def test_run_writes_the_report(tmp_path):
@@ -253,3 +322,13 @@ def test_run_writes_the_report(tmp_path):
     page = parse((out / "report.html").read_text(encoding="utf-8"))
     assert "img" not in [t for t, _ in page.tags]
     assert "overland" in "".join(page.text)
+
+
+def test_warnings_read_as_on_the_terminal(run):
+    """The report lists the same sentences `routesim run` prints, while cli keeps its own copy."""
+    if not hasattr(sim.cli, "_warnings"):
+        pytest.skip("cli now uses tables.run_warnings itself")
+    summary = copy.deepcopy(run.summary)
+    summary["nodes"]["dostyk"]["utilization"] = 0.97
+    summary["routes"]["overland"]["containers_undelivered_at_end"] = 12
+    assert run_warnings(summary) == sim.cli._warnings(summary)
