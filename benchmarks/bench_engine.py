@@ -34,11 +34,11 @@ from typing import Any, Callable, Generator, Iterator
 import numpy as np
 import simpy
 
-from sim.demand import arrival_times
-from sim.engine import ReplicationResult, Sampler, run_replication, stream
-from sim.errors import ScenarioError
-from sim.loader import build_scenario, load_scenario
-from sim.scenario import Schedule, Scenario, Segment
+from sim.engine.demand import arrival_times
+from sim.engine.simulation import ReplicationResult, Sampler, run_replication, stream
+from sim.model.errors import ScenarioError
+from sim.model.loader import build_scenario, load_scenario
+from sim.model.scenario import Schedule, Scenario, Segment
 
 # The reference per-container model knows rail, sea and transfers but not bulk wagons,
 # weather closures or driving limits, so the default is the 2020 northern-corridor-and-Suez
@@ -203,7 +203,7 @@ class PerContainerModel:
     """The engine's flow with every container its own SimPy process.
 
     Same demand, schedules, capacities, node servers, handling and travel times as
-    sim.engine, drawn from the same named random streams, so the two should agree closely;
+    sim.engine.simulation, drawn from the same named random streams, so the two should agree closely;
     only the bookkeeping differs: a container waits for its creation time, joins the line of
     each service on its route, rides the vehicle (it waits for the trip's arrival) and
     records its delivery time.
@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     del r4
     m1 = peak_bytes(lambda: run_replication(scenario, seed, 0))
     m4 = peak_bytes(lambda: run_replication(scenario4, seed, 0))
-    print("engine (sim.engine.run_replication)")
+    print("engine (sim.engine.simulation.run_replication)")
     print(f"  {'volume':<7}{'containers':>12}{'vehicle trips':>15}{'time s':>9}{'containers/s':>14}{'peak MiB':>10}{'B/container':>13}")
     for label, n, trips, t, m in ((" 1x", n1, trips1, t1, m1), (f" {SCALE}x", n4, trips4, t4, m4)):
         print(f"  {label:<7}{n:>12,}{trips:>15,}{t:>9.3f}{fmt_rate(n / t):>14}{m / 2**20:>10.1f}{m / n:>13.1f}")

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Sequence
 
 
-from . import __version__
-from .errors import RoutesimError, UsageError
-from .comparison import (
+from sim import __version__
+from sim.model.errors import RoutesimError, UsageError
+from sim.analysis.comparison import (
     Arm,
     check_comparable,
     comparison_document,
@@ -23,14 +23,14 @@ from .comparison import (
     folder_name,
     labels_for,
 )
-from .drawing import FORMATS, check_marey_route, draw, redraw
-from .experiment import run_experiment
-from .figdata import RESULTS_FORMAT, read_run
-from .loader import bundled_names, load_scenario
-from .outputs import run_files, run_summary
-from .overrides import parse_override
-from .progress import ProgressBar
-from .results_io import (
+from sim.report.draw import FORMATS, check_marey_route, draw, redraw
+from sim.engine.replications import run_experiment
+from sim.output.figure_data import RESULTS_FORMAT, read_run
+from sim.model.loader import bundled_names, load_scenario
+from sim.output.run_files import run_files, run_summary
+from sim.model.overrides import parse_override
+from sim.report.progress import ProgressBar
+from sim.output.files import (
     COMPARISON,
     VALIDATION,
     check_out_dir,
@@ -39,8 +39,8 @@ from .results_io import (
     summary_writer,
     write_results,
 )
-from .tables import nodes_table, routes_table, scenario_listing, validation_text
-from .validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
+from sim.report.tables import nodes_table, routes_table, scenario_listing, validation_text
+from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
 
 TRANSIT_PNG = "transit_times.png"
 VALIDATION_PNG = "validation.png"
@@ -367,7 +367,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _validation_png_writer(report: dict):
     def write(path: Path) -> None:
-        from .plots import save, validation_figure
+        from sim.viz.save import save
+        from sim.viz.validation_figure import validation_figure
 
         title = (
             f"routesim {report['routesim_version']} against the founding article "

@@ -2,7 +2,7 @@
 
 Every deterministic scenario uses ``arrivals = "even"`` with ``teu_per_year = 730`` and
 ``container_teu = 2``: one container per day, the k-th (k = 0, 1, ...) created at day k + 0.5
-(sim.demand places evenly spaced arrivals at the middle of each unit of cumulative demand).
+(sim.engine.demand places evenly spaced arrivals at the middle of each unit of cumulative demand).
 Times in the comments are days of simulation time.
 """
 
@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import tomli_w
 
-from sim.loader import build_scenario
-from sim.scenario import Scenario
+from sim.model.loader import build_scenario
+from sim.model.scenario import Scenario
 
 # ---------------------------------------------------------------------------------------
 # Deterministic corridors (hand-computable)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.loader import load_scenario
+from sim.model.loader import load_scenario
 
 WESTBOUND_RAIL = ("rail_xian_duisburg", "rail_chongqing_duisburg")
 # The EU-bound "China-Europe-China" (CEC) flow through Kazakhstan, both directions.

@@ -13,11 +13,11 @@ import pytest
 
 from scenarios_for_tests import NETWORK, ROLLOVER, TRANSFER_CORRIDOR, build, entry, raw, write
 from sim.cli import main
-from sim.engine import closure_intervals, driving_days, reopening, run_replication, stream
-from sim.periods import months, node_period_counts
-from sim.distributions import Fixed
-from sim.scenario import Closures
-from sim.statistics import summarize, train_index
+from sim.engine.simulation import closure_intervals, driving_days, reopening, run_replication, stream
+from sim.analysis.periods import months, node_period_counts
+from sim.model.distributions import Fixed
+from sim.model.scenario import Closures
+from sim.analysis.statistics import summarize, train_index
 
 # ---------------------------------------------------------------------------------------
 # Calendar months

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.loader import load_scenario
+from sim.model.loader import load_scenario
 
 CORRIDOR = """\
 [run]
@@ -362,7 +362,7 @@ def test_failure_while_writing_keeps_the_previous_results(corridor: Path, tmp_pa
     def explode(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.figures.save_figure", explode)
+    monkeypatch.setattr("sim.viz.figures.save", explode)
     code, _, stderr = run(["run", str(corridor), "--out", str(out), "-n", "3", "-q"], capsys)
     assert code == 130 and "no results written" in stderr
     assert _files(out) == before

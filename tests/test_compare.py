@@ -12,7 +12,7 @@ import pytest
 
 from scenarios_for_tests import NETWORK, entry, raw, write
 from sim.cli import main
-from sim.statistics import t_quantile_975
+from sim.analysis.statistics import t_quantile_975
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_common_random_numbers_leave_an_untouched_route_exactly_equal(compared):
 
 def test_terminal_table_shows_differences_and_significance(compared):
     _, doc = compared
-    from sim.comparison import comparison_text
+    from sim.analysis.comparison import comparison_text
 
     text = comparison_text(doc)
     line = next(x for x in text.splitlines() if x.startswith("overland ") and "mean transit (d)" in x)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from scenarios_for_tests import NETWORK, ROLLOVER, build, entry
-from sim.engine import ReplicationResult, run_replication
-from sim.experiment import run_experiment
-from sim.statistics import node_stats, route_counts, summarize
+from sim.engine.simulation import ReplicationResult, run_replication
+from sim.engine.replications import run_experiment
+from sim.analysis.statistics import node_stats, route_counts, summarize
 
 SEED = 5
 REPS = 3

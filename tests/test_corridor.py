@@ -22,9 +22,9 @@ from scenarios_for_tests import (
     entry,
     write,
 )
-from sim.engine import run_replication
-from sim.loader import load_scenario
-from sim.statistics import node_stats, route_counts
+from sim.engine.simulation import run_replication
+from sim.model.loader import load_scenario
+from sim.analysis.statistics import node_stats, route_counts
 
 TOL = 1e-9
 

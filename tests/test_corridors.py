@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.experiment import run_experiment
-from sim.loader import bundled_names, load_scenario
-from sim.overrides import parse_override
-from sim.statistics import summarize
+from sim.engine.replications import run_experiment
+from sim.model.loader import bundled_names, load_scenario
+from sim.model.overrides import parse_override
+from sim.analysis.statistics import summarize
 
 YEARS = ("china_europe_2019", "china_europe_2020")
 RAIL_WESTBOUND = ("rail_xian_duisburg", "rail_chongqing_duisburg")

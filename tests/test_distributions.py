@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from sim.distributions import (
+from sim.model.distributions import (
     Empirical,
     Exponential,
     Fixed,
@@ -24,7 +24,7 @@ from sim.distributions import (
     Uniform,
     parse_distribution,
 )
-from sim.errors import ScenarioError
+from sim.model.errors import ScenarioError
 
 N = 400_000
 Z = 5.0

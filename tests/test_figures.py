@@ -16,12 +16,12 @@ import pytest
 
 from scenarios_for_tests import NETWORK, TRANSFER_CORRIDOR, entry, raw, write
 from sim.cli import main
-from sim.colours import route_colours, scenario_colours
-from sim.fig_flows import bottleneck_figure, throughput_figure
-from sim.fig_marey import default_marey_route, marey_figure
-from sim.fig_transit import EUROPE, sea_rail_ratio, transit_box_figure, transit_ecdf_figure
-from sim.figdata import RunData, read_run
-from sim.figures import FORMATS, figure_builders, write_figures
+from sim.viz.colours import route_colours, scenario_colours
+from sim.viz.flows import bottleneck_figure, throughput_figure
+from sim.viz.marey import default_marey_route, marey_figure
+from sim.viz.transit import EUROPE, sea_rail_ratio, transit_box_figure, transit_ecdf_figure
+from sim.output.figure_data import RunData, read_run
+from sim.viz.figures import FORMATS, figure_builders, write_figures
 
 BUNDLED = Path(__file__).resolve().parents[1] / "scenarios" / "china_europe_2020.toml"
 
@@ -279,7 +279,7 @@ def test_bundled_figures_ratio_and_readability(bundled):
     assert {bundled.scenario.nodes[n].country for n in ("duisburg", "rotterdam")} <= EUROPE
     builders = figure_builders([bundled])
     for stem, build in builders.items():
-        if stem == "route_map":  # sim.routemap's own tests cover it
+        if stem == "route_map":  # sim.viz.routemap's own tests cover it
             continue
         fig = build()
         width, height = fig.get_size_inches()

@@ -207,8 +207,8 @@ def test_out_cannot_be_steered_outside_the_folder_it_names(tmp_path, capsys, mon
 
 def test_a_huge_distribution_parameter_is_refused_not_overflowed():
     """Found by the fuzzer: sd = 1e308 overflowed the truncated normal's variance."""
-    from sim.distributions import parse_distribution
-    from sim.errors import ScenarioError
+    from sim.model.distributions import parse_distribution
+    from sim.model.errors import ScenarioError
 
     with pytest.raises(ScenarioError, match="at most"):
         parse_distribution({"dist": "normal", "mean": 900, "sd": 1e308}, "legs.kz_rail.speed_km_per_day")

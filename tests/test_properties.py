@@ -11,9 +11,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import run_replication
-from sim.loader import build_scenario
-from sim.statistics import node_stats, route_counts
+from sim.engine.simulation import run_replication
+from sim.model.loader import build_scenario
+from sim.analysis.statistics import node_stats, route_counts
 
 HANDLING = st.one_of(
     st.floats(0.5, 12).map(lambda h: round(h, 3)),

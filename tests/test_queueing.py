@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from scenarios_for_tests import SINGLE_QUEUE, build, entry
-from sim.experiment import run_experiment
-from sim.statistics import mean_ci95, node_stats, summarize
+from sim.engine.replications import run_experiment
+from sim.analysis.statistics import mean_ci95, node_stats, summarize
 
 LAM = 13.0  # trucks a day
 MU = 20.0  # handled a day: mean handling 1.2 h
@@ -98,7 +98,7 @@ def test_mean_ci95_by_hand() -> None:
 
 def test_t_quantiles_match_tables() -> None:
     # Student t 97.5% quantiles from standard tables; above 30 df the Cornish-Fisher expansion.
-    from sim.statistics import t_quantile_975
+    from sim.analysis.statistics import t_quantile_975
 
     for df, table in [(1, 12.7062), (4, 2.7764), (19, 2.0930), (30, 2.0423), (40, 2.0211), (60, 2.0003), (120, 1.9799)]:
         assert t_quantile_975(df) == pytest.approx(table, abs=6e-5)

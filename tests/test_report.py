@@ -17,10 +17,10 @@ import pytest
 
 from scenarios_for_tests import NETWORK, entry, raw, write
 import sim.cli
-from sim.figdata import RunData, read_run
-import sim.report
-from sim.report import compact, figure_png, report_html, reproduce_command
-from sim.tables import run_warnings
+from sim.output.figure_data import RunData, read_run
+import sim.report.html
+from sim.report.html import compact, figure_png, report_html, reproduce_command
+from sim.report.tables import run_warnings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 OVERRIDE = "nodes.dostyk.servers=2"
@@ -187,7 +187,7 @@ def test_sources_are_links_and_parameters_compact(page_text):
 def test_each_route_demand_has_its_own_row_and_source(tmp_path):
     doc = raw(NETWORK)
     entry(doc, "routes", "sea")["demand"]["source"] = "volumes: https://example.org/teu"
-    text = parse(sim.report.parameters_html(doc))
+    text = parse(sim.report.html.parameters_html(doc))
     rows = {cells[0]: cells for css, cells in text.rows if cells}
     demand = [cells for css, cells in text.rows if cells and cells[0] == "sea"]
     assert len(demand) == 2  # the route, then its demand
@@ -313,9 +313,9 @@ def test_distributions_read_compactly():
 def test_run_writes_the_report(tmp_path):
     """The real pipeline (figures skipped): report.html lands in the results folder."""
     try:
-        import sim.figures  # noqa: F401  (draw imports it even without figures)
+        import sim.viz.figures  # noqa: F401  (draw imports it even without figures)
     except ImportError:
-        pytest.skip("sim.figures is not importable right now")
+        pytest.skip("sim.viz.figures is not importable right now")
     file = write(tmp_path, raw(NETWORK))
     out = tmp_path / "out"
     assert sim.cli.main(["run", str(file), "--out", str(out), "-q", "--no-plot", "-n", "1"]) == 0

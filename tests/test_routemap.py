@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from scenarios_for_tests import NETWORK, build
-from sim.colours import route_colours
-from sim.loader import load_scenario
-from sim.routemap import ATTRIBUTION, MIN_WIDTH, country_rings, line_width, route_map_figure
+from sim.viz.colours import route_colours
+from sim.model.loader import load_scenario
+from sim.viz.routemap import ATTRIBUTION, MIN_WIDTH, country_rings, line_width, route_map_figure
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +153,7 @@ def test_comparison_has_one_panel_per_scenario_on_the_same_extent():
 
 
 def test_a_sea_lane_can_be_kept_out_of_suez():
-    from sim.routemap import sea_lane
+    from sim.viz.routemap import sea_lane
 
     singapore, rotterdam = (103.8, 1.26), (4.05, 51.95)
     assert np.array(sea_lane(singapore, rotterdam))[:, 1].min() > -12

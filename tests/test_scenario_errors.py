@@ -8,11 +8,11 @@ from typing import Any, Callable
 
 import pytest
 
-import sim.loader as loader
+import sim.model.loader as loader
 from scenarios_for_tests import BASE, entry, raw, write
-from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.overrides import parse_override
+from sim.model.errors import ScenarioError
+from sim.model.loader import load_scenario
+from sim.model.overrides import parse_override
 
 
 def load_error(path: Path, overrides: tuple[str, ...] = ()) -> ScenarioError:

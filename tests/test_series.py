@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from scenarios_for_tests import NETWORK, build
-from sim.engine import run_replication
-from sim.progress import ProgressBar, format_duration
-from sim.series import _occupancy_integral, marey_stops, node_days, route_km, route_weeks, window_edges
+from sim.engine.simulation import run_replication
+from sim.report.progress import ProgressBar, format_duration
+from sim.analysis.series import _occupancy_integral, marey_stops, node_days, route_km, route_weeks, window_edges
 
 
 @pytest.fixture(scope="module")

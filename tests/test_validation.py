@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from scenarios_for_tests import build
-from sim.engine import run_replication
-from sim.errors import UsageError
-from sim.readme_tables import replace_blocks
-from sim.tables import markdown_table
-from sim.validation import (
+from sim.engine.simulation import run_replication
+from sim.model.errors import UsageError
+from sim.report.readme import replace_blocks
+from sim.report.tables import markdown_table
+from sim.analysis.validation import (
     CLAIMS,
     Claim,
     border_volume,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import run_replication
-from sim.experiment import run_experiment
+from sim.engine.simulation import run_replication
+from sim.engine.replications import run_experiment
 from verification_models import assert_contains, rolled_over_fraction, scenario_file, when_full_wait
 
 R = 16

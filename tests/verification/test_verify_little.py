@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import run_replication
-from sim.loader import load_scenario
-from sim.series import _occupancy_integral
-from sim.statistics import summarize
+from sim.engine.simulation import run_replication
+from sim.model.loader import load_scenario
+from sim.analysis.series import _occupancy_integral
+from sim.analysis.statistics import summarize
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.experiment import run_experiment
-from sim.series import node_days
-from sim.statistics import node_stats
+from sim.engine.replications import run_experiment
+from sim.analysis.series import node_days
+from sim.analysis.statistics import node_stats
 from verification_models import assert_contains, erlang_c_wait, md1_wait, queue_model, scenario_file
 
 R = 16

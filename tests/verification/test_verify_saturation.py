@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 
 from sim.cli import main
-from sim.engine import run_replication
+from sim.engine.simulation import run_replication
 from verification_models import scenario_file
 
 OVERLOADED = """\

@@ -14,9 +14,9 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.loader import load_scenario
-from sim.scenario import Scenario
-from sim.statistics import mean_ci95
+from sim.model.loader import load_scenario
+from sim.model.scenario import Scenario
+from sim.analysis.statistics import mean_ci95
 
 
 def scenario_file(directory: Path, text: str, name: str = "model.toml") -> Scenario:

@@ -1,0 +1,1 @@
+"""What a run means: statistics over replications, time series, comparison, validation against claims."""

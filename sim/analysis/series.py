@@ -1,0 +1,168 @@
+"""Time series and distributions of a run, computed from the replication records.
+
+These feed the figures and the files they are re-drawn from: route flows per week, queue
+length and utilization per day at capacity-limited nodes, the vehicles of one route in
+time and distance (a Marey chart), and quantiles of transit time.  All times are days
+since the end of the warm-up (day 0 = 1 January of the scenario's year).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from sim.engine.simulation import NodeLog, ReplicationResult
+from sim.model.scenario import Route, Scenario
+from sim.analysis.statistics import pooled_transit
+
+WEEK_DAYS = 7.0
+QUANTILE_STEPS = 1000  # transit quantiles every 0.1%: the ECDF to within one pixel
+MAREY_DAYS = 28.0  # trips that leave in the first four weeks of the window
+
+
+def window_edges(warmup: float, horizon: float, width: float) -> np.ndarray:
+    """Bin edges (days since warm-up end) of width ``width``; the last bin may be shorter."""
+    length = horizon - warmup
+    edges = np.arange(0.0, length, width)
+    return np.append(edges, length)
+
+
+@dataclass(frozen=True)
+class RouteWeeks:
+    """Units created and delivered per week on one route, in one replication."""
+
+    start_day: np.ndarray
+    days: np.ndarray
+    created: np.ndarray
+    delivered: np.ndarray
+
+
+def route_weeks(result: ReplicationResult, route_id: str, warmup: float, horizon: float) -> RouteWeeks:
+    """Units of ``route_id`` created, and delivered, in each week of the measured window."""
+    ledger = result.ledgers[route_id]
+    edges = window_edges(warmup, horizon, WEEK_DAYS)
+    created = np.histogram(ledger.created - warmup, bins=edges)[0]
+    delivered_at = ledger.delivered[~np.isnan(ledger.delivered)] - warmup
+    delivered = np.histogram(delivered_at, bins=edges)[0]
+    return RouteWeeks(edges[:-1], np.diff(edges), created, delivered)
+
+
+def _occupancy_integral(begin: np.ndarray, end: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """∫_{-inf}^{t} (number of intervals [begin, end) covering u) du, for each t in ``at``.
+
+    Each interval contributes clip(t - begin, 0) - clip(t - end, 0); summed with sorted
+    endpoints and prefix sums, O(n log n) for any number of intervals.
+    """
+
+    def ramp(points: np.ndarray) -> np.ndarray:
+        points = np.sort(points)
+        prefix = np.concatenate(([0.0], np.cumsum(points)))
+        k = np.searchsorted(points, at, side="left")
+        return k * at - prefix[k]
+
+    return ramp(begin) - ramp(end)
+
+
+@dataclass(frozen=True)
+class NodeDays:
+    """Daily means at one capacity-limited node in one replication."""
+
+    start_day: np.ndarray
+    queue: np.ndarray  # vehicles waiting for a server, time-averaged over the day
+    busy: np.ndarray  # servers busy, time-averaged over the day
+    servers: int
+
+
+def node_days(log: NodeLog, warmup: float, horizon: float) -> NodeDays:
+    """Queue length and busy servers at a node, averaged over each day of the window."""
+    if not log.servers:
+        raise ValueError("node_days needs a node with servers")
+    edges = window_edges(warmup, horizon, 1.0)
+    at = edges + warmup
+    h = log.handled
+    width = np.diff(edges)
+    queue = np.diff(_occupancy_integral(log.arrive[h], log.start[h], at)) / width
+    busy = np.diff(_occupancy_integral(log.start[h], log.end[h], at)) / width
+    return NodeDays(edges[:-1], queue, busy, log.servers)
+
+
+@dataclass(frozen=True)
+class MareyStop:
+    """One vehicle at one node of a route: when it arrived and when it left."""
+
+    trip: int
+    segment: int
+    node: str
+    km: float
+    arrive: float
+    depart: float
+    units: int
+
+
+def route_km(scenario: Scenario, route: Route) -> dict[str, float]:
+    """Distance of each node of a route from its origin, km along the route's legs."""
+    km = {route.path[0]: 0.0}
+    total = 0.0
+    for seg in route.segments:
+        for j, leg_id in enumerate(seg.legs):
+            total += scenario.legs[leg_id].distance_km
+            km[seg.nodes[j + 1]] = total
+    return km
+
+
+def marey_stops(
+    scenario: Scenario, result: ReplicationResult, route_id: str, days: float = MAREY_DAYS
+) -> list[MareyStop]:
+    """Every stop of every vehicle trip of one route whose trip began in the first ``days``.
+
+    Followed to the end of the trip, in trip then distance order.
+    """
+    s = scenario.settings
+    route = scenario.routes[route_id]
+    index = list(scenario.routes).index(route_id)
+    km = route_km(scenario, route)
+    segment_of = {}
+    for k, seg in enumerate(route.segments):
+        for node in seg.nodes:
+            segment_of.setdefault(node, k)
+    visits: list[MareyStop] = []
+    for node in dict.fromkeys(route.path):
+        log = result.nodes[node]
+        mine = np.flatnonzero(log.route == index)
+        for i in mine:
+            visits.append(
+                MareyStop(
+                    int(log.trip[i]), 0, node, km[node], float(log.arrive[i]) - s.warmup_days,
+                    float(log.end[i]) - s.warmup_days, int(log.containers[i]),
+                )
+            )
+    first_seen: dict[int, float] = {}
+    last_node: dict[int, MareyStop] = {}
+    for v in visits:
+        first_seen[v.trip] = min(first_seen.get(v.trip, np.inf), v.arrive)
+        if v.trip not in last_node or v.km > last_node[v.trip].km:
+            last_node[v.trip] = v
+    keep = {t for t, first in first_seen.items() if 0.0 <= first < days}
+    order = {node: k for k, node in enumerate(route.path)}
+    trips = sorted(keep)
+    # A trip runs the segment that ends at its farthest node (a transfer node belongs to
+    # the segment that unloads there).
+    segment = {t: segment_of[last_node[t].node] for t in keep}
+    stops = [
+        MareyStop(v.trip, segment[v.trip], v.node, v.km, v.arrive, v.depart, v.units)
+        for v in visits
+        if v.trip in keep
+    ]
+    rank = {t: i for i, t in enumerate(trips)}
+    stops.sort(key=lambda v: (rank[v.trip], v.km, order[v.node]))
+    return stops
+
+
+def transit_quantiles(results: Sequence[ReplicationResult], route_id: str, warmup: float, horizon: float) -> np.ndarray:
+    """Quantiles of pooled transit days at probabilities 0, 0.001, ..., 1 (empty if none)."""
+    values = pooled_transit(results, route_id, warmup, horizon)
+    if values.size == 0:
+        return np.empty(0)
+    return np.quantile(values, np.linspace(0.0, 1.0, QUANTILE_STEPS + 1))

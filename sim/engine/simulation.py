@@ -1,0 +1,549 @@
+"""The SimPy engine: vehicles are processes, containers are rows of numpy arrays.
+
+One replication is a pure function of (scenario, seed, replication index).  Container
+arrivals are drawn up front; a departure takes the containers waiting for it as a slice
+(they leave in arrival order, up to the vehicle's capacity; the rest roll over), and
+timestamps are written for the whole slice at once.  Vehicles queue FIFO for the servers
+of the nodes they are handled at, which is where congestion comes from.  Because service
+is first come, first served, a vehicle's start is known when it arrives (a heap of the
+servers' free-at times), and between such nodes a vehicle advances its own exact clock
+instead of waiting on SimPy events.
+
+Ties: at the origin a container created exactly at a departure time makes that departure;
+at a transfer a container delivered at the very instant the next vehicle leaves may miss
+it, depending on event order.  With continuous time distributions such ties have
+probability zero; they matter only in hand-built deterministic scenarios.
+
+The model runs ``cooldown_days`` past the horizon, with demand continuing, so that
+containers created before the horizon can finish their journey; the state at the horizon
+is read back from the timestamps.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable, Generator
+
+import numpy as np
+import simpy
+
+from sim.engine.demand import arrival_times
+from sim.model.distributions import Distribution
+from sim.model.scenario import Closures, Leg, Route, Scenario, Segment
+
+SAMPLE_BLOCK = 256
+
+
+def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
+    """An independent generator per (seed, replication, purpose).
+
+    Keyed by name, not by creation order, so two scenarios run with the same seed share
+    random numbers wherever they share a node, leg or route (common random numbers).
+    """
+    key = (replication, zlib.crc32(purpose.encode("utf-8")))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+class Sampler:
+    """Draws from a distribution in blocks: one numpy call per SAMPLE_BLOCK values."""
+
+    __slots__ = ("dist", "rng", "buf", "i", "transform")
+
+    def __init__(
+        self,
+        dist: Distribution,
+        rng: np.random.Generator,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    ) -> None:
+        self.dist = dist
+        self.rng = rng
+        self.transform = transform
+        self.buf: list[float] = []
+        self.i = 0
+
+    def __call__(self) -> float:
+        if self.i >= len(self.buf):
+            block = self.dist.sample(self.rng, SAMPLE_BLOCK)
+            if self.transform is not None:
+                block = self.transform(block)
+            self.buf = block.tolist()
+            self.i = 0
+        value = self.buf[self.i]
+        self.i += 1
+        return value
+
+
+# ---------------------------------------------------------------------------------------
+# Plain result records
+
+
+@dataclass
+class RouteLedger:
+    """Per-unit timestamps (days) of one route, all units (containers or wagons) drawn.
+
+    ``departed`` is the first departure from the origin; NaN means not yet.
+    """
+
+    created: np.ndarray
+    departed: np.ndarray
+    delivered: np.ndarray
+    unit_teu: float
+    unit_tonnes: float
+
+
+@dataclass
+class NodeLog:
+    """Every vehicle visit to a node: arrival, start of handling, end of handling, load.
+
+    ``handled`` marks visits where the vehicle stopped to be handled (the rest passed
+    through).  ``counted`` marks visits whose load counts as passing the node: all but a
+    vehicle's arrival at a transfer node, where the load is counted again as it leaves on
+    the next service, so each unit counts once at every node of its path.
+    """
+
+    arrive: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    containers: np.ndarray  # units carried: containers, or wagons on bulk routes
+    teu: np.ndarray
+    tonnes: np.ndarray
+    vehicle: np.ndarray  # index into ``ReplicationResult.vehicle_names``
+    route: np.ndarray  # index into the scenario's route order
+    trip: np.ndarray  # the vehicle trip (numbered per replication), to follow one vehicle
+    handled: np.ndarray
+    counted: np.ndarray
+    servers: int | None
+
+
+@dataclass
+class TripLog:
+    """Every vehicle trip of a route segment: departure, arrival at the segment end, load."""
+
+    segment: np.ndarray
+    depart: np.ndarray
+    arrive: np.ndarray
+    containers: np.ndarray
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication produced; plain arrays, no SimPy objects."""
+
+    replication: int
+    seed: int
+    end_time: float
+    ledgers: dict[str, RouteLedger]
+    nodes: dict[str, NodeLog]
+    trips: dict[str, TripLog]
+    vehicle_names: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------
+# Waiting containers
+
+
+class OriginPool:
+    """Containers waiting at a route's origin: a prefix pointer into the arrival array."""
+
+    def __init__(self, created: np.ndarray) -> None:
+        self.created = created
+        self.next = 0  # first container not yet loaded
+
+    def available(self, now: float) -> int:
+        return int(np.searchsorted(self.created, now, side="right")) - self.next
+
+    def take(self, now: float, capacity: int) -> list[tuple[int, int]]:
+        n = min(self.available(now), capacity)
+        if n <= 0:
+            return []
+        start = self.next
+        self.next += n
+        return [(start, start + n)]
+
+
+class TransferPool:
+    """Containers waiting at a transfer node, as FIFO ranges of ledger rows."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.ranges: deque[list] = deque()  # [start, stop, ready_time]
+        self.count = 0
+        self.changed = env.event()
+
+    def put(self, ranges: list[tuple[int, int]], now: float) -> None:
+        for start, stop in ranges:
+            self.ranges.append([start, stop, now])
+            self.count += stop - start
+        old, self.changed = self.changed, self.env.event()
+        old.succeed()
+
+    def available(self, now: float) -> int:
+        return self.count
+
+    def first_ready(self) -> float:
+        return self.ranges[0][2]
+
+    def take(self, now: float, capacity: int) -> list[tuple[int, int]]:
+        taken: list[tuple[int, int]] = []
+        while capacity > 0 and self.ranges:
+            head = self.ranges[0]
+            n = min(capacity, head[1] - head[0])
+            taken.append((head[0], head[0] + n))
+            head[0] += n
+            capacity -= n
+            self.count -= n
+            if head[0] == head[1]:
+                self.ranges.popleft()
+        return taken
+
+
+# ---------------------------------------------------------------------------------------
+# The model of one replication
+
+
+class _NodeRecorder:
+    __slots__ = (
+        "free", "arrive", "start", "end", "containers", "vehicle", "route", "trip", "servers", "handled",
+        "counted",
+    )
+
+    def __init__(self, env: simpy.Environment, servers: int | None) -> None:
+        self.servers = servers
+        # First-come-first-served servers: the k-th vehicle to arrive is the k-th to start,
+        # so its start is known on arrival: when the earliest-free server frees up.  A heap
+        # of the servers' free-at times replaces simpy.Resource and its request/release events.
+        self.free: list[float] | None = [-np.inf] * servers if servers else None
+        self.arrive: list[float] = []
+        self.start: list[float] = []
+        self.end: list[float] = []
+        self.containers: list[int] = []
+        self.vehicle: list[int] = []
+        self.route: list[int] = []
+        # A C array, not a list: trip numbers run into the hundred-thousands, and a list
+        # of that many int objects makes the garbage collector's passes grow with the run.
+        self.trip = array("q")
+        self.handled: list[bool] = []
+        self.counted: list[bool] = []
+
+    def record(
+        self, arrive: float, start: float, end: float, load: int, vehicle: int, route: int,
+        trip: int, handled: bool, counted: bool,
+    ) -> None:
+        self.arrive.append(arrive)
+        self.start.append(start)
+        self.end.append(end)
+        self.containers.append(load)
+        self.vehicle.append(vehicle)
+        self.route.append(route)
+        self.trip.append(trip)
+        self.handled.append(handled)
+        self.counted.append(counted)
+
+    def admit(self, arrive: float, duration: float) -> float:
+        """Start of handling of a vehicle arriving now that will hold a server ``duration``."""
+        free = self.free
+        if free is None:
+            return arrive
+        start = free[0] if free[0] > arrive else arrive
+        heapq.heapreplace(free, start + duration)
+        return start
+
+
+class Model:
+    """Builds the SimPy processes of one replication and runs them."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.replication = replication
+        s = scenario.settings
+        self.end_time = s.horizon_days + s.cooldown_days
+        self.env = simpy.Environment()
+        self.vehicle_names = tuple(sorted({sv.vehicle for sv in scenario.services.values()}))
+        self.route_ids = tuple(scenario.routes)
+        self.nodes = {nid: _NodeRecorder(self.env, n.servers) for nid, n in scenario.nodes.items()}
+        self.handling: dict[tuple[str, str], Sampler] = {}
+        for nid, node in scenario.nodes.items():
+            for vehicle, dist in node.handling.items():
+                self.handling[(nid, vehicle)] = Sampler(dist, self._rng(f"node:{nid}:{vehicle}"))
+        self.travel: dict[str, Sampler] = {}
+        for lid, leg in scenario.legs.items():
+            self.travel[lid] = _travel_sampler(leg, self._rng(f"leg:{lid}"))
+        self.closures = {
+            sid: closure_intervals(sv.closures, self.end_time, self._rng(f"closures:{sid}"))
+            for sid, sv in scenario.services.items()
+            if sv.closures is not None
+        }
+        self.ledgers: dict[str, RouteLedger] = {}
+        self.trips: dict[str, tuple[list, list, list, list]] = {}
+        self.trips_started = 0
+        for rid, route in scenario.routes.items():
+            created = arrival_times(
+                route.demand, -s.warmup_days, self.end_time, self._rng(f"demand:{rid}")
+            )
+            self.ledgers[rid] = RouteLedger(
+                created,
+                np.full(created.size, np.nan),
+                np.full(created.size, np.nan),
+                route.demand.unit_teu,
+                route.demand.unit_tonnes,
+            )
+            self.trips[rid] = ([], [], [], [])
+            self._build_route(route)
+
+    def _rng(self, purpose: str) -> np.random.Generator:
+        return stream(self.seed, self.replication, purpose)
+
+    def _build_route(self, route: Route) -> None:
+        ledger = self.ledgers[route.id]
+        pools: list = [OriginPool(ledger.created)]
+        pools += [TransferPool(self.env) for _ in route.segments[1:]]
+        for k, seg in enumerate(route.segments):
+            downstream = pools[k + 1] if k + 1 < len(pools) else None
+            self.env.process(self._dispatcher(route, k, seg, pools[k], downstream))
+
+    # -- departures ------------------------------------------------------------------
+
+    def _dispatcher(self, route: Route, k: int, seg: Segment, pool, downstream) -> Generator:
+        service = self.scenario.services[seg.service]
+        capacity = self.scenario.service_capacity(route, seg.service)
+        schedule = service.schedule
+        env = self.env
+        if schedule.kind == "when_full":
+            yield from self._when_full(route, k, seg, pool, downstream, capacity, schedule.max_wait_days)
+            return
+        closed = self.closures.get(seg.service)
+        for t in self._timetable(schedule):
+            t = reopening(closed, t)
+            if t >= self.end_time:
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._depart(route, k, seg, pool, downstream, capacity, t)
+
+    def _timetable(self, schedule) -> Generator[float, None, None]:
+        if schedule.kind == "frequency":
+            t = schedule.offset_days
+            j = 0
+            while t < self.end_time:
+                yield t
+                j += 1
+                t = schedule.offset_days + j * schedule.headway_days
+        else:
+            week = 0
+            while True:
+                for d in schedule.days:
+                    t = week * 7.0 + d
+                    if t >= self.end_time:
+                        return
+                    yield t
+                week += 1
+
+    def _when_full(self, route, k, seg, pool, downstream, capacity, max_wait) -> Generator:
+        env = self.env
+        closed = self.closures.get(seg.service)
+        if isinstance(pool, OriginPool):
+            created = pool.created
+            n = created.size
+            while pool.next < n:
+                first = created[pool.next]
+                last_needed = pool.next + capacity - 1
+                full_at = created[last_needed] if last_needed < n else np.inf
+                due = min(full_at, first + max_wait) if max_wait is not None else full_at
+                due = reopening(closed, due)
+                if not np.isfinite(due) or due >= self.end_time:
+                    return
+                if due > env.now:
+                    yield env.timeout(due - env.now)
+                    cutoff = due  # exact, whatever the rounding of env.now
+                else:
+                    cutoff = env.now
+                self._depart(route, k, seg, pool, downstream, capacity, cutoff)
+            return
+        while True:
+            if pool.count == 0:
+                yield pool.changed
+                continue
+            lifts = reopening(closed, env.now)
+            if lifts > env.now:
+                yield env.timeout(lifts - env.now)
+                continue
+            if pool.count >= capacity:
+                self._depart(route, k, seg, pool, downstream, capacity)
+                continue
+            if max_wait is None:
+                yield pool.changed
+                continue
+            due = pool.first_ready() + max_wait
+            if due <= env.now:
+                self._depart(route, k, seg, pool, downstream, capacity)
+                continue
+            yield env.any_of([pool.changed, env.timeout(due - env.now)])
+
+    def _depart(
+        self, route: Route, k: int, seg: Segment, pool, downstream, capacity: int, cutoff: float | None = None
+    ) -> None:
+        # The scheduled time is exact; env.now may differ from it by rounding of timeouts.
+        now = self.env.now if cutoff is None else cutoff
+        ranges = pool.take(now, capacity)
+        if not ranges:
+            return  # nothing to carry: the departure is cancelled
+        if k == 0:
+            departed = self.ledgers[route.id].departed
+            for start, stop in ranges:
+                departed[start:stop] = now
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now))
+
+    # -- a vehicle's trip ------------------------------------------------------------
+
+    def _trip(self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float) -> Generator:
+        env = self.env
+        vehicle = self.scenario.services[seg.service].vehicle
+        vehicle_index = self.vehicle_names.index(vehicle)
+        route_index = self.route_ids.index(route.id)
+        load = sum(stop - start for start, stop in ranges)
+        trip = self.trips_started
+        self.trips_started += 1
+        last = len(seg.nodes) - 1
+        # The vehicle keeps its own exact clock; SimPy's catches up only where vehicles
+        # interact (shared servers, the end of the trip), which saves most events.
+        t = depart
+        for j, node_id in enumerate(seg.nodes):
+            rec = self.nodes[node_id]
+            counted = j < last or downstream is None
+            sampler = self.handling.get((node_id, vehicle))
+            if sampler is None:
+                rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted)
+            else:
+                if rec.free is not None and t > env.now:
+                    # Shared servers: arrive in time order so first come is first served.
+                    yield env.timeout(t - env.now)
+                duration = sampler()
+                start = rec.admit(t, duration)
+                rec.record(t, start, start + duration, load, vehicle_index, route_index, trip, True, counted)
+                t = start + duration
+            if j < last:
+                t += self.travel[seg.legs[j]]()
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        segment, departs, arrives, loads = self.trips[route.id]
+        segment.append(k)
+        departs.append(depart)
+        arrives.append(t)
+        loads.append(load)
+        if downstream is None:
+            delivered = self.ledgers[route.id].delivered
+            for start, stop in ranges:
+                delivered[start:stop] = t
+        else:
+            downstream.put(ranges, t)
+
+    # -- run -------------------------------------------------------------------------
+
+    def run(self) -> ReplicationResult:
+        self.env.run(until=self.end_time)
+        return ReplicationResult(
+            replication=self.replication,
+            seed=self.seed,
+            end_time=self.end_time,
+            ledgers=self.ledgers,
+            nodes={nid: self._node_log(nid) for nid in self.nodes},
+            trips={rid: _trip_log(t) for rid, t in self.trips.items()},
+            vehicle_names=self.vehicle_names,
+        )
+
+    def _node_log(self, nid: str) -> NodeLog:
+        rec = self.nodes[nid]
+        end = np.asarray(rec.end, dtype=np.float64)
+        # Visits are logged on arrival; keep those whose handling ended within the run.
+        keep = end < self.end_time
+        containers = np.asarray(rec.containers, dtype=np.int64)[keep]
+        route = np.asarray(rec.route, dtype=np.int64)[keep]
+        demands = [self.scenario.routes[r].demand for r in self.route_ids]
+        teu = np.array([d.unit_teu for d in demands], dtype=np.float64)
+        tonnes = np.array([d.unit_tonnes for d in demands], dtype=np.float64)
+        return NodeLog(
+            arrive=np.asarray(rec.arrive, dtype=np.float64)[keep],
+            start=np.asarray(rec.start, dtype=np.float64)[keep],
+            end=end[keep],
+            containers=containers,
+            teu=containers * teu[route],
+            tonnes=containers * tonnes[route],
+            vehicle=np.asarray(rec.vehicle, dtype=np.int64)[keep],
+            route=route,
+            trip=np.frombuffer(rec.trip, dtype=np.int64)[keep] if len(rec.trip) else np.empty(0, np.int64),
+            handled=np.asarray(rec.handled, dtype=bool)[keep],
+            counted=np.asarray(rec.counted, dtype=bool)[keep],
+            servers=rec.servers,
+        )
+
+
+def _travel_sampler(leg: Leg, rng: np.random.Generator) -> Sampler:
+    """Travel time of a leg in days: a duration, or its distance at a sampled speed."""
+    if leg.duration_days is not None:
+        return Sampler(leg.duration_days, rng)
+    distance = leg.distance_km
+    limit = leg.driving_hours_per_day
+    if limit is None:
+        return Sampler(leg.speed_km_per_day, rng, lambda v: distance / np.maximum(v, 1e-9))
+    return Sampler(
+        leg.speed_km_per_day,
+        rng,
+        lambda v: driving_days(distance / np.maximum(v, 1e-9) * 24.0, limit),
+    )
+
+
+def driving_days(hours: np.ndarray, limit: float) -> np.ndarray:
+    """Elapsed days for ``hours`` of driving at ``limit`` hours a day, resting in between.
+
+    Each full day of driving is followed by rest until the next day; the last (partial)
+    day ends when driving does: 14.3 h at 9 h/day = 1 day + 5.3 h.
+    """
+    full = np.ceil(hours / limit) - 1.0
+    full = np.maximum(full, 0.0)
+    return full + (hours - full * limit) / 24.0
+
+
+def closure_intervals(closures: Closures, end: float, rng: np.random.Generator) -> np.ndarray:
+    """Closed periods in [0, end) as an (n, 2) array of merged, sorted [start, stop)."""
+    if closures.per_year <= 0:
+        return np.empty((0, 2))
+    n = rng.poisson(closures.per_year * end / 365.0)
+    starts = np.sort(rng.uniform(0.0, end, n))
+    stops = starts + np.maximum(closures.duration_days.sample(rng, n), 0.0)
+    merged: list[list[float]] = []
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return np.asarray(merged, dtype=np.float64).reshape(-1, 2)
+
+
+def reopening(closed: np.ndarray | None, t: float) -> float:
+    """``t`` if the service is open then, else the time its closure lifts."""
+    if closed is None or closed.size == 0:
+        return t
+    i = int(np.searchsorted(closed[:, 0], t, side="right")) - 1
+    if i >= 0 and t < closed[i, 1]:
+        return float(closed[i, 1])
+    return t
+
+
+def _trip_log(t: tuple[list, list, list, list]) -> TripLog:
+    segment, depart, arrive, loads = t
+    return TripLog(
+        np.asarray(segment, dtype=np.int64),
+        np.asarray(depart, dtype=np.float64),
+        np.asarray(arrive, dtype=np.float64),
+        np.asarray(loads, dtype=np.int64),
+    )
+
+
+def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:
+    """Simulate one replication; a pure function of its arguments."""
+    return Model(scenario, seed, replication).run()

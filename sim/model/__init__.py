@@ -1,0 +1,1 @@
+"""The scenario: its validated, immutable model, the TOML loader, --set overrides, distributions, errors."""

@@ -1,0 +1,688 @@
+"""Read a scenario file, apply ``--set`` overrides, validate, and build the Scenario.
+
+Every problem raises ScenarioError naming the file, the dotted key path and what is wrong,
+so the CLI can print one line and exit 2.  Nothing from a file is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from sim.model.distributions import DOC_KEYS, Distribution, Fixed, parse_distribution
+from sim.model.errors import ScenarioError
+from sim.model.overrides import Override, apply_overrides
+from sim.model.scenario import (
+    ARRIVAL_PROCESSES,
+    KM_PER_DAY_PER_KNOT,
+    KM_PER_NM,
+    LEG_MODES,
+    NODE_KINDS,
+    ROUTE_MODES,
+    VEHICLES,
+    Closures,
+    Demand,
+    Leg,
+    Node,
+    Route,
+    Scenario,
+    Schedule,
+    Segment,
+    Service,
+    Settings,
+)
+from sim.model.suggest import unknown_key_message
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the sim package
+# An installed copy carries the scenarios inside the package (pyproject maps scenarios/ to
+# sim/scenarios); a source checkout or editable install reads them from the repository.
+BUNDLED_DIR = next(
+    (d for d in (_PACKAGE_DIR / "scenarios", _PACKAGE_DIR.parent / "scenarios") if d.is_dir()),
+    _PACKAGE_DIR.parent / "scenarios",
+)
+LIST_SECTIONS = ("nodes", "legs", "services", "routes")
+TOP_KEYS = ("run",) + LIST_SECTIONS + ("source", "notes", "note")
+HOURS = 1 / 24
+
+
+# ---------------------------------------------------------------------------------------
+# Finding and reading the file
+
+
+def bundled_names() -> list[str]:
+    """Names of the scenarios shipped in scenarios/ (file stems)."""
+    if not BUNDLED_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.toml"))
+
+
+def resolve_path(name_or_path: str) -> Path:
+    """A scenario file path, or a bundled scenario's name without its path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists() or "/" in name_or_path or "\\" in name_or_path:
+        if not path.is_file():
+            what = "is a directory, not a scenario file" if path.is_dir() else "file not found"
+            raise ScenarioError(what, file=str(path))
+        return path
+    bundled = BUNDLED_DIR / f"{name_or_path}.toml"
+    if bundled.is_file():
+        return bundled
+    raise ScenarioError(
+        unknown_key_message(name_or_path, bundled_names(), what="bundled scenario")
+        + " (or give the path of a .toml file)",
+        file=name_or_path,
+    )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; syntax errors keep their line and column."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file: {exc.strerror}", file=str(path))
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"TOML syntax error: {exc}", file=str(path))
+    except RecursionError:
+        raise ScenarioError("TOML nesting too deep", file=str(path))
+
+
+def load_scenario(name_or_path: str, overrides: Sequence[Override] = ()) -> Scenario:
+    """Load, override and validate a scenario (file path or bundled name)."""
+    path = resolve_path(name_or_path)
+    raw = read_toml(path)
+    if overrides:
+        raw = apply_overrides(copy.deepcopy(raw), overrides, file=str(path))
+    try:
+        return build_scenario(raw, source=str(path), default_name=path.stem)
+    except ScenarioError as exc:
+        culprit = next(
+            (c for c in (_override_at(p, overrides) for p in (exc.path, *exc.related)) if c), None
+        )
+        if culprit is not None:
+            raise ScenarioError(exc.message, exc.path, f"--set {culprit.text[:80]}") from None
+        raise exc.located(str(path)) from None
+    except RecursionError:
+        raise ScenarioError("scenario nested too deeply", file=str(path)) from None
+
+
+def _override_at(path: str, overrides: Sequence[Override]) -> Override | None:
+    """The last override that set ``path`` or a key inside or around it, if any."""
+    for override in reversed(overrides):
+        dotted = override.dotted
+        if path and (path == dotted or path.startswith(dotted + ".") or dotted.startswith(path + ".")):
+            return override
+        if path.split("[")[0] == dotted:
+            return override
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Small typed readers: each names the key path in its error
+
+
+class Table:
+    """A mapping read with its key path, rejecting keys that are never read."""
+
+    def __init__(self, data: Any, path: str, allowed: Iterable[str]) -> None:
+        if not isinstance(data, Mapping):
+            raise ScenarioError(f"must be a table, got {_kind(data)}", path)
+        self.data = data
+        self.path = path
+        allowed = set(allowed) | DOC_KEYS
+        for key in data:
+            if key not in allowed:
+                raise ScenarioError(
+                    unknown_key_message(str(key), sorted(allowed)), self.sub(str(key))
+                )
+
+    def sub(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def required(self, key: str) -> Any:
+        if key not in self.data:
+            raise ScenarioError(f"missing required key '{key}'", self.path or "(top level)")
+        return self.data[key]
+
+    def string(self, key: str, default: str | None = None, choices: Sequence[str] = ()) -> str:
+        value = self.required(key) if default is None else self.data.get(key, default)
+        if not isinstance(value, str):
+            raise ScenarioError(f"must be a string, got {_kind(value)}", self.sub(key))
+        if choices and value not in choices:
+            raise ScenarioError(unknown_key_message(value, choices, what="value"), self.sub(key))
+        return value
+
+    def number(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        positive: bool = False,
+        minimum: float | None = None,
+        maximum: float | None = None,
+    ) -> float:
+        value = self.required(key) if default is None else self.data.get(key, default)
+        return check_number(value, self.sub(key), positive=positive, minimum=minimum, maximum=maximum)
+
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
+        value = self.required(key) if default is None else self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ScenarioError(f"must be an integer, got {_kind(value)}", self.sub(key))
+        if value < minimum:
+            raise ScenarioError(f"must be >= {minimum}, got {value}", self.sub(key))
+        if value > 2**63 - 1:
+            raise ScenarioError("is too large", self.sub(key))
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise ScenarioError(f"must be true or false, got {_kind(value)}", self.sub(key))
+        return value
+
+    def distribution(self, key: str, scale: float = 1.0) -> Distribution:
+        return parse_distribution(self.required(key), self.sub(key)).scaled(scale)
+
+
+def check_number(
+    value: Any,
+    path: str,
+    *,
+    positive: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> float:
+    """Validate a finite number against simple bounds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"must be a number, got {_kind(value)}", path)
+    if not math.isfinite(value):
+        raise ScenarioError(f"must be a finite number, got {value}", path)
+    if positive and value <= 0:
+        raise ScenarioError(f"must be > 0, got {value:g}", path)
+    if minimum is not None and value < minimum:
+        raise ScenarioError(f"must be >= {minimum:g}, got {value:g}", path)
+    if maximum is not None and value > maximum:
+        raise ScenarioError(f"must be <= {maximum:g}, got {value:g}", path)
+    return float(value)
+
+
+def _kind(value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _items(raw: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """The ``[[section]]`` entries as (id, table), checking ids are present and unique."""
+    entries = raw.get(section, [])
+    if not isinstance(entries, list):
+        raise ScenarioError(f"must be an array of tables ([[{section}]]), got {_kind(entries)}", section)
+    seen: dict[str, int] = {}
+    out = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise ScenarioError(f"must be a table, got {_kind(entry)}", f"{section}[{i}]")
+        ident = entry.get("id")
+        if not isinstance(ident, str) or not ident:
+            raise ScenarioError("every entry needs a non-empty string 'id'", f"{section}[{i}]")
+        if not ident.replace("_", "").replace("-", "").isalnum() or not ident.isascii():
+            raise ScenarioError(
+                f"id {ident[:60]!r} may hold only ASCII letters, digits, '_' and '-'",
+                f"{section}[{i}].id",
+            )
+        if ident in seen:
+            raise ScenarioError(
+                f"duplicate id '{ident}' (also entry {seen[ident]})", f"{section}[{i}].id"
+            )
+        seen[ident] = i
+        out.append((ident, entry))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Sections
+
+
+def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
+    t = Table(
+        raw.get("run", {}),
+        "run",
+        (
+            "name", "description", "horizon_days", "warmup_days", "cooldown_days",
+            "replications", "seed", "year",
+        ),
+    )
+    name = t.string("name", default_name)
+    if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum() or not name.isascii():
+        raise ScenarioError(
+            "must be a non-empty name of ASCII letters, digits, '_', '-' or '.' "
+            "(it names the results folder)",
+            "run.name",
+        )
+    if name.strip(".") == "":
+        raise ScenarioError("must not be made of dots only", "run.name")
+    horizon = t.number("horizon_days", 365.0, positive=True, maximum=36500)
+    warmup = t.number("warmup_days", 0.0, minimum=0)
+    if warmup >= horizon:
+        raise ScenarioError(
+            f"warm-up ({warmup:g} days) must be shorter than the horizon ({horizon:g} days)",
+            "run.warmup_days",
+            related=("run.horizon_days",),
+        )
+    return Settings(
+        name=name,
+        description=t.string("description", ""),
+        horizon_days=horizon,
+        warmup_days=warmup,
+        cooldown_days=t.number("cooldown_days", 60.0, minimum=0, maximum=36500),
+        replications=t.integer("replications", 5, minimum=1),
+        seed=t.integer("seed", 0, minimum=0),
+        year=_year(t),
+    )
+
+
+def _year(t: Table) -> int | None:
+    if not t.has("year"):
+        return None
+    year = t.integer("year", minimum=1)
+    if year > 9999:
+        raise ScenarioError(f"must be a calendar year (1-9999), got {year}", t.sub("year"))
+    return year
+
+
+def _node(ident: str, entry: Mapping[str, Any]) -> Node:
+    path = f"nodes.{ident}"
+    t = Table(
+        entry,
+        path,
+        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat"),
+    )
+    servers = None
+    if t.has("servers"):
+        value = t.get("servers")
+        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+            raise ScenarioError(
+                f"must be >= 1, got {value} (omit 'servers' for a node without a capacity limit)",
+                f"{path}.servers",
+            )
+        servers = t.integer("servers", minimum=1)
+    handling: dict[str, Distribution] = {}
+    if t.has("handling_hours"):
+        h = Table(t.get("handling_hours"), f"{path}.handling_hours", VEHICLES)
+        for vehicle in VEHICLES:
+            if h.has(vehicle):
+                handling[vehicle] = h.distribution(vehicle, HOURS)
+    lon = t.number("lon", minimum=-180, maximum=180) if t.has("lon") else None
+    lat = t.number("lat", minimum=-90, maximum=90) if t.has("lat") else None
+    return Node(
+        id=ident,
+        name=t.string("name", ident),
+        kind=t.string("kind", "terminal", NODE_KINDS),
+        servers=servers,
+        handling=handling,
+        gauge_change=t.boolean("gauge_change", False),
+        country=t.string("country", ""),
+        lon=lon,
+        lat=lat,
+    )
+
+
+def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg:
+    path = f"legs.{ident}"
+    t = Table(
+        entry,
+        path,
+        (
+            "id", "from", "to", "mode", "distance_km", "distance_nm", "speed_km_per_day",
+            "speed_kmh", "speed_knots", "duration_days", "duration_hours", "one_way",
+            "driving_hours_per_day",
+        ),
+    )
+    ends = []
+    for key in ("from", "to"):
+        node = t.string(key)
+        if node not in nodes:
+            raise ScenarioError(unknown_key_message(node, nodes, what="node"), t.sub(key))
+        ends.append(node)
+    if ends[0] == ends[1]:
+        raise ScenarioError(f"a leg must join two different nodes, both ends are '{ends[0]}'", path)
+    _one_of(t, ("distance_km", "distance_nm"), required=True)
+    distance = (
+        t.number("distance_km", positive=True)
+        if t.has("distance_km")
+        else t.number("distance_nm", positive=True) * KM_PER_NM
+    )
+    timing = _one_of(
+        t, ("speed_km_per_day", "speed_kmh", "speed_knots", "duration_days", "duration_hours"), required=True
+    )
+    speed = duration = None
+    if timing == "speed_km_per_day":
+        speed = t.distribution("speed_km_per_day")
+    elif timing == "speed_kmh":
+        speed = t.distribution("speed_kmh", 24.0)
+    elif timing == "speed_knots":
+        speed = t.distribution("speed_knots", KM_PER_DAY_PER_KNOT)
+    elif timing == "duration_days":
+        duration = t.distribution("duration_days")
+    else:
+        duration = t.distribution("duration_hours", HOURS)
+    if speed is not None:
+        low = speed.value if isinstance(speed, Fixed) else speed.mean
+        if low <= 0:
+            raise ScenarioError("speed must be > 0", t.sub(timing))
+    mode = t.string("mode", choices=LEG_MODES)
+    driving = _driving_hours(t, mode, speed)
+    return Leg(
+        id=ident,
+        start=ends[0],
+        end=ends[1],
+        mode=mode,
+        distance_km=distance,
+        one_way=t.boolean("one_way", False),
+        speed_km_per_day=speed,
+        duration_days=duration,
+        driving_hours_per_day=driving,
+    )
+
+
+def _driving_hours(t: Table, mode: str, speed: Distribution | None) -> float | None:
+    """Daily driving limit of a road leg; it needs a speed, since the time comes from it."""
+    if not t.has("driving_hours_per_day"):
+        return None
+    key = t.sub("driving_hours_per_day")
+    if mode != "road":
+        raise ScenarioError(f"applies to road legs only (this leg's mode is '{mode}')", key)
+    if speed is None:
+        raise ScenarioError("needs a speed (speed_kmh or speed_km_per_day), not a duration", key)
+    return t.number("driving_hours_per_day", positive=True, maximum=24)
+
+
+def _one_of(t: Table, keys: Sequence[str], required: bool) -> str | None:
+    present = [k for k in keys if t.has(k)]
+    if len(present) > 1:
+        raise ScenarioError(f"give only one of {', '.join(present)}", t.path)
+    if not present:
+        if required:
+            raise ScenarioError(f"needs one of: {', '.join(keys)}", t.path)
+        return None
+    return present[0]
+
+
+def _schedule(value: Any, path: str) -> Schedule:
+    t = Table(
+        value,
+        path,
+        ("departures_per_week", "offset_days", "departure_days", "when_full", "max_wait_days"),
+    )
+    kind = _one_of(t, ("departures_per_week", "departure_days", "when_full"), required=True)
+    if kind == "departures_per_week":
+        per_week = t.number("departures_per_week", positive=True, maximum=7 * 24 * 60)
+        offset = t.number("offset_days", 0.0, minimum=0)
+        _forbid(t, ("max_wait_days",), "departures_per_week")
+        return Schedule("frequency", headway_days=7 / per_week, offset_days=offset)
+    if kind == "departure_days":
+        days = t.get("departure_days")
+        if not isinstance(days, list) or not days:
+            raise ScenarioError("must be a non-empty array of days of the week (0 <= day < 7)", t.sub(kind))
+        parsed = tuple(
+            sorted(check_number(d, f"{t.sub(kind)}[{i}]", minimum=0) for i, d in enumerate(days))
+        )
+        if parsed[-1] >= 7:
+            raise ScenarioError(f"days of the week must be < 7, got {parsed[-1]:g}", t.sub(kind))
+        if len(set(parsed)) != len(parsed):
+            raise ScenarioError("lists the same day twice", t.sub(kind))
+        _forbid(t, ("max_wait_days", "offset_days"), "departure_days")
+        return Schedule("days", days=parsed)
+    if t.get("when_full") is not True:
+        raise ScenarioError("must be true (or use departures_per_week / departure_days)", t.sub("when_full"))
+    _forbid(t, ("offset_days",), "when_full")
+    wait = t.number("max_wait_days", positive=True) if t.has("max_wait_days") else None
+    return Schedule("when_full", max_wait_days=wait)
+
+
+def _forbid(t: Table, keys: Sequence[str], kind: str) -> None:
+    for key in keys:
+        if t.has(key):
+            raise ScenarioError(f"does not apply to a '{kind}' schedule", t.sub(key))
+
+
+def _service(ident: str, entry: Mapping[str, Any]) -> Service:
+    path = f"services.{ident}"
+    t = Table(
+        entry, path, ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures")
+    )
+    kind = _one_of(t, ("capacity_teu", "capacity_wagons"), required=True)
+    return Service(
+        id=ident,
+        vehicle=t.string("vehicle", choices=VEHICLES),
+        capacity_teu=t.number("capacity_teu", positive=True) if kind == "capacity_teu" else None,
+        schedule=_schedule(t.required("schedule"), f"{path}.schedule"),
+        capacity_wagons=t.integer("capacity_wagons", minimum=1) if kind == "capacity_wagons" else None,
+        closures=_closures(t.get("closures"), t.sub("closures")) if t.has("closures") else None,
+    )
+
+
+def _closures(value: Any, path: str) -> Closures:
+    t = Table(value, path, ("per_year", "duration_days", "duration_hours"))
+    unit = _one_of(t, ("duration_days", "duration_hours"), required=True)
+    return Closures(
+        per_year=t.number("per_year", minimum=0, maximum=365),
+        duration_days=t.distribution(unit, HOURS if unit == "duration_hours" else 1.0),
+    )
+
+
+CONTAINER_DEMAND_KEYS = ("teu_per_year", "container_teu", "tonnes_per_teu")
+BULK_DEMAND_KEYS = ("tonnes_per_year", "wagon_tonnes")
+
+
+def _demand(value: Any, path: str) -> Demand:
+    t = Table(
+        value,
+        path,
+        CONTAINER_DEMAND_KEYS + BULK_DEMAND_KEYS + ("arrivals", "seasonality", "growth_per_year"),
+    )
+    seasonality: tuple[float, ...] = (1.0,) * 12
+    if t.has("seasonality"):
+        raw = t.get("seasonality")
+        if not isinstance(raw, list) or len(raw) != 12:
+            raise ScenarioError("must be an array of 12 monthly factors (January first)", t.sub("seasonality"))
+        factors = [check_number(v, f"{t.sub('seasonality')}[{i}]", minimum=0) for i, v in enumerate(raw)]
+        if sum(factors) <= 0:
+            raise ScenarioError("monthly factors must not all be zero", t.sub("seasonality"))
+        mean = sum(factors) / 12
+        seasonality = tuple(f / mean for f in factors)
+    volume = _one_of(t, ("teu_per_year", "tonnes_per_year"), required=True)
+    if volume == "tonnes_per_year":
+        for key in CONTAINER_DEMAND_KEYS:
+            if t.has(key):
+                raise ScenarioError("does not apply to bulk demand (tonnes_per_year)", t.sub(key))
+        wagon = t.number("wagon_tonnes", positive=True, maximum=200)
+        units = t.number("tonnes_per_year", minimum=0, maximum=1e10) / wagon
+        unit_teu, unit_tonnes, cargo = 0.0, wagon, "bulk"
+    else:
+        if t.has("wagon_tonnes"):
+            raise ScenarioError("applies to bulk demand only (give tonnes_per_year)", t.sub("wagon_tonnes"))
+        unit_teu = t.number("container_teu", 2.0, positive=True, maximum=2.25)
+        units = t.number("teu_per_year", minimum=0, maximum=1e9) / unit_teu
+        unit_tonnes = t.number("tonnes_per_teu", 0.0, minimum=0, maximum=40) * unit_teu
+        cargo = "container"
+    return Demand(
+        units_per_year=units,
+        unit_teu=unit_teu,
+        unit_tonnes=unit_tonnes,
+        cargo=cargo,
+        arrivals=t.string("arrivals", "poisson", ARRIVAL_PROCESSES),
+        seasonality=seasonality,
+        growth_per_year=t.number("growth_per_year", 0.0, minimum=-0.99, maximum=100),
+    )
+
+
+def _route(
+    ident: str,
+    entry: Mapping[str, Any],
+    nodes: Mapping[str, Node],
+    legs: Mapping[str, Leg],
+    services: Mapping[str, Service],
+) -> Route:
+    path = f"routes.{ident}"
+    t = Table(entry, path, ("id", "name", "path", "services", "demand", "mode"))
+    stops = t.required("path")
+    if not isinstance(stops, list) or len(stops) < 2:
+        raise ScenarioError("must be an array of at least two node ids", t.sub("path"))
+    _check_ids(stops, nodes, "node", t.sub("path"))
+    if len(set(stops)) != len(stops):
+        raise ScenarioError("visits the same node twice", t.sub("path"))
+    leg_ids = []
+    for i, (a, b) in enumerate(zip(stops, stops[1:])):
+        found = [leg.id for leg in legs.values() if leg.connects(a, b)]
+        if not found:
+            raise ScenarioError(
+                f"route does not connect: no leg from '{a}' to '{b}' (add a [[legs]] entry or fix the path)",
+                f"{t.sub('path')}[{i}]",
+            )
+        if len(found) > 1:
+            raise ScenarioError(f"legs {', '.join(found)} all join '{a}' and '{b}'; keep one", t.sub("path"))
+        leg_ids.append(found[0])
+    per_leg = _route_services(t, len(leg_ids), services)
+    segments = _segments(stops, leg_ids, per_leg, t.sub("services"))
+    distance = sum(legs[leg].distance_km for leg in leg_ids)
+    mode = t.string("mode", _route_mode(leg_ids, legs), ROUTE_MODES)
+    return Route(
+        id=ident,
+        name=t.string("name", ident),
+        mode=mode,
+        path=tuple(stops),
+        segments=segments,
+        demand=_demand(t.required("demand"), t.sub("demand")),
+        distance_km=distance,
+    )
+
+
+def _check_ids(ids: Sequence[Any], known: Mapping[str, Any], what: str, path: str) -> None:
+    """Every item is the id (a string) of a known entry; name the first that is not."""
+    for i, ident in enumerate(ids):
+        if not isinstance(ident, str):
+            raise ScenarioError(f"must be a {what} id (string), got {_kind(ident)}", f"{path}[{i}]")
+        if ident not in known:
+            raise ScenarioError(unknown_key_message(ident, known, what=what), f"{path}[{i}]")
+
+
+def _route_services(t: Table, n_legs: int, services: Mapping[str, Service]) -> list[str]:
+    raw = t.required("services")
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError("must be a service id or an array of them", t.sub("services"))
+    _check_ids(raw, services, "service", t.sub("services"))
+    if len(raw) == 1:
+        return raw * n_legs
+    if len(raw) != n_legs:
+        raise ScenarioError(
+            f"gives {len(raw)} services for {n_legs} legs: give one service for the whole "
+            "path or one per leg",
+            t.sub("services"),
+        )
+    return list(raw)
+
+
+def _segments(
+    stops: Sequence[str], leg_ids: Sequence[str], per_leg: Sequence[str], path: str
+) -> tuple[Segment, ...]:
+    segments: list[Segment] = []
+    start = 0
+    for i in range(1, len(per_leg) + 1):
+        if i == len(per_leg) or per_leg[i] != per_leg[start]:
+            if any(s.service == per_leg[start] for s in segments):
+                raise ScenarioError(
+                    f"service '{per_leg[start]}' appears on two separate stretches of the route", path
+                )
+            segments.append(
+                Segment(per_leg[start], tuple(stops[start : i + 1]), tuple(leg_ids[start:i]))
+            )
+            start = i
+    return tuple(segments)
+
+
+def _route_mode(leg_ids: Sequence[str], legs: Mapping[str, Leg]) -> str:
+    """The mode covering >= 90% of the distance (ferry counts as sea), else multimodal."""
+    by_mode: dict[str, float] = {}
+    for leg_id in leg_ids:
+        leg = legs[leg_id]
+        mode = "sea" if leg.mode == "ferry" else leg.mode
+        by_mode[mode] = by_mode.get(mode, 0.0) + leg.distance_km
+    total = sum(by_mode.values())
+    mode, km = max(by_mode.items(), key=lambda item: item[1])
+    return mode if km >= 0.9 * total else "multimodal"
+
+
+def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str = "scenario") -> Scenario:
+    """Validate a parsed scenario document and build the immutable Scenario."""
+    if not isinstance(raw, Mapping):
+        raise ScenarioError("a scenario must be a TOML document of tables")
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ScenarioError(unknown_key_message(str(key), TOP_KEYS, what="section"), str(key))
+    settings = _settings(raw, default_name)
+    nodes = {i: _node(i, e) for i, e in _items(raw, "nodes")}
+    legs = {i: _leg(i, e, nodes) for i, e in _items(raw, "legs")}
+    services = {i: _service(i, e) for i, e in _items(raw, "services")}
+    routes = {i: _route(i, e, nodes, legs, services) for i, e in _items(raw, "routes")}
+    if not routes:
+        raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
+    _check_service_use(routes, services)
+    scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)))
+    for route in routes.values():
+        for seg in route.segments:
+            _check_capacity(scenario, route, services[seg.service])
+    return scenario
+
+
+def _check_capacity(scenario: Scenario, route: Route, service: Service) -> None:
+    """A service carries the route's kind of cargo, and at least one unit of it."""
+    where = f"services.{service.id}"
+    if route.demand.cargo == "bulk":
+        if service.capacity_wagons is None:
+            raise ScenarioError(
+                f"carries bulk route '{route.id}', so it needs capacity_wagons instead of capacity_teu",
+                f"{where}.capacity_teu",
+                related=(f"routes.{route.id}.demand.tonnes_per_year",),
+            )
+        return
+    if service.capacity_teu is None:
+        raise ScenarioError(
+            f"carries container route '{route.id}', so it needs capacity_teu instead of capacity_wagons",
+            f"{where}.capacity_wagons",
+            related=(f"routes.{route.id}.demand.teu_per_year",),
+        )
+    if scenario.service_capacity(route, service.id) < 1:
+        raise ScenarioError(
+            f"capacity_teu ({service.capacity_teu:g}) is smaller than one "
+            f"container of route '{route.id}' ({route.demand.unit_teu:g} TEU)",
+            f"{where}.capacity_teu",
+            related=(f"routes.{route.id}.demand.container_teu",),
+        )
+
+
+def _check_service_use(routes: Mapping[str, Route], services: Mapping[str, Service]) -> None:
+    """Each service runs one stretch of one route (shared services are a later feature)."""
+    used: dict[str, str] = {}
+    for route in routes.values():
+        for seg in route.segments:
+            if seg.service in used:
+                raise ScenarioError(
+                    f"service '{seg.service}' is used by routes '{used[seg.service]}' and "
+                    f"'{route.id}'; give each route its own service",
+                    f"routes.{route.id}.services",
+                )
+            used[seg.service] = route.id

@@ -1,0 +1,118 @@
+"""``--set PATH=VALUE`` overrides: parse them and apply them to a parsed scenario document.
+
+PATH is dotted; inside an array of tables (``[[nodes]]``) the next part is an entry's ``id``.
+VALUE is read as a TOML value, so numbers, strings, booleans, arrays and inline tables
+(distributions) all work; a bare word that is not valid TOML is taken as a string.
+Nothing is evaluated: TOML is data.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from sim.model.errors import ScenarioError
+from sim.model.suggest import unknown_key_message
+
+MAX_OVERRIDE_LENGTH = 10_000
+
+
+@dataclass(frozen=True)
+class Override:
+    """One parsed ``--set``: the key path, the value, and the text as typed (for messages)."""
+
+    keys: tuple[str, ...]
+    value: Any
+    text: str
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.keys)
+
+
+def parse_override(text: str) -> Override:
+    """Parse ``a.b.c=VALUE`` into an Override; raise ScenarioError if malformed."""
+    label = f"--set {text[:80]}"
+    if len(text) > MAX_OVERRIDE_LENGTH:
+        raise ScenarioError(f"is longer than {MAX_OVERRIDE_LENGTH} characters", file="--set")
+    if "=" not in text:
+        raise ScenarioError("expected PATH=VALUE, e.g. nodes.dostyk.servers=4", file=label)
+    path, _, value_text = text.partition("=")
+    path = path.strip()
+    keys = tuple(path.split("."))
+    if not path or any(not k.strip() for k in keys):
+        raise ScenarioError(f"bad path {path!r}: expected dotted keys like nodes.dostyk.servers", file=label)
+    keys = tuple(k.strip() for k in keys)
+    value_text = value_text.strip()
+    if not value_text:
+        raise ScenarioError(f"no value given for {path}", file=label)
+    return Override(keys, parse_value(value_text, label), text)
+
+
+def parse_value(text: str, label: str) -> Any:
+    """Read one TOML value; a plain word that is not TOML becomes a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError as exc:
+        if text[0] in "{[\"'" or text[0].isdigit() or text[0] in "+-.":
+            detail = str(exc).split(" (at line")[0]
+            raise ScenarioError(f"bad value {text[:60]!r}: not a TOML value ({detail})", file=label) from None
+        if any(c in text for c in "\n\r"):
+            raise ScenarioError("a value must be on one line", file=label) from None
+        return text
+    except RecursionError:
+        raise ScenarioError("value nested too deeply", file=label) from None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Sequence[Override], file: str = "") -> dict[str, Any]:
+    """Set each override's value in ``raw`` (modified in place and returned)."""
+    for override in overrides:
+        _apply_one(raw, override)
+    return raw
+
+
+def _apply_one(raw: dict[str, Any], override: Override) -> None:
+    label = f"--set {override.text[:80]}"
+    node: Any = raw
+    walked: list[str] = []
+    keys = override.keys
+    i = 0
+    while i < len(keys) - 1:
+        key = keys[i]
+        walked.append(key)
+        if not isinstance(node, dict):
+            raise ScenarioError(f"'{'.'.join(walked[:-1])}' is a value, not a table", file=label)
+        child = node.get(key)
+        if isinstance(child, list) and child and all(isinstance(e, dict) for e in child):
+            ident = keys[i + 1]
+            entry = next((e for e in child if e.get("id") == ident), None)
+            if entry is None:
+                ids = [str(e.get("id")) for e in child]
+                raise ScenarioError(
+                    unknown_key_message(ident, ids, what=f"[[{'.'.join(walked)}]] id"), file=label
+                )
+            walked.append(ident)
+            node = entry
+            i += 2
+            continue
+        if child is None:
+            if i == 0:
+                raise ScenarioError(
+                    unknown_key_message(key, ("run", "nodes", "legs", "services", "routes"), what="section"),
+                    file=label,
+                )
+            child = {}
+            node[key] = child
+        elif not isinstance(child, dict):
+            raise ScenarioError(f"'{'.'.join(walked)}' is a value, not a table", file=label)
+        node = child
+        i += 1
+    if i >= len(keys):
+        raise ScenarioError(f"path names an entry, not a key inside it: add a key after '{override.dotted}'", file=label)
+    if not isinstance(node, dict):
+        raise ScenarioError(f"'{'.'.join(walked)}' is a value, not a table", file=label)
+    last = keys[-1]
+    if isinstance(node.get(last), list) and node[last] and all(isinstance(e, dict) for e in node[last]):
+        raise ScenarioError(f"'{override.dotted}' is a list of entries: add an id and a key", file=label)
+    node[last] = override.value

@@ -1,0 +1,198 @@
+"""The scenario model: an immutable, validated description of a freight network.
+
+Everything here is in days, kilometres and TEU; the loader converts from the units named in
+the scenario file's keys (hours, knots, nautical miles).  Objects are frozen dataclasses so a
+scenario can be shared between replications and processes without defensive copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.model.distributions import Distribution
+
+NODE_KINDS = (
+    "terminal",
+    "border",
+    "dry_port",
+    "seaport",
+    "ferry_terminal",
+    "canal",
+    "airport",
+    "waypoint",
+)
+LEG_MODES = ("rail", "sea", "road", "ferry", "air")
+VEHICLES = ("train", "ship", "truck", "ferry", "plane")
+ROUTE_MODES = ("rail", "sea", "road", "air", "multimodal")
+ARRIVAL_PROCESSES = ("poisson", "even")
+
+KM_PER_NM = 1.852
+KM_PER_DAY_PER_KNOT = 1.852 * 24
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run settings: what to simulate and for how long."""
+
+    name: str
+    description: str
+    horizon_days: float
+    warmup_days: float
+    cooldown_days: float
+    replications: int
+    seed: int
+    year: int | None = None  # calendar year of the measured window (it starts on 1 January)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A place where vehicles are handled: terminal, border crossing, port, canal.
+
+    ``servers`` is the number of vehicles handled at once (tracks, berths); None means no
+    limit.  ``handling`` maps a vehicle kind to its handling-time distribution in days; a
+    vehicle kind not listed passes through without stopping.
+    """
+
+    id: str
+    name: str
+    kind: str
+    servers: int | None
+    handling: dict[str, Distribution]
+    gauge_change: bool = False
+    country: str = ""
+    lon: float | None = None
+    lat: float | None = None
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A link between two nodes with its mode, length and travel time (or speed)."""
+
+    id: str
+    start: str
+    end: str
+    mode: str
+    distance_km: float
+    one_way: bool
+    speed_km_per_day: Distribution | None
+    duration_days: Distribution | None
+    driving_hours_per_day: float | None = None  # road: drive this long, then rest to the next day
+
+    def connects(self, a: str, b: str) -> bool:
+        """True if a vehicle may travel this leg from ``a`` to ``b``."""
+        if (self.start, self.end) == (a, b):
+            return True
+        return not self.one_way and (self.end, self.start) == (a, b)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a service departs.
+
+    kind 'frequency': every ``headway_days`` from ``offset_days``;
+    kind 'days': at the listed days of each week (``days``, 0 <= d < 7);
+    kind 'when_full': when a vehicle load has gathered, or ``max_wait_days`` after the first
+    container of the load began waiting (None: no limit).
+    """
+
+    kind: str
+    headway_days: float = 0.0
+    offset_days: float = 0.0
+    days: tuple[float, ...] = ()
+    max_wait_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Closures:
+    """Weather closures of a service: Poisson starts at ``per_year``, random durations.
+
+    A departure due while the service is closed waits until the closure lifts.
+    """
+
+    per_year: float
+    duration_days: Distribution
+
+
+@dataclass(frozen=True)
+class Service:
+    """A fleet of vehicles of one kind and capacity running to a schedule.
+
+    Capacity is in TEU for container routes and in wagons (``capacity_wagons``) for bulk.
+    """
+
+    id: str
+    vehicle: str
+    capacity_teu: float | None
+    schedule: Schedule
+    capacity_wagons: int | None = None
+    closures: Closures | None = None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Part of a route run by one service: vehicles load at nodes[0] and unload at nodes[-1]."""
+
+    service: str
+    nodes: tuple[str, ...]
+    legs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Exogenous arrivals of cargo units at a route's origin.
+
+    A unit is a container (``cargo`` 'container', ``unit_teu`` > 0) or a bulk wagon
+    ('bulk', ``unit_teu`` 0); either carries ``unit_tonnes`` of cargo.
+    """
+
+    units_per_year: float
+    unit_teu: float
+    unit_tonnes: float
+    cargo: str
+    arrivals: str
+    seasonality: tuple[float, ...]
+    growth_per_year: float
+
+    @property
+    def teu_per_year(self) -> float:
+        return self.units_per_year * self.unit_teu
+
+    @property
+    def tonnes_per_year(self) -> float:
+        return self.units_per_year * self.unit_tonnes
+
+
+@dataclass(frozen=True)
+class Route:
+    """An origin–destination path through nodes, with the service on each leg."""
+
+    id: str
+    name: str
+    mode: str
+    path: tuple[str, ...]
+    segments: tuple[Segment, ...]
+    demand: Demand
+    distance_km: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A whole validated scenario.  ``raw`` is the resolved file content (after ``--set``)."""
+
+    settings: Settings
+    nodes: dict[str, Node]
+    legs: dict[str, Leg]
+    services: dict[str, Service]
+    routes: dict[str, Route]
+    source: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def service_capacity(self, route: Route, service_id: str) -> int:
+        """Vehicle capacity in the route's units: containers of its size, or bulk wagons."""
+        service = self.services[service_id]
+        if route.demand.cargo == "bulk":
+            return service.capacity_wagons or 0
+        if service.capacity_teu is None:
+            return 0
+        return int(service.capacity_teu / route.demand.unit_teu + 1e-9)

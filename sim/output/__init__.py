@@ -1,0 +1,1 @@
+"""The results folder: its files, written atomically, and reading them back."""

@@ -1,0 +1,316 @@
+"""The data behind a run's figures: written as CSV beside the results, read back to draw.
+
+Figures are always drawn from these files, never from the in-memory replications, so
+``routesim plot RESULTS_DIR`` re-draws exactly what ``run`` drew, and an analyst can plot
+the same numbers in any other tool.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from sim import __version__
+from sim.engine.simulation import ReplicationResult
+from sim.model.errors import UsageError
+from sim.model.loader import load_scenario
+from sim.output.files import SCENARIO, SUMMARY, Writer, write_csv
+from sim.model.scenario import Scenario
+from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, transit_quantiles
+
+RESULTS_FORMAT = 2  # bump when a file the figures read changes meaning or columns
+ROUTE_WEEKS = "route_weeks.csv"
+NODE_DAYS = "node_days.csv"
+MAREY = "marey.csv"
+TRANSIT_QUANTILES = "transit_quantiles.csv"
+FIGURE_DATA = (ROUTE_WEEKS, NODE_DAYS, MAREY, TRANSIT_QUANTILES)
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+
+
+def route_weeks_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
+    """route_weeks.csv: units, TEU and tonnes created and delivered per route and week."""
+    s = scenario.settings
+    columns = (
+        "replication", "route", "week", "start_day", "days", "created_units", "delivered_units",
+        "created_teu", "delivered_teu", "created_tonnes", "delivered_tonnes",
+    )
+
+    def rows() -> Iterable[tuple]:
+        for r in results:
+            for rid, route in scenario.routes.items():
+                w = route_weeks(r, rid, s.warmup_days, s.horizon_days)
+                teu, tonnes = route.demand.unit_teu, route.demand.unit_tonnes
+                for i in range(w.start_day.size):
+                    c, d = int(w.created[i]), int(w.delivered[i])
+                    yield (
+                        r.replication, rid, i + 1, float(w.start_day[i]), float(w.days[i]),
+                        c, d, c * teu, d * teu, c * tonnes, d * tonnes,
+                    )
+
+    return lambda path: write_csv(path, columns, rows())
+
+
+def node_days_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
+    """node_days.csv: queue length and utilization per day at every node with servers."""
+    s = scenario.settings
+    columns = ("replication", "node", "day", "servers", "mean_queue_vehicles", "mean_busy_servers", "utilization")
+
+    def rows() -> Iterable[tuple]:
+        for r in results:
+            for nid, node in scenario.nodes.items():
+                if not node.servers:
+                    continue
+                d = node_days(r.nodes[nid], s.warmup_days, s.horizon_days)
+                for i in range(d.start_day.size):
+                    busy = float(d.busy[i])
+                    yield (
+                        r.replication, nid, float(d.start_day[i]), d.servers, round(float(d.queue[i]), 6),
+                        round(busy, 6), round(busy / d.servers, 6),
+                    )
+
+    return lambda path: write_csv(path, columns, rows())
+
+
+def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
+    """marey.csv: every stop of the vehicles that left in the first weeks (replication 0)."""
+    columns = ("route", "trip", "segment", "node", "km", "arrive_day", "depart_day", "units")
+
+    def rows() -> Iterable[tuple]:
+        first = results[0]
+        for rid in scenario.routes:
+            for v in marey_stops(scenario, first, rid):
+                yield (rid, v.trip, v.segment, v.node, v.km, round(v.arrive, 6), round(v.depart, 6), v.units)
+
+    return lambda path: write_csv(path, columns, rows())
+
+
+def transit_quantiles_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
+    """transit_quantiles.csv: quantiles of pooled transit days per route, every 0.1%."""
+    s = scenario.settings
+    columns = ("route", "probability", "transit_days")
+
+    def rows() -> Iterable[tuple]:
+        for rid in scenario.routes:
+            q = transit_quantiles(results, rid, s.warmup_days, s.horizon_days)
+            probs = np.linspace(0.0, 1.0, q.size)
+            for p, value in zip(probs, q):
+                yield (rid, round(float(p), 6), round(float(value), 6))
+
+    return lambda path: write_csv(path, columns, rows())
+
+
+def figure_data_writers(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, Writer]:
+    """Every file the figures are drawn from, by file name."""
+    return {
+        ROUTE_WEEKS: route_weeks_writer(scenario, results),
+        NODE_DAYS: node_days_writer(scenario, results),
+        MAREY: marey_writer(scenario, results),
+        TRANSIT_QUANTILES: transit_quantiles_writer(scenario, results),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class WeekSeries:
+    """One route's weekly flows, means over replications (units of the route: TEU or t)."""
+
+    start_day: np.ndarray
+    days: np.ndarray
+    created_teu: np.ndarray
+    delivered_teu: np.ndarray
+    created_tonnes: np.ndarray
+    delivered_tonnes: np.ndarray
+
+
+@dataclass(frozen=True)
+class DaySeries:
+    """One capacity-limited node's daily queue and utilization, means over replications."""
+
+    day: np.ndarray
+    queue: np.ndarray
+    utilization: np.ndarray
+    servers: int
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything the figures and the report of one run need, read from its folder."""
+
+    folder: Path
+    label: str
+    summary: dict
+    scenario: Scenario
+    transit: dict[str, np.ndarray]  # route -> quantiles at 0, 0.001, ..., 1 (empty: none)
+    weeks: dict[str, WeekSeries]
+    nodes: dict[str, DaySeries]
+    marey: dict[str, list[MareyStop]]
+
+
+def read_run(folder: Path) -> RunData:
+    """Read a run's results folder; one clear UsageError if it is missing, partial or foreign."""
+    summary = read_summary(folder)
+    missing = [name for name in (SCENARIO, *FIGURE_DATA) if not (folder / name).is_file()]
+    if missing:
+        raise UsageError(f"{folder}: results folder is incomplete, missing {', '.join(missing)}")
+    scenario = load_scenario(str(folder / SCENARIO))
+    return RunData(
+        folder=folder,
+        label=str(summary.get("scenario", folder.name)),
+        summary=summary,
+        scenario=scenario,
+        transit=_read_transit(folder / TRANSIT_QUANTILES, scenario),
+        weeks=_read_weeks(folder / ROUTE_WEEKS, scenario),
+        nodes=_read_days(folder / NODE_DAYS),
+        marey=_read_marey(folder / MAREY, scenario),
+    )
+
+
+def read_summary(folder: Path) -> dict:
+    """summary.json of a results folder written by this results format."""
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such results folder")
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    path = folder / SUMMARY
+    if not path.is_file():
+        raise UsageError(f"{folder}: not a routesim results folder (no {SUMMARY})")
+    return read_document(path, "summary")
+
+
+def read_document(path: Path, what: str) -> dict:
+    """A JSON document routesim wrote (summary or comparison), checked for its format."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(document, dict):
+        raise UsageError(f"{path}: not a routesim {what}")
+    check_format(document, path)
+    return document
+
+
+def check_format(document: dict, path: Path) -> None:
+    """Refuse results written by another results format (older or newer routesim)."""
+    found = document.get("results_format")
+    if found != RESULTS_FORMAT:
+        written = document.get("routesim_version", "an unknown version")
+        raise UsageError(
+            f"{path}: written by routesim {written} (results format {found}); this is routesim "
+            f"{__version__} (format {RESULTS_FORMAT}): run the scenario again to re-draw it"
+        )
+
+
+def _read_table(path: Path) -> dict[str, list[str]]:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            columns: dict[str, list[str]] = {name: [] for name in header}
+            for row in reader:
+                if len(row) != len(header):
+                    raise UsageError(f"{path}: line {reader.line_num} has {len(row)} fields, expected {len(header)}")
+                for name, cell in zip(header, row):
+                    columns[name].append(cell)
+    except (StopIteration, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"{path}: unreadable ({exc or 'empty file'})") from None
+    return columns
+
+
+def _floats(columns: dict[str, list[str]], name: str, path: Path) -> np.ndarray:
+    if name not in columns:
+        raise UsageError(f"{path}: no column '{name}'")
+    try:
+        return np.array([float(v) if v != "" else np.nan for v in columns[name]], dtype=np.float64)
+    except ValueError:
+        raise UsageError(f"{path}: column '{name}' holds a value that is not a number") from None
+
+
+def _strings(columns: dict[str, list[str]], name: str, path: Path) -> np.ndarray:
+    if name not in columns:
+        raise UsageError(f"{path}: no column '{name}'")
+    return np.array(columns[name], dtype=object)
+
+
+def _read_transit(path: Path, scenario: Scenario) -> dict[str, np.ndarray]:
+    cols = _read_table(path)
+    route = _strings(cols, "route", path)
+    days = _floats(cols, "transit_days", path)
+    return {rid: days[route == rid] for rid in scenario.routes}
+
+
+def _read_weeks(path: Path, scenario: Scenario) -> dict[str, WeekSeries]:
+    cols = _read_table(path)
+    route = _strings(cols, "route", path)
+    rep = _floats(cols, "replication", path)
+    fields = {name: _floats(cols, name, path) for name in (
+        "start_day", "days", "created_teu", "delivered_teu", "created_tonnes", "delivered_tonnes",
+    )}
+    out = {}
+    for rid in scenario.routes:
+        mine = route == rid
+        first = mine & (rep == rep[mine].min()) if mine.any() else mine
+        reps = max(1, np.unique(rep[mine]).size)
+        out[rid] = WeekSeries(
+            start_day=fields["start_day"][first],
+            days=fields["days"][first],
+            **{
+                name: _mean_by(fields[name][mine], rep[mine], reps)
+                for name in ("created_teu", "delivered_teu", "created_tonnes", "delivered_tonnes")
+            },
+        )
+    return out
+
+
+def _mean_by(values: np.ndarray, replication: np.ndarray, reps: int) -> np.ndarray:
+    """Mean over replications of a series stored replication after replication."""
+    if values.size == 0:
+        return values
+    return values.reshape(reps, -1).mean(axis=0)
+
+
+def _read_days(path: Path) -> dict[str, DaySeries]:
+    cols = _read_table(path)
+    node = _strings(cols, "node", path)
+    rep = _floats(cols, "replication", path)
+    day, queue, util = (_floats(cols, n, path) for n in ("day", "mean_queue_vehicles", "utilization"))
+    servers = _floats(cols, "servers", path)
+    out = {}
+    for nid in dict.fromkeys(node.tolist()):
+        mine = node == nid
+        reps = np.unique(rep[mine]).size
+        first = mine & (rep == rep[mine].min())
+        out[nid] = DaySeries(
+            day=day[first],
+            queue=_mean_by(queue[mine], rep[mine], reps),
+            utilization=_mean_by(util[mine], rep[mine], reps),
+            servers=int(servers[first][0]),
+        )
+    return out
+
+
+def _read_marey(path: Path, scenario: Scenario) -> dict[str, list[MareyStop]]:
+    cols = _read_table(path)
+    route = _strings(cols, "route", path)
+    node = _strings(cols, "node", path)
+    trip, segment, km, arrive, depart, units = (
+        _floats(cols, n, path) for n in ("trip", "segment", "km", "arrive_day", "depart_day", "units")
+    )
+    out: dict[str, list[MareyStop]] = {rid: [] for rid in scenario.routes}
+    for i in range(route.size):
+        if route[i] in out:
+            out[route[i]].append(
+                MareyStop(int(trip[i]), int(segment[i]), str(node[i]), float(km[i]),
+                          float(arrive[i]), float(depart[i]), int(units[i]))
+            )
+    return out

@@ -1,0 +1,137 @@
+"""Figures and report.html of a results folder, drawn from the files in it.
+
+Used by ``run`` and ``compare`` on their temporary folder before it is swapped in, and by
+``plot`` to re-draw an existing folder without running anything again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from sim.model.errors import UsageError
+from sim.viz.save import FORMATS
+from sim.output.figure_data import RunData, read_document, read_run
+from sim.output.files import COMPARISON, REPORT
+from sim.model.suggest import unknown_key_message
+
+
+# (title, caption) of each figure in the report, by file stem; Marey charts by prefix.
+CAPTIONS = {
+    "transit_ecdf": (
+        "Transit time distributions",
+        "Share of containers delivered within x days, per route (empirical CDF over all "
+        "replications). The shaded band is the founding claim of 14–15 days overland.",
+    ),
+    "transit_times": (
+        "Transit time per route",
+        "Distribution of transit days per route: violin of all containers, box from the 25th "
+        "to the 75th percentile, whiskers 5th–95th, with the 14–15 day band.",
+    ),
+    "throughput": (
+        "Throughput over time",
+        "Delivered per week (solid) against demand per week (dashed): where the solid line "
+        "stays below the dashed one, a backlog builds up.",
+    ),
+    "bottlenecks": (
+        "Bottlenecks",
+        "Vehicles queueing and utilization per day at every capacity-limited node (border "
+        "crossings, ports), daily means over replications.",
+    ),
+    "marey": (
+        "Time–space chart",
+        "Every vehicle of one route that left in the first four weeks (replication 1): "
+        "sloped lines are travel, flat segments are dwell at a node.",
+    ),
+    "route_map": (
+        "Route map",
+        "Every route over coastlines and borders; line width by TEU carried per year.",
+    ),
+}
+
+
+def caption(stem: str) -> tuple[str, str]:
+    """Report title and caption of a figure file stem."""
+    if stem in CAPTIONS:
+        return CAPTIONS[stem]
+    if stem.startswith("marey_"):
+        title, text = CAPTIONS["marey"]
+        return f"{title}: {stem[len('marey_'):]}", text
+    return stem.replace("_", " "), ""
+
+
+def check_marey_route(route: str | None, runs_routes: Sequence[Sequence[str]]) -> None:
+    """Refuse a --marey route that some scenario does not have, before anything runs."""
+    if route is None:
+        return
+    for routes in runs_routes:
+        if route not in routes:
+            raise UsageError("--marey: " + unknown_key_message(route, list(routes), what="route"))
+
+
+def draw(
+    folder: Path,
+    runs: Sequence[RunData],
+    fmt: str = "png",
+    marey_route: str | None = None,
+    comparison: dict | None = None,
+    figures: bool = True,
+) -> list[Path]:
+    """Write the figures (unless ``figures`` is False) and report.html into ``folder``."""
+    from sim.viz.figures import figure_builders, write_figures
+    from sim.report.html import figure_png, report_html
+
+    written: list[Path] = []
+    embedded: list[tuple[str, str, bytes]] = []
+    if figures:
+        written = write_figures(runs, folder, fmt, marey_route)
+        builders = figure_builders(runs, marey_route) if fmt != "png" else {}
+        for path in written:
+            title, text = caption(path.stem)
+            if fmt == "png":
+                png = path.read_bytes()
+            else:
+                png = _render_png(builders[path.stem](), figure_png)
+            embedded.append((title, text, png))
+    (folder / REPORT).write_text(report_html(runs, embedded, comparison), encoding="utf-8")
+    return written + [folder / REPORT]
+
+
+def _render_png(fig, figure_png) -> bytes:
+    return figure_png(fig)
+
+
+def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
+    """The runs of a results folder: one for a run, each scenario's for a comparison."""
+    if folder.is_dir() and (folder / COMPARISON).is_file():
+        path = folder / COMPARISON
+        doc = read_document(path, "comparison")
+        folders = doc.get("folders")
+        if not isinstance(folders, dict) or not folders:
+            raise UsageError(f"{path}: lists no scenario folders")
+        runs = []
+        for sub in folders.values():
+            if not isinstance(sub, str) or Path(sub).name != sub:
+                raise UsageError(f"{path}: scenario folder {sub!r} is not a plain folder name")
+            runs.append(read_run(folder / sub))
+        return runs, doc
+    run = read_run(folder)
+    return [run], None
+
+
+def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
+    """Re-draw a results folder's figures and report; a failure leaves the folder as it was."""
+    runs, comparison = load_folder(folder)
+    check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
+    tmp = Path(tempfile.mkdtemp(prefix=".plot-", dir=folder))
+    try:
+        drawn = draw(tmp, runs, fmt, marey_route, comparison)
+        names = [p.name for p in drawn]
+        for name in names:
+            os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return [folder / name for name in names]

@@ -1,0 +1,474 @@
+"""report.html: one self-contained page per run or comparison, readable offline.
+
+Figures are embedded as base64 PNG, styles are inline, there is no script and nothing is
+fetched; links to parameter sources are plain links.  The page holds no date, so the same
+results give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from sim import __version__
+from sim.analysis.comparison import format_metric
+from sim.output.figure_data import RunData
+from sim.model.loader import BUNDLED_DIR
+from sim.report.tables import NODE_SATURATION, limited_nodes, run_warnings, volume
+from sim.report.tables import number as _num
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:24px auto;
+padding:0 16px;color:#1c2833;line-height:1.4}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:2px solid #d5dbdb;padding-bottom:.2em}
+h3{margin-top:1.2em}table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
+th,td{border:1px solid #d5dbdb;padding:3px 7px;vertical-align:top}th{background:#f2f4f4;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.flag td{background:#fdebd0}tr.sig td{background:#d4efdf}
+.meta{color:#566573}.warn{color:#922b21;font-weight:600}figure{margin:1.2em 0}
+figure img{max-width:100%;border:1px solid #e5e8e8}figcaption{color:#566573;font-size:.9em}
+code{background:#f4f6f6;padding:1px 4px}details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
+td.src{overflow-wrap:anywhere}table.params{width:100%;table-layout:fixed}table.params th:first-child{width:20%}
+table.params th:nth-child(2){width:42%}table.params td.p{overflow-wrap:anywhere}td.nw{white-space:nowrap}
+.sub{display:block;color:#566573;font-size:.85em;max-width:380px}nav{margin:.4em 0 1em}
+.glance{padding:6px 10px;border-left:4px solid #1e8449;background:#f4f6f6}.glance.bad{border-color:#922b21}
+.glance ul{margin:.3em 0;padding-left:1.4em}
+@media print{body{max-width:none;margin:0;font-size:9.5pt}nav{display:none}a{color:inherit}
+thead{display:table-header-group}tr,figure{break-inside:avoid}h2,h3{break-after:avoid}
+figure img{max-height:9in}}
+"""
+
+# Full URLs, and bare host names on the domains the scenario sources cite ("railways.kz/...").
+TLDS = "com|org|net|int|gov|edu|info|news|io|eu|kz|cn|ru|by|uz|tm|kg|tj|az|ge|tr|ir|de|pl|nl|fr|it|uk|us|ch|at|be"
+URL = re.compile(
+    r"(?<![\w@/.-])(?:https?://[^\s,;)<>\"]+|(?:[a-z0-9-]+\.)+(?:" + TLDS + r")\b(?:/[^\s,;)<>\"]*)?)",
+    re.IGNORECASE,
+)
+DEFAULT_METHOD = (
+    "each scenario minus the baseline, paired by replication (same seed, common random numbers); "
+    "mean of the differences with a Student t 95% confidence interval; significant when the "
+    "interval excludes 0"
+)
+SECTIONS = ("nodes", "legs", "services", "routes", "demand")
+
+
+def figure_png(fig: "Figure", dpi: int = 110) -> bytes:
+    """PNG bytes of a figure for embedding (a lower resolution than the saved files keeps
+    report.html light), without timestamped metadata."""
+    from sim.viz.save import png_bytes
+
+    return png_bytes(fig, dpi)
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return "n/a"
+    dash = "–" if ci[0] >= 0 else " to "  # "-12.8–36.2" reads as a subtraction
+    return f"{ci[0]:,.{digits}f}{dash}{ci[1]:,.{digits}f}"
+
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[tuple[Sequence[str], str]],
+    numeric: Sequence[bool],
+    classes: Sequence[str] | None = None,
+    table_class: str = "",
+) -> str:
+    """An HTML table; each row is (escaped cells, css class of the row).  Numeric columns are
+    right-aligned; ``classes`` gives other columns a css class."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    cols = ["n" if n else (classes[i] if classes else "") for i, n in enumerate(numeric)]
+    opening = [f'<td class="{c}">' if c else "<td>" for c in cols]
+    body = []
+    for cells, css in rows:
+        tds = "".join(f"{o}{c}</td>" for c, o in zip(cells, opening))
+        body.append(f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>")
+    attr = f' class="{table_class}"' if table_class else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+# ---------------------------------------------------------------------------------------
+# Results
+
+
+def routes_html(summary: dict) -> str:
+    """Per route: transit mean with CI, p5–p95, volume delivered per year, wait, warnings."""
+    rows = []
+    for rid, r in summary["routes"].items():
+        t = r.get("transit_days") or {}
+        note = _route_note(r)
+        rows.append((
+            [_labelled(rid, r.get("name")), _e(r.get("mode", "")),
+             _e(f"{r.get('origin', '?')} → {r.get('destination', '?')}"), _num(t.get("mean"), 2),
+             _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}", _volume(r),
+             _num((r.get("wait_for_departure_days") or {}).get("mean"), 2),
+             f'<span class="warn">{_e(note)}</span>' if note else ""],
+            "flag" if note else "",
+        ))
+    headers = ("route", "mode", "origin → destination", "mean transit (d)", "95% CI (d)", "p5–p95 (d)",
+               "delivered / yr", "wait for departure (d)", "note")
+    return _table(headers, rows, (False, False, False, True, True, True, True, True, False))
+
+
+def _labelled(ident: Any, name: Any) -> str:
+    """An id with its long name below it, both escaped."""
+    shown = name and str(name) != str(ident)  # names default to the id: no need to say it twice
+    return _e(ident) + (f'<span class="sub">{_e(name)}</span>' if shown else "")
+
+
+def _volume(route: dict) -> str:
+    """The yearly volume as the terminal tables write it; n/a when the summary lacks it."""
+    try:
+        return volume(route)
+    except (KeyError, TypeError):
+        return "n/a"
+
+
+def _route_note(route: dict) -> str:
+    """The warning of a route's row: nothing delivered, saturated, or containers left over."""
+    notes = []
+    if (route.get("transit_days") or {}).get("mean") is None:
+        notes.append("nothing delivered in the window")
+    if route.get("saturated"):
+        share = (route.get("delivered_share_of_demand") or {}).get("mean")
+        notes.append("saturated" + ("" if share is None else f": delivered {share:.0%} of demand"))
+    if route.get("containers_undelivered_at_end"):
+        notes.append(f"{route['containers_undelivered_at_end']:,} undelivered at end")
+    return "; ".join(notes)
+
+
+def nodes_html(summary: dict) -> str:
+    """Capacity-limited nodes: servers, utilization with CI, mean wait, max queue."""
+    rows = []
+    for nid, n in limited_nodes(summary):
+        util = n.get("utilization")
+        high = util is not None and util > NODE_SATURATION
+        lo, hi = n.get("utilization_ci95") or (None, None)
+        ci = "n/a" if lo is None else f"{lo:.1%}–{hi:.1%}"
+        rows.append((
+            [_e(nid), _e(n.get("name", nid)), _e(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
+             _num(n.get("mean_wait_days"), 3), _e(n.get("max_queue", "")),
+             '<span class="warn">near saturation</span>' if high else ""],
+            "flag" if high else "",
+        ))
+    if not rows:
+        return '<p class="meta">No node has limited capacity (servers) in this scenario.</p>'
+    headers = ("node", "name", "servers", "utilization", "95% CI", "mean wait (d)", "max queue", "note")
+    return _table(headers, rows, (False, False, True, True, True, True, True, False))
+
+
+def glance_html(summary: dict, label: str = "") -> str:
+    """What needs a look before the numbers are believed (the terminal's warnings), or that
+    nothing does: saturated routes, containers left over, nodes near saturation."""
+    warnings = run_warnings(summary)
+    of = f"<b>{_e(label)}</b>: " if label else ""
+    if not warnings:
+        return (f'<p class="glance">{of}No route is saturated, every counted container was delivered by the '
+                f"end of the run and no node ran above {NODE_SATURATION:.0%} utilization.</p>")
+    items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
+    return (f'<div class="glance bad">{of}<span class="warn">Check before reading the numbers:</span>'
+            f"<ul>{items}</ul></div>")
+
+
+def differences_html(comparison: dict) -> str:
+    """The differences against the baseline, significant rows highlighted, and the method."""
+    metrics = comparison.get("metrics", {})
+    baseline = comparison.get("baseline", "")
+    others = [s for s in comparison.get("scenarios", []) if s != baseline]
+    one = len(others) == 1  # one scenario against the baseline: its name heads the column
+    method = str(comparison.get("method") or DEFAULT_METHOD).rstrip(". ")
+    parts = [f"<p>Method: {_e(method)}. Highlighted rows are significant.</p>"]
+    for key, title in (("differences", "route"), ("node_differences", "node")):
+        rows = []
+        for row in comparison.get(key, []):
+            lo, hi = (row.get("ci95") or [None, None])[:2]
+            metric = row.get("metric", "")
+            ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
+            sig = row.get("significant")
+            verdict = "n/a (1 replication)" if sig is None else ("<b>yes</b>" if sig else "no")
+            unit = row.get("unit") or ""
+            label = metrics.get(metric, metric)
+            cells = [] if one else [_e(row.get("scenario", ""))]
+            cells += [
+                _e(row.get(title, "")), _e(f"{label} ({unit})" if unit else label),
+                format_metric(metric, row.get("baseline_mean")), format_metric(metric, row.get("scenario_mean")),
+                format_metric(metric, row.get("difference"), True), ci, verdict,
+            ]
+            rows.append((cells, "sig" if sig else ""))
+        if rows:
+            headers = ([] if one else ["scenario"]) + [
+                title, "metric", f"baseline: {baseline}", others[0] if one else "scenario", "difference",
+                "95% CI of the difference", "significant",
+            ]
+            numeric = ([] if one else [False]) + [False, False, True, True, True, True, False]
+            classes = ([] if one else [""]) + ["", "nw", "", "", "", "", ""]
+            parts.append(f"<h3>{'Routes' if title == 'route' else 'Capacity-limited nodes'}</h3>")
+            parts.append(_table(headers, rows, numeric, classes))
+    if len(parts) == 1:
+        parts.append('<p class="meta">No differences were computed.</p>')
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters and sources
+
+
+def compact(value: Any) -> str:
+    """A parameter value in a few characters: distributions as name(arguments)."""
+    if isinstance(value, dict):
+        if "dist" in value:
+            args = ", ".join(f"{compact(v)}" if k in ("min", "mode", "max", "value", "mean") else f"{k}={compact(v)}"
+                             for k, v in value.items() if k != "dist")
+            return f"{value['dist']}({args})"
+        return "{" + ", ".join(f"{k}: {compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(compact(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        # every digit the scenario gave (9470000, not 9.47e+06), whole numbers without ".0"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def _linked(text: str) -> str:
+    """Escaped text with its URLs as links (links are not loaded; the page stays offline)."""
+    out, last = [], 0
+    for m in URL.finditer(text):
+        out.append(_e(text[last:m.start()]))
+        url = m.group(0).rstrip(".:")  # a sentence's full stop is not part of the address
+        href = url if url.lower().startswith("http") else "https://" + url
+        out.append(f'<a href="{_e(href)}">{_e(url)}</a>')
+        last = m.start() + len(url)
+    out.append(_e(text[last:]))
+    return "".join(out)
+
+
+def parameters_html(raw: dict) -> str:
+    """Each section's entries: id, parameters in compact form, and the source given."""
+    parts = []
+    run = raw.get("run")
+    if isinstance(run, dict):
+        settings = ", ".join(f"{k} = {compact(v)}" for k, v in run.items() if k != "description")
+        parts.append(f"<p><b>run</b>: {_e(settings)}</p>")
+    for key in ("source", "notes", "note"):
+        if isinstance(raw.get(key), str):
+            parts.append(f"<p><b>{_e(key)}</b>: {_linked(raw[key])}</p>")
+    for section in SECTIONS:
+        rows = [_parameter_row(entry, section) for entry in _entries(raw, section)]
+        if rows:
+            parts.append(f"<h3>{_e(section)}</h3>")
+            parts.append(_table(("id", "parameters", "source"), rows, (False, False, False),
+                                classes=("", "p", "src"), table_class="params"))
+    return "".join(parts)
+
+
+def _entries(raw: dict, section: str) -> list[dict]:
+    """A section's tables; "demand" is each route's demand, under the route's id."""
+    if section == "demand":
+        return [
+            {"id": r.get("id", ""), **r["demand"]}
+            for r in _entries(raw, "routes") if isinstance(r.get("demand"), dict)
+        ]
+    entries = raw.get(section)
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
+def _parameter_row(entry: dict, section: str) -> tuple[list[str], str]:
+    """id (with name, or from → to, beneath), the other parameters, and the linked source."""
+    shown = {"id", "source", "name"}
+    sub = entry.get("name")
+    if sub is None and "from" in entry and "to" in entry:
+        sub = f"{entry['from']} → {entry['to']}"
+        shown |= {"from", "to"}
+    if section == "routes" and isinstance(entry.get("demand"), dict):
+        shown.add("demand")  # its own table, with its own source
+    params = "; ".join(f"{k} = {_parameter(k, v)}" for k, v in entry.items() if k not in shown)
+    source = entry.get("source")
+    if source:
+        cited = _linked(str(source))
+    elif "demand" in shown and entry["demand"].get("source"):
+        cited = '<span class="meta">demand: see below</span>'
+    else:
+        cited = ""
+    return [_labelled(entry.get("id", ""), sub), _e(params), cited], ""
+
+
+def _parameter(key: str, value: Any) -> str:
+    """A parameter value compactly; a route's path as the nodes joined by arrows."""
+    if key == "path" and isinstance(value, list):
+        return " → ".join(str(v) for v in value)
+    return compact(value)
+
+
+# ---------------------------------------------------------------------------------------
+# The page
+
+
+def _settings(runs: Sequence[RunData], comparison: dict | None) -> tuple[Any, Any, list[str]]:
+    """Seed, replications and --set overrides: the comparison's, else the run's."""
+    first = runs[0].summary
+    doc = comparison or first
+    seed = doc.get("seed", first.get("seed"))
+    replications = doc.get("replications", first.get("replications"))
+    overrides = doc.get("overrides", first.get("overrides")) or []
+    return seed, replications, [str(o) for o in overrides]
+
+
+def _version(runs: Sequence[RunData], comparison: dict | None) -> str:
+    """The routesim version that wrote the results."""
+    return str((comparison or {}).get("routesim_version") or runs[0].summary.get("routesim_version") or __version__)
+
+
+def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
+    names = " vs ".join(r.label for r in runs)
+    kind = "comparison" if comparison is not None else "run"
+    lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
+    for run in runs:
+        if run.summary.get("description"):
+            lines.append(f"<p><b>{_e(run.label)}</b>: {_e(run.summary['description'])}</p>")
+    seed, replications, overrides = _settings(runs, comparison)
+    windows = [_window(r.summary) for r in runs]
+    if len(set(windows)) == 1:
+        window = _e(windows[0])
+    else:
+        window = "; ".join(f"{_e(r.label)}: {_e(w)}" for r, w in zip(runs, windows))
+    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
+    lines.append(
+        f'<p class="meta">routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · '
+        f"{_e(replications)} replications · {window} · overrides: {sets}</p>"
+    )
+    return "".join(lines)
+
+
+def _window(summary: dict) -> str:
+    """Warm-up, measured window, cool-down and calendar year of a run."""
+    warmup, horizon = summary.get("warmup_days"), summary.get("horizon_days")
+    window = f"warm-up {_g(warmup)} d, measured from day {_g(warmup)} to day {_g(horizon)}"
+    if isinstance(warmup, (int, float)) and isinstance(horizon, (int, float)):
+        window += f" ({_g(horizon - warmup)} d)"
+    window += f", cool-down {_g(summary.get('cooldown_days'))} d"
+    if summary.get("year"):
+        window += f", year {summary['year']}"
+    return window
+
+
+def _g(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else "n/a" if value is None else str(value)
+
+
+def scenario_argument(summary: dict) -> str:
+    """How a run's scenario is named on the command line: a bundled name, else its file."""
+    source = summary.get("source")
+    name = str(summary.get("scenario", ""))
+    if not source:
+        return name
+    path = Path(str(source))
+    try:
+        bundled = path.parent.resolve() == BUNDLED_DIR.resolve() and path.stem == name
+    except OSError:
+        bundled = False
+    return name if bundled else str(source)
+
+
+def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
+    """The routesim command line that writes these results again."""
+    seed, replications, overrides = _settings(runs, comparison)
+    if comparison is not None:
+        inputs = [str(i) for i in comparison.get("inputs") or [scenario_argument(r.summary) for r in runs]]
+        words = ["routesim", "compare", *inputs]
+    else:
+        words = ["routesim", "run", scenario_argument(runs[0].summary)]
+    words += ["-n", str(replications), "--seed", str(seed)]
+    for o in overrides:
+        words += ["--set", o]
+    return shlex.join(words)
+
+
+def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
+    version = _version(runs, comparison)
+    return (
+        f'<h2 id="reproduce">Reproduce</h2><p><code>{_e(reproduce_command(runs, comparison))}</code></p>'
+        f"<p>With routesim {_e(version)} this writes the same results, for any <code>--workers</code>. "
+        f"This page was drawn by routesim {_e(__version__)}.</p>"
+    )
+
+
+def _results(runs: Sequence[RunData]) -> str:
+    """Per run the one-line check, the routes table and the capacity-limited nodes."""
+    parts = ['<h2 id="results">Results</h2>']
+    for run in runs:
+        of = f": {_e(run.label)}" if len(runs) > 1 else ""
+        parts.append(glance_html(run.summary, run.label if len(runs) > 1 else ""))
+        parts.append(f"<h3>Routes{of}</h3>" + routes_html(run.summary))
+        parts.append(f"<h3>Capacity-limited nodes{of}</h3>" + nodes_html(run.summary))
+    return "\n".join(parts)
+
+
+def _figures(figures: Sequence[tuple[str, str, bytes]]) -> str:
+    """Each figure under its title, embedded as a base64 PNG, with its caption."""
+    parts = ['<h2 id="figures">Figures</h2>']
+    for title, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        parts.append(
+            f'<figure><h3>{_e(title)}</h3><img alt="{_e(title)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
+        )
+    return "\n".join(parts)
+
+
+def _parameters(runs: Sequence[RunData]) -> str:
+    """Every run's scenario parameters with sources; folded per scenario in a comparison."""
+    parts = ['<h2 id="parameters">Parameters and their sources</h2>']
+    for run in runs:
+        source = run.summary.get("source") or run.scenario.source or run.label
+        block = f'<p class="meta">loaded from {_e(source)}</p>' + parameters_html(run.scenario.raw)
+        if len(runs) > 1:  # folded: a comparison's scenarios mostly share their parameters
+            summary = f'{_e(run.label)} <span class="meta">({_e(source)})</span>'
+            block = f"<details><summary>{summary}</summary>{block}</details>"
+        parts.append(block)
+    return "\n".join(parts)
+
+
+def _contents(comparison: dict | None, figures: bool) -> str:
+    """In-page links to the sections (anchors only: nothing is loaded)."""
+    sections = [("differences", "Differences")] if comparison is not None else []
+    sections += [("results", "Results")] + ([("figures", "Figures")] if figures else [])
+    sections += [("parameters", "Parameters and sources"), ("reproduce", "Reproduce")]
+    return '<nav class="meta">' + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in sections) + "</nav>"
+
+
+def report_html(
+    runs: Sequence[RunData],
+    figures: Sequence[tuple[str, str, bytes]],
+    comparison: dict | None = None,
+) -> str:
+    """The whole report as one HTML document: figures embedded, no external resources."""
+    body = [_header(runs, comparison), _contents(comparison, bool(figures))]
+    if comparison is not None:
+        body.append('<h2 id="differences">Differences against the baseline</h2>' + differences_html(comparison))
+    body.append(_results(runs))
+    if figures:
+        body.append(_figures(figures))
+    body.append(_parameters(runs))
+    body.append(_reproduce(runs, comparison))
+    title = " vs ".join(r.label for r in runs)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>routesim: {_e(title)}</title><style>{STYLE}</style></head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )

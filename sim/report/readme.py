@@ -1,0 +1,80 @@
+"""Regenerate the README's corridor and validation tables from a fresh run.
+
+    python -m sim.report.readme [README.md]
+
+Runs the bundled china_europe_2019 and china_europe_2020 scenarios with their own seeds
+and replication counts (what `routesim run china_europe_2020` and `routesim validate` do)
+and rewrites the text between the README's `<!-- BEGIN name -->` and `<!-- END name -->`
+markers, so the published numbers are always ones a reader can reproduce.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from sim import __version__
+from sim.model.errors import RoutesimError
+from sim.engine.replications import run_experiment
+from sim.model.loader import load_scenario
+from sim.analysis.statistics import summarize
+from sim.report.tables import corridor_markdown, validation_markdown
+from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
+
+
+BLOCKS = ("corridors", "validation")
+
+
+def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
+    """``text`` with the body of each marked block replaced; every marker must exist."""
+    for name, body in blocks.items():
+        pattern = re.compile(
+            rf"(<!-- BEGIN {re.escape(name)} -->\n).*?(<!-- END {re.escape(name)} -->)", re.DOTALL
+        )
+        if not pattern.search(text):
+            raise ValueError(f"no '<!-- BEGIN {name} -->' ... '<!-- END {name} -->' block in the text")
+        text = pattern.sub(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text, count=1)
+    return text
+
+
+def fresh_tables() -> dict[str, str]:
+    """The corridor and validation tables of a fresh run of the bundled scenarios."""
+    current, previous = load_scenario(BASELINE), load_scenario(PREVIOUS_YEAR)
+    n, seed = current.settings.replications, current.settings.seed
+    now = run_experiment(current, n, seed)
+    before = run_experiment(previous, n, seed)
+    summary = summarize(current, now)
+    runs = Runs(current, previous, now, before)
+    report = validation_report(runs, validate(runs), seed)
+    stamp = f"routesim {__version__}, {n} replications, seed {seed}"
+    return {
+        "corridors": f"{corridor_markdown(summary)}\n\n<sub>{BASELINE}, {stamp}.</sub>",
+        "validation": f"{validation_markdown(report)}\n\n<sub>{PREVIOUS_YEAR} and {BASELINE}, {stamp}.</sub>",
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    readme = Path(args[0] if args else "README.md")
+    if not readme.is_file():
+        sys.stderr.write(f"readme_tables: error: {readme} is not a file\n")
+        return 2
+    text = readme.read_text(encoding="utf-8")
+    try:
+        replace_blocks(text, dict.fromkeys(BLOCKS, ""))  # the markers exist: check before running
+        updated = replace_blocks(text, fresh_tables())
+    except ValueError as exc:
+        sys.stderr.write(f"readme_tables: error: {readme}: {exc}\n")
+        return 2
+    except RoutesimError as exc:
+        sys.stderr.write(f"readme_tables: error: {exc}\n")
+        return 2
+    readme.write_text(updated, encoding="utf-8")
+    print(f"updated {readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

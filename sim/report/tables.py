@@ -1,0 +1,210 @@
+"""Plain-text tables of a summary, for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sim.model.scenario import Scenario
+from sim.analysis.validation import band_text, format_value, unit_suffix
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """Columns padded to their widest cell; numbers right-aligned."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, right)).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def number(value: Any, digits: int = 1) -> str:
+    """A number with thousands separators and ``digits`` decimals; "n/a" for None."""
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+_num = number
+
+
+def _ci(ci: Sequence[Any], digits: int = 1) -> str:
+    lo, hi = ci
+    return "n/a (1 run)" if lo is None or hi is None else f"{lo:.{digits}f}–{hi:.{digits}f}"
+
+
+def routes_table(summary: dict[str, Any]) -> str:
+    """Route, mode, volume delivered, mean/p50/p95 transit and the 95% CI of the mean."""
+    headers = ("route", "mode", "delivered/yr", "mean d", "p50 d", "p95 d", "95% CI of mean")
+    rows = []
+    for rid, r in summary["routes"].items():
+        t = r["transit_days"]
+        rows.append(
+            (
+                rid,
+                r["mode"],
+                volume(r),
+                _num(t["mean"]),
+                _num(t["p50"]),
+                _num(t["p95"]),
+                _ci(t["ci95"], 2),
+            )
+        )
+    return format_table(headers, rows, (False, False, True, True, True, True, True))
+
+
+def volume(route: dict[str, Any]) -> str:
+    """Yearly volume delivered: TEU for containers, tonnes for bulk."""
+    if route.get("cargo") == "bulk":
+        return _num(route["throughput_tonnes_per_year"]["mean"], 0) + " t"
+    return _num(route["throughput_teu_per_year"]["mean"], 0) + " TEU"
+
+
+def nodes_table(summary: dict[str, Any]) -> str:
+    """Capacity-limited nodes, busiest first: where the queues are."""
+    headers = ("node", "kind", "servers", "utilization", "mean wait d", "max queue")
+    rows = [
+        (
+            nid,
+            n["kind"],
+            str(n["servers"]),
+            "n/a" if n["utilization"] is None else f"{n['utilization']:.0%}",
+            _num(n["mean_wait_days"], 2),
+            str(n["max_queue"]),
+        )
+        for nid, n in limited_nodes(summary)
+    ]
+    return format_table(headers, rows, (False, False, True, True, True, True))
+
+
+def limited_nodes(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The summary's nodes with servers, busiest first (stable), as the tables list them."""
+    limited = [(nid, n) for nid, n in summary["nodes"].items() if n.get("servers")]
+    limited.sort(key=lambda item: -(item[1].get("utilization") or 0.0))
+    return limited
+
+
+NODE_SATURATION = 0.95  # utilization above which a node's queue grows without bound in practice
+
+
+def run_warnings(summary: dict[str, Any]) -> list[str]:
+    """What needs a look before the numbers are believed: saturated routes, containers left
+    undelivered, nodes near saturation; one sentence each, for the terminal and the report."""
+    out = []
+    for rid, r in summary["routes"].items():
+        if r.get("saturated"):
+            share = (r.get("delivered_share_of_demand") or {}).get("mean")
+            growth = (r.get("backlog_growth_per_day") or {}).get("mean")
+            loads = (r.get("load_factor") or {}).items()
+            factors = {sid: lf["mean"] for sid, lf in loads if lf.get("mean") is not None}
+            fullest = max(factors, key=factors.__getitem__) if factors else None
+            full = f"; {fullest} leaves {factors[fullest]:.0%} full" if fullest else ""
+            delivered = "n/a" if share is None else f"{share:.0%}"
+            out.append(
+                f"route {rid}: saturated: it delivered {delivered} of its demand in the measured "
+                f"window and its backlog grew by {_num(growth)} units a day{full}; its capacity, "
+                "not its transit time, limits it (transit statistics cover only what got through)"
+            )
+            continue
+        if r.get("containers_undelivered_at_end"):
+            out.append(
+                f"route {rid}: {r['containers_undelivered_at_end']} counted containers were still "
+                "undelivered when the run stopped; their transit is not in the statistics "
+                "(raise run.cooldown_days, or the route is saturated)"
+            )
+    for nid, n in summary["nodes"].items():
+        if n.get("utilization") is not None and n["utilization"] > NODE_SATURATION:
+            out.append(f"node {nid}: utilization {n['utilization']:.0%}, close to saturation")
+    return out
+
+
+def scenario_listing(scenario: Scenario) -> str:
+    """A scenario's name, description and routes (id, mode, origin → destination, km)."""
+    s = scenario.settings
+    headers = ("route", "mode", "origin → destination", "distance km", "demand/yr")
+    rows = [
+        (
+            rid,
+            r.mode,
+            f"{r.path[0]} → {r.path[-1]}",
+            f"{r.distance_km:,.0f}",
+            f"{r.demand.tonnes_per_year:,.0f} t"
+            if r.demand.cargo == "bulk"
+            else f"{r.demand.teu_per_year:,.0f} TEU",
+        )
+        for rid, r in scenario.routes.items()
+    ]
+    title = f"{s.name}: {s.description}" if s.description else s.name
+    return title + "\n" + format_table(headers, rows, (False, False, False, True, True))
+
+
+VALIDATION_HEADERS = ("claim", "article", "simulated (95% CI)", "tolerance", "result")
+VALIDATION_RIGHT = (False, False, True, False, False)
+
+
+def validation_rows(report: dict[str, Any], fail: str) -> list[tuple[str, ...]]:
+    """One row per claim of validation.json: claim, article, simulated mean and CI, band, verdict."""
+    rows = []
+    for c in report["claims"]:
+        sim, unit = c["simulated"], c["unit"]
+        lo, hi = sim["ci95"]
+        value = format_value(sim["mean"], unit)
+        if sim["mean"] is not None:
+            value += unit_suffix(unit)
+        if lo is not None:
+            value += f" ({format_value(lo, unit)} to {format_value(hi, unit)})"
+        band = band_text(c["tolerance"]["low"], c["tolerance"]["high"], unit)
+        rows.append(
+            (f"{c['id']}. {c['claim']}", c["article"], value, f"{band} ({c['tolerance']['text']})",
+             "pass" if c["passed"] else fail)
+        )
+    return rows
+
+
+def validation_text(report: dict[str, Any]) -> str:
+    """The validation table (claim, article, simulated with CI, tolerance, result) and the
+    transit revenue note, for the terminal."""
+    rows = validation_rows(report, fail="FAIL")
+    rev = report["transit_revenue"]
+    verdict = "every claim passes" if report["passed"] else "SOME CLAIMS FAIL"
+    lines = [
+        f"{report['scenarios']['current']} vs {report['scenarios']['previous']}: "
+        f"{report['replications']} replications, seed {report['seed']}",
+        "",
+        format_table(VALIDATION_HEADERS, rows, VALIDATION_RIGHT),
+        "",
+        f"{verdict}.",
+        "",
+        "Not tested: Kazakh transit revenue implied by the simulated transit volume "
+        f"({_num(rev['transit_teu_per_year']['mean'], 0)} TEU/yr x US${rev['tariff_usd_per_teu']:,.0f}/TEU) "
+        f"= US${_num(rev['revenue_musd_per_year']['mean'], 0)} M/yr",
+        f"  tariff: {rev['tariff_source']}",
+        f"  {rev['context']}",
+    ]
+    return "\n".join(lines)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
+    """A GitHub-flavoured Markdown table; ``right`` marks right-aligned columns."""
+    rule = ["---:" if r else "---" for r in right]
+    lines = [headers, rule, *rows]
+    return "\n".join("| " + " | ".join(str(c).replace("|", "\\|") for c in line) + " |" for line in lines)
+
+
+def corridor_markdown(summary: dict[str, Any]) -> str:
+    """Every route of a run: mode, origin → destination, distance, volume, mean and p95 transit."""
+    headers = ("route", "mode", "origin → destination", "km", "delivered/yr", "mean d", "p95 d")
+    rows = []
+    for rid, r in summary["routes"].items():
+        t = r["transit_days"]
+        rows.append(
+            (
+                f"`{rid}`", r["mode"], f"{r['origin']} → {r['destination']}", f"{r['distance_km']:,.0f}",
+                volume(r), _num(t["mean"]), _num(t["p95"]),
+            )
+        )
+    return markdown_table(headers, rows, (False, False, False, True, True, True, True))
+
+
+def validation_markdown(report: dict[str, Any]) -> str:
+    """The validation table of validation.json as Markdown."""
+    return markdown_table(VALIDATION_HEADERS, validation_rows(report, fail="**fail**"), VALIDATION_RIGHT)

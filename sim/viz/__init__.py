@@ -1,0 +1,1 @@
+"""Figures as matplotlib Figure objects (never pyplot state or a chosen backend), and the route map."""

@@ -1,0 +1,124 @@
+"""Shared pieces of the run and comparison figures: titles, grids, calendar axes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import textwrap
+from typing import Mapping, Sequence
+
+import matplotlib.ticker
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from sim.viz.save import subplots
+from sim.viz.colours import SCENARIO_STYLES, scenario_colours
+from sim.output.figure_data import RunData
+
+CLAIM_BAND_DAYS = (14.0, 15.0)
+BAND_COLOUR = "#f5b041"
+BAND_LABEL = "claim: 14–15 days overland"
+TICK_FONT = 8.0  # points: the smallest text of any figure, readable at 100% zoom
+
+
+def run_title(runs: Sequence[RunData], what: str) -> str:
+    """'<scenario>: <what> (N replications, seed S)' or the comparison's version of it.
+
+    A comparison lists each run's seed and replications only where they differ: the
+    reader must see when two scenarios were not run alike.
+    """
+    names = " vs ".join(r.label for r in runs)
+    reps = list(dict.fromkeys(r.summary.get("replications") for r in runs))
+    seeds = list(dict.fromkeys(r.summary.get("seed") for r in runs))
+    if len(reps) == 1:
+        rep_text = f"{reps[0]} replication{'' if reps[0] == 1 else 's'}"
+    else:
+        rep_text = "replications " + ", ".join(str(r) for r in reps)
+    seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(s) for s in seeds)
+    return f"{names}: {what} ({rep_text}, {seed_text})"
+
+
+def suptitle(fig: Figure, text: str, fontsize: float = 12.0) -> None:
+    """The figure title, each line wrapped to the figure's width: a title wider than its
+    figure is cut at both edges (a long scenario name, a comparison of three)."""
+    chars = max(40, int(fig.get_figwidth() * 72 / (0.6 * fontsize)))  # ~0.6 em per character
+    lines = [textwrap.fill(line, chars) for line in text.split("\n")]
+    fig.suptitle("\n".join(lines), fontsize=fontsize)
+
+
+def grid(count: int, columns: int, panel: tuple[float, float], top: float = 1.2) -> tuple[Figure, list[Axes]]:
+    """A figure of ``count`` panels in rows of ``columns``; the unused ones hidden."""
+    columns = max(1, min(columns, count))
+    rows = max(1, math.ceil(count / columns))
+    # At least 10 in wide: a run of one or two routes still needs room for its title.
+    width = max(panel[0] * columns, 10.0)
+    fig, axes = subplots(rows, columns, figsize=(width, panel[1] * rows + top), layout="constrained", squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat[:count]
+
+
+def calendar_axis(ax: Axes, year: int | None, length_days: float) -> None:
+    """Ticks at the first of each month (day 0 = 1 January of ``year``), or plain days.
+
+    Without a year (runs of different years side by side) months are placed as in a
+    common year and the axis says so.
+    """
+    if length_days > 3 * 365 or length_days < 90:
+        # Years of months crowd the axis; a few weeks get one month tick: days say more.
+        ax.set_xlim(0, length_days)
+        since = f"1 January {year}" if year else "the start of the measured window"
+        ax.set_xlabel(f"time (days since {since})")
+        return
+    label = f"{year} (date)" if year else "month of the measured year"
+    year = year or 2019  # any common year: only the month lengths matter
+    start = dt.date(year, 1, 1)
+    ticks, labels = [], []
+    month = 1
+    while True:
+        day = (dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1) - start).days
+        if day > length_days:
+            break
+        ticks.append(day)
+        labels.append(dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1).strftime("%b"))
+        month += 1
+    step = 1 if len(ticks) <= 13 else 3
+    # Baseline-aligned: top-aligned labels hang by their tallest letter, so "Feb" (with its
+    # tall b) would sit lower than "Jan" and "Mar".
+    ax.set_xticks(ticks[::step], labels[::step], va="baseline")
+    ax.tick_params(axis="x", pad=1.1 * TICK_FONT)
+    ax.set_xlim(0, length_days)
+    ax.set_xlabel(label)
+
+
+def outer_labels(axes: Sequence[Axes], columns: int) -> None:
+    """Keep x tick labels and x label only on the lowest panel of each column of a grid.
+
+    The panels share their x range, so the labels of the inner rows only repeat it; the
+    lowest visible panel of a column keeps them even when the row below is partly empty.
+    """
+    for i, ax in enumerate(axes):
+        if i + columns < len(axes):
+            ax.tick_params(axis="x", labelbottom=False)
+            ax.set_xlabel("")
+
+
+def thousands(ax: Axes) -> None:
+    """Y tick labels with thousands separators."""
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def all_routes(runs: Sequence[RunData]) -> list[str]:
+    """Every route of any run, in order of first appearance (a comparison may add or drop some)."""
+    return list(dict.fromkeys(rid for run in runs for rid in run.scenario.routes))
+
+
+def scenario_palette(runs: Sequence[RunData], given: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The scenario colours passed in, or the standard ones for these runs."""
+    return given if given else scenario_colours(r.label for r in runs)
+
+
+def scenario_style(k: int) -> str:
+    """Line style of the k-th scenario: colour and dash tell scenarios apart in grey print too."""
+    return SCENARIO_STYLES[k % len(SCENARIO_STYLES)]

@@ -1,0 +1,64 @@
+"""Every figure of a run or a comparison, by file name, saved byte-for-byte reproducibly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+from matplotlib.figure import Figure
+
+from sim.viz.save import FORMATS, save
+from sim.viz.colours import route_colours, scenario_colours
+from sim.viz.flows import bottleneck_figure, throughput_figure
+from sim.viz.marey import default_marey_route, marey_figure
+from sim.viz.transit import transit_box_figure, transit_ecdf_figure
+from sim.viz.common import all_routes, run_title
+from sim.output.figure_data import RunData
+
+
+
+def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> dict[str, Callable[[], Figure]]:
+    """File stem -> a function drawing that figure, in the order the report shows them."""
+    # One colour per route for every figure: over the union of the routes in a comparison,
+    # so a route keeps its colour whichever scenario it appears in.
+    colours = route_colours(all_routes(runs))
+    scenarios = scenario_colours(run.label for run in runs)
+    marey = marey_route or default_marey_route(runs[0])
+    if not any(marey in run.scenario.routes for run in runs):
+        raise ValueError(f"no scenario has route {marey!r} for the time-space chart")
+    return {
+        "transit_ecdf": lambda: transit_ecdf_figure(runs, colours, scenarios),
+        "transit_times": lambda: transit_box_figure(runs, colours, scenarios),
+        "throughput": lambda: throughput_figure(runs, colours, scenarios),
+        "bottlenecks": lambda: bottleneck_figure(runs, colours, scenarios),
+        f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios),
+        "route_map": lambda: _route_map(runs, colours),
+    }
+
+
+def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:
+    """The route map of sim.viz.routemap: one panel per run, line width by TEU carried per year."""
+    from sim.viz.routemap import route_map_figure  # its own module, heavy (map data): only when drawn
+
+    panels = []
+    for run in runs:
+        teu = {
+            rid: (r.get("throughput_teu_per_year") or {}).get("mean") or 0.0
+            for rid, r in run.summary["routes"].items()
+        }
+        panels.append((run.label, run.scenario, teu))
+    return route_map_figure(panels, colours, run_title(runs, "routes, line width by TEU per year"))
+
+
+
+
+def write_figures(runs: Sequence[RunData], folder: Path, fmt: str = "png", marey_route: str | None = None) -> list[Path]:
+    """Draw and save every figure into ``folder`` as <stem>.<fmt>; the paths in report order."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown figure format {fmt!r}")
+    paths = []
+    for stem, build in figure_builders(runs, marey_route).items():
+        path = folder / f"{stem}.{fmt}"
+        save(build(), path, fmt)
+        paths.append(path)
+    return paths

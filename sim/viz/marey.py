@@ -1,0 +1,148 @@
+"""The time–space (Marey) chart of one route: each vehicle a line, dwell a flat step."""
+
+from __future__ import annotations
+
+import colorsys
+from typing import Mapping, Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.colors import to_hex, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from sim.viz.save import subplots
+from sim.viz.common import run_title, scenario_palette, suptitle
+from sim.viz.transit import EUROPE
+from sim.output.figure_data import RunData
+from sim.analysis.series import MareyStop, route_km
+
+
+SEGMENT_STYLES = ("-", "--", ":", "-.")
+
+
+def default_marey_route(run: RunData) -> str:
+    """The route charted when none is named: the busiest China→Europe container rail route,
+    else the busiest rail route, else the route with the most stops."""
+    nodes, routes = run.scenario.nodes, run.scenario.routes
+
+    def teu(rid: str) -> float:
+        return run.summary["routes"].get(rid, {}).get("throughput_teu_per_year", {}).get("mean") or 0.0
+
+    rail = [rid for rid, r in routes.items() if r.mode == "rail" and r.demand.cargo == "container"]
+    to_europe = [rid for rid in rail
+                 if nodes[routes[rid].path[0]].country == "CN" and nodes[routes[rid].path[-1]].country in EUROPE]
+    for candidates in (to_europe, rail):
+        if candidates:
+            return max(candidates, key=lambda rid: (teu(rid), -list(routes).index(rid)))
+    return max(routes, key=lambda rid: (len(routes[rid].path), -list(routes).index(rid)))
+
+
+def trip_lines(stops: Sequence[MareyStop]) -> dict[int, tuple[int, list[float], list[float]]]:
+    """Per trip: (segment, times, km) of its polyline, arrive then depart at every stop."""
+    lines: dict[int, tuple[int, list[float], list[float]]] = {}
+    for s in stops:
+        seg, xs, ys = lines.setdefault(s.trip, (s.segment, [], []))
+        xs += [s.arrive, s.depart]
+        ys += [s.km, s.km]
+    return lines
+
+
+def readable(colour: str) -> str:
+    """The colour, darkened if it is pale: a hundred thin lines in light cyan or pale yellow
+    would vanish on white.  Hue and saturation stay, so the route is still recognisable."""
+    h, lightness, sat = colorsys.rgb_to_hls(*to_rgb(colour))
+    if lightness <= 0.6:
+        return colour
+    return to_hex(colorsys.hls_to_rgb(h, 0.45, sat))
+
+
+def _short(name: str, width: int = 40) -> str:
+    """A node name cut to ``width`` characters: the long official names would eat the plot."""
+    return name if len(name) <= width else name[: width - 1].rstrip(" ,/-(") + "…"
+
+
+def stop_ticks(ax: Axes, stops: Sequence[tuple[str, float]]) -> None:
+    """(node name, km) ticks, left of the axis; a name too close to the one below it goes
+    to the right-hand axis instead, and one too close on both sides joins the right-hand
+    label below it (so no stop goes unnamed and no two names overlap)."""
+    if not stops:
+        return
+    lo, hi = stops[0][1], stops[-1][1]
+    gap = 0.045 * (hi - lo) if hi > lo else 1.0  # about one line of 8 pt text on a 5 in axis
+    left: list[tuple[float, str]] = []
+    right: list[tuple[float, str]] = []
+    for name, km in stops:
+        if not left or km - left[-1][0] >= gap:
+            left.append((km, f"{_short(name)} ({km:,.0f} km)"))
+            continue
+        # The right-hand names are shorter: they take width from the plot, not the margin.
+        label = f"{_short(name, 26)} ({km:,.0f} km)"
+        if not right or km - right[-1][0] >= gap:
+            right.append((km, label))
+        else:  # a second line under the right-hand name below it
+            right[-1] = (right[-1][0], f"{right[-1][1]}\n{label}")
+    ax.set_yticks([km for km, _ in left], [label for _, label in left], fontsize=8)
+    ax.set_yticks([km for _, km in stops], minor=True)  # every stop keeps its grid line
+    ax.grid(axis="y", which="both", alpha=0.4)
+    if right:
+        twin = ax.secondary_yaxis("right")
+        twin.set_yticks([km for km, _ in right], [label for _, label in right], fontsize=8)
+
+
+def marey_figure(
+    runs: Sequence[RunData],
+    route_id: str,
+    colours: Mapping[str, str],
+    scenario_colours: Mapping[str, str] | None = None,
+) -> Figure:
+    """Time against distance for every vehicle of ``route_id`` that left in the first weeks."""
+    palette = scenario_palette(runs, scenario_colours)
+    several = len(runs) > 1
+    base = next((r for r in runs if route_id in r.scenario.routes), None)
+    if base is None:
+        raise ValueError(f"no scenario has route {route_id!r}")
+    fig, axes = subplots(len(runs), 1, figsize=(14, 4.8 * len(runs) + 1.1), layout="constrained",
+                             squeeze=False, sharex=True, sharey=True)
+    route = base.scenario.routes[route_id]
+    km = route_km(base.scenario, route)
+    nodes = base.scenario.nodes
+    stops = [(nodes[n].name if n in nodes else n, v) for n, v in sorted(km.items(), key=lambda kv: kv[1])]
+    lines = [trip_lines(run.marey.get(route_id, [])) for run in runs]
+    # A busy route runs a train every few hours: thinner, lighter lines keep them apart
+    # (the same in every panel, so that density compares).
+    lw, alpha = (0.8, 0.7) if max(len(t) for t in lines) > 80 else (1.1, 0.9)
+    for ax, run, trips in zip(axes[:, 0], runs, lines):
+        colour = palette[run.label] if several else readable(colours[route_id])
+        for trip, (seg, xs, ys) in trips.items():
+            ax.plot(xs, ys, color=colour, lw=lw, alpha=alpha, ls=SEGMENT_STYLES[seg % 4], gid=f"trip-{trip}")
+        if not trips:
+            ax.text(0.5, 0.5, "no vehicle of this route left in the first 4 weeks" if route_id in run.scenario.routes
+                    else "this scenario has no such route", transform=ax.transAxes, ha="center", va="center")
+        stop_ticks(ax, stops)
+        ax.grid(axis="x", alpha=0.2)
+        ax.set_ylabel("distance from origin (km)")
+        ax.tick_params(axis="x", labelsize=9)
+        if several:
+            ax.set_title(run.label, loc="left", fontsize=10, color=colour)
+    years = {r.summary.get("year") for r in runs}
+    if len(years) > 1:
+        xlabel = "time (days since 1 January of each scenario's year)"
+    elif None in years:
+        xlabel = "time (days since the end of the warm-up)"
+    else:
+        xlabel = f"time (days since 1 January {years.pop()})"
+    axes[-1, 0].set_xlabel(xlabel)
+    handles = [
+        Line2D([], [], color="#444444", ls=SEGMENT_STYLES[k % 4],
+               label=f"{seg.service} ({base.scenario.services[seg.service].vehicle}): {seg.nodes[0]} → {seg.nodes[-1]}")
+        for k, seg in enumerate(route.segments)
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)), frameon=False, fontsize=9)
+    suptitle(
+        fig,
+        f"{route.name} ({route_id})\n"
+        f"{run_title(runs, 'every vehicle that left in the first 4 weeks, drawn from replication 1')}\n"
+        "sloped = moving, flat = dwell at a node (handling, queueing, gauge change)",
+        fontsize=10.5,
+    )
+    return fig
