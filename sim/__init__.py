@@ -2,6 +2,20 @@
 
 Block trains through Kazakhstan against container ships via Suez: scenarios in TOML,
 vehicles as SimPy processes, containers as rows of numpy arrays.
+
+>>> import sim
+>>> run = sim.run("china_europe_2020", replications=2)      # doctest: +SKIP
+>>> run.summary.routes["rail_xian_duisburg"].transit_days.mean  # doctest: +SKIP
+
+``import sim`` imports neither matplotlib nor pandas: figures and DataFrames load them
+when first asked for.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
+
+from sim.api import Comparison, Run, compare, load, run  # noqa: E402  (needs __version__ above)
+from sim.model.errors import RoutesimError, ScenarioError, UsageError  # noqa: E402
+
+__all__ = [
+    "Comparison", "Run", "RoutesimError", "ScenarioError", "UsageError", "__version__", "compare", "load", "run",
+]

@@ -14,38 +14,22 @@ from typing import Sequence
 
 
 from sim import __version__
-from sim.model.errors import RoutesimError, UsageError
-from sim.analysis.comparison import (
-    Arm,
-    check_comparable,
-    comparison_document,
-    comparison_text,
-    folder_name,
-    labels_for,
-)
-from sim.report.draw import FORMATS, check_marey_route, draw, redraw
-from sim.engine.replications import run_experiment
-from sim.output.figure_data import RESULTS_FORMAT, read_run
-from sim.model.loader import bundled_names, load_scenario
-from sim.output.run_files import run_files, run_summary
-from sim.model.overrides import parse_override
-from sim.report.progress import ProgressBar
-from sim.output.files import (
-    COMPARISON,
-    VALIDATION,
-    check_out_dir,
-    default_out_dir,
-    folder_writer,
-    summary_writer,
-    write_results,
-)
-from sim.report.tables import nodes_table, routes_table, scenario_listing, validation_text
+from sim import api
+from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
+from sim.model.errors import RoutesimError, UsageError
+from sim.model.loader import bundled_names, load_scenario
+from sim.output.files import VALIDATION, check_out_dir, summary_writer, write_results
+from sim.report.draw import FORMATS, check_format, check_marey_route, redraw
+from sim.report.progress import ProgressBar
+from sim.report.tables import (
+    comparison_text, metrics_listing, nodes_table, routes_table, run_warnings, scenario_listing, validation_text,
+)
 
 TRANSIT_PNG = "transit_times.png"
 VALIDATION_PNG = "validation.png"
-MAX_REPLICATIONS = 100_000
-MAX_WORKERS = 1024
+MAX_REPLICATIONS = api.MAX_REPLICATIONS
+MAX_WORKERS = api.MAX_WORKERS
 
 RUN_EXAMPLES = """\
 examples:
@@ -113,7 +97,14 @@ def build_parser() -> ArgumentParser:
         epilog=RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("scenario", metavar="SCENARIO", help="a bundled scenario name (e.g. china_europe_2020) or a .toml file")
+    run.add_argument(
+        "scenario", metavar="SCENARIO", nargs="?",
+        help="a bundled scenario name (e.g. china_europe_2020) or a .toml file",
+    )
+    run.add_argument(
+        "--metrics", action="store_true",
+        help="list every metric routesim reports (name, entity, unit, meaning) and exit",
+    )
     _add_run_options(run, default_out="results/<scenario name>/")
     _add_set_option(run, "change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4")
     _add_figure_options(run)
@@ -233,26 +224,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Load, run, summarize, write files, draw figures and the report, print."""
-    overrides = [parse_override(text) for text in args.overrides]
-    scenario = load_scenario(args.scenario, overrides)
+    """Load, run, write the results folder (figures, report), print the tables."""
+    if args.metrics:
+        print(metrics_listing(vocabulary()))
+        return 0
+    if args.scenario is None:
+        raise UsageError("run needs a SCENARIO (a bundled name such as china_europe_2020, or a .toml file)")
+    scenario = api.load(args.scenario, args.overrides)
+    check_format(args.format)
     check_marey_route(args.marey, [list(scenario.routes)])
-    settings = scenario.settings
-    replications = args.replications or settings.replications
-    seed = settings.seed if args.seed is None else args.seed
-    out = args.out if args.out is not None else default_out_dir(scenario)
+    out = args.out if args.out is not None else Path("results") / scenario.settings.name
     check_out_dir(out)
-    bar = _progress_bar(args, replications, settings.name)
-    results = run_experiment(scenario, replications, seed, workers=args.workers, progress=bar)
-    summary = run_summary(scenario, results, seed, args.overrides)
+    reps = args.replications or scenario.settings.replications
+    run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
     _status(args, "writing results, figures and report.html ...")
-
-    def finish(folder: Path) -> None:
-        draw(folder, [read_run(folder)], args.format, args.marey, figures=not args.no_plot)
-
-    write_results(out, run_files(scenario, results, summary, args.overrides), finish)
+    run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
     args.written = out
-    for warning in _warnings(summary):
+    summary = run.summary.to_dict()
+    for warning in run_warnings(summary):
         sys.stderr.write(f"routesim: warning: {warning}\n")
     if not args.quiet:
         _print_report(summary, out)
@@ -274,44 +263,24 @@ def _progress_bar(args: argparse.Namespace, total: int, label: str):
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
-    overrides = [parse_override(text) for text in args.overrides]
-    scenarios = [load_scenario(name, overrides) for name in args.scenarios]
-    check_comparable(scenarios, args.scenarios)
+    scenarios = [api.load(name, args.overrides) for name in args.scenarios]
+    api.check_comparable(scenarios, args.scenarios)
+    check_format(args.format)
     check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
-    base = scenarios[0].settings
-    replications = args.replications or base.replications
-    seed = base.seed if args.seed is None else args.seed
-    labels = labels_for(scenarios)
+    reps = args.replications or scenarios[0].settings.replications
+    labels = api.labels_for(scenarios)
     out = args.out if args.out is not None else Path("results") / ("compare_" + "_vs_".join(labels))
     check_out_dir(out)
-    bar = _progress_bar(args, replications * len(scenarios), "compare")
-    arms = [
-        Arm(label, sc, run_experiment(sc, replications, seed, workers=args.workers, progress=bar))
-        for label, sc in zip(labels, scenarios)
-    ]
-    summaries = [run_summary(a.scenario, a.results, seed, args.overrides) for a in arms]
-    folders = [folder_name(i, a.label) for i, a in enumerate(arms)]
-    document = comparison_document(arms, summaries, folders, args.scenarios, seed, args.overrides)
-    document["routesim_version"] = __version__
-    document["results_format"] = RESULTS_FORMAT
-    writers = {
-        folder: folder_writer(run_files(a.scenario, a.results, summary, args.overrides))
-        for folder, a, summary in zip(folders, arms, summaries)
-    }
-    writers[COMPARISON] = summary_writer(document)
+    bar = _progress_bar(args, reps * len(scenarios), "compare")
+    comparison = api.compare(*scenarios, replications=reps, seed=args.seed, workers=args.workers, progress=bar)
     _status(args, "writing results, figures and report.html ...")
-
-    def finish(folder: Path) -> None:
-        runs = [read_run(folder / name) for name in folders]
-        draw(folder, runs, args.format, args.marey, document, figures=not args.no_plot)
-
-    write_results(out, writers, finish)
+    comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
     args.written = out
-    for label, summary in zip(labels, summaries):
-        for warning in _warnings(summary):
+    for label, r in zip(comparison.labels, comparison.runs):
+        for warning in run_warnings(r.summary.to_dict()):
             sys.stderr.write(f"routesim: warning: {label}: {warning}\n")
     if not args.quiet:
-        print(comparison_text(document))
+        print(comparison_text(comparison.document))
         print()
         print(f"results: {out}/")
     return 0
@@ -337,9 +306,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Run the validation scenarios, evaluate the article's claims, write and print them."""
-    overrides = [parse_override(text) for text in args.overrides]
-    current = load_scenario(BASELINE, overrides)
-    previous = load_scenario(PREVIOUS_YEAR, overrides)
+    current = api.load(BASELINE, args.overrides)
+    previous = api.load(PREVIOUS_YEAR, args.overrides)
     replications = args.replications or current.settings.replications
     seed = current.settings.seed if args.seed is None else args.seed
     out = args.out if args.out is not None else Path("results") / "validation"
@@ -348,8 +316,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     runs = Runs(
         current,
         previous,
-        run_experiment(current, replications, seed, workers=args.workers, progress=progress),
-        run_experiment(previous, replications, seed, workers=args.workers, progress=progress),
+        api.run(current, replications, seed, args.workers, progress=progress).results,
+        api.run(previous, replications, seed, args.workers, progress=progress).results,
     )
     outcomes = validate(runs)
     report = validation_report(runs, outcomes, seed, args.overrides)
@@ -377,33 +345,6 @@ def _validation_png_writer(report: dict):
         save(validation_figure(report["claims"], title), path)
 
     return write
-
-
-def _warnings(summary: dict) -> list[str]:
-    out = []
-    for rid, r in summary["routes"].items():
-        if r.get("saturated"):
-            share = r["delivered_share_of_demand"]["mean"]
-            growth = r["backlog_growth_per_day"]["mean"]
-            factors = {sid: lf["mean"] for sid, lf in r["load_factor"].items() if lf["mean"] is not None}
-            fullest = max(factors, key=factors.get) if factors else None
-            full = f"; {fullest} leaves {factors[fullest]:.0%} full" if fullest else ""
-            out.append(
-                f"route {rid}: saturated: it delivered {share:.0%} of its demand in the measured "
-                f"window and its backlog grew by {growth:,.1f} units a day{full}; its capacity, "
-                "not its transit time, limits it (transit statistics cover only what got through)"
-            )
-            continue
-        if r["containers_undelivered_at_end"]:
-            out.append(
-                f"route {rid}: {r['containers_undelivered_at_end']} counted containers were still "
-                "undelivered when the run stopped; their transit is not in the statistics "
-                "(raise run.cooldown_days, or the route is saturated)"
-            )
-    for nid, n in summary["nodes"].items():
-        if n["utilization"] is not None and n["utilization"] > 0.95:
-            out.append(f"node {nid}: utilization {n['utilization']:.0%}, close to saturation")
-    return out
 
 
 def _print_report(summary: dict, out: Path) -> None:

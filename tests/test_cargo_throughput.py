@@ -17,7 +17,8 @@ from sim.engine.simulation import closure_intervals, driving_days, reopening, ru
 from sim.analysis.periods import months, node_period_counts
 from sim.model.distributions import Fixed
 from sim.model.scenario import Closures
-from sim.analysis.statistics import summarize, train_index
+from sim.analysis.statistics import train_index
+from sim.analysis.summary import summary_document as summarize
 
 # ---------------------------------------------------------------------------------------
 # Calendar months

@@ -113,7 +113,7 @@ teu_per_year = 100000
 """
 
 RESULT_FILES = {
-    "summary.json", "containers.csv.gz", "routes.csv", "nodes.csv", "nodes_by_month.csv", "scenario.toml",
+    "summary.json", "metrics.csv", "containers.csv.gz", "routes.csv", "nodes.csv", "nodes_by_month.csv", "scenario.toml",
     "route_weeks.csv", "node_days.csv", "marey.csv", "transit_quantiles.csv",
     "transit_ecdf.png", "transit_times.png", "throughput.png", "bottlenecks.png", "marey_rail.png",
     "route_map.png", "report.html",
@@ -186,12 +186,13 @@ def test_run_writes_every_file_with_consistent_content(corridor: Path, tmp_path:
     routes = pd.read_csv(out / "routes.csv")
     per_run = table.groupby(["replication", "route"]).size()
     for row in routes.itertuples():
-        assert row.created == row.delivered + row.in_transit + row.waiting  # conservation
-        assert per_run[(row.replication, row.route)] == row.created - row.undelivered_at_end
+        # conservation
+        assert row.containers_created == row.containers_delivered + row.containers_in_transit + row.containers_waiting
+        assert per_run[(row.replication, row.route)] == row.containers_created - row.containers_undelivered_at_end
     for rid, r in summary["routes"].items():
         mine = table[table["route"] == rid]["transit_days"]
         assert r["transit_days"]["p50"] == pytest.approx(float(mine.median()), abs=1e-3)
-        means = routes[routes["route"] == rid]["mean_transit_days"]
+        means = routes[routes["route"] == rid]["transit_days"]
         assert r["transit_days"]["mean"] == pytest.approx(float(means.mean()), rel=1e-12)
 
     nodes = pd.read_csv(out / "nodes.csv")

@@ -52,11 +52,11 @@ def test_comparison_folder_holds_each_run_the_differences_figures_and_report(com
 
 def test_difference_and_interval_are_the_paired_t_interval_by_hand(compared):
     out, doc = compared
-    base = {r["replication"]: float(r["mean_transit_days"]) for r in _rows(out / "1-network" / "routes.csv") if r["route"] == "overland"}
-    more = {r["replication"]: float(r["mean_transit_days"]) for r in _rows(out / "2-more_trains" / "routes.csv") if r["route"] == "overland"}
+    base = {r["replication"]: float(r["transit_days"]) for r in _rows(out / "1-network" / "routes.csv") if r["route"] == "overland"}
+    more = {r["replication"]: float(r["transit_days"]) for r in _rows(out / "2-more_trains" / "routes.csv") if r["route"] == "overland"}
     d = np.array([more[k] - base[k] for k in sorted(base)])
     half = t_quantile_975(d.size - 1) * d.std(ddof=1) / math.sqrt(d.size)
-    row = _row(doc, "overland", "mean_transit_days")
+    row = _row(doc, "overland", "transit_days")
     assert row["difference"] == pytest.approx(d.mean(), rel=1e-9)
     assert row["ci95"] == pytest.approx([d.mean() - half, d.mean() + half], rel=1e-9)
     assert row["significant"] == (not (row["ci95"][0] <= 0 <= row["ci95"][1]))
@@ -66,7 +66,7 @@ def test_difference_and_interval_are_the_paired_t_interval_by_hand(compared):
 
 def test_common_random_numbers_leave_an_untouched_route_exactly_equal(compared):
     _, doc = compared
-    for metric in ("mean_transit_days", "wait_for_departure_days", "throughput_per_year"):
+    for metric in ("transit_days", "wait_for_departure_days", "throughput_teu_per_year"):
         row = _row(doc, "sea", metric)
         assert row["difference"] == 0.0 and row["ci95"] == [0.0, 0.0]
         assert row["significant"] is False
@@ -75,11 +75,11 @@ def test_common_random_numbers_leave_an_untouched_route_exactly_equal(compared):
 
 def test_terminal_table_shows_differences_and_significance(compared):
     _, doc = compared
-    from sim.analysis.comparison import comparison_text
+    from sim.report.tables import comparison_text
 
     text = comparison_text(doc)
     line = next(x for x in text.splitlines() if x.startswith("overland ") and "mean transit (d)" in x)
-    row = _row(doc, "overland", "mean_transit_days")
+    row = _row(doc, "overland", "transit_days")
     assert f"{row['difference']:+.2f}" in line
     assert line.rstrip().endswith("yes" if row["significant"] else "no")
     sea = next(x for x in text.splitlines() if x.startswith("sea ") and "mean transit (d)" in x)

@@ -15,7 +15,8 @@ import pytest
 from scenarios_for_tests import NETWORK, ROLLOVER, build, entry
 from sim.engine.simulation import ReplicationResult, run_replication
 from sim.engine.replications import run_experiment
-from sim.analysis.statistics import node_stats, route_counts, summarize
+from sim.analysis.statistics import node_stats, route_counts
+from sim.analysis.summary import summary_document as summarize
 
 SEED = 5
 REPS = 3

@@ -13,7 +13,7 @@ from sim.cli import main
 from sim.engine.replications import run_experiment
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override
-from sim.analysis.statistics import summarize
+from sim.analysis.summary import summary_document as summarize
 
 YEARS = ("china_europe_2019", "china_europe_2020")
 RAIL_WESTBOUND = ("rail_xian_duisburg", "rail_chongqing_duisburg")

@@ -266,7 +266,7 @@ def test_bad_parameters_raise_scenario_error_naming_the_path(value, path, fragme
     with pytest.raises(ScenarioError) as info:
         parse_distribution(value, "h")
     exc = info.value
-    assert exc.path == path
+    assert exc.key == path
     message = str(exc)
     assert message.startswith(f"{path}: ")
     for fragment in fragments:

@@ -19,7 +19,8 @@ import pytest
 
 from scenarios_for_tests import SINGLE_QUEUE, build, entry
 from sim.engine.replications import run_experiment
-from sim.analysis.statistics import mean_ci95, node_stats, summarize
+from sim.analysis.statistics import mean_ci95, node_stats
+from sim.analysis.summary import summary_document as summarize
 
 LAM = 13.0  # trucks a day
 MU = 20.0  # handled a day: mean handling 1.2 h

@@ -96,7 +96,7 @@ def run(tmp_path_factory) -> RunData:
     file = write(root, doc)
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(sim.cli, "draw", lambda *args, **kwargs: [])
+        mp.setattr("sim.report.draw.draw", lambda *args, **kwargs: [])
         argv = ["run", str(file), "--out", str(out), "-q", "--no-plot", "-n", "2", "--set", OVERRIDE]
         assert sim.cli.main(argv) == 0
     return read_run(out)
@@ -111,12 +111,12 @@ def comparison_doc() -> dict:
     return {
         "baseline": "network", "scenarios": ["network", "other"], "inputs": ["network.toml", "other.toml"],
         "seed": 11, "replications": 2, "overrides": [], "method": "paired by replication",
-        "metrics": {"mean_transit_days": "mean transit", "utilization": "utilization"},
+        "metrics": {"transit_days": "mean transit", "utilization": "utilization"},
         "differences": [
-            {"scenario": "other", "route": "overland", "metric": "mean_transit_days", "unit": "d",
+            {"scenario": "other", "route": "overland", "metric": "transit_days", "unit": "d",
              "baseline_mean": 10.0, "scenario_mean": 12.5, "difference": 2.5, "ci95": [2.0, 3.0], "pairs": 2,
              "significant": True},
-            {"scenario": "other", "route": "sea", "metric": "mean_transit_days", "unit": "d",
+            {"scenario": "other", "route": "sea", "metric": "transit_days", "unit": "d",
              "baseline_mean": 30.0, "scenario_mean": 30.1, "difference": 0.1, "ci95": [-0.2, 0.4], "pairs": 2,
              "significant": False},
         ],
@@ -276,7 +276,7 @@ def test_comparison_rows_show_their_significance(run):
 def test_comparison_without_optional_keys(run):
     """A sparse comparison document still renders, with the default method sentence."""
     doc = {"baseline": "network", "differences": [
-        {"route": "sea", "metric": "mean_transit_days", "difference": -1.0, "significant": True},
+        {"route": "sea", "metric": "transit_days", "difference": -1.0, "significant": True},
     ]}
     page = parse(report_html([run, run], [], doc))
     text = "".join(page.text)

@@ -164,7 +164,7 @@ def test_bad_scenario_names_file_key_path_and_problem(case: str, tmp_path: Path)
     path = broken(tmp_path, edit)
     exc = load_error(path)
     message = str(exc)
-    assert (exc.file, exc.path) == (str(path), key_path)
+    assert (exc.path, exc.key) == (str(path), key_path)
     assert message.startswith(f"{path}: {key_path}: "), message
     for fragment in fragments:
         assert fragment in message, message

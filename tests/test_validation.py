@@ -11,7 +11,7 @@ import pytest
 from scenarios_for_tests import build
 from sim.engine.simulation import run_replication
 from sim.model.errors import UsageError
-from sim.report.readme import replace_blocks
+from sim.readme import replace_blocks
 from sim.report.tables import markdown_table
 from sim.analysis.validation import (
     CLAIMS,

@@ -16,21 +16,11 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.engine.simulation import ReplicationResult
+from sim.analysis.metrics import Metric, MetricsTable, vocabulary
+from sim.analysis.statistics import mean_ci95
+from sim.analysis.summary import Summary
 from sim.model.errors import UsageError
 from sim.model.scenario import Scenario
-from sim.analysis.statistics import mean_ci95, node_stats, route_counts, train_index
-
-ROUTE_METRICS = {
-    "mean_transit_days": "mean transit",
-    "wait_for_departure_days": "wait for departure",
-    "throughput_per_year": "delivered per year",
-}
-NODE_METRICS = {
-    "utilization": "utilization",
-    "mean_wait_days": "mean wait",
-}
-
 
 @dataclass(frozen=True)
 class Arm:
@@ -38,7 +28,7 @@ class Arm:
 
     label: str
     scenario: Scenario
-    results: Sequence[ReplicationResult]
+    table: MetricsTable
 
 
 def labels_for(scenarios: Sequence[Scenario]) -> list[str]:
@@ -73,28 +63,22 @@ def check_comparable(scenarios: Sequence[Scenario], inputs: Sequence[str]) -> No
             )
 
 
-def route_values(arm: Arm, route_id: str) -> dict[str, np.ndarray]:
-    """Per-replication values of each route metric (NaN where a replication has none)."""
-    s = arm.scenario.settings
-    route = arm.scenario.routes[route_id]
-    unit = route.demand.unit_tonnes if route.demand.cargo == "bulk" else route.demand.unit_teu
-    years = (s.horizon_days - s.warmup_days) / 365.0
-    counts = [route_counts(r.ledgers[route_id], s.warmup_days, s.horizon_days) for r in arm.results]
-    return {
-        "mean_transit_days": np.array([c.mean_transit for c in counts]),
-        "wait_for_departure_days": np.array([c.mean_wait_departure for c in counts]),
-        "throughput_per_year": np.array([c.delivered_in_window * unit / years for c in counts]),
-    }
+def compared_metrics(scenario: Scenario, kind: str, ident: str) -> list[Metric]:
+    """The metrics compare takes differences of for one route or node.
 
-
-def node_values(arm: Arm, node_id: str) -> dict[str, np.ndarray]:
-    """Per-replication utilization and mean wait of a capacity-limited node."""
-    s = arm.scenario.settings
-    stats = [node_stats(r.nodes[node_id], s.warmup_days, s.horizon_days, train_index(r)) for r in arm.results]
-    return {
-        "utilization": np.array([st.utilization for st in stats], dtype=np.float64),
-        "mean_wait_days": np.array([st.mean_wait_days for st in stats]),
-    }
+    Throughput in the route's own unit (tonnes for bulk, TEU otherwise); utilization only
+    for a node with servers.
+    """
+    out = []
+    for m in vocabulary():
+        if m.kind != kind or not m.compare:
+            continue
+        if kind == "route":
+            bulk = scenario.routes[ident].demand.cargo == "bulk"
+            if m.name.startswith("throughput_") and m.name != ("throughput_tonnes_per_year" if bulk else "throughput_teu_per_year"):
+                continue
+        out.append(m)
+    return out
 
 
 def paired_difference(base: np.ndarray, other: np.ndarray) -> dict[str, object]:
@@ -131,35 +115,26 @@ def differences(arms: Sequence[Arm]) -> tuple[list[dict], list[dict]]:
         for rid in base.scenario.routes:
             if rid not in arm.scenario.routes:
                 continue
-            b, o = route_values(base, rid), route_values(arm, rid)
-            volume = "t/yr" if base.scenario.routes[rid].demand.cargo == "bulk" else "TEU/yr"
-            units = {"mean_transit_days": "d", "wait_for_departure_days": "d", "throughput_per_year": volume}
-            for metric in ROUTE_METRICS:
-                route_rows.append(
-                    {
-                        "scenario": arm.label, "route": rid, "metric": metric, "unit": units[metric],
-                        **paired_difference(b[metric], o[metric]),
-                    }
-                )
+            for m in compared_metrics(base.scenario, "route", rid):
+                route_rows.append({
+                    "scenario": arm.label, "route": rid, "metric": m.name, "unit": m.unit,
+                    **paired_difference(base.table.values("route", rid, m.name), arm.table.values("route", rid, m.name)),
+                })
         for nid, node in base.scenario.nodes.items():
             other = arm.scenario.nodes.get(nid)
             if not node.servers or other is None or not other.servers:
                 continue
-            b, o = node_values(base, nid), node_values(arm, nid)
-            units = {"utilization": "", "mean_wait_days": "d"}
-            for metric in NODE_METRICS:
-                node_rows.append(
-                    {
-                        "scenario": arm.label, "node": nid, "metric": metric, "unit": units[metric],
-                        **paired_difference(b[metric], o[metric]),
-                    }
-                )
+            for m in compared_metrics(base.scenario, "node", nid):
+                node_rows.append({
+                    "scenario": arm.label, "node": nid, "metric": m.name, "unit": m.unit,
+                    **paired_difference(base.table.values("node", nid, m.name), arm.table.values("node", nid, m.name)),
+                })
     return route_rows, node_rows
 
 
 def comparison_document(
     arms: Sequence[Arm],
-    summaries: Sequence[dict],
+    summaries: Sequence[Summary],
     folders: Sequence[str],
     sources: Sequence[str],
     seed: int,
@@ -173,67 +148,15 @@ def comparison_document(
         "inputs": list(sources),
         "folders": dict(zip((a.label for a in arms), folders)),
         "seed": seed,
-        "replications": len(arms[0].results),
+        "replications": len(arms[0].table.replications),
         "overrides": list(overrides),
         "method": (
             "each scenario minus the baseline, paired by replication (same seed, common random "
             "numbers); mean of the differences with a Student t 95% confidence interval; "
             "significant when the interval excludes 0"
         ),
-        "metrics": {**ROUTE_METRICS, **NODE_METRICS},
-        "routes": {a.label: s["routes"] for a, s in zip(arms, summaries)},
+        "metrics": {m.name: m.title for m in vocabulary() if m.compare},
+        "routes": {a.label: s.to_dict()["routes"] for a, s in zip(arms, summaries)},
         "differences": route_rows,
         "node_differences": node_rows,
     }
-
-
-def format_metric(metric: str, value: float | None, signed: bool = False) -> str:
-    """A metric's value as the tables show it: percent, whole units or days to 0.01."""
-    if value is None:
-        return "n/a"
-    sign = "+" if signed else ""
-    if metric == "utilization":
-        return f"{value * 100:{sign}.1f}%"
-    if metric == "throughput_per_year":
-        return f"{value:{sign},.0f}"
-    return f"{value:{sign}.2f}"
-
-
-def _significance(row: dict) -> str:
-    if row["significant"] is None:
-        return "n/a (needs 2+ replications)"
-    return "yes" if row["significant"] else "no"
-
-
-def difference_cells(row: dict, key: str) -> tuple[str, ...]:
-    """One difference row as text cells: id, metric, both means, difference, CI, verdict."""
-    metric = row["metric"]
-    label = {**ROUTE_METRICS, **NODE_METRICS}[metric]
-    unit = row.get("unit") or ""
-    lo, hi = row["ci95"]
-    ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
-    return (
-        row[key], f"{label} ({unit})" if unit else label, format_metric(metric, row["baseline_mean"]),
-        format_metric(metric, row["scenario_mean"]), format_metric(metric, row["difference"], True), ci, _significance(row),
-    )
-
-
-def comparison_text(document: dict) -> str:
-    """The terminal table of differences, one block per scenario against the baseline."""
-    from sim.report.tables import format_table
-
-    blocks = [
-        f"compare: {', '.join(document['scenarios'])}; baseline {document['baseline']}; "
-        f"{document['replications']} replications, seed {document['seed']}, common random numbers"
-    ]
-    right = (False, False, True, True, True, True, False)
-    for label in document["scenarios"][1:]:
-        for key, rows in (("route", document["differences"]), ("node", document["node_differences"])):
-            mine = [difference_cells(r, key) for r in rows if r["scenario"] == label]
-            if mine:
-                headers = (key, "metric", document["baseline"], label, "difference", "95% CI", "significant")
-                blocks.append(format_table(headers, mine, right))
-    blocks.append(
-        "difference = scenario - baseline, paired by replication; significant: the 95% CI excludes 0"
-    )
-    return "\n\n".join(blocks)

@@ -89,6 +89,7 @@ class RouteCounts:
     delivered_in_window: int  # any container delivered between warm-up and horizon
     mean_transit: float  # over cohort containers delivered by the end of the run
     mean_wait_departure: float
+    transit_count: int  # cohort containers delivered by the end of the run: the transit sample
 
 
 def route_counts(ledger: RouteLedger, warmup: float, horizon: float) -> RouteCounts:
@@ -109,6 +110,7 @@ def route_counts(ledger: RouteLedger, warmup: float, horizon: float) -> RouteCou
         delivered_in_window=int(in_window.sum()),
         mean_transit=float(transit.mean()) if transit.size else math.nan,
         mean_wait_departure=float(wait.mean()) if wait.size else math.nan,
+        transit_count=int(transit.size),
     )
 
 
@@ -252,92 +254,3 @@ def load_factors(scenario: Scenario, result: ReplicationResult, route_id: str) -
         capacity = scenario.service_capacity(route, seg.service)
         out.append(float(trips.containers[mine].mean()) / capacity if mine.any() and capacity else math.nan)
     return out
-
-
-def _saturation_summary(found: Sequence[tuple[float, float, bool]]) -> dict[str, object]:
-    return {
-        "delivered_share_of_demand": interval([f[0] for f in found]),
-        "backlog_growth_per_day": interval([f[1] for f in found]),
-        "saturated": bool(sum(f[2] for f in found) * 2 > len(found)),  # in most replications
-    }
-
-
-def _load_factor_summary(scenario: Scenario, results: Sequence[ReplicationResult], route_id: str) -> dict[str, object]:
-    """Per segment's service, the mean load factor over replications (with its CI)."""
-    per_rep = [load_factors(scenario, r, route_id) for r in results]
-    segments = scenario.routes[route_id].segments
-    return {seg.service: interval([f[k] for f in per_rep]) for k, seg in enumerate(segments)}
-
-
-def summarize(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, object]:
-    """The summary.json document: routes and nodes with means and 95% CIs."""
-    s = scenario.settings
-    window_years = (s.horizon_days - s.warmup_days) / 365.0
-    routes: dict[str, object] = {}
-    for rid, route in scenario.routes.items():
-        counts = [route_counts(r.ledgers[rid], s.warmup_days, s.horizon_days) for r in results]
-        teu = route.demand.unit_teu
-        tonnes = route.demand.unit_tonnes
-        transit = pooled_transit(results, rid, s.warmup_days, s.horizon_days)
-        transit_summary = interval([c.mean_transit for c in counts])
-        transit_summary.update(transit_percentiles(transit))
-        transit_summary = {k: _clean(v) if not isinstance(v, list) else v for k, v in transit_summary.items()}
-        routes[rid] = {
-            "name": route.name,
-            "mode": route.mode,
-            "origin": route.path[0],
-            "destination": route.path[-1],
-            "distance_km": round(route.distance_km, 3),
-            "cargo": route.demand.cargo,
-            "services": [seg.service for seg in route.segments],
-            "teu_delivered": interval([c.delivered * teu for c in counts]),
-            "tonnes_delivered": interval([c.delivered * tonnes for c in counts]),
-            "transit_days": transit_summary,
-            "wait_for_departure_days": interval([c.mean_wait_departure for c in counts]),
-            "throughput_teu_per_year": interval([c.delivered_in_window * teu / window_years for c in counts]),
-            "throughput_tonnes_per_year": interval(
-                [c.delivered_in_window * tonnes / window_years for c in counts]
-            ),
-            "at_horizon_teu": {
-                "created": interval([c.created * teu for c in counts]),
-                "delivered": interval([c.delivered * teu for c in counts]),
-                "in_transit": interval([c.in_transit * teu for c in counts]),
-                "waiting": interval([c.waiting * teu for c in counts]),
-            },
-            "containers_undelivered_at_end": int(sum(c.undelivered_at_end for c in counts)),
-            "containers_counted": int(transit.size),
-            **_saturation_summary([saturation(r.ledgers[rid], s.warmup_days, s.horizon_days) for r in results]),
-            "load_factor": _load_factor_summary(scenario, results, rid),
-        }
-    nodes: dict[str, object] = {}
-    for nid, node in scenario.nodes.items():
-        stats = [node_stats(r.nodes[nid], s.warmup_days, s.horizon_days, train_index(r)) for r in results]
-        util = [st.utilization for st in stats]
-        nodes[nid] = {
-            "name": node.name,
-            "kind": node.kind,
-            "servers": node.servers,
-            "utilization": _clean(float(np.mean(util))) if node.servers else None,
-            "utilization_ci95": interval(util)["ci95"] if node.servers else [None, None],
-            "mean_in_service": _clean(float(np.mean([st.mean_in_service for st in stats]))),
-            "mean_wait_days": _clean(float(np.mean([st.mean_wait_days for st in stats]))),
-            "mean_wait_days_ci95": interval([st.mean_wait_days for st in stats])["ci95"],
-            "mean_handling_days": _clean(float(np.mean([st.mean_handling_days for st in stats]))),
-            "max_queue": int(max(st.max_queue for st in stats)),
-            "vehicles_per_year": interval([st.vehicles_through / window_years for st in stats]),
-            "teu_through": interval([st.teu_through for st in stats]),
-            "tonnes_through": interval([st.tonnes_through for st in stats]),
-            "trains_through": interval([st.trains_through for st in stats]),
-        }
-    return {
-        "scenario": s.name,
-        "description": s.description,
-        "seed": None,
-        "replications": len(results),
-        "horizon_days": s.horizon_days,
-        "warmup_days": s.warmup_days,
-        "cooldown_days": s.cooldown_days,
-        "year": s.year,
-        "routes": routes,
-        "nodes": nodes,
-    }

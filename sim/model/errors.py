@@ -8,24 +8,34 @@ class RoutesimError(Exception):
 
 
 class ScenarioError(RoutesimError):
-    """A scenario file or override is malformed: names the file, the key path and the problem."""
+    """A scenario file or override is malformed.
 
-    def __init__(self, message: str, path: str = "", file: str = "", related: tuple[str, ...] = ()) -> None:
+    ``path`` is the file (or the ``--set`` that caused it), ``key`` the dotted key path
+    inside the scenario (``nodes.dostyk.servers``), ``message`` what is wrong; ``str()``
+    joins them into the one line the CLI prints.
+    """
+
+    def __init__(self, message: str, key: str = "", file: str = "", related: tuple[str, ...] = ()) -> None:
         self.message = message
-        self.path = path
+        self.key = key
         self.file = file
         # Other key paths the rule involves, so a --set of any of them can be named as the cause.
         self.related = related
         super().__init__(str(self))
 
+    @property
+    def path(self) -> str:
+        """The scenario file (or ``--set PATH=VALUE``) the error is in."""
+        return self.file
+
     def __str__(self) -> str:
-        where = ": ".join(part for part in (self.file, self.path) if part)
+        where = ": ".join(part for part in (self.file, self.key) if part)
         return f"{where}: {self.message}" if where else self.message
 
     def located(self, file: str) -> "ScenarioError":
         """Return the same error with the file name filled in (if not already set)."""
-        return self if self.file else ScenarioError(self.message, self.path, file, self.related)
+        return self if self.file else ScenarioError(self.message, self.key, file, self.related)
 
 
 class UsageError(RoutesimError):
-    """A bad command-line argument (number out of range, unknown name, ...)."""
+    """A bad command-line argument or API argument (number out of range, unknown name, ...)."""

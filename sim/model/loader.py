@@ -7,6 +7,7 @@ so the CLI can print one line and exit 2.  Nothing from a file is ever evaluated
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
 from pathlib import Path
@@ -96,20 +97,28 @@ def read_toml(path: Path) -> dict[str, Any]:
 def load_scenario(name_or_path: str, overrides: Sequence[Override] = ()) -> Scenario:
     """Load, override and validate a scenario (file path or bundled name)."""
     path = resolve_path(name_or_path)
-    raw = read_toml(path)
+    return scenario_from(read_toml(path), str(path), overrides, default_name=path.stem)
+
+
+def scenario_from(
+    raw: Mapping[str, Any], source: str, overrides: Sequence[Override] = (), default_name: str = "scenario",
+) -> Scenario:
+    """Apply overrides to a parsed document and validate it; an error names the file, or
+    the ``--set`` that caused it, and the key path."""
     if overrides:
-        raw = apply_overrides(copy.deepcopy(raw), overrides, file=str(path))
+        raw = apply_overrides(copy.deepcopy(dict(raw)), overrides, file=source)
     try:
-        return build_scenario(raw, source=str(path), default_name=path.stem)
+        scenario = build_scenario(raw, source=source, default_name=default_name)
     except ScenarioError as exc:
         culprit = next(
-            (c for c in (_override_at(p, overrides) for p in (exc.path, *exc.related)) if c), None
+            (c for c in (_override_at(p, overrides) for p in (exc.key, *exc.related)) if c), None
         )
         if culprit is not None:
-            raise ScenarioError(exc.message, exc.path, f"--set {culprit.text[:80]}") from None
-        raise exc.located(str(path)) from None
+            raise ScenarioError(exc.message, exc.key, f"--set {culprit.text[:80]}") from None
+        raise exc.located(source) from None
     except RecursionError:
-        raise ScenarioError("scenario nested too deeply", file=str(path)) from None
+        raise ScenarioError("scenario nested too deeply", file=source) from None
+    return dataclasses.replace(scenario, overrides=tuple(overrides))
 
 
 def _override_at(path: str, overrides: Sequence[Override]) -> Override | None:

@@ -8,6 +8,7 @@ Nothing is evaluated: TOML is data.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -48,6 +49,49 @@ def parse_override(text: str) -> Override:
     if not value_text:
         raise ScenarioError(f"no value given for {path}", file=label)
     return Override(keys, parse_value(value_text, label), text)
+
+
+def override_from(path: str, value: Any) -> Override:
+    """An Override from a dotted path and a Python value (the API's {path: value} form).
+
+    The value is checked by the loader like any other; its text is the ``--set`` that would
+    give the same value, so records and reproduce commands read the same either way.
+    """
+    keys = tuple(k.strip() for k in path.split("."))
+    if not path or any(not k for k in keys):
+        raise ScenarioError(f"bad path {path!r}: expected dotted keys like nodes.dostyk.servers", file="overrides")
+    label = f"overrides[{path!r}]"
+    try:
+        text = f"{'.'.join(keys)}={toml_value(value)}"
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(str(exc), file=label) from None
+    return Override(keys, value, text)
+
+
+def toml_value(value: Any) -> str:
+    """A Python value as an inline TOML value (what ``--set`` would take)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "nan"
+        if value in (float("inf"), float("-inf")):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON's escapes are valid TOML basic strings
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"a {type(value).__name__} is not a scenario value (use numbers, strings, booleans, lists or tables)")
+
+
+def _toml_key(key: Any) -> str:
+    key = str(key)
+    return key if key and all(c.isalnum() or c in "_-" for c in key) else json.dumps(key, ensure_ascii=False)
 
 
 def parse_value(text: str, label: str) -> Any:

@@ -187,6 +187,8 @@ class Scenario:
     routes: dict[str, Route]
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The --set overrides already applied to ``raw`` (kept for the record and for reloading).
+    overrides: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
     def service_capacity(self, route: Route, service_id: str) -> int:
         """Vehicle capacity in the route's units: containers of its size, or bulk wagons."""

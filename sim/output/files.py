@@ -24,12 +24,14 @@ from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
 from sim.analysis.periods import months, node_period_counts
 from sim.model.scenario import Scenario
-from sim.analysis.statistics import cohort, node_stats, route_counts, train_index
+from sim.analysis.metrics import REGISTRY, MetricsTable, vocabulary
+from sim.analysis.statistics import cohort, train_index
 
 SUMMARY = "summary.json"
 CONTAINERS = "containers.csv.gz"
 ROUTES = "routes.csv"
 NODES = "nodes.csv"
+METRICS = "metrics.csv"
 NODE_MONTHS = "nodes_by_month.csv"
 SCENARIO = "scenario.toml"
 VALIDATION = "validation.json"
@@ -215,47 +217,54 @@ def _csv_block(prefix: str, table: np.ndarray) -> bytes:
     return out.tobytes().replace(b" ", b"")
 
 
-def routes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
-    """routes.csv: each route's counts and mean transit, one row per replication."""
-    s = scenario.settings
-    columns = (
-        "replication", "route", "created", "delivered", "in_transit", "waiting",
-        "undelivered_at_end", "teu_delivered", "tonnes_delivered", "mean_transit_days",
-        "mean_wait_for_departure_days",
-    )
+def metrics_writer(table: MetricsTable) -> Writer:
+    """metrics.csv: the run's metrics table in long form, one row per replication, entity and
+    metric (replication -1: pooled over replications), with the metric's unit."""
 
     def rows() -> Iterable[tuple]:
-        for r in results:
-            for rid, route in scenario.routes.items():
-                c = route_counts(r.ledgers[rid], s.warmup_days, s.horizon_days)
-                yield (
-                    r.replication, rid, c.created, c.delivered, c.in_transit, c.waiting,
-                    c.undelivered_at_end, c.delivered * route.demand.unit_teu,
-                    c.delivered * route.demand.unit_tonnes, c.mean_transit, c.mean_wait_departure,
-                )
+        for rep, kind, ident, name, value in table.rows():
+            m = REGISTRY[(kind, name)]
+            yield rep, kind, ident, name, _value(value, m.integer), m.unit
+
+    return lambda path: write_csv(path, ("replication", "kind", "id", "metric", "value", "unit"), rows())
+
+
+def _value(value: float, integer: bool) -> object:
+    """A count as a whole number, anything else as a float (NaN becomes an empty cell)."""
+    return int(value) if integer and math.isfinite(value) else float(value)
+
+
+def _wide(table: MetricsTable, kind: str, ident: str, metrics: Sequence) -> list[list[object]]:
+    """Per replication, the values of ``metrics`` for one entity: rows of a wide table."""
+    columns = [table.values(kind, ident, m.name) for m in metrics]
+    return [[_value(float(col[i]), m.integer) for col, m in zip(columns, metrics)] for i in range(len(table.replications))]
+
+
+def routes_writer(scenario: Scenario, table: MetricsTable) -> Writer:
+    """routes.csv: each route's per-replication metrics (the metrics table, one row per
+    replication and route, one column per route metric)."""
+    metrics = [m for m in vocabulary() if m.kind == "route" and not m.pooled]
+    columns = ("replication", "route", *(m.name for m in metrics))
+
+    def rows() -> Iterable[tuple]:
+        per_route = {rid: _wide(table, "route", rid, metrics) for rid in scenario.routes}
+        for i, rep in enumerate(table.replications):
+            for rid in scenario.routes:
+                yield (rep, rid, *per_route[rid][i])
 
     return lambda path: write_csv(path, columns, rows())
 
 
-def nodes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
-    """nodes.csv: each node's utilization, waits and throughput, one row per replication."""
-    s = scenario.settings
-    columns = (
-        "replication", "node", "kind", "servers", "visits", "utilization", "mean_wait_days",
-        "mean_handling_days", "max_queue", "vehicles_through", "trains_through", "teu_through",
-        "tonnes_through",
-    )
+def nodes_writer(scenario: Scenario, table: MetricsTable) -> Writer:
+    """nodes.csv: each node's per-replication metrics, one row per replication and node."""
+    metrics = [m for m in vocabulary() if m.kind == "node"]
+    columns = ("replication", "node", "kind", "servers", *(m.name for m in metrics))
 
     def rows() -> Iterable[tuple]:
-        for r in results:
+        per_node = {nid: _wide(table, "node", nid, metrics) for nid in scenario.nodes}
+        for i, rep in enumerate(table.replications):
             for nid, node in scenario.nodes.items():
-                st = node_stats(r.nodes[nid], s.warmup_days, s.horizon_days, train_index(r))
-                yield (
-                    r.replication, nid, node.kind, node.servers if node.servers else "",
-                    st.visits, "" if st.utilization is None else st.utilization,
-                    st.mean_wait_days, st.mean_handling_days, st.max_queue,
-                    st.vehicles_through, st.trains_through, st.teu_through, st.tonnes_through,
-                )
+                yield (rep, nid, node.kind, node.servers if node.servers else "", *per_node[nid][i])
 
     return lambda path: write_csv(path, columns, rows())
 
@@ -283,7 +292,6 @@ def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult])
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-    """A CSV file of the given columns and rows; floats in their shortest exact form."""
     """A CSV file of the given columns and rows, floats in their shortest exact form."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(columns) + "\n")

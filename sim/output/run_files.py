@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 from sim import __version__
@@ -9,6 +10,7 @@ from sim.engine.simulation import ReplicationResult
 from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers
 from sim.output.files import (
     CONTAINERS,
+    METRICS,
     NODE_MONTHS,
     NODES,
     ROUTES,
@@ -16,6 +18,7 @@ from sim.output.files import (
     SUMMARY,
     Writer,
     containers_writer,
+    metrics_writer,
     node_months_writer,
     nodes_writer,
     routes_writer,
@@ -23,29 +26,29 @@ from sim.output.files import (
     summary_writer,
 )
 from sim.model.scenario import Scenario
-from sim.analysis.statistics import summarize
+from sim.analysis.metrics import MetricsTable
+from sim.analysis.summary import Summary, summarize
 
 
-def run_summary(scenario: Scenario, results: Sequence[ReplicationResult], seed: int, overrides: Sequence[str]) -> dict:
-    """summary.json of a run, with the seed, version, results format and --set overrides."""
-    summary = summarize(scenario, results)
-    summary["seed"] = seed
-    summary["routesim_version"] = __version__
-    summary["results_format"] = RESULTS_FORMAT
-    summary["overrides"] = list(overrides)
-    summary["source"] = scenario.source
-    return summary
+def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: Sequence[str]) -> Summary:
+    """The summary of a run (summary.json), with the seed, version, results format and --set overrides."""
+    return dataclasses.replace(
+        summarize(scenario, table), seed=seed, routesim_version=__version__, results_format=RESULTS_FORMAT,
+        overrides=tuple(overrides), source=scenario.source,
+    )
 
 
 def run_files(
-    scenario: Scenario, results: Sequence[ReplicationResult], summary: dict, overrides: Sequence[str]
+    scenario: Scenario, results: Sequence[ReplicationResult], table: MetricsTable, summary: Summary,
+    overrides: Sequence[str],
 ) -> dict[str, Writer]:
     """Every data file of one scenario's run, by file name (the figures are drawn from them)."""
     return {
-        SUMMARY: summary_writer(summary),
+        SUMMARY: summary_writer(summary.to_dict()),
         SCENARIO: scenario_writer(scenario, overrides),
-        ROUTES: routes_writer(scenario, results),
-        NODES: nodes_writer(scenario, results),
+        METRICS: metrics_writer(table),
+        ROUTES: routes_writer(scenario, table),
+        NODES: nodes_writer(scenario, table),
         NODE_MONTHS: node_months_writer(scenario, results),
         CONTAINERS: containers_writer(scenario, results),
         **figure_data_writers(scenario, results),

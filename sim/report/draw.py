@@ -63,6 +63,12 @@ def caption(stem: str) -> tuple[str, str]:
     return stem.replace("_", " "), ""
 
 
+def check_format(fmt: str) -> None:
+    """Refuse an unknown figure format before anything runs."""
+    if fmt not in FORMATS:
+        raise UsageError(f"figure format {fmt!r}: " + unknown_key_message(fmt, FORMATS, what="format"))
+
+
 def check_marey_route(route: str | None, runs_routes: Sequence[Sequence[str]]) -> None:
     """Refuse a --marey route that some scenario does not have, before anything runs."""
     if route is None:

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sim import __version__
-from sim.analysis.comparison import format_metric
 from sim.output.figure_data import RunData
 from sim.model.loader import BUNDLED_DIR
-from sim.report.tables import NODE_SATURATION, limited_nodes, run_warnings, volume
+from sim.report.tables import NODE_SATURATION, format_metric, limited_nodes, run_warnings, volume
 from sim.report.tables import number as _num
 
 if TYPE_CHECKING:
@@ -199,6 +198,7 @@ def differences_html(comparison: dict) -> str:
             sig = row.get("significant")
             verdict = "n/a (1 replication)" if sig is None else ("<b>yes</b>" if sig else "no")
             unit = row.get("unit") or ""
+            unit = "" if unit == "share" else unit
             label = metrics.get(metric, metric)
             cells = [] if one else [_e(row.get("scenario", ""))]
             cells += [

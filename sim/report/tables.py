@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sim.model.scenario import Scenario
+from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import band_text, format_value, unit_suffix
+from sim.model.scenario import Scenario
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
@@ -208,3 +209,83 @@ def corridor_markdown(summary: dict[str, Any]) -> str:
 def validation_markdown(report: dict[str, Any]) -> str:
     """The validation table of validation.json as Markdown."""
     return markdown_table(VALIDATION_HEADERS, validation_rows(report, fail="**fail**"), VALIDATION_RIGHT)
+
+
+# ---------------------------------------------------------------------------------------
+# Comparisons
+
+
+def _unit_of(metric: str) -> str:
+    """The registered unit of a metric name (the first kind that has it), or ''."""
+    return next((m.unit for m in vocabulary() if m.name == metric), "")
+
+
+def format_metric(metric: str, value: float | None, signed: bool = False) -> str:
+    """A metric's value as the tables show it, by its unit: shares in percent, yearly
+    volumes in whole units, days and the rest to 0.01."""
+    if value is None:
+        return "n/a"
+    sign = "+" if signed else ""
+    unit = _unit_of(metric)
+    if unit == "share":
+        return f"{value * 100:{sign}.1f}%"
+    if unit.endswith("/yr"):
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign}.2f}"
+
+
+def _significance(row: dict) -> str:
+    if row["significant"] is None:
+        return "n/a (needs 2+ replications)"
+    return "yes" if row["significant"] else "no"
+
+
+def difference_cells(row: dict, key: str) -> tuple[str, ...]:
+    """One difference row as text cells: id, metric, both means, difference, CI, verdict."""
+    metric = row["metric"]
+    label = next((m.title for m in vocabulary() if m.name == metric), metric)
+    unit = row.get("unit") or ""
+    unit = "" if unit == "share" else unit
+    lo, hi = row["ci95"]
+    ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
+    return (
+        row[key], f"{label} ({unit})" if unit else label, format_metric(metric, row["baseline_mean"]),
+        format_metric(metric, row["scenario_mean"]), format_metric(metric, row["difference"], True), ci, _significance(row),
+    )
+
+
+def comparison_text(document: dict) -> str:
+    """The terminal table of differences, one block per scenario against the baseline."""
+    blocks = [
+        f"compare: {', '.join(document['scenarios'])}; baseline {document['baseline']}; "
+        f"{document['replications']} replications, seed {document['seed']}, common random numbers"
+    ]
+    right = (False, False, True, True, True, True, False)
+    for label in document["scenarios"][1:]:
+        for key, rows in (("route", document["differences"]), ("node", document["node_differences"])):
+            mine = [difference_cells(r, key) for r in rows if r["scenario"] == label]
+            if mine:
+                headers = (key, "metric", document["baseline"], label, "difference", "95% CI", "significant")
+                blocks.append(format_table(headers, mine, right))
+    blocks.append(
+        "difference = scenario - baseline, paired by replication; significant: the 95% CI excludes 0"
+    )
+    return "\n\n".join(blocks)
+
+
+# ---------------------------------------------------------------------------------------
+# The metric vocabulary
+
+
+def metrics_listing(metrics: Sequence[Any]) -> str:
+    """The metric vocabulary as a terminal table: entity, name, unit, meaning."""
+    rows = [(m.kind, m.name, m.unit, m.meaning + (" (pooled over replications)" if m.pooled else ""))
+            for m in metrics]
+    return format_table(("entity", "metric", "unit", "meaning"), rows, (False, False, False, False))
+
+
+def metrics_markdown(metrics: Sequence[Any]) -> str:
+    """The metric vocabulary as a Markdown table (README)."""
+    rows = [(m.kind, f"`{m.name}`", m.unit, m.meaning + (" (pooled over replications)" if m.pooled else ""))
+            for m in metrics]
+    return markdown_table(("entity", "metric", "unit", "meaning"), rows, (False, False, False, False))

@@ -10,7 +10,7 @@ import pytest
 from sim.engine.simulation import run_replication
 from sim.model.loader import load_scenario
 from sim.analysis.series import _occupancy_integral
-from sim.analysis.statistics import summarize
+from sim.analysis.summary import summary_document as summarize
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,8 @@
-"""Regenerate the README's corridor and validation tables from a fresh run.
+"""Regenerate the README's corridor, validation and metric tables from a fresh run.
 
-    python -m sim.report.readme [README.md]
+    python -m sim.readme [README.md]
+
+A maintainer's tool beside the CLI (it runs scenarios through the API and prints).
 
 Runs the bundled china_europe_2019 and china_europe_2020 scenarios with their own seeds
 and replication counts (what `routesim run china_europe_2020` and `routesim validate` do)
@@ -15,16 +17,14 @@ import sys
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from sim import __version__
-from sim.model.errors import RoutesimError
-from sim.engine.replications import run_experiment
-from sim.model.loader import load_scenario
-from sim.analysis.statistics import summarize
-from sim.report.tables import corridor_markdown, validation_markdown
+from sim import __version__, api
+from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
+from sim.model.errors import RoutesimError
+from sim.report.tables import corridor_markdown, metrics_markdown, validation_markdown
 
 
-BLOCKS = ("corridors", "validation")
+BLOCKS = ("corridors", "validation", "metrics")
 
 
 def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
@@ -41,17 +41,18 @@ def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
 
 def fresh_tables() -> dict[str, str]:
     """The corridor and validation tables of a fresh run of the bundled scenarios."""
-    current, previous = load_scenario(BASELINE), load_scenario(PREVIOUS_YEAR)
+    current, previous = api.load(BASELINE), api.load(PREVIOUS_YEAR)
     n, seed = current.settings.replications, current.settings.seed
-    now = run_experiment(current, n, seed)
-    before = run_experiment(previous, n, seed)
-    summary = summarize(current, now)
-    runs = Runs(current, previous, now, before)
+    now = api.run(current, n, seed)
+    before = api.run(previous, n, seed)
+    summary = now.summary.to_dict()
+    runs = Runs(current, previous, now.results, before.results)
     report = validation_report(runs, validate(runs), seed)
     stamp = f"routesim {__version__}, {n} replications, seed {seed}"
     return {
         "corridors": f"{corridor_markdown(summary)}\n\n<sub>{BASELINE}, {stamp}.</sub>",
         "validation": f"{validation_markdown(report)}\n\n<sub>{PREVIOUS_YEAR} and {BASELINE}, {stamp}.</sub>",
+        "metrics": metrics_markdown(vocabulary()),
     }
 
 
@@ -59,17 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     readme = Path(args[0] if args else "README.md")
     if not readme.is_file():
-        sys.stderr.write(f"readme_tables: error: {readme} is not a file\n")
+        sys.stderr.write(f"sim.readme: error: {readme} is not a file\n")
         return 2
     text = readme.read_text(encoding="utf-8")
     try:
         replace_blocks(text, dict.fromkeys(BLOCKS, ""))  # the markers exist: check before running
         updated = replace_blocks(text, fresh_tables())
     except ValueError as exc:
-        sys.stderr.write(f"readme_tables: error: {readme}: {exc}\n")
+        sys.stderr.write(f"sim.readme: error: {readme}: {exc}\n")
         return 2
     except RoutesimError as exc:
-        sys.stderr.write(f"readme_tables: error: {exc}\n")
+        sys.stderr.write(f"sim.readme: error: {exc}\n")
         return 2
     readme.write_text(updated, encoding="utf-8")
     print(f"updated {readme}")

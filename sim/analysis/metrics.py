@@ -1,0 +1,366 @@
+"""The metrics registry and the one long metrics table of a run.
+
+Every number routesim reports about a route, a node or a route's service is defined here
+once: its name, unit, meaning and how it is computed from one replication. The table holds
+one row per (replication, entity kind, entity id, metric) with a value; summary.json,
+routes.csv, nodes.csv, metrics.csv, the terminal and HTML tables, ``compare``'s paired
+differences and ``validate``'s claims are all derived from it, so a metric changed here
+changes everywhere.
+
+Rows with replication ``POOLED`` (-1) hold statistics of the containers of all replications
+pooled together (transit percentiles), which no per-replication value can give.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+
+import numpy as np
+
+from sim.analysis.statistics import (
+    NodeStats,
+    RouteCounts,
+    load_factors,
+    node_stats,
+    pooled_transit,
+    route_counts,
+    saturation,
+    train_index,
+    transit_percentiles,
+)
+from sim.engine.simulation import ReplicationResult
+from sim.model.scenario import Route, Scenario
+
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
+    import pandas
+
+POOLED = -1
+DAYS_PER_YEAR = 365.0
+KINDS = ("route", "node", "route_service")
+
+
+# ---------------------------------------------------------------------------------------
+# What one metric is computed from
+
+
+@dataclass
+class RouteContext:
+    """A route in one replication, with the counts every route metric shares."""
+
+    scenario: Scenario
+    result: ReplicationResult
+    route_id: str
+
+    @property
+    def route(self) -> Route:
+        return self.scenario.routes[self.route_id]
+
+    @property
+    def window_years(self) -> float:
+        s = self.scenario.settings
+        return (s.horizon_days - s.warmup_days) / DAYS_PER_YEAR
+
+    @cached_property
+    def counts(self) -> RouteCounts:
+        s = self.scenario.settings
+        return route_counts(self.result.ledgers[self.route_id], s.warmup_days, s.horizon_days)
+
+    @cached_property
+    def saturation(self) -> tuple[float, float, bool]:
+        s = self.scenario.settings
+        return saturation(self.result.ledgers[self.route_id], s.warmup_days, s.horizon_days)
+
+    @property
+    def teu(self) -> float:
+        return self.route.demand.unit_teu
+
+    @property
+    def tonnes(self) -> float:
+        return self.route.demand.unit_tonnes
+
+
+@dataclass
+class NodeContext:
+    """A node in one replication, with its window statistics."""
+
+    scenario: Scenario
+    result: ReplicationResult
+    node_id: str
+
+    @property
+    def window_years(self) -> float:
+        s = self.scenario.settings
+        return (s.horizon_days - s.warmup_days) / DAYS_PER_YEAR
+
+    @cached_property
+    def stats(self) -> NodeStats:
+        s = self.scenario.settings
+        return node_stats(self.result.nodes[self.node_id], s.warmup_days, s.horizon_days, train_index(self.result))
+
+
+@dataclass
+class RouteServiceContext:
+    """One service of a route (a segment of its path) in one replication."""
+
+    scenario: Scenario
+    result: ReplicationResult
+    route_id: str
+    segment: int
+    factors: list[float]
+
+
+@dataclass
+class PooledContext:
+    """A route over all replications at once (percentiles of pooled containers)."""
+
+    scenario: Scenario
+    results: Sequence[ReplicationResult]
+    route_id: str
+
+    @cached_property
+    def percentiles(self) -> dict[str, float]:
+        s = self.scenario.settings
+        return transit_percentiles(pooled_transit(self.results, self.route_id, s.warmup_days, s.horizon_days))
+
+
+# ---------------------------------------------------------------------------------------
+# The registry
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named quantity: the entity kind it describes, its unit, its meaning, its formula.
+
+    ``pooled`` metrics are computed once over all replications (replication POOLED);
+    ``compare`` marks the metrics ``routesim compare`` takes paired differences of.
+    """
+
+    name: str
+    kind: str
+    unit: str
+    meaning: str
+    compute: Callable = field(repr=False, compare=False)
+    pooled: bool = False
+    compare: bool = False
+    integer: bool = False  # a count: written without a decimal point
+    label: str = ""  # a short label for tables; the name with spaces when empty
+
+    @property
+    def title(self) -> str:
+        """The short label of tables and figures."""
+        return self.label or self.name.replace("_", " ")
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else float(x)
+
+
+_ROUTE: tuple[Metric, ...] = (
+    Metric("containers_created", "route", "units", "units (containers, or wagons of bulk) created in the measured window: the counted cohort",
+           lambda c: c.counts.created, integer=True),
+    Metric("containers_delivered", "route", "units", "counted units delivered by the horizon",
+           lambda c: c.counts.delivered, integer=True),
+    Metric("containers_in_transit", "route", "units", "counted units that had left the origin but were not delivered at the horizon",
+           lambda c: c.counts.in_transit, integer=True),
+    Metric("containers_waiting", "route", "units", "counted units still waiting at the origin at the horizon",
+           lambda c: c.counts.waiting, integer=True),
+    Metric("containers_undelivered_at_end", "route", "units", "counted units still undelivered when the run stopped (horizon + cool-down); not in the transit statistics",
+           lambda c: c.counts.undelivered_at_end, integer=True),
+    Metric("containers_counted", "route", "units", "counted units delivered by the end of the run: the sample of the transit statistics",
+           lambda c: c.counts.transit_count, integer=True),
+    Metric("teu_delivered", "route", "TEU", "TEU of the counted cohort delivered by the horizon",
+           lambda c: c.counts.delivered * c.teu),
+    Metric("tonnes_delivered", "route", "t", "tonnes of the counted cohort delivered by the horizon",
+           lambda c: c.counts.delivered * c.tonnes),
+    Metric("transit_days", "route", "d", "mean transit time, creation at the origin to delivery at the destination, of the counted units delivered by the end of the run",
+           lambda c: c.counts.mean_transit, compare=True, label="mean transit"),
+    Metric("wait_for_departure_days", "route", "d", "mean wait at the origin from creation to the first departure, same units as transit_days",
+           lambda c: c.counts.mean_wait_departure, compare=True, label="wait for departure"),
+    Metric("throughput_teu_per_year", "route", "TEU/yr", "TEU delivered in the measured window (any creation time), per year",
+           lambda c: c.counts.delivered_in_window * c.teu / c.window_years, compare=True,
+           label="delivered per year"),
+    Metric("throughput_tonnes_per_year", "route", "t/yr", "tonnes delivered in the measured window (any creation time), per year",
+           lambda c: c.counts.delivered_in_window * c.tonnes / c.window_years, compare=True,
+           label="delivered per year"),
+    Metric("at_horizon_teu.created", "route", "TEU", "TEU of the counted cohort (created in the window)",
+           lambda c: c.counts.created * c.teu),
+    Metric("at_horizon_teu.delivered", "route", "TEU", "TEU of the counted cohort delivered by the horizon",
+           lambda c: c.counts.delivered * c.teu),
+    Metric("at_horizon_teu.in_transit", "route", "TEU", "TEU of the counted cohort on its way at the horizon",
+           lambda c: c.counts.in_transit * c.teu),
+    Metric("at_horizon_teu.waiting", "route", "TEU", "TEU of the counted cohort waiting at the origin at the horizon",
+           lambda c: c.counts.waiting * c.teu),
+    Metric("delivered_share_of_demand", "route", "share", "units delivered in the window over units created in it (1: the route keeps up)",
+           lambda c: c.saturation[0]),
+    Metric("backlog_growth_per_day", "route", "units/d", "growth of the backlog (created, not yet delivered) over the window, per day",
+           lambda c: c.saturation[1]),
+    Metric("saturated", "route", "0/1", "1 when the route delivers under 95% of its demand while its backlog grows by over 5% of it",
+           lambda c: float(c.saturation[2])),
+)
+
+_POOLED: tuple[Metric, ...] = tuple(
+    Metric(f"transit_days.{p}", "route", "d", f"{p[1:]}th percentile of the transit times of the counted units of all replications pooled",
+           (lambda p: lambda c: c.percentiles[p])(p), pooled=True)
+    for p in ("p5", "p50", "p95")
+)
+
+_NODE: tuple[Metric, ...] = (
+    Metric("visits", "node", "vehicles", "vehicles that stopped to be handled, arriving in the window",
+           lambda c: c.stats.visits, integer=True),
+    Metric("utilization", "node", "share", "busy servers over servers, time-averaged over the window (nodes with servers only)",
+           lambda c: _nan(c.stats.utilization), compare=True, label="utilization"),
+    Metric("mean_in_service", "node", "vehicles", "time-average number of vehicles being handled",
+           lambda c: c.stats.mean_in_service),
+    Metric("mean_wait_days", "node", "d", "mean queueing before handling of the vehicles arriving in the window",
+           lambda c: c.stats.mean_wait_days, compare=True, label="mean wait"),
+    Metric("mean_handling_days", "node", "d", "mean handling time of the vehicles arriving in the window",
+           lambda c: c.stats.mean_handling_days),
+    Metric("max_queue", "node", "vehicles", "largest number of vehicles waiting at once in the window",
+           lambda c: c.stats.max_queue, integer=True),
+    Metric("vehicles_through", "node", "vehicles", "vehicle visits (stopping or passing) that ended in the window",
+           lambda c: c.stats.vehicles_through, integer=True),
+    Metric("vehicles_per_year", "node", "vehicles/yr", "vehicles_through per year of window",
+           lambda c: c.stats.vehicles_through / c.window_years),
+    Metric("trains_through", "node", "trains", "train visits that ended in the window",
+           lambda c: c.stats.trains_through, integer=True),
+    Metric("teu_through", "node", "TEU", "TEU passing the node in the window, each unit once per node of its path",
+           lambda c: c.stats.teu_through),
+    Metric("tonnes_through", "node", "t", "tonnes passing the node in the window, each unit once per node of its path",
+           lambda c: c.stats.tonnes_through),
+)
+
+_ROUTE_SERVICE: tuple[Metric, ...] = (
+    Metric("load_factor", "route_service", "share", "mean load over capacity of the route's vehicles of that service that left in the window (1: every one left full)",
+           lambda c: c.factors[c.segment]),
+)
+
+REGISTRY: dict[tuple[str, str], Metric] = {(m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _ROUTE_SERVICE}
+
+
+def metric(kind: str, name: str) -> Metric:
+    """The registered metric of that kind and name (KeyError if there is none)."""
+    return REGISTRY[(kind, name)]
+
+
+def vocabulary() -> list[Metric]:
+    """Every registered metric, in table order."""
+    return list(REGISTRY.values())
+
+
+def route_service_id(route_id: str, service_id: str) -> str:
+    """The entity id of one service of a route: 'route/service'."""
+    return f"{route_id}/{service_id}"
+
+
+# ---------------------------------------------------------------------------------------
+# The table
+
+
+@dataclass(frozen=True)
+class MetricsTable:
+    """One row per (replication, kind, id, metric): columns as numpy arrays and tuples.
+
+    Built once per run by ``metrics_table``; look values up with ``values`` (one per
+    replication, in replication order) or ``pooled``; ``to_frame`` gives a pandas DataFrame.
+    """
+
+    replication: np.ndarray
+    kind: tuple[str, ...]
+    entity: tuple[str, ...]
+    metric: tuple[str, ...]
+    value: np.ndarray
+    replications: tuple[int, ...]
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]]:
+        rows: dict[tuple[str, str, str], list[int]] = {}
+        for i, key in enumerate(zip(self.kind, self.entity, self.metric)):
+            rows.setdefault(key, []).append(i)
+        return {k: (self.replication[v], self.value[v]) for k, v in ((k, np.asarray(v)) for k, v in rows.items())}
+
+    def __len__(self) -> int:
+        return int(self.value.size)
+
+    def has(self, kind: str, entity: str, name: str) -> bool:
+        """True if the table holds that metric for that entity."""
+        return (kind, entity, name) in self._index
+
+    def values(self, kind: str, entity: str, name: str) -> np.ndarray:
+        """The per-replication values, in replication order (KeyError if absent)."""
+        reps, vals = self._index[(kind, entity, name)]
+        return vals[reps != POOLED]
+
+    def pooled(self, kind: str, entity: str, name: str) -> float:
+        """The value over all replications pooled (KeyError if absent)."""
+        reps, vals = self._index[(kind, entity, name)]
+        return float(vals[reps == POOLED][0])
+
+    def entities(self, kind: str) -> list[str]:
+        """Entity ids of a kind, in table order."""
+        seen: dict[str, None] = {}
+        for k, e in zip(self.kind, self.entity):
+            if k == kind:
+                seen.setdefault(e, None)
+        return list(seen)
+
+    def rows(self) -> Iterator[tuple[int, str, str, str, float]]:
+        """(replication, kind, id, metric, value) rows in table order."""
+        return zip(self.replication.tolist(), self.kind, self.entity, self.metric, self.value.tolist())
+
+    def to_frame(self) -> "pandas.DataFrame":
+        """The table as a pandas DataFrame with columns replication, kind, id, metric, value, unit."""
+        import pandas as pd
+
+        units = [REGISTRY[(k, m)].unit for k, m in zip(self.kind, self.metric)]
+        return pd.DataFrame({
+            "replication": self.replication, "kind": list(self.kind), "id": list(self.entity),
+            "metric": list(self.metric), "value": self.value, "unit": units,
+        })
+
+
+def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> MetricsTable:
+    """Compute every registered metric for every route, node and route service of a run."""
+    reps: list[int] = []
+    kinds: list[str] = []
+    ids: list[str] = []
+    names: list[str] = []
+    values: list[float] = []
+
+    def add(rep: int, kind: str, ident: str, m: Metric, ctx: object) -> None:
+        reps.append(rep)
+        kinds.append(kind)
+        ids.append(ident)
+        names.append(m.name)
+        values.append(float(m.compute(ctx)))
+
+    metrics = vocabulary()
+    per_route = [m for m in metrics if m.kind == "route" and not m.pooled]
+    pooled = [m for m in metrics if m.kind == "route" and m.pooled]
+    per_node = [m for m in metrics if m.kind == "node"]
+    per_service = [m for m in metrics if m.kind == "route_service"]
+    for result in results:
+        rep = result.replication
+        for rid, route in scenario.routes.items():
+            ctx = RouteContext(scenario, result, rid)
+            for m in per_route:
+                add(rep, "route", rid, m, ctx)
+            factors = load_factors(scenario, result, rid)
+            for k, seg in enumerate(route.segments):
+                sctx = RouteServiceContext(scenario, result, rid, k, factors)
+                for m in per_service:
+                    add(rep, "route_service", route_service_id(rid, seg.service), m, sctx)
+        for nid in scenario.nodes:
+            nctx = NodeContext(scenario, result, nid)
+            for m in per_node:
+                add(rep, "node", nid, m, nctx)
+    for rid in scenario.routes:
+        pctx = PooledContext(scenario, results, rid)
+        for m in pooled:
+            add(POOLED, "route", rid, m, pctx)
+    return MetricsTable(
+        np.asarray(reps, dtype=np.int64), tuple(kinds), tuple(ids), tuple(names),
+        np.asarray(values, dtype=np.float64), tuple(r.replication for r in results),
+    )

@@ -1,0 +1,243 @@
+"""The summary of a run: typed records read off the metrics table, and summary.json.
+
+Nothing here computes a metric: each number is an aggregate over replications (mean with a
+Student t 95% interval, a sum, a maximum, a majority) of rows of the metrics table, so
+summary.json always agrees with metrics.csv, routes.csv and nodes.csv.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from sim.analysis.metrics import MetricsTable, metrics_table, route_service_id
+from sim.analysis.statistics import mean_ci95
+from sim.engine.simulation import ReplicationResult
+from sim.model.scenario import Scenario
+
+
+def _clean(x: float | None) -> float | None:
+    """A finite float, or None (JSON null) for NaN, infinity or nothing."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean over replications with its Student t 95% interval (None bounds for one)."""
+
+    mean: float | None
+    ci95: tuple[float | None, float | None]
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> "Interval":
+        mean, lo, hi = mean_ci95(values.tolist())
+        return cls(_clean(mean), (_clean(lo), _clean(hi)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "ci95": list(self.ci95)}
+
+
+@dataclass(frozen=True)
+class Transit:
+    """Mean transit over replications with its interval, and percentiles of pooled units."""
+
+    mean: float | None
+    ci95: tuple[float | None, float | None]
+    p5: float | None
+    p50: float | None
+    p95: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "ci95": list(self.ci95), "p5": self.p5, "p50": self.p50, "p95": self.p95}
+
+
+@dataclass(frozen=True)
+class RouteSummary:
+    """One route: what it is, and its metrics over replications."""
+
+    name: str
+    mode: str
+    origin: str
+    destination: str
+    distance_km: float
+    cargo: str
+    services: tuple[str, ...]
+    teu_delivered: Interval
+    tonnes_delivered: Interval
+    transit_days: Transit
+    wait_for_departure_days: Interval
+    throughput_teu_per_year: Interval
+    throughput_tonnes_per_year: Interval
+    at_horizon_teu: Mapping[str, Interval]
+    containers_undelivered_at_end: int
+    containers_counted: int
+    delivered_share_of_demand: Interval
+    backlog_growth_per_day: Interval
+    saturated: bool
+    load_factor: Mapping[str, Interval]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "mode": self.mode, "origin": self.origin, "destination": self.destination,
+            "distance_km": self.distance_km, "cargo": self.cargo, "services": list(self.services),
+            "teu_delivered": self.teu_delivered.to_dict(), "tonnes_delivered": self.tonnes_delivered.to_dict(),
+            "transit_days": self.transit_days.to_dict(),
+            "wait_for_departure_days": self.wait_for_departure_days.to_dict(),
+            "throughput_teu_per_year": self.throughput_teu_per_year.to_dict(),
+            "throughput_tonnes_per_year": self.throughput_tonnes_per_year.to_dict(),
+            "at_horizon_teu": {k: v.to_dict() for k, v in self.at_horizon_teu.items()},
+            "containers_undelivered_at_end": self.containers_undelivered_at_end,
+            "containers_counted": self.containers_counted,
+            "delivered_share_of_demand": self.delivered_share_of_demand.to_dict(),
+            "backlog_growth_per_day": self.backlog_growth_per_day.to_dict(),
+            "saturated": self.saturated,
+            "load_factor": {k: v.to_dict() for k, v in self.load_factor.items()},
+        }
+
+
+@dataclass(frozen=True)
+class NodeSummary:
+    """One node: what it is, and its metrics over replications."""
+
+    name: str
+    kind: str
+    servers: int | None
+    utilization: float | None
+    utilization_ci95: tuple[float | None, float | None]
+    mean_in_service: float | None
+    mean_wait_days: float | None
+    mean_wait_days_ci95: tuple[float | None, float | None]
+    mean_handling_days: float | None
+    max_queue: int
+    vehicles_per_year: Interval
+    teu_through: Interval
+    tonnes_through: Interval
+    trains_through: Interval
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "kind": self.kind, "servers": self.servers, "utilization": self.utilization,
+            "utilization_ci95": list(self.utilization_ci95), "mean_in_service": self.mean_in_service,
+            "mean_wait_days": self.mean_wait_days, "mean_wait_days_ci95": list(self.mean_wait_days_ci95),
+            "mean_handling_days": self.mean_handling_days, "max_queue": self.max_queue,
+            "vehicles_per_year": self.vehicles_per_year.to_dict(), "teu_through": self.teu_through.to_dict(),
+            "tonnes_through": self.tonnes_through.to_dict(), "trains_through": self.trains_through.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The summary of a run; ``to_dict()`` is exactly summary.json."""
+
+    scenario: str
+    description: str
+    seed: int | None
+    replications: int
+    horizon_days: float
+    warmup_days: float
+    cooldown_days: float
+    year: int | None
+    routes: Mapping[str, RouteSummary]
+    nodes: Mapping[str, NodeSummary]
+    routesim_version: str | None = None
+    results_format: int | None = None
+    overrides: tuple[str, ...] = ()
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "scenario": self.scenario, "description": self.description, "seed": self.seed,
+            "replications": self.replications, "horizon_days": self.horizon_days,
+            "warmup_days": self.warmup_days, "cooldown_days": self.cooldown_days, "year": self.year,
+            "routes": {k: v.to_dict() for k, v in self.routes.items()},
+            "nodes": {k: v.to_dict() for k, v in self.nodes.items()},
+        }
+        if self.routesim_version is not None:
+            out.update(routesim_version=self.routesim_version, results_format=self.results_format,
+                       overrides=list(self.overrides), source=self.source)
+        return out
+
+
+def _mean(values: np.ndarray) -> float | None:
+    return _clean(float(np.mean(values))) if values.size else None
+
+
+def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> RouteSummary:
+    """A route's summary from its rows of the metrics table."""
+    route = scenario.routes[route_id]
+
+    def v(name: str) -> np.ndarray:
+        return table.values("route", route_id, name)
+
+    def iv(name: str) -> Interval:
+        return Interval.of(v(name))
+
+    transit = iv("transit_days")
+    return RouteSummary(
+        name=route.name, mode=route.mode, origin=route.path[0], destination=route.path[-1],
+        distance_km=round(route.distance_km, 3), cargo=route.demand.cargo,
+        services=tuple(seg.service for seg in route.segments),
+        teu_delivered=iv("teu_delivered"), tonnes_delivered=iv("tonnes_delivered"),
+        transit_days=Transit(
+            transit.mean, transit.ci95,
+            *(_clean(table.pooled("route", route_id, f"transit_days.{p}")) for p in ("p5", "p50", "p95")),
+        ),
+        wait_for_departure_days=iv("wait_for_departure_days"),
+        throughput_teu_per_year=iv("throughput_teu_per_year"),
+        throughput_tonnes_per_year=iv("throughput_tonnes_per_year"),
+        at_horizon_teu={k: iv(f"at_horizon_teu.{k}") for k in ("created", "delivered", "in_transit", "waiting")},
+        containers_undelivered_at_end=int(v("containers_undelivered_at_end").sum()),
+        containers_counted=int(v("containers_counted").sum()),
+        delivered_share_of_demand=iv("delivered_share_of_demand"),
+        backlog_growth_per_day=iv("backlog_growth_per_day"),
+        saturated=bool(v("saturated").sum() * 2 > v("saturated").size),  # in most replications
+        load_factor={
+            seg.service: Interval.of(table.values("route_service", route_service_id(route_id, seg.service), "load_factor"))
+            for seg in route.segments
+        },
+    )
+
+
+def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeSummary:
+    """A node's summary from its rows of the metrics table."""
+    node = scenario.nodes[node_id]
+
+    def v(name: str) -> np.ndarray:
+        return table.values("node", node_id, name)
+
+    limited = bool(node.servers)
+    util = Interval.of(v("utilization"))
+    return NodeSummary(
+        name=node.name, kind=node.kind, servers=node.servers,
+        utilization=_mean(v("utilization")) if limited else None,
+        utilization_ci95=util.ci95 if limited else (None, None),
+        mean_in_service=_mean(v("mean_in_service")),
+        mean_wait_days=_mean(v("mean_wait_days")),
+        mean_wait_days_ci95=Interval.of(v("mean_wait_days")).ci95,
+        mean_handling_days=_mean(v("mean_handling_days")),
+        max_queue=int(v("max_queue").max()) if v("max_queue").size else 0,
+        vehicles_per_year=Interval.of(v("vehicles_per_year")),
+        teu_through=Interval.of(v("teu_through")),
+        tonnes_through=Interval.of(v("tonnes_through")),
+        trains_through=Interval.of(v("trains_through")),
+    )
+
+
+def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
+    """The run's summary: every route and node of the scenario, from the metrics table."""
+    s = scenario.settings
+    return Summary(
+        scenario=s.name, description=s.description, seed=None, replications=len(table.replications),
+        horizon_days=s.horizon_days, warmup_days=s.warmup_days, cooldown_days=s.cooldown_days, year=s.year,
+        routes={rid: route_summary(scenario, table, rid) for rid in scenario.routes},
+        nodes={nid: node_summary(scenario, table, nid) for nid in scenario.nodes},
+    )
+
+
+def summary_document(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, Any]:
+    """summary.json's routes and nodes of replications, without the run's record fields
+    (seed, version, overrides): for tests and scripts that hold results, not a Run."""
+    return summarize(scenario, metrics_table(scenario, results)).to_dict()

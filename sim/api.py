@@ -1,0 +1,286 @@
+"""The Python API: load a scenario, run it, compare runs, write and draw their results.
+
+The command line is a thin layer over these functions, so a notebook gets exactly what
+``routesim run`` computes and writes. Nothing here prints, exits, or imports matplotlib or
+pandas until a figure or a DataFrame is asked for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+from sim.analysis.comparison import Arm, check_comparable, comparison_document, folder_name, labels_for
+from sim.analysis.metrics import MetricsTable, metrics_table
+from sim.analysis.statistics import cohort
+from sim.analysis.summary import Summary
+from sim.engine.replications import run_experiment
+from sim.engine.simulation import ReplicationResult
+from sim.model.errors import UsageError
+from sim.model.loader import load_scenario, scenario_from
+from sim.model.overrides import Override, override_from, parse_override
+from sim.model.scenario import Scenario
+from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers, read_run
+from sim.output.files import COMPARISON, check_out_dir, folder_writer, summary_writer, write_results
+from sim.output.run_files import run_files, run_summary
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
+
+Progress = Callable[[int, int], None]
+Overrides = Mapping[str, Any] | Sequence[str] | None
+MAX_REPLICATIONS = 100_000
+MAX_WORKERS = 1024
+
+
+def _overrides(overrides: Overrides) -> list[Override]:
+    """Overrides given as {path: value} (Python values) or ["path=value", ...] (TOML text)."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [override_from(str(path), value) for path, value in overrides.items()]
+    if isinstance(overrides, str):
+        raise UsageError("overrides: give a mapping {path: value} or a list of 'path=value' strings, not one string")
+    return [parse_override(text) for text in overrides]
+
+
+def load(scenario: str | Path | Scenario, overrides: Overrides = None) -> Scenario:
+    """A validated scenario from a bundled name or a .toml path, with overrides applied.
+
+    ``overrides`` maps dotted paths to values, ``{"nodes.dostyk.servers": 8}``, or lists
+    ``--set`` texts; errors raise ``ScenarioError`` with the file, key path and message.
+    A Scenario passed in is returned as it is, or reloaded from its source with the overrides.
+    """
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario
+        new = _overrides(overrides)
+        changed = scenario_from(scenario.raw, scenario.source, new, default_name=scenario.settings.name)
+        return dataclasses.replace(changed, overrides=(*scenario.overrides, *new))
+    return load_scenario(str(scenario), _overrides(overrides))
+
+
+def _count(name: str, value: int, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UsageError(f"{name} must be a whole number between {low} and {high}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Run:
+    """The replications of one scenario, with everything derived from them.
+
+    ``summary`` (typed; ``to_dict()`` is summary.json), ``metrics`` (the long metrics table
+    as a DataFrame), ``containers()``, ``figures()`` and ``write()`` all come from the same
+    replications and the same metrics table.
+    """
+
+    scenario: Scenario
+    results: tuple[ReplicationResult, ...] = field(repr=False)
+    seed: int
+
+    @property
+    def replications(self) -> int:
+        return len(self.results)
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The ``--set`` texts the scenario was loaded with."""
+        return tuple(o.text for o in self.scenario.overrides)
+
+    @cached_property
+    def table(self) -> MetricsTable:
+        """The metrics table (numpy columns), computed once."""
+        return metrics_table(self.scenario, self.results)
+
+    @cached_property
+    def summary(self) -> Summary:
+        """The run's summary; ``summary.to_dict()`` is exactly summary.json."""
+        return run_summary(self.scenario, self.table, self.seed, self.overrides)
+
+    @property
+    def metrics(self) -> "pandas.DataFrame":
+        """The metrics table: replication, kind, id, metric, value, unit (one row each)."""
+        return self.table.to_frame()
+
+    def containers(self) -> "pandas.DataFrame":
+        """Every counted container (created in the measured window), one row each.
+
+        Days are calendar days (0 = the end of the warm-up); ``departed_day`` and
+        ``delivered_day`` are NaN for containers that had not left or arrived when the run stopped.
+        """
+        import numpy as np
+        import pandas as pd
+
+        s = self.scenario.settings
+        parts = []
+        for r in self.results:
+            for rid in self.scenario.routes:
+                c = cohort(r.ledgers[rid], s.warmup_days, s.horizon_days)
+                parts.append(pd.DataFrame({
+                    "replication": np.full(c.created.size, r.replication, dtype=np.int64),
+                    "route": pd.Categorical([rid] * c.created.size, categories=list(self.scenario.routes)),
+                    "created_day": c.created - s.warmup_days,
+                    "departed_day": c.departed - s.warmup_days,
+                    "delivered_day": c.delivered - s.warmup_days,
+                    "transit_days": c.delivered - c.created,
+                }))
+        return pd.concat(parts, ignore_index=True)
+
+    def files(self) -> dict[str, Callable[[Path], None]]:
+        """Every data file of the run by name (what ``write`` puts in the folder)."""
+        return run_files(self.scenario, self.results, self.table, self.summary, self.overrides)
+
+    def write(
+        self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
+    ) -> Path:
+        """Write the results folder as ``routesim run`` does, atomically; returns its path.
+
+        ``out`` defaults to results/<scenario name>/. With ``figures=False`` the report keeps
+        its tables and no figure is drawn (nor matplotlib imported).
+        """
+        from sim.report.draw import check_format, check_marey_route, draw
+
+        check_format(fmt)
+        check_marey_route(marey, [list(self.scenario.routes)])
+        target = Path(out) if out is not None else Path("results") / self.scenario.settings.name
+        check_out_dir(target)
+
+        def finish(folder: Path) -> None:
+            draw(folder, [read_run(folder)], fmt, marey, figures=figures)
+
+        return write_results(target, self.files(), finish)
+
+    def figures(self, marey: str | None = None) -> dict[str, "Figure"]:
+        """Every figure of the run by name, as matplotlib Figures; nothing saved or shown.
+
+        Drawn from the same data files ``write`` saves (written to a temporary folder and
+        read back), so they are the figures ``routesim plot`` would draw.
+        """
+        from sim.report.draw import check_marey_route
+        from sim.viz.figures import figure_builders
+
+        check_marey_route(marey, [list(self.scenario.routes)])
+        with tempfile.TemporaryDirectory(prefix="routesim-figures-") as tmp:
+            folder = Path(tmp)
+            for name, write in self.files().items():
+                write(folder / name)
+            runs = [read_run(folder)]
+            return {name: build() for name, build in figure_builders(runs, marey).items()}
+
+
+def run(
+    scenario: str | Path | Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    overrides: Overrides = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Run a scenario's replications (default: its ``run.replications`` and ``run.seed``).
+
+    Replication i of seed s draws the same numbers whatever ``workers`` is, so the results
+    are identical serial or parallel.
+    """
+    scn = load(scenario, overrides)
+    settings = scn.settings
+    reps = _count("replications", settings.replications if replications is None else replications, 1, MAX_REPLICATIONS)
+    seed = settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
+    workers = _count("workers", workers, 1, MAX_WORKERS)
+    results = run_experiment(scn, reps, seed, workers=workers, progress=progress)
+    return Run(scn, tuple(results), seed)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Several runs with the same seed (common random numbers) and their paired differences
+    against the first, the baseline; ``document`` is comparison.json."""
+
+    runs: tuple[Run, ...]
+    labels: tuple[str, ...]
+    inputs: tuple[str, ...]
+
+    @cached_property
+    def document(self) -> dict[str, Any]:
+        from sim import __version__
+
+        base = self.runs[0]
+        arms = [Arm(label, r.scenario, r.table) for label, r in zip(self.labels, self.runs)]
+        doc = comparison_document(
+            arms, [r.summary for r in self.runs], self.folders, self.inputs, base.seed, base.overrides,
+        )
+        doc["routesim_version"] = __version__
+        doc["results_format"] = RESULTS_FORMAT
+        return doc
+
+    @property
+    def folders(self) -> list[str]:
+        """The sub-folder of each scenario's results inside the comparison folder."""
+        return [folder_name(i, label) for i, label in enumerate(self.labels)]
+
+    @property
+    def differences(self) -> "pandas.DataFrame":
+        """The paired differences, one row per scenario, route or node, and metric."""
+        import pandas as pd
+
+        rows = [{"kind": "route", "id": r["route"], **{k: v for k, v in r.items() if k != "route"}}
+                for r in self.document["differences"]]
+        rows += [{"kind": "node", "id": r["node"], **{k: v for k, v in r.items() if k != "node"}}
+                 for r in self.document["node_differences"]]
+        frame = pd.DataFrame(rows)
+        if "ci95" in frame:
+            frame["ci95_low"] = [c[0] for c in frame["ci95"]]
+            frame["ci95_high"] = [c[1] for c in frame["ci95"]]
+            frame = frame.drop(columns="ci95")
+        return frame
+
+    def default_out(self) -> Path:
+        return Path("results") / ("compare_" + "_vs_".join(self.labels))
+
+    def write(
+        self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
+    ) -> Path:
+        """Write the comparison folder as ``routesim compare`` does, atomically."""
+        from sim.report.draw import check_format, check_marey_route, draw
+
+        check_format(fmt)
+        check_marey_route(marey, [list(r.scenario.routes) for r in self.runs])
+        target = Path(out) if out is not None else self.default_out()
+        check_out_dir(target)
+        writers = {folder: folder_writer(r.files()) for folder, r in zip(self.folders, self.runs)}
+        writers[COMPARISON] = summary_writer(self.document)
+
+        def finish(folder: Path) -> None:
+            runs = [read_run(folder / name) for name in self.folders]
+            draw(folder, runs, fmt, marey, self.document, figures=figures)
+
+        return write_results(target, writers, finish)
+
+
+def compare(
+    *scenarios: str | Path | Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    overrides: Overrides = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Run every scenario with the same seed and compare each with the first.
+
+    Random numbers are keyed by what draws them, so scenarios share them wherever they share
+    routes, legs and nodes (common random numbers): the differences are the scenarios'
+    doing, not noise. ``overrides`` apply to every scenario.
+    """
+    loaded = [load(s, overrides) for s in scenarios]
+    inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
+    check_comparable(loaded, inputs)
+    base = loaded[0].settings
+    reps = _count("replications", base.replications if replications is None else replications, 1, MAX_REPLICATIONS)
+    seed = base.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
+    runs = tuple(run(s, reps, seed, workers, progress=progress) for s in loaded)
+    return Comparison(runs, tuple(labels_for(loaded)), tuple(inputs))
