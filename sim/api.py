@@ -84,6 +84,9 @@ class Run:
     results: tuple[ReplicationResult, ...] = field(repr=False)
     seed: int
 
+    def __repr__(self) -> str:
+        return f"Run(scenario={self.scenario.settings.name!r}, replications={self.replications}, seed={self.seed})"
+
     @property
     def replications(self) -> int:
         return len(self.results)
@@ -204,6 +207,9 @@ class Comparison:
     runs: tuple[Run, ...]
     labels: tuple[str, ...]
     inputs: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"Comparison(baseline={self.labels[0]!r}, scenarios={list(self.labels[1:])!r}, replications={self.runs[0].replications})"
 
     @cached_property
     def document(self) -> dict[str, Any]:
