@@ -147,9 +147,9 @@ class Run:
         ``out`` defaults to results/<scenario name>/. With ``figures=False`` the report keeps
         its tables and no figure is drawn (nor matplotlib imported).
         """
-        from sim.report.draw import check_format, check_marey_route, draw
+        from sim.report.draw import check_figure_format, check_marey_route, draw
 
-        check_format(fmt)
+        check_figure_format(fmt)
         check_marey_route(marey, [list(self.scenario.routes)])
         target = Path(out) if out is not None else Path("results") / self.scenario.settings.name
         check_out_dir(target)
@@ -157,7 +157,7 @@ class Run:
         def finish(folder: Path) -> None:
             draw(folder, [read_run(folder)], fmt, marey, figures=figures)
 
-        return write_results(target, self.files(), finish)
+        return write_results(target, self.files(), finish, kind="run", results_format=RESULTS_FORMAT)
 
     def figures(self, marey: str | None = None) -> dict[str, "Figure"]:
         """Every figure of the run by name, as matplotlib Figures; nothing saved or shown.
@@ -252,9 +252,9 @@ class Comparison:
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
     ) -> Path:
         """Write the comparison folder as ``routesim compare`` does, atomically."""
-        from sim.report.draw import check_format, check_marey_route, draw
+        from sim.report.draw import check_figure_format, check_marey_route, draw
 
-        check_format(fmt)
+        check_figure_format(fmt)
         check_marey_route(marey, [list(r.scenario.routes) for r in self.runs])
         target = Path(out) if out is not None else self.default_out()
         check_out_dir(target)
@@ -265,7 +265,7 @@ class Comparison:
             runs = [read_run(folder / name) for name in self.folders]
             draw(folder, runs, fmt, marey, self.document, figures=figures)
 
-        return write_results(target, writers, finish)
+        return write_results(target, writers, finish, kind="comparison", results_format=RESULTS_FORMAT)
 
 
 def compare(

@@ -7,20 +7,24 @@ RoutesimError and becomes one line on stderr with exit status 2, never a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 
 from sim import __version__
 from sim import api
 from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
-from sim.model.errors import RoutesimError, UsageError
+from sim.model.errors import Interrupted, RoutesimError, UsageError
 from sim.model.loader import bundled_names, load_scenario
 from sim.output.files import VALIDATION, check_out_dir, summary_writer, write_results
-from sim.report.draw import FORMATS, check_format, check_marey_route, redraw
+from sim.output.folder import folder_lock, read_manifest
+from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
 from sim.report.progress import ProgressBar
 from sim.report.tables import (
     comparison_text, metrics_listing, nodes_table, routes_table, run_warnings, scenario_listing, validation_text,
@@ -199,20 +203,60 @@ def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
 
 
+MESSAGE_LIMIT = 400  # characters of a message line; a 100,000-character id is not echoed whole
+
+
+def one_line(text: str) -> str:
+    """A message as one printable line: control characters escaped, length capped."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return shown if len(shown) <= MESSAGE_LIMIT else shown[: MESSAGE_LIMIT - 3] + "..."
+
+
+def _say(kind: str, text: str) -> None:
+    sys.stderr.write(f"routesim: {kind}: {one_line(text)}\n")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM and SIGHUP end a run like Ctrl-C: temporary files are removed on the way out."""
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signal_handlers() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Interrupted for the length of a command (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+    old = {name: signal.signal(getattr(signal, name), _terminate) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in old.items():
+            signal.signal(getattr(signal, name), handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``routesim`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        with _signal_handlers():
+            return args.handler(args)
     except RoutesimError as exc:
-        sys.stderr.write(f"routesim: error: {exc}\n")
+        _say("error", str(exc))
         return 2
-    except KeyboardInterrupt:
-        done = getattr(args, "written", None)
-        where = f"results were written to {done}" if done else "no results written"
-        sys.stderr.write(f"routesim: interrupted; {where}\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        written = getattr(exc, "written", None) or getattr(args, "written", None)
+        if written:
+            where = f"results were written to {written}"
+        elif getattr(args, "previous", None):
+            where = f"no results written; the previous results in {args.previous} are unchanged"
+        else:
+            where = "no results written"
+        _say(f"interrupted ({signal.Signals(signum).name})", where)
+        return 128 + signum
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; the results are already written.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -231,18 +275,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is None:
         raise UsageError("run needs a SCENARIO (a bundled name such as china_europe_2020, or a .toml file)")
     scenario = api.load(args.scenario, args.overrides)
-    check_format(args.format)
+    check_figure_format(args.format)
     check_marey_route(args.marey, [list(scenario.routes)])
     out = args.out if args.out is not None else Path("results") / scenario.settings.name
     check_out_dir(out)
+    args.previous = out if read_manifest(out) else None
     reps = args.replications or scenario.settings.replications
-    run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
-    _status(args, "writing results, figures and report.html ...")
-    run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
+    with folder_lock(out):
+        run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
+        _status(args, "writing results, figures and report.html ...")
+        run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
     args.written = out
     summary = run.summary.to_dict()
     for warning in run_warnings(summary):
-        sys.stderr.write(f"routesim: warning: {warning}\n")
+        _say("warning", warning)
     if not args.quiet:
         _print_report(summary, out)
     return 0
@@ -265,20 +311,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
     scenarios = [api.load(name, args.overrides) for name in args.scenarios]
     api.check_comparable(scenarios, args.scenarios)
-    check_format(args.format)
+    check_figure_format(args.format)
     check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
     reps = args.replications or scenarios[0].settings.replications
     labels = api.labels_for(scenarios)
     out = args.out if args.out is not None else Path("results") / ("compare_" + "_vs_".join(labels))
     check_out_dir(out)
+    args.previous = out if read_manifest(out) else None
     bar = _progress_bar(args, reps * len(scenarios), "compare")
-    comparison = api.compare(*scenarios, replications=reps, seed=args.seed, workers=args.workers, progress=bar)
-    _status(args, "writing results, figures and report.html ...")
-    comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
+    with folder_lock(out):
+        comparison = api.compare(*scenarios, replications=reps, seed=args.seed, workers=args.workers, progress=bar)
+        _status(args, "writing results, figures and report.html ...")
+        comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
     args.written = out
     for label, r in zip(comparison.labels, comparison.runs):
         for warning in run_warnings(r.summary.to_dict()):
-            sys.stderr.write(f"routesim: warning: {label}: {warning}\n")
+            _say("warning", f"{label}: {warning}")
     if not args.quiet:
         print(comparison_text(comparison.document))
         print()

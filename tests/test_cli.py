@@ -113,7 +113,7 @@ teu_per_year = 100000
 """
 
 RESULT_FILES = {
-    "summary.json", "metrics.csv", "containers.csv.gz", "routes.csv", "nodes.csv", "nodes_by_month.csv", "scenario.toml",
+    "manifest.json", "summary.json", "metrics.csv", "containers.csv.gz", "routes.csv", "nodes.csv", "nodes_by_month.csv", "scenario.toml",
     "route_weeks.csv", "node_days.csv", "marey.csv", "transit_quantiles.csv",
     "transit_ecdf.png", "transit_times.png", "throughput.png", "bottlenecks.png", "marey_rail.png",
     "route_map.png", "report.html",

@@ -180,6 +180,9 @@ def test_plot_of_results_from_another_version_changes_nothing(tmp_path, capsys):
     summary["results_format"] = 1
     summary["routesim_version"] = "0.0.9"
     (out / "summary.json").write_text(json.dumps(summary))
+    manifest = json.loads((out / "manifest.json").read_text())  # as another version writes it
+    manifest.update(results_format=1, routesim_version="0.0.9")
+    (out / "manifest.json").write_text(json.dumps(manifest))
     capsys.readouterr()
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     _fails(["plot", str(out)], capsys, "routesim 0.0.9", "results format 1", "run the scenario again")

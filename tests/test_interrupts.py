@@ -61,7 +61,7 @@ def test_ctrl_c_while_simulating_writes_nothing(tmp_path):
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
-    assert err.strip().splitlines() == ["routesim: interrupted; no results written"]
+    assert err.strip().splitlines() == ["routesim: interrupted (SIGINT): no results written"]
     assert not out.exists() and _leftovers(out) == []
 
 

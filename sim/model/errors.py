@@ -39,3 +39,13 @@ class ScenarioError(RoutesimError):
 
 class UsageError(RoutesimError):
     """A bad command-line argument or API argument (number out of range, unknown name, ...)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, SIGTERM or SIGHUP: ``signum`` says which; ``written`` is the results folder if
+    it had already been put in place when the signal came (else None)."""
+
+    def __init__(self, signum: int, written: object = None) -> None:
+        super().__init__(signum)
+        self.signum = int(signum)
+        self.written = written

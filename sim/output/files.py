@@ -1,5 +1,5 @@
 """Results on disk: summary.json, per-container and per-replication tables, the resolved
-scenario, written into a temporary folder and moved into place only when whole.
+scenario (the folder itself, written whole or not at all, is ``sim.output.folder``'s).
 
 Files are byte-for-byte reproducible: no timestamps, fixed float formatting, gzip headers
 without a modification time, so the same seed gives identical files.
@@ -10,18 +10,15 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import tomli_w
 
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
-from sim.model.errors import UsageError
+from sim.output.folder import Writer, check_out_dir, write_results  # noqa: F401  (re-exported)
 from sim.analysis.periods import months, node_period_counts
 from sim.model.scenario import Scenario
 from sim.analysis.metrics import REGISTRY, MetricsTable, vocabulary
@@ -37,75 +34,8 @@ SCENARIO = "scenario.toml"
 VALIDATION = "validation.json"
 COMPARISON = "comparison.json"
 REPORT = "report.html"
-# A folder holding one of these is a routesim results folder that a new run may replace.
-MARKERS = (SUMMARY, VALIDATION, COMPARISON)
 CONTAINER_COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
 
-Writer = Callable[[Path], None]
-
-
-def default_out_dir(scenario: Scenario) -> Path:
-    """results/<scenario name>/ under the current directory."""
-    return Path("results") / scenario.settings.name
-
-
-def check_out_dir(out: Path) -> None:
-    """Refuse an output folder we would damage: a file, or a folder that is not ours."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not any((out / m).is_file() for m in MARKERS):
-        raise UsageError(
-            f"--out {out}: folder exists, is not empty and holds no {' or '.join(MARKERS)}; "
-            "routesim only replaces its own results folders, choose another --out"
-        )
-    parent = out.resolve().parent
-    if parent.exists() and not parent.is_dir():
-        raise UsageError(f"--out {out}: {parent} is not a folder")
-
-
-def write_results(out: Path, writers: dict[str, Writer], finish: Writer | None = None) -> Path:
-    """Write each file into a temporary sibling folder, then swap it in for ``out``.
-
-    ``finish``, if given, runs on the temporary folder once every file is in it (figures
-    are drawn from the files).  If anything fails (or the user interrupts), the temporary
-    folder is removed and any previous results in ``out`` are left untouched.
-    """
-    check_out_dir(out)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
-    try:
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
-        for name, write in writers.items():
-            write(tmp / name)
-        if finish is not None:
-            finish(tmp)
-        _swap_in(tmp, out.resolve())
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, old / out.name)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old / out.name, out)
-        raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------

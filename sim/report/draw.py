@@ -6,6 +6,7 @@ Used by ``run`` and ``compare`` on their temporary folder before it is swapped i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -14,8 +15,9 @@ from typing import Sequence
 
 from sim.model.errors import UsageError
 from sim.viz.save import FORMATS
-from sim.output.figure_data import RunData, read_document, read_run
+from sim.output.figure_data import RunData, check_format, read_document, read_run
 from sim.output.files import COMPARISON, REPORT
+from sim.output.folder import MANIFEST, changed_files, folder_lock, read_manifest, remove_leftovers, write_manifest
 from sim.model.suggest import unknown_key_message
 
 
@@ -63,7 +65,7 @@ def caption(stem: str) -> tuple[str, str]:
     return stem.replace("_", " "), ""
 
 
-def check_format(fmt: str) -> None:
+def check_figure_format(fmt: str) -> None:
     """Refuse an unknown figure format before anything runs."""
     if fmt not in FORMATS:
         raise UsageError(f"figure format {fmt!r}: " + unknown_key_message(fmt, FORMATS, what="format"))
@@ -110,9 +112,32 @@ def _render_png(fig, figure_png) -> bytes:
     return figure_png(fig)
 
 
+FIGURE_SUFFIXES = tuple(f".{f}" for f in FORMATS)
+
+
 def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
-    """The runs of a results folder: one for a run, each scenario's for a comparison."""
-    if folder.is_dir() and (folder / COMPARISON).is_file():
+    """The runs of a results folder: one for a run, each scenario's for a comparison.
+
+    The folder must carry routesim's manifest, and every file the figures are drawn from must
+    be as routesim wrote it (size and SHA-256), so a tampered file is named, not drawn.
+    """
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such results folder")
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise UsageError(f"{folder}: not a routesim results folder (no {MANIFEST} written by routesim)")
+    check_format(manifest, folder / MANIFEST)
+    missing, changed = changed_files(folder, manifest)
+    if missing:
+        raise UsageError(f"{folder}: results folder is incomplete, missing {', '.join(missing[:4])}")
+    if changed:
+        raise UsageError(
+            f"{folder}: {changed[0]} has changed since routesim wrote it (its size or SHA-256 differs "
+            f"from {MANIFEST}); run the scenario again"
+        )
+    if (folder / COMPARISON).is_file():
         path = folder / COMPARISON
         doc = read_document(path, "comparison")
         folders = doc.get("folders")
@@ -129,15 +154,27 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
 
 
 def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
-    """Re-draw a results folder's figures and report; a failure leaves the folder as it was."""
-    runs, comparison = load_folder(folder)
-    check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
-    tmp = Path(tempfile.mkdtemp(prefix=".plot-", dir=folder))
-    try:
-        drawn = draw(tmp, runs, fmt, marey_route, comparison)
-        names = [p.name for p in drawn]
-        for name in names:
-            os.replace(tmp / name, folder / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    """Re-draw a results folder's figures and report; a failure leaves the folder as it was.
+
+    Figures routesim drew before that the new set does not replace (another format, another
+    Marey route) are removed, and the manifest is brought up to date.
+    """
+    with folder_lock(folder, "writing"):
+        remove_leftovers(folder)
+        runs, comparison = load_folder(folder)
+        check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
+        manifest = read_manifest(folder) or {"files": {}, "kind": "run", "results_format": 0}
+        tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
+        try:
+            drawn = draw(tmp, runs, fmt, marey_route, comparison)
+            names = [p.name for p in drawn]
+            stale = [n for n in manifest["files"] if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
+            for name in names:
+                os.replace(tmp / name, folder / name)
+            for name in stale:
+                with contextlib.suppress(FileNotFoundError):
+                    (folder / name).unlink()
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        write_manifest(folder, manifest.get("kind", "run"), manifest.get("results_format", 0))
     return [folder / name for name in names]

@@ -1,0 +1,352 @@
+"""The results folder: written whole or not at all, and never anything but routesim's own.
+
+A run writes every file into a hidden temporary sibling (``.<name>.partial-<pid>-*``), then
+exchanges it with the target in one atomic ``renameat2(RENAME_EXCHANGE)`` (Linux), or, where
+the OS has none, two renames with signals held off between them. Whatever moment a signal or
+a crash strikes, the target is the complete old folder or the complete new one.
+
+Only a folder holding routesim's ``manifest.json`` is ever replaced, never the current
+directory or one of its parents, and never when it holds files routesim did not write. A
+lock file beside the target (``.<name>.lock``) keeps two routesim processes from writing
+(or a run and a ``plot`` from touching) the same folder at once; leftovers of a killed run
+are removed by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+from sim import __version__
+from sim.model.errors import Interrupted, RoutesimError, UsageError
+
+MANIFEST = "manifest.json"
+FIGURE_AND_REPORT = (".png", ".svg", ".pdf", ".html")
+Writer = Callable[[Path], None]
+# Signals that end a run: held off while the folders are exchanged, so no moment exists at
+# which neither the old nor the new results are in place.
+_FATAL_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP"))
+_RENAME_EXCHANGE = 2
+
+
+class OutputError(RoutesimError):
+    """The results folder cannot be written (read-only, full disk, name too long ...)."""
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse, before anything runs, an output folder routesim must not or cannot write."""
+    resolved = out.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise UsageError(f"--out {out}: is the current folder or one of its parents; choose a folder for the results")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a folder")
+    _check_name(out)
+    if out.is_dir() and any(out.iterdir()):
+        manifest = read_manifest(out)
+        if manifest is None:
+            raise UsageError(
+                f"--out {out}: folder exists, is not empty and holds no routesim {MANIFEST}; "
+                "routesim only replaces results folders it wrote, choose another --out"
+            )
+        foreign = sorted(set(_listing(out)) - set(manifest["files"]) - {MANIFEST})
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise UsageError(
+                f"--out {out}: holds files routesim did not write ({shown}); move them away or choose another --out"
+            )
+    parent = _existing_parent(resolved)
+    if not parent.is_dir():
+        raise UsageError(f"--out {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot write in {parent} (permission denied)")
+
+
+def _check_name(out: Path) -> None:
+    """Folder names the file system cannot hold, found before a long run, not after it."""
+    parent = _existing_parent(out.resolve().parent)
+    try:
+        limit = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    # The temporary sibling adds ".", ".partial-<pid>-" and 8 random characters.
+    longest = len(f".{out.name}.partial-{os.getpid()}-xxxxxxxx".encode())
+    if longest > limit:
+        raise UsageError(
+            f"--out {str(out)[:80]}: folder name is too long for the file system "
+            f"({len(out.name.encode())} bytes; at most {limit - (longest - len(out.name.encode()))})"
+        )
+
+
+def _existing_parent(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _listing(folder: Path) -> list[str]:
+    """Every file below ``folder`` as a relative POSIX path, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The folder's manifest if routesim wrote it, else None."""
+    path = folder / MANIFEST
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(doc, dict) or doc.get("written_by") != "routesim" or not isinstance(doc.get("files"), dict):
+        return None
+    return doc
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path, kind: str, results_format: int) -> None:
+    """manifest.json: who wrote the folder, its kind and format, and each file's size and SHA-256."""
+    files = {}
+    for name in _listing(folder):
+        if name == MANIFEST:
+            continue
+        files[name] = {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+    doc = {"written_by": "routesim", "routesim_version": __version__, "results_format": results_format,
+           "kind": kind, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def changed_files(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
+    """(missing, changed): data files of the manifest that are gone, or differ in size or
+    SHA-256 from what routesim wrote. Figures and report.html are not checked: ``plot``
+    draws them anew from the data files."""
+    missing, changed = [], []
+    for name, entry in sorted(manifest["files"].items()):
+        if name.endswith(FIGURE_AND_REPORT):
+            continue
+        path = folder / name
+        if not path.is_file():
+            missing.append(name)
+        elif not isinstance(entry, dict) or path.stat().st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+            changed.append(name)
+    return missing, changed
+
+
+_HELD: set[Path] = set()  # folders this process holds the lock of (a lock is not taken twice)
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path, what: str = "writing", wait: bool = False) -> Iterator[None]:
+    """Hold ``.<name>.lock`` beside ``out``; refuse, in one line, if another routesim holds it.
+
+    The command line takes it before simulating, so a second run on the same folder is
+    refused at once, not after its simulation; taking it again in the same process is a no-op.
+    """
+    out = out.resolve()
+    if out in _HELD:
+        yield
+        return
+    lock_path = out.parent / f".{out.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the parent does not exist yet: nothing to share it with
+            yield
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(
+                f"--out {out}: another routesim process is {what} this folder; wait for it to finish or choose another --out"
+            ) from None
+        # The holder before us may have removed the file after we opened it: lock the live one.
+        try:
+            same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    _HELD.add(out)
+    try:
+        yield
+    finally:
+        _HELD.discard(out)
+        with contextlib.suppress(OSError):
+            os.unlink(lock_path)
+        os.close(fd)
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove temporary folders that killed routesim processes left beside or inside ``out``."""
+    out = out.resolve()
+    candidates = list(out.parent.glob(f".{out.name}.partial-*")) + list(out.parent.glob(f".{out.name}.old-*"))
+    if out.is_dir():
+        candidates += list(out.glob(".plot-*"))
+    for path in candidates:
+        pid = _owner(path.name)
+        if pid is not None and pid != os.getpid() and _alive(pid):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _owner(name: str) -> int | None:
+    """The pid in a temporary folder's name (``...-<pid>-xxxx``), if it has one."""
+    for part in name.split("-"):
+        if part.isdigit():
+            return int(part)
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_results(
+    out: Path, writers: dict[str, Writer], finish: Writer | None = None, kind: str = "run", results_format: int = 0,
+) -> Path:
+    """Write each file into a temporary sibling, add the manifest, then swap it in for ``out``.
+
+    ``finish`` runs on the temporary folder once every file is in it (figures are drawn
+    from the files). On any failure or signal the temporary folder and any parent folders
+    this call created are removed, and previous results in ``out`` stay as they were.
+    """
+    check_out_dir(out)
+    target = out.resolve()
+    created = _make_parents(target.parent)
+    swapped = False
+    try:
+        with folder_lock(target, wait=True):  # a few seconds at most: another run's writing
+            remove_leftovers(target)
+            check_out_dir(out)  # again under the lock: another run may have written it meanwhile
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
+            try:
+                tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
+                for name, write in writers.items():
+                    write(tmp / name)
+                if finish is not None:
+                    finish(tmp)
+                write_manifest(tmp, kind, results_format)
+                swap_in(tmp, target)
+                swapped = True
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into Interrupted by the CLI
+        if not swapped:
+            _remove_created(created)
+        raise Interrupted(getattr(exc, "signum", signal.SIGINT), written=out if swapped else None) from None
+    except OSError as exc:
+        _remove_created(created)
+        raise OutputError(f"--out {out}: cannot write the results: {_os_message(exc)}") from None
+    except BaseException:
+        _remove_created(created)
+        raise
+    return out
+
+
+def _os_message(exc: OSError) -> str:
+    text = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"{text} ({exc.filename})" if exc.filename else text
+
+
+def _make_parents(folder: Path) -> list[Path]:
+    """mkdir -p, returning the folders it created (outermost first)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+            made.append(path)
+        except FileExistsError:  # another run made it meanwhile: it is not ours to remove
+            pass
+    return made
+
+
+def _remove_created(created: list[Path]) -> None:
+    for path in reversed(created):
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only if still empty
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold off SIGINT, SIGTERM and SIGHUP (delivered when the block ends)."""
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _FATAL_SIGNALS)
+    except (AttributeError, ValueError, OSError):  # not the main thread, or no such call
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2); False where the OS cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):  # file system or kernel without it
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Put the complete folder ``tmp`` at ``out``; the old ``out`` ends up in ``tmp``'s place."""
+    with _signals_held():
+        if not out.exists():
+            os.replace(tmp, out)
+            return
+        if _exchange(tmp, out):
+            return
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
+        os.replace(out, old / out.name)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            os.replace(old / out.name, out)
+            raise
+        finally:
+            shutil.rmtree(old, ignore_errors=True)
