@@ -76,16 +76,17 @@ class Calendar:
     # -----------------------------------------------------------------------------------
     # Dates
 
-    def _start64(self) -> np.datetime64:
+    def _start(self) -> dt.date:
         if self.start_date is None:
             raise ValueError("an undated calendar (no run.start_date or run.year) has no dates")
-        return np.datetime64(self.start_date, "D")
+        return self.start_date
+
+    def _start64(self) -> np.datetime64:
+        return np.datetime64(self._start(), "D")
 
     def date(self, day: float) -> dt.date:
         """The date holding calendar day ``day`` (a fractional day falls in its whole day)."""
-        self._start64()  # refuses an undated calendar
-        assert self.start_date is not None
-        return self.start_date + dt.timedelta(days=int(np.floor(day)))
+        return self._start() + dt.timedelta(days=int(np.floor(day)))
 
     def dates(self, days: np.ndarray) -> np.ndarray:
         """Dates (numpy datetime64[D]) holding each calendar day."""
@@ -159,9 +160,9 @@ class Calendar:
         k = np.asarray(k, dtype=np.int64)
         if not self.dated:
             return COMMON_YEAR_DAYS * k
-        assert self.start_date is not None
-        month = np.datetime64(self.start_date, "M") + 12 * k
-        first = month.astype("datetime64[D]") + (self.start_date.day - 1)
+        start = self._start()
+        month = np.datetime64(start, "M") + 12 * k
+        first = month.astype("datetime64[D]") + (start.day - 1)
         return (first - self._start64()).astype(np.int64)
 
     def years(self, days: np.ndarray) -> np.ndarray:
