@@ -4,6 +4,7 @@ a service, and road legs with a daily driving limit."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -15,6 +16,7 @@ from scenarios_for_tests import NETWORK, ROLLOVER, TRANSFER_CORRIDOR, build, ent
 from sim.cli import main
 from sim.engine.simulation import closure_intervals, driving_days, reopening, run_replication, stream
 from sim.analysis.periods import months, node_period_counts
+from sim.model.calendar import Calendar
 from sim.model.distributions import Fixed
 from sim.model.scenario import Closures
 from sim.analysis.statistics import train_index
@@ -25,16 +27,18 @@ from sim.analysis.summary import summary_document as summarize
 
 
 def test_months_of_a_measured_year_follow_the_calendar() -> None:
-    periods = months(60.0, 425.0, 2020)
+    # 2020 is a leap year: February has 29 days, and a 365-day window after 60 days of
+    # warm-up ends on 31 December, one day short of the year (so December has 30 days).
+    periods = months(Calendar(dt.date(2020, 1, 1), 60.0), 425.0)
     assert [p.label for p in periods] == [f"2020-{m:02d}" for m in range(1, 13)]
-    assert [p.stop - p.start for p in periods] == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    assert [p.stop - p.start for p in periods] == [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 30]
     assert periods[0].start == 60.0 and periods[-1].stop == 425.0
 
 
 def test_months_without_a_year_and_a_partial_last_month() -> None:
-    periods = months(0.0, 40.0, None)
+    periods = months(Calendar(None), 40.0)
     assert [(p.label, p.start, p.stop) for p in periods] == [("Y1-01", 0.0, 31.0), ("Y1-02", 31.0, 40.0)]
-    over_year = months(0.0, 400.0, 2019)
+    over_year = months(Calendar(dt.date(2019, 1, 1)), 400.0)
     assert over_year[12].label == "2020-01" and over_year[12].start == 365.0
 
 
@@ -80,7 +84,7 @@ def test_bulk_route_moves_wagons_and_tonnes_not_teu() -> None:
 def test_node_counters_equal_the_units_that_passed() -> None:
     scenario = build(TRANSFER_CORRIDOR, _with_bulk)
     result = run_replication(scenario, seed=3, replication=0)
-    everything = months(0.0, result.end_time, None)
+    everything = months(Calendar(None), result.end_time)
     train = train_index(result)
     r_index = list(scenario.routes).index("r")
     ore_index = list(scenario.routes).index("ore")
@@ -99,7 +103,7 @@ def test_node_counters_equal_the_units_that_passed() -> None:
     # Transfer node b: a container counts once, as it leaves on the ship (24 h of handling
     # after the sailing time), not also as it arrives by train.  Ships that leave b before
     # day 40 have all arrived by the end of the run (day 50), so their trips are logged.
-    first_40 = months(0.0, 40.0, None)
+    first_40 = months(Calendar(None), 40.0)
     at_b = node_period_counts(result.nodes["b"], first_40, train, routes=np.array([r_index]))
     ships = (trips_r.segment == 1) & (trips_r.depart + 1.0 < 40.0)
     assert at_b.teu.sum() / 2 == trips_r.containers[ships].sum() > 0

@@ -155,6 +155,10 @@ CASES = {
     "closures unknown key": (service("block_train", closures={"per_yaer": 1, "duration_days": 2}), "services.block_train.closures.per_yaer", ["did you mean 'per_year'?"]),
     "year not an integer": (run(year="2020"), "run.year", ["must be an integer, got a string"]),
     "year out of range": (run(year=20200), "run.year", ["must be a calendar year"]),
+    "start_date not a date": (run(start_date="2020-02-30"), "run.start_date", ["'2020-02-30' is not a calendar date"]),
+    "start_date not ISO": (run(start_date="01.03.2020"), "run.start_date", ["must be a date as YYYY-MM-DD"]),
+    "start_date outside year": (run(year=2020, start_date="2021-01-01"), "run.start_date", ["2021-01-01 is not in run.year 2020"]),
+    "year too late for the run": (run(year=9999, horizon_days=500), "run.year", ["the run would end after 9999-12-31"]),
 }
 
 

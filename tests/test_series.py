@@ -9,6 +9,7 @@ import pytest
 
 from scenarios_for_tests import NETWORK, build
 from sim.engine.simulation import run_replication
+from sim.model.calendar import Calendar
 from sim.report.progress import ProgressBar, format_duration
 from sim.analysis.series import _occupancy_integral, marey_stops, node_days, route_km, route_weeks, window_edges
 
@@ -32,7 +33,7 @@ def test_occupancy_integral_matches_a_fine_grid():
 
 
 def test_window_edges_cover_the_window_with_a_short_last_bin():
-    edges = window_edges(20.0, 100.0, 7.0)
+    edges = window_edges(80.0, 7.0)
     assert edges[0] == 0 and edges[-1] == 80
     assert np.all(np.diff(edges)[:-1] == 7) and np.diff(edges)[-1] == 80 - 77
 
@@ -41,7 +42,7 @@ def test_weekly_flows_sum_to_the_ledger(network):
     scenario, result = network
     s = scenario.settings
     for rid in scenario.routes:
-        w = route_weeks(result, rid, s.warmup_days, s.horizon_days)
+        w = route_weeks(result, rid, s.calendar, s.horizon_days)
         ledger = result.ledgers[rid]
         created = ((ledger.created >= s.warmup_days) & (ledger.created < s.horizon_days)).sum()
         delivered = ((ledger.delivered >= s.warmup_days) & (ledger.delivered < s.horizon_days)).sum()
@@ -54,7 +55,7 @@ def test_daily_utilization_averages_to_the_node_statistic(network):
     scenario, result = network
     s = scenario.settings
     log = result.nodes["dostyk"]
-    d = node_days(log, s.warmup_days, s.horizon_days)
+    d = node_days(log, s.calendar, s.horizon_days)
     busy = np.clip(np.minimum(log.end, s.horizon_days) - np.maximum(log.start, s.warmup_days), 0, None).sum()
     assert np.mean(d.busy) == pytest.approx(busy / (s.horizon_days - s.warmup_days))
     h = log.handled
@@ -66,7 +67,7 @@ def test_daily_utilization_averages_to_the_node_statistic(network):
 def test_node_days_refuses_a_node_without_servers(network):
     scenario, result = network
     with pytest.raises(ValueError, match="servers"):
-        node_days(result.nodes["duisburg"], 20, 100)
+        node_days(result.nodes["duisburg"], Calendar(None, 20.0), 100)
 
 
 def test_marey_stops_follow_each_trip_along_the_route(network):

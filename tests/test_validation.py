@@ -139,7 +139,8 @@ tonnes_per_teu = 10
 arrivals = "even"
 """
 
-JAN_AUG_DAYS = 243
+JAN_AUG_DAYS = 244  # 1 January to 31 August 2020, a leap year: 31+29+31+30+31+30+31+31
+PER_DAY = 365 / 366  # 730 TEU (365 containers) in the 366 days of 2020: a little under one a day
 
 
 def test_a_claim_passes_only_with_its_mean_inside_the_band() -> None:
@@ -185,12 +186,13 @@ def test_border_counts_are_what_the_trains_carried_across_in_january_to_august()
     scenario = build(BORDERS)
     result = run_replication(scenario, seed=4, replication=0)
     transit_teu = border_volume(scenario, result, "teu", transit_routes(scenario))
-    # One 2-TEU container a day, on a daily train: January-August is 243 days, give or take
-    # the train that straddles each end of the period.
-    assert abs(transit_teu - 2 * JAN_AUG_DAYS) <= 2 * 2
+    # One 2-TEU container a day (365 in 2020's 366 days), on a daily train: January-August
+    # is 244 days, give or take the train that straddles each end of the period.
+    assert abs(transit_teu - 2 * PER_DAY * JAN_AUG_DAYS) <= 2 * 2
     tonnes = border_volume(scenario, result, "tonnes")
-    # Transit 20 t a day, bilateral containers 20 t a day, ore 3 wagons of 60 t a day.
-    expected = (20 + 20 + 180) * JAN_AUG_DAYS
+    # Transit 20 t a day, bilateral containers 20 t a day, ore 3 wagons of 60 t a day
+    # (each a yearly volume spread over the 366 days of 2020).
+    expected = (20 + 20 + 180) * PER_DAY * JAN_AUG_DAYS
     assert abs(tonnes - expected) <= 2 * (20 + 20 + 180)
     # All TEU across the borders (transit and bilateral) exceed the transit TEU alone.
     assert border_volume(scenario, result, "teu") == pytest.approx(2 * transit_teu, abs=8)

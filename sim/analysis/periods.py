@@ -1,7 +1,7 @@
 """Calendar months of the measured window, and what passed each node in each of them.
 
-Calendar day 0 is 1 January and the end of the warm-up (see demand.py); years have 365
-days, so a month is the same stretch of simulated days every year.
+The months are the run's calendar months (sim.model.calendar): real lengths and leap years
+from the start date, or common-year months when the scenario is undated.
 """
 
 from __future__ import annotations
@@ -11,30 +11,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.simulation import NodeLog
-
-_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+from sim.model.calendar import Calendar
 
 
 @dataclass(frozen=True)
 class Period:
     """One calendar month of the measured window, in simulation days [start, stop)."""
 
-    label: str  # "2020-01", or "Y1-01" when the scenario names no year
+    label: str  # "2020-01", or "Y1-01" when the scenario names no date
     start: float
     stop: float
 
 
-def months(warmup: float, horizon: float, year: int | None) -> list[Period]:
-    """The calendar months from the end of the warm-up to the horizon (the last may be partial)."""
-    periods: list[Period] = []
-    start, k = warmup, 0
-    while start < horizon - 1e-9:
-        y, m = divmod(k, 12)
-        label = f"{year + y:04d}-{m + 1:02d}" if year is not None else f"Y{y + 1}-{m + 1:02d}"
-        stop = min(start + _MONTH_DAYS[m], horizon)
-        periods.append(Period(label, start, stop))
-        start, k = start + _MONTH_DAYS[m], k + 1
-    return periods
+def months(calendar: Calendar, end: float) -> list[Period]:
+    """The calendar months from the end of the warm-up to simulation time ``end`` (the first
+    and the last may be partial: a start date inside a month, a horizon inside a month)."""
+    return [
+        Period(m.label, calendar.sim_time(m.start), calendar.sim_time(m.stop))
+        for m in calendar.months(0.0, calendar.calendar_day(end))
+    ]
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 These feed the figures and the files they are re-drawn from: route flows per week, queue
 length and utilization per day at capacity-limited nodes, the vehicles of one route in
-time and distance (a Marey chart), and quantiles of transit time.  All times are days
-since the end of the warm-up (day 0 = 1 January of the scenario's year).
+time and distance (a Marey chart), and quantiles of transit time.  All times are calendar
+days (sim.model.calendar): day 0 is the start date, the end of the warm-up.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from sim.engine.simulation import NodeLog, ReplicationResult
+from sim.model.calendar import Calendar
 from sim.model.scenario import Route, Scenario
 from sim.analysis.statistics import pooled_transit
 
@@ -22,9 +23,9 @@ QUANTILE_STEPS = 1000  # transit quantiles every 0.1%: the ECDF to within one pi
 MAREY_DAYS = 28.0  # trips that leave in the first four weeks of the window
 
 
-def window_edges(warmup: float, horizon: float, width: float) -> np.ndarray:
-    """Bin edges (days since warm-up end) of width ``width``; the last bin may be shorter."""
-    length = horizon - warmup
+def window_edges(length: float, width: float) -> np.ndarray:
+    """Bin edges (calendar days from day 0 to ``length``) of width ``width``; the last bin
+    may be shorter.  Weeks begin on the start date's weekday, not on Mondays."""
     edges = np.arange(0.0, length, width)
     return np.append(edges, length)
 
@@ -33,18 +34,19 @@ def window_edges(warmup: float, horizon: float, width: float) -> np.ndarray:
 class RouteWeeks:
     """Units created and delivered per week on one route, in one replication."""
 
-    start_day: np.ndarray
+    start_day: np.ndarray  # calendar day each week begins
     days: np.ndarray
     created: np.ndarray
     delivered: np.ndarray
 
 
-def route_weeks(result: ReplicationResult, route_id: str, warmup: float, horizon: float) -> RouteWeeks:
-    """Units of ``route_id`` created, and delivered, in each week of the measured window."""
+def route_weeks(result: ReplicationResult, route_id: str, calendar: Calendar, horizon: float) -> RouteWeeks:
+    """Units of ``route_id`` created, and delivered, in each week of the measured window
+    (simulation time up to ``horizon``)."""
     ledger = result.ledgers[route_id]
-    edges = window_edges(warmup, horizon, WEEK_DAYS)
-    created = np.histogram(ledger.created - warmup, bins=edges)[0]
-    delivered_at = ledger.delivered[~np.isnan(ledger.delivered)] - warmup
+    edges = window_edges(calendar.calendar_day(horizon), WEEK_DAYS)
+    created = np.histogram(calendar.calendar_day(ledger.created), bins=edges)[0]
+    delivered_at = calendar.calendar_day(ledger.delivered[~np.isnan(ledger.delivered)])
     delivered = np.histogram(delivered_at, bins=edges)[0]
     return RouteWeeks(edges[:-1], np.diff(edges), created, delivered)
 
@@ -69,18 +71,18 @@ def _occupancy_integral(begin: np.ndarray, end: np.ndarray, at: np.ndarray) -> n
 class NodeDays:
     """Daily means at one capacity-limited node in one replication."""
 
-    start_day: np.ndarray
+    start_day: np.ndarray  # calendar day
     queue: np.ndarray  # vehicles waiting for a server, time-averaged over the day
     busy: np.ndarray  # servers busy, time-averaged over the day
     servers: int
 
 
-def node_days(log: NodeLog, warmup: float, horizon: float) -> NodeDays:
-    """Queue length and busy servers at a node, averaged over each day of the window."""
+def node_days(log: NodeLog, calendar: Calendar, horizon: float) -> NodeDays:
+    """Queue length and busy servers at a node, averaged over each calendar day of the window."""
     if not log.servers:
         raise ValueError("node_days needs a node with servers")
-    edges = window_edges(warmup, horizon, 1.0)
-    at = edges + warmup
+    edges = window_edges(calendar.calendar_day(horizon), 1.0)
+    at = calendar.sim_time(edges)
     h = log.handled
     width = np.diff(edges)
     queue = np.diff(_occupancy_integral(log.arrive[h], log.start[h], at)) / width
@@ -115,47 +117,49 @@ def route_km(scenario: Scenario, route: Route) -> dict[str, float]:
 def marey_stops(
     scenario: Scenario, result: ReplicationResult, route_id: str, days: float = MAREY_DAYS
 ) -> list[MareyStop]:
-    """Every stop of every vehicle trip of one route whose trip began in the first ``days``.
+    """Every stop of every vehicle trip of one route that began in calendar days [0, ``days``).
 
-    Followed to the end of the trip, in trip then distance order.
+    Only the trips the chart draws are built (a year of a busy route holds thousands),
+    each followed to the end of the trip, in trip then distance order.
     """
-    s = scenario.settings
+    calendar = scenario.settings.calendar
     route = scenario.routes[route_id]
     index = list(scenario.routes).index(route_id)
     km = route_km(scenario, route)
-    segment_of = {}
+    nodes = list(dict.fromkeys(route.path))
+    rows = {node: np.flatnonzero(result.nodes[node].route == index) for node in nodes}
+    trip_of = np.concatenate([result.nodes[n].trip[rows[n]] for n in nodes]).astype(np.int64)
+    if trip_of.size == 0:
+        return []
+    arrive_of = calendar.calendar_day(np.concatenate([result.nodes[n].arrive[rows[n]] for n in nodes]))
+    # A trip begins when it is first seen on the route: its earliest arrival anywhere on it.
+    trips, which = np.unique(trip_of, return_inverse=True)
+    begins = np.full(trips.size, np.inf)
+    np.minimum.at(begins, which, arrive_of)
+    keep = trips[(begins >= 0.0) & (begins < days)]
+    visits: list[MareyStop] = []
+    for node in nodes:
+        log = result.nodes[node]
+        mine = rows[node][np.isin(log.trip[rows[node]], keep)]
+        arrive, depart = calendar.calendar_day(log.arrive[mine]), calendar.calendar_day(log.end[mine])
+        for j, i in enumerate(mine):
+            visits.append(
+                MareyStop(int(log.trip[i]), 0, node, km[node], float(arrive[j]), float(depart[j]), int(log.containers[i]))
+            )
+    segment_of: dict[str, int] = {}
     for k, seg in enumerate(route.segments):
         for node in seg.nodes:
             segment_of.setdefault(node, k)
-    visits: list[MareyStop] = []
-    for node in dict.fromkeys(route.path):
-        log = result.nodes[node]
-        mine = np.flatnonzero(log.route == index)
-        for i in mine:
-            visits.append(
-                MareyStop(
-                    int(log.trip[i]), 0, node, km[node], float(log.arrive[i]) - s.warmup_days,
-                    float(log.end[i]) - s.warmup_days, int(log.containers[i]),
-                )
-            )
-    first_seen: dict[int, float] = {}
-    last_node: dict[int, MareyStop] = {}
-    for v in visits:
-        first_seen[v.trip] = min(first_seen.get(v.trip, np.inf), v.arrive)
-        if v.trip not in last_node or v.km > last_node[v.trip].km:
-            last_node[v.trip] = v
-    keep = {t for t, first in first_seen.items() if 0.0 <= first < days}
-    order = {node: k for k, node in enumerate(route.path)}
-    trips = sorted(keep)
     # A trip runs the segment that ends at its farthest node (a transfer node belongs to
     # the segment that unloads there).
-    segment = {t: segment_of[last_node[t].node] for t in keep}
-    stops = [
-        MareyStop(v.trip, segment[v.trip], v.node, v.km, v.arrive, v.depart, v.units)
-        for v in visits
-        if v.trip in keep
-    ]
-    rank = {t: i for i, t in enumerate(trips)}
+    last_node: dict[int, MareyStop] = {}
+    for v in visits:
+        if v.trip not in last_node or v.km > last_node[v.trip].km:
+            last_node[v.trip] = v
+    segment = {t: segment_of[v.node] for t, v in last_node.items()}
+    order = {node: k for k, node in enumerate(route.path)}
+    rank = {int(t): i for i, t in enumerate(keep)}
+    stops = [MareyStop(v.trip, segment[v.trip], v.node, v.km, v.arrive, v.depart, v.units) for v in visits]
     stops.sort(key=lambda v: (rank[v.trip], v.km, order[v.node]))
     return stops
 

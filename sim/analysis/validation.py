@@ -145,7 +145,7 @@ def border_volume(
 ) -> float:
     """TEU or tonnes carried by trains past the border nodes in the first ``n_months``."""
     s = scenario.settings
-    periods = months(s.warmup_days, s.horizon_days, s.year)[:n_months]
+    periods = months(s.calendar, s.horizon_days)[:n_months]
     if len(periods) < n_months:
         raise UsageError(f"scenario '{s.name}' measures fewer than {n_months} months")
     for node in BORDER_NODES:

@@ -283,7 +283,7 @@ class Model:
         self.trips_started = 0
         for rid, route in scenario.routes.items():
             created = arrival_times(
-                route.demand, -s.warmup_days, self.end_time, self._rng(f"demand:{rid}")
+                route.demand, s.calendar, self.end_time, self._rng(f"demand:{rid}")
             )
             self.ledgers[rid] = RouteLedger(
                 created,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime as dt
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -269,7 +271,7 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
         "run",
         (
             "name", "description", "horizon_days", "warmup_days", "cooldown_days",
-            "replications", "seed", "year",
+            "replications", "seed", "year", "start_date",
         ),
     )
     name = t.string("name", default_name)
@@ -289,16 +291,64 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
             "run.warmup_days",
             related=("run.horizon_days",),
         )
+    cooldown = t.number("cooldown_days", 60.0, minimum=0, maximum=36500)
     return Settings(
         name=name,
         description=t.string("description", ""),
         horizon_days=horizon,
         warmup_days=warmup,
-        cooldown_days=t.number("cooldown_days", 60.0, minimum=0, maximum=36500),
+        cooldown_days=cooldown,
         replications=t.integer("replications", 5, minimum=1),
         seed=t.integer("seed", 0, minimum=0),
-        year=_year(t),
+        start_date=_start_date(t, horizon - warmup + cooldown),
     )
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _start_date(t: Table, days_after: float) -> dt.date | None:
+    """run.start_date (a TOML date or 'YYYY-MM-DD'), or 1 January of run.year, or None.
+
+    ``days_after`` is how long the run goes on after its start date: every date it writes
+    must exist (up to 9999-12-31).
+    """
+    year = _year(t)
+    key = "start_date" if t.has("start_date") else "year"
+    if key == "year":
+        start = None if year is None else dt.date(year, 1, 1)
+    else:
+        start = _date(t.get("start_date"), t.sub("start_date"))
+        if year is not None and start.year != year:
+            raise ScenarioError(
+                f"{start.isoformat()} is not in run.year {year}; give one of them (year = {year} "
+                f"means start_date = {year}-01-01)",
+                t.sub("start_date"),
+                related=(t.sub("year"),),
+            )
+    if start is not None and (dt.date.max - start).days < days_after:
+        raise ScenarioError(
+            f"the run would end after 9999-12-31 ({days_after:g} days after {start.isoformat()})",
+            t.sub(key),
+        )
+    return start
+
+
+def _date(value: Any, path: str) -> dt.date:
+    # TOML has its own date type; a string is read strictly, so '2020-3-1' or a date-time
+    # in a string is refused rather than guessed at.
+    if isinstance(value, dt.datetime):
+        raise ScenarioError(f"must be a date (YYYY-MM-DD) without a time of day, got {value.isoformat()}", path)
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str):
+        raise ScenarioError(f"must be a date (YYYY-MM-DD), got {_kind(value)}", path)
+    if not _ISO_DATE.fullmatch(value):
+        raise ScenarioError(f"must be a date as YYYY-MM-DD, got {value[:40]!r}", path)
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ScenarioError(f"{value!r} is not a calendar date ({exc})", path) from None
 
 
 def _year(t: Table) -> int | None:

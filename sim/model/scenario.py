@@ -7,9 +7,11 @@ scenario can be shared between replications and processes without defensive copi
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.model.calendar import Calendar
 from sim.model.distributions import Distribution
 
 NODE_KINDS = (
@@ -42,7 +44,19 @@ class Settings:
     cooldown_days: float
     replications: int
     seed: int
-    year: int | None = None  # calendar year of the measured window (it starts on 1 January)
+    # Calendar day 0: the first day of the measured window, i.e. the end of the warm-up
+    # (run.start_date, or 1 January of run.year).  None: undated (see sim.model.calendar).
+    start_date: dt.date | None = None
+
+    @property
+    def year(self) -> int | None:
+        """The year the measured window starts in, or None when undated."""
+        return self.start_date.year if self.start_date is not None else None
+
+    @property
+    def calendar(self) -> Calendar:
+        """The run's calendar: simulation time, calendar days and dates."""
+        return Calendar.of(self)
 
 
 @dataclass(frozen=True)

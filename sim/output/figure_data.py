@@ -3,6 +3,10 @@
 Figures are always drawn from these files, never from the in-memory replications, so
 ``routesim plot RESULTS_DIR`` re-draws exactly what ``run`` drew, and an analyst can plot
 the same numbers in any other tool.
+
+Day columns are calendar days (sim.model.calendar): day 0 is the run's start date, the end
+of the warm-up.  Each day column that is a point in time has an ISO date column beside it
+(the date holding that day; empty when the scenario is undated).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from sim.output.files import SCENARIO, SUMMARY, Writer, write_csv
 from sim.model.scenario import Scenario
 from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, transit_quantiles
 
-RESULTS_FORMAT = 2  # bump when a file the figures read changes meaning or columns
+RESULTS_FORMAT = 3  # bump when a file the figures read changes meaning or columns
 ROUTE_WEEKS = "route_weeks.csv"
 NODE_DAYS = "node_days.csv"
 MAREY = "marey.csv"
@@ -38,20 +42,22 @@ FIGURE_DATA = (ROUTE_WEEKS, NODE_DAYS, MAREY, TRANSIT_QUANTILES)
 def route_weeks_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
     """route_weeks.csv: units, TEU and tonnes created and delivered per route and week."""
     s = scenario.settings
+    calendar = s.calendar
     columns = (
-        "replication", "route", "week", "start_day", "days", "created_units", "delivered_units",
+        "replication", "route", "week", "start_day", "start_date", "days", "created_units", "delivered_units",
         "created_teu", "delivered_teu", "created_tonnes", "delivered_tonnes",
     )
 
     def rows() -> Iterable[tuple]:
         for r in results:
             for rid, route in scenario.routes.items():
-                w = route_weeks(r, rid, s.warmup_days, s.horizon_days)
+                w = route_weeks(r, rid, calendar, s.horizon_days)
                 teu, tonnes = route.demand.unit_teu, route.demand.unit_tonnes
+                dates = calendar.iso_dates(w.start_day)
                 for i in range(w.start_day.size):
                     c, d = int(w.created[i]), int(w.delivered[i])
                     yield (
-                        r.replication, rid, i + 1, float(w.start_day[i]), float(w.days[i]),
+                        r.replication, rid, i + 1, float(w.start_day[i]), dates[i], float(w.days[i]),
                         c, d, c * teu, d * teu, c * tonnes, d * tonnes,
                     )
 
@@ -61,18 +67,22 @@ def route_weeks_writer(scenario: Scenario, results: Sequence[ReplicationResult])
 def node_days_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
     """node_days.csv: queue length and utilization per day at every node with servers."""
     s = scenario.settings
-    columns = ("replication", "node", "day", "servers", "mean_queue_vehicles", "mean_busy_servers", "utilization")
+    calendar = s.calendar
+    columns = (
+        "replication", "node", "day", "date", "servers", "mean_queue_vehicles", "mean_busy_servers", "utilization",
+    )
 
     def rows() -> Iterable[tuple]:
         for r in results:
             for nid, node in scenario.nodes.items():
                 if not node.servers:
                     continue
-                d = node_days(r.nodes[nid], s.warmup_days, s.horizon_days)
+                d = node_days(r.nodes[nid], calendar, s.horizon_days)
+                dates = calendar.iso_dates(d.start_day)
                 for i in range(d.start_day.size):
                     busy = float(d.busy[i])
                     yield (
-                        r.replication, nid, float(d.start_day[i]), d.servers, round(float(d.queue[i]), 6),
+                        r.replication, nid, float(d.start_day[i]), dates[i], d.servers, round(float(d.queue[i]), 6),
                         round(busy, 6), round(busy / d.servers, 6),
                     )
 
@@ -81,13 +91,25 @@ def node_days_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -
 
 def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
     """marey.csv: every stop of the vehicles that left in the first weeks (replication 0)."""
-    columns = ("route", "trip", "segment", "node", "km", "arrive_day", "depart_day", "units")
+    calendar = scenario.settings.calendar
+    columns = (
+        "route", "trip", "segment", "node", "km", "arrive_day", "arrive_date", "depart_day", "depart_date", "units",
+    )
 
     def rows() -> Iterable[tuple]:
         first = results[0]
         for rid in scenario.routes:
-            for v in marey_stops(scenario, first, rid):
-                yield (rid, v.trip, v.segment, v.node, v.km, round(v.arrive, 6), round(v.depart, 6), v.units)
+            stops = marey_stops(scenario, first, rid)
+            arrive = [round(v.arrive, 6) for v in stops]
+            depart = [round(v.depart, 6) for v in stops]
+            # The date beside a rounded day is the date of that rounded day, so the two
+            # columns never disagree about a stop a hair before midnight.
+            arrive_dates, depart_dates = calendar.iso_dates(np.array(arrive)), calendar.iso_dates(np.array(depart))
+            for k, v in enumerate(stops):
+                yield (
+                    rid, v.trip, v.segment, v.node, v.km, arrive[k], arrive_dates[k], depart[k], depart_dates[k],
+                    v.units,
+                )
 
     return lambda path: write_csv(path, columns, rows())
 

@@ -200,11 +200,16 @@ def nodes_writer(scenario: Scenario, table: MetricsTable) -> Writer:
 
 
 def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
-    """nodes_by_month.csv: what passed each node in each calendar month, per replication."""
+    """nodes_by_month.csv: what passed each node in each calendar month, per replication.
+
+    ``start_day`` is the month's first calendar day (day 0 = the start date, the end of the
+    warm-up) and ``start_date`` its ISO date ('' when the scenario is undated).
+    """
     s = scenario.settings
-    periods = months(s.warmup_days, s.horizon_days, s.year)
+    calendar = s.calendar
+    periods = months(calendar, s.horizon_days)
     columns = (
-        "replication", "node", "month", "start_day", "days", "vehicles", "trains", "teu", "tonnes",
+        "replication", "node", "month", "start_day", "start_date", "days", "vehicles", "trains", "teu", "tonnes",
     )
 
     def rows() -> Iterable[tuple]:
@@ -213,8 +218,9 @@ def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult])
             for nid in scenario.nodes:
                 c = node_period_counts(r.nodes[nid], periods, train)
                 for i, p in enumerate(periods):
+                    day = calendar.calendar_day(p.start)
                     yield (
-                        r.replication, nid, p.label, p.start - s.warmup_days, p.stop - p.start,
+                        r.replication, nid, p.label, day, calendar.iso(day), p.stop - p.start,
                         int(c.vehicles[i]), int(c.trains[i]), float(c.teu[i]), float(c.tonnes[i]),
                     )
 

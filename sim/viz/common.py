@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import textwrap
 from typing import Mapping, Sequence
@@ -11,6 +10,7 @@ import matplotlib.ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.model.calendar import MONTH_NAMES, Calendar
 from sim.viz.save import subplots
 from sim.viz.colours import SCENARIO_STYLES, scenario_colours
 from sim.output.figure_data import RunData
@@ -59,30 +59,47 @@ def grid(count: int, columns: int, panel: tuple[float, float], top: float = 1.2)
     return fig, flat[:count]
 
 
-def calendar_axis(ax: Axes, year: int | None, length_days: float) -> None:
-    """Ticks at the first of each month (day 0 = 1 January of ``year``), or plain days.
+def shared_calendar(runs: Sequence[RunData]) -> Calendar | None:
+    """The calendar that every run's day axis shares, or None if their days are not comparable.
 
-    Without a year (runs of different years side by side) months are placed as in a
-    common year and the axis says so.
+    Runs of one start date share its calendar.  Runs that each start on 1 January (of
+    different years, or undated) share the months of a common year.  Other mixtures (2020-01-01
+    against 2020-07-01) have only days since each run's own start in common.
     """
-    if length_days > 3 * 365 or length_days < 90:
+    starts = {r.scenario.settings.start_date for r in runs}
+    if len(starts) == 1:
+        return Calendar(starts.pop())
+    if all(d is None or (d.month, d.day) == (1, 1) for d in starts):
+        return Calendar(None)
+    return None
+
+
+def day_axis_label(calendar: Calendar | None) -> str:
+    """'time (days since 1 January 2020)': the x label of an axis in calendar days."""
+    since = calendar.day_zero_text() if calendar is not None else "the start of each run's measured window"
+    return f"time (days since {since})"
+
+
+def calendar_axis(ax: Axes, calendar: Calendar | None, length_days: float) -> None:
+    """Ticks at the first of each month of ``calendar`` (day 0 = its start date), or plain days.
+
+    An undated calendar places the months of a common year and says so; None (runs whose
+    days do not line up as dates) gives plain days.
+    """
+    if calendar is None or length_days > 3 * 365 or length_days < 90:
         # Years of months crowd the axis; a few weeks get one month tick: days say more.
         ax.set_xlim(0, length_days)
-        since = f"1 January {year}" if year else "the start of the measured window"
-        ax.set_xlabel(f"time (days since {since})")
+        ax.set_xlabel(day_axis_label(calendar))
         return
-    label = f"{year} (date)" if year else "month of the measured year"
-    year = year or 2019  # any common year: only the month lengths matter
-    start = dt.date(year, 1, 1)
-    ticks, labels = [], []
-    month = 1
-    while True:
-        day = (dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1) - start).days
-        if day > length_days:
-            break
-        ticks.append(day)
-        labels.append(dt.date(year + (month - 1) // 12, (month - 1) % 12 + 1, 1).strftime("%b"))
-        month += 1
+    # A month that begins exactly at the window's end still gets its tick at the right edge.
+    firsts = [m for m in calendar.months(0.0, length_days + 1.0) if m.whole_start and m.start <= length_days]
+    ticks = [m.start for m in firsts]
+    labels = [MONTH_NAMES[m.month - 1] for m in firsts]
+    if calendar.dated:
+        years = sorted({calendar.date(0).year, calendar.date(length_days - 1e-9).year})
+        label = f"{'–'.join(str(y) for y in years)} (date)"
+    else:
+        label = "month of the measured year"
     step = 1 if len(ticks) <= 13 else 3
     # Baseline-aligned: top-aligned labels hang by their tallest letter, so "Feb" (with its
     # tall b) would sit lower than "Jan" and "Mar".

@@ -10,8 +10,8 @@ from matplotlib.lines import Line2D
 
 from sim.viz.save import subplots
 from sim.viz.common import (
-    TICK_FONT, all_routes, calendar_axis, grid, outer_labels, run_title, scenario_palette, scenario_style, suptitle,
-    thousands,
+    TICK_FONT, all_routes, calendar_axis, grid, outer_labels, run_title, scenario_palette, scenario_style,
+    shared_calendar, suptitle, thousands,
 )
 from sim.output.figure_data import RunData
 
@@ -37,12 +37,6 @@ def weekly_rates(run: RunData, route_id: str) -> tuple[np.ndarray, np.ndarray, n
     return (w.start_day + w.days / 2)[whole], delivered[whole], created[whole], unit
 
 
-def _common_year(runs: Sequence[RunData]) -> int | None:
-    """The year shared by every run, or None (then the axis shows months without a year)."""
-    years = {r.summary.get("year") for r in runs}
-    return years.pop() if len(years) == 1 else None
-
-
 def _window_days(run: RunData) -> float:
     return float(run.summary["horizon_days"]) - float(run.summary["warmup_days"])
 
@@ -56,7 +50,7 @@ def throughput_figure(
     several = len(runs) > 1
     columns = 4
     fig, axes = grid(len(routes), columns, (4.3, 1.95), top=1.3)
-    year, window = _common_year(runs), max(_window_days(r) for r in runs)
+    calendar, window = shared_calendar(runs), max(_window_days(r) for r in runs)
     for ax, rid in zip(axes, routes):
         unit = ""
         for k, run in enumerate(runs):
@@ -70,7 +64,7 @@ def throughput_figure(
         ax.set_ylabel(unit, fontsize=8.5)
         ax.set_ylim(bottom=0)
         thousands(ax)
-        calendar_axis(ax, year, window)
+        calendar_axis(ax, calendar, window)
         ax.xaxis.label.set_fontsize(8.5)
         ax.tick_params(labelsize=TICK_FONT)
         ax.grid(alpha=0.3)
@@ -106,7 +100,7 @@ def bottleneck_figure(
         suptitle(fig, title)
         return fig
     several = len(runs) > 1
-    year, window = _common_year(runs), max(_window_days(r) for r in runs)
+    calendar, window = shared_calendar(runs), max(_window_days(r) for r in runs)
     fig, axes = subplots(len(nodes), 2, figsize=(14, 1.95 * len(nodes) + 1.3), layout="constrained",
                              squeeze=False, sharex=True)
     for row, nid in zip(axes, nodes):
@@ -142,7 +136,7 @@ def bottleneck_figure(
             ax.grid(alpha=0.3)
             ax.tick_params(labelsize=TICK_FONT)
     for ax in axes[-1]:
-        calendar_axis(ax, year, window)
+        calendar_axis(ax, calendar, window)
     handles = [Line2D([], [], color=FULL_COLOUR, ls=":", lw=1.2, label="capacity (100% utilization)")]
     if several:
         handles += [Line2D([], [], color=palette[r.label], ls=scenario_style(k), label=r.label)

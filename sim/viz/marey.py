@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sim.viz.save import subplots
-from sim.viz.common import run_title, scenario_palette, suptitle
+from sim.viz.common import day_axis_label, run_title, scenario_palette, shared_calendar, suptitle
 from sim.viz.transit import EUROPE
 from sim.output.figure_data import RunData
 from sim.analysis.series import MareyStop, route_km
@@ -124,13 +124,12 @@ def marey_figure(
         ax.tick_params(axis="x", labelsize=9)
         if several:
             ax.set_title(run.label, loc="left", fontsize=10, color=colour)
-    years = {r.summary.get("year") for r in runs}
-    if len(years) > 1:
+    calendar = shared_calendar(runs)
+    if calendar is not None and not calendar.dated and any(r.scenario.settings.start_date for r in runs):
+        # 1 January of different years: the days line up, the dates do not.
         xlabel = "time (days since 1 January of each scenario's year)"
-    elif None in years:
-        xlabel = "time (days since the end of the warm-up)"
     else:
-        xlabel = f"time (days since 1 January {years.pop()})"
+        xlabel = day_axis_label(calendar)
     axes[-1, 0].set_xlabel(xlabel)
     handles = [
         Line2D([], [], color="#444444", ls=SEGMENT_STYLES[k % 4],

@@ -30,7 +30,7 @@ def test_node_matches_theory(tmp_path, model, lam, mu, servers, handling):
     results = run_experiment(scenario, R, seed=2026)
     wq = md1_wait(lam, mu) if model == "M/D/1" else erlang_c_wait(lam, mu, servers)
     stats = [node_stats(r.nodes["q"], s.warmup_days, s.horizon_days) for r in results]
-    days = [node_days(r.nodes["q"], s.warmup_days, s.horizon_days) for r in results]
+    days = [node_days(r.nodes["q"], s.calendar, s.horizon_days) for r in results]
     assert_contains([st.mean_wait_days for st in stats], wq, f"{model} Wq", 0.12)
     # Queue length measured on its own (time average of vehicles waiting), against L = lam Wq.
     assert_contains([float(d.queue.mean()) for d in days], lam * wq, f"{model} Lq", 0.12)
