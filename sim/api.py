@@ -14,7 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from sim.analysis.comparison import Arm, check_comparable, comparison_document, folder_name, labels_for
+from sim.analysis.comparison import (
+    Arm, check_comparable, comparison_document, default_folder, folder_name, labels_for,
+)
 from sim.analysis.metrics import MetricsTable, metrics_table
 from sim.analysis.statistics import cohort
 from sim.analysis.summary import Summary
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 Progress = Callable[[int, int], None]
-Overrides = Mapping[str, Any] | Sequence[str] | None
+Overrides = Mapping[str, Any] | Sequence[str | Override] | None
 MAX_REPLICATIONS = 100_000
 MAX_WORKERS = 1024
 
@@ -46,7 +48,7 @@ def _overrides(overrides: Overrides) -> list[Override]:
         return [override_from(str(path), value) for path, value in overrides.items()]
     if isinstance(overrides, str):
         raise UsageError("overrides: give a mapping {path: value} or a list of 'path=value' strings, not one string")
-    return [parse_override(text) for text in overrides]
+    return [o if isinstance(o, Override) else parse_override(o) for o in overrides]
 
 
 def load(scenario: str | Path | Scenario, overrides: Overrides = None) -> Scenario:
@@ -246,7 +248,8 @@ class Comparison:
         return frame
 
     def default_out(self) -> Path:
-        return Path("results") / ("compare_" + "_vs_".join(self.labels))
+        """results/compare_<A>_vs_<B>/, in characters any file system and browser take."""
+        return default_folder(self.labels)
 
     def write(
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
@@ -274,16 +277,24 @@ def compare(
     seed: int | None = None,
     workers: int = 1,
     overrides: Overrides = None,
+    vary: Overrides = None,
     progress: Progress | None = None,
 ) -> Comparison:
     """Run every scenario with the same seed and compare each with the first.
 
     Random numbers are keyed by what draws them, so scenarios share them wherever they share
     routes, legs and nodes (common random numbers): the differences are the scenarios'
-    doing, not noise. ``overrides`` apply to every scenario.
+    doing, not noise. ``overrides`` apply to every scenario; ``vary`` compares the first
+    scenario with itself changed by those overrides (the everyday what-if).
     """
+    if not scenarios:
+        raise UsageError("compare needs at least one scenario (two, or one with vary)")
     loaded = [load(s, overrides) for s in scenarios]
     inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
+    if vary:
+        variant = load(loaded[0], vary)
+        loaded.append(variant)
+        inputs.append(inputs[0] + "".join(f" --vary {o.text}" for o in variant.overrides[len(loaded[0].overrides):]))
     check_comparable(loaded, inputs)
     base = loaded[0].settings
     reps = _count("replications", base.replications if replications is None else replications, 1, MAX_REPLICATIONS)

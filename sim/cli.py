@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -22,6 +23,8 @@ from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
 from sim.model.errors import Interrupted, RoutesimError, UsageError
 from sim.model.loader import bundled_names, load_scenario
+from sim.model.overrides import parse_override
+from sim.model.suggest import unknown_key_message
 from sim.output.files import VALIDATION, check_out_dir, summary_writer, write_results
 from sim.output.folder import folder_lock, read_manifest
 from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
@@ -50,7 +53,8 @@ examples:
 
 COMPARE_EXAMPLES = """\
 examples:
-  routesim compare china_europe_2019 china_europe_2020
+  routesim compare china_europe_2020 --vary nodes.dostyk.servers=5      (what if Dostyk had 5 tracks?)
+  routesim compare china_europe_2019 china_europe_2020 --routes rail_xian_duisburg,sea_shanghai_rotterdam
   routesim compare china_europe_2020 my_variant.toml -n 10 --workers 2
   routesim plot results/compare_china_europe_2019_vs_china_europe_2020 --format svg
 """
@@ -128,10 +132,17 @@ def build_parser() -> ArgumentParser:
     )
     compare.add_argument(
         "scenarios", nargs="+", metavar="SCENARIO",
-        help="two or more bundled scenario names or .toml files; the first is the baseline",
+        help="two or more bundled scenario names or .toml files (the first is the baseline), or one with --vary",
     )
     _add_run_options(compare, default_out="results/compare_<A>_vs_<B>/")
     _add_set_option(compare, "change one parameter in every scenario (repeatable)")
+    compare.add_argument(
+        "--vary", action="append", default=[], metavar="PATH=VALUE",
+        help="compare the first scenario with itself changed by PATH=VALUE (repeatable: all of them in one variant)",
+    )
+    compare.add_argument(
+        "--routes", metavar="ID,ID", help="print the differences of these routes only (the files hold all of them)",
+    )
     _add_figure_options(compare)
     compare.set_defaults(handler=cmd_compare)
     plot = commands.add_parser(
@@ -310,17 +321,22 @@ def _progress_bar(args: argparse.Namespace, total: int, label: str):
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
     scenarios = [api.load(name, args.overrides) for name in args.scenarios]
-    api.check_comparable(scenarios, args.scenarios)
+    inputs = list(args.scenarios)
+    if args.vary:
+        scenarios.append(api.load(scenarios[0], [parse_override(v, flag="--vary") for v in args.vary]))
+        inputs.append(inputs[0] + "".join(f" --vary {v}" for v in args.vary))
+    api.check_comparable(scenarios, inputs)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
+    routes = _route_filter(args.routes, scenarios)
     reps = args.replications or scenarios[0].settings.replications
-    labels = api.labels_for(scenarios)
-    out = args.out if args.out is not None else Path("results") / ("compare_" + "_vs_".join(labels))
+    out = args.out if args.out is not None else api.default_folder(api.labels_for(scenarios))
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     bar = _progress_bar(args, reps * len(scenarios), "compare")
     with folder_lock(out):
         comparison = api.compare(*scenarios, replications=reps, seed=args.seed, workers=args.workers, progress=bar)
+        comparison = dataclasses.replace(comparison, inputs=tuple(inputs))
         _status(args, "writing results, figures and report.html ...")
         comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
     args.written = out
@@ -328,10 +344,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for warning in run_warnings(r.summary.to_dict()):
             _say("warning", f"{label}: {warning}")
     if not args.quiet:
-        print(comparison_text(comparison.document))
+        print(comparison_text(comparison.document, routes))
         print()
         print(f"results: {out}/")
     return 0
+
+
+def _route_filter(text: str | None, scenarios: Sequence) -> list[str] | None:
+    """--routes ID,ID: route ids the baseline has, checked before anything runs."""
+    if text is None:
+        return None
+    known = list(scenarios[0].routes)
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    if not ids:
+        raise UsageError("--routes: give route ids separated by commas")
+    for ident in ids:
+        if ident not in known:
+            raise UsageError("--routes: " + unknown_key_message(ident, known, what="route"))
+    return ids
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -119,7 +119,7 @@ def test_compare_pairs_replications_with_common_random_numbers(network_file, tmp
     entry(doc, "services", "train")["schedule"] = {"departures_per_week": 14}
     variant = write(tmp_path, doc, "variant.toml")
     cmp = sim.compare(str(network_file), str(variant), replications=3, seed=2)
-    assert cmp.labels == ("network#1", "network#2")  # both files name their run "network"
+    assert cmp.labels == ("scenario", "variant")  # both are named "network": their files tell them apart
     diffs = cmp.differences
     sea = diffs[(diffs.id == "sea") & (diffs.metric == "transit_days")]
     assert float(sea.difference.iloc[0]) == 0.0  # the untouched route draws the same numbers

@@ -9,9 +9,11 @@ replications is far narrower than comparing two independent means.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -31,15 +33,51 @@ class Arm:
     table: MetricsTable
 
 
+LABEL_LIMIT = 60  # characters of a label: folder names must fit the file system's 255 bytes
+
+
 def labels_for(scenarios: Sequence[Scenario]) -> list[str]:
-    """Each scenario's name, made unique by its position where two share a name."""
-    names = [s.settings.name for s in scenarios]
-    return [n if names.count(n) == 1 else f"{n}#{i + 1}" for i, n in enumerate(names)]
+    """A label per scenario that says what differs: its name; where names clash, its file;
+    where those clash too, its overrides (``name +nodes.dostyk.servers=5``); last, its position."""
+    texts = [[o.text for o in s.overrides] for s in scenarios]
+    common = set.intersection(*(set(t) for t in texts)) if texts else set()
+    candidates = [
+        [s.settings.name for s in scenarios],
+        [Path(s.source).stem if s.source else s.settings.name for s in scenarios],
+        [s.settings.name + "".join(f" +{o}" for o in mine if o not in common) for s, mine in zip(scenarios, texts)],
+    ]
+    for labels in candidates:
+        short = [_shorten(label) for label in labels]
+        if len(set(short)) == len(short):
+            return short
+    names = [_shorten(s.settings.name, LABEL_LIMIT - 4) for s in scenarios]
+    return [f"{n} ({i + 1})" for i, n in enumerate(names)]
+
+
+def _shorten(label: str, limit: int = LABEL_LIMIT) -> str:
+    """A label cut to ``limit`` characters, with a short hash so cut labels stay distinct."""
+    if len(label) <= limit:
+        return label
+    digest = hashlib.sha1(label.encode()).hexdigest()[:6]
+    return label[: limit - 8] + "~" + digest
+
+
+def safe_name(label: str) -> str:
+    """A label as a folder name a browser opens from a file URL: letters, digits, _ . - only."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "scenario"
 
 
 def folder_name(index: int, label: str) -> str:
     """The sub-folder of a comparison holding one scenario's full results."""
-    return f"{index + 1}-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", label)
+    return f"{index + 1}-" + safe_name(label)
+
+
+def default_folder(labels: Sequence[str]) -> Path:
+    """results/compare_<A>_vs_<B>... , cut with a hash where it would be too long for a folder name."""
+    name = "compare_" + "_vs_".join(safe_name(label) for label in labels)
+    if len(name) > 120:
+        name = name[:110] + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    return Path("results") / name
 
 
 def check_comparable(scenarios: Sequence[Scenario], inputs: Sequence[str]) -> None:
@@ -51,7 +89,8 @@ def check_comparable(scenarios: Sequence[Scenario], inputs: Sequence[str]) -> No
             if scenarios[i].raw == scenarios[j].raw:
                 raise UsageError(
                     f"compare: '{inputs[i]}' and '{inputs[j]}' are the same scenario (identical "
-                    "after --set): the differences would all be zero; change one of them"
+                    "after --set): the differences would all be zero; change one of them, or "
+                    "compare one scenario with a variant of itself: --vary PATH=VALUE"
                 )
     base = scenarios[0]
     for text, other in zip(inputs[1:], scenarios[1:]):

@@ -78,6 +78,7 @@ class RouteSummary:
     backlog_growth_per_day: Interval
     saturated: bool
     load_factor: Mapping[str, Interval]
+    limited_by: Mapping[str, Any] | None = None  # for a saturated route: what holds it back
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +96,7 @@ class RouteSummary:
             "backlog_growth_per_day": self.backlog_growth_per_day.to_dict(),
             "saturated": self.saturated,
             "load_factor": {k: v.to_dict() for k, v in self.load_factor.items()},
+            **({"limited_by": dict(self.limited_by)} if self.limited_by else {}),
         }
 
 
@@ -140,6 +142,7 @@ class Summary:
     warmup_days: float
     cooldown_days: float
     year: int | None
+    start_date: str | None  # ISO date of calendar day 0 (the end of the warm-up); None if undated
     routes: Mapping[str, RouteSummary]
     nodes: Mapping[str, NodeSummary]
     routesim_version: str | None = None
@@ -152,6 +155,7 @@ class Summary:
             "scenario": self.scenario, "description": self.description, "seed": self.seed,
             "replications": self.replications, "horizon_days": self.horizon_days,
             "warmup_days": self.warmup_days, "cooldown_days": self.cooldown_days, "year": self.year,
+            "start_date": self.start_date,
             "routes": {k: v.to_dict() for k, v in self.routes.items()},
             "nodes": {k: v.to_dict() for k, v in self.nodes.items()},
         }
@@ -176,6 +180,7 @@ def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> Rou
         return Interval.of(v(name))
 
     transit = iv("transit_days")
+    saturated = bool(v("saturated").sum() * 2 > v("saturated").size)  # in most replications
     return RouteSummary(
         name=route.name, mode=route.mode, origin=route.path[0], destination=route.path[-1],
         distance_km=round(route.distance_km, 3), cargo=route.demand.cargo,
@@ -193,12 +198,45 @@ def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> Rou
         containers_counted=int(v("containers_counted").sum()),
         delivered_share_of_demand=iv("delivered_share_of_demand"),
         backlog_growth_per_day=iv("backlog_growth_per_day"),
-        saturated=bool(v("saturated").sum() * 2 > v("saturated").size),  # in most replications
+        saturated=saturated,
         load_factor={
             seg.service: Interval.of(table.values("route_service", route_service_id(route_id, seg.service), "load_factor"))
             for seg in route.segments
         },
+        limited_by=limiting_factor(scenario, table, route_id) if saturated else None,
     )
+
+
+NODE_LIMIT = 0.95  # a node at this mean utilization or above is where a queue builds
+SLOT_LIMIT = 0.95  # a timetabled service this full offers too few slots
+
+
+def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> dict[str, Any]:
+    """What holds a saturated route back: the busiest node of its path if one runs at
+    capacity, else the fullest timetabled service (too few slots), else its travel time.
+
+    A when-full service always leaves full, so its load factor says nothing and is not blamed.
+    """
+    route = scenario.routes[route_id]
+    nodes = [n for n in dict.fromkeys(route.path) if scenario.nodes[n].servers]
+    busy = {n: float(np.nanmean(table.values("node", n, "utilization"))) for n in nodes}
+    busy = {n: u for n, u in busy.items() if math.isfinite(u)}
+    if busy and max(busy.values()) >= NODE_LIMIT:
+        node = max(busy, key=busy.__getitem__)
+        wait = _mean(table.values("node", node, "mean_wait_days"))
+        return {"kind": "node", "id": node, "utilization": busy[node], "mean_wait_days": wait}
+    slots = {}
+    for seg in route.segments:
+        if scenario.services[seg.service].schedule.kind == "when_full":
+            continue
+        factor = float(np.nanmean(table.values("route_service", route_service_id(route_id, seg.service), "load_factor")))
+        if math.isfinite(factor):
+            slots[seg.service] = factor
+    if slots and max(slots.values()) >= SLOT_LIMIT:
+        service = max(slots, key=slots.__getitem__)
+        return {"kind": "service", "id": service, "load_factor": slots[service]}
+    transit = _mean(table.values("route", route_id, "transit_days"))
+    return {"kind": "travel", "id": route_id, "transit_days": transit}
 
 
 def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeSummary:
@@ -232,6 +270,7 @@ def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
     return Summary(
         scenario=s.name, description=s.description, seed=None, replications=len(table.replications),
         horizon_days=s.horizon_days, warmup_days=s.warmup_days, cooldown_days=s.cooldown_days, year=s.year,
+        start_date=s.start_date.isoformat() if s.start_date else None,
         routes={rid: route_summary(scenario, table, rid) for rid in scenario.routes},
         nodes={nid: node_summary(scenario, table, nid) for nid in scenario.nodes},
     )

@@ -116,7 +116,7 @@ def scenario_from(
             (c for c in (_override_at(p, overrides) for p in (exc.key, *exc.related)) if c), None
         )
         if culprit is not None:
-            raise ScenarioError(exc.message, exc.key, f"--set {culprit.text[:80]}") from None
+            raise ScenarioError(exc.message, exc.key, f"{culprit.flag} {culprit.text[:80]}") from None
         raise exc.located(source) from None
     except RecursionError:
         raise ScenarioError("scenario nested too deeply", file=source) from None

@@ -26,15 +26,19 @@ class Override:
     keys: tuple[str, ...]
     value: Any
     text: str
+    flag: str = "--set"  # the option it came from, for messages
 
     @property
     def dotted(self) -> str:
         return ".".join(self.keys)
 
 
-def parse_override(text: str) -> Override:
-    """Parse ``a.b.c=VALUE`` into an Override; raise ScenarioError if malformed."""
-    label = f"--set {text[:80]}"
+def parse_override(text: str, flag: str = "--set") -> Override:
+    """Parse ``a.b.c=VALUE`` into an Override; raise ScenarioError if malformed.
+
+    ``flag`` names the option it came from (``--set``, ``--vary``) in messages.
+    """
+    label = f"{flag} {text[:80]}"
     if len(text) > MAX_OVERRIDE_LENGTH:
         raise ScenarioError(f"is longer than {MAX_OVERRIDE_LENGTH} characters", file="--set")
     if "=" not in text:
@@ -48,7 +52,7 @@ def parse_override(text: str) -> Override:
     value_text = value_text.strip()
     if not value_text:
         raise ScenarioError(f"no value given for {path}", file=label)
-    return Override(keys, parse_value(value_text, label), text)
+    return Override(keys, parse_value(value_text, label), text, flag)
 
 
 def override_from(path: str, value: Any) -> Override:
@@ -117,7 +121,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[Override], file: st
 
 
 def _apply_one(raw: dict[str, Any], override: Override) -> None:
-    label = f"--set {override.text[:80]}"
+    label = f"{override.flag} {override.text[:80]}"
     node: Any = raw
     walked: list[str] = []
     keys = override.keys

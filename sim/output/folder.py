@@ -250,8 +250,9 @@ def write_results(
                 if finish is not None:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)
-                swap_in(tmp, target)
-                swapped = True
+                with _signals_held():  # a signal now is delivered once ``swapped`` says where we are
+                    swap_in(tmp, target)
+                    swapped = True
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into Interrupted by the CLI
@@ -302,16 +303,35 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold off SIGINT, SIGTERM and SIGHUP (delivered when the block ends)."""
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _FATAL_SIGNALS)
-    except (AttributeError, ValueError, OSError):  # not the main thread, or no such call
+    """Hold off SIGINT, SIGTERM and SIGHUP until the block ends, then act on the first one.
+
+    Two layers, since a signal may reach any thread: the main thread blocks them, and their
+    Python handlers only note them meanwhile (a note in another thread's delivery included).
+    """
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    noted: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in _FATAL_SIGNALS}
+    try:
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _FATAL_SIGNALS)
+    except (AttributeError, OSError):
+        mask = None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # pending ones are noted now
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    if noted:
+        handler = previous.get(noted[0])
+        if callable(handler):
+            handler(noted[0], None)  # the handler that was in force: KeyboardInterrupt, Interrupted ...
+        else:
+            raise Interrupted(noted[0])
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -334,19 +354,21 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def swap_in(tmp: Path, out: Path) -> None:
-    """Put the complete folder ``tmp`` at ``out``; the old ``out`` ends up in ``tmp``'s place."""
-    with _signals_held():
-        if not out.exists():
-            os.replace(tmp, out)
-            return
-        if _exchange(tmp, out):
-            return
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
-        os.replace(out, old / out.name)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            os.replace(old / out.name, out)
-            raise
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
+    """Put the complete folder ``tmp`` at ``out``; the old ``out`` ends up in ``tmp``'s place.
+
+    Call it with signals held (``_signals_held``) where the OS has no atomic exchange.
+    """
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    if _exchange(tmp, out):
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-{os.getpid()}-", dir=out.parent))
+    os.replace(out, old / out.name)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        os.replace(old / out.name, out)
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)

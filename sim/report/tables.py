@@ -95,15 +95,11 @@ def run_warnings(summary: dict[str, Any]) -> list[str]:
         if r.get("saturated"):
             share = (r.get("delivered_share_of_demand") or {}).get("mean")
             growth = (r.get("backlog_growth_per_day") or {}).get("mean")
-            loads = (r.get("load_factor") or {}).items()
-            factors = {sid: lf["mean"] for sid, lf in loads if lf.get("mean") is not None}
-            fullest = max(factors, key=factors.__getitem__) if factors else None
-            full = f"; {fullest} leaves {factors[fullest]:.0%} full" if fullest else ""
             delivered = "n/a" if share is None else f"{share:.0%}"
             out.append(
                 f"route {rid}: saturated: it delivered {delivered} of its demand in the measured "
-                f"window and its backlog grew by {_num(growth)} units a day{full}; its capacity, "
-                "not its transit time, limits it (transit statistics cover only what got through)"
+                f"window and its backlog grew by {_num(growth)} units a day; {_limit_text(r.get('limited_by'))} "
+                "(transit statistics cover only what got through)"
             )
             continue
         if r.get("containers_undelivered_at_end"):
@@ -116,6 +112,22 @@ def run_warnings(summary: dict[str, Any]) -> list[str]:
         if n.get("utilization") is not None and n["utilization"] > NODE_SATURATION:
             out.append(f"node {nid}: utilization {n['utilization']:.0%}, close to saturation")
     return out
+
+
+def _limit_text(limit: dict[str, Any] | None) -> str:
+    """What holds a saturated route back, in words (see analysis.summary.limiting_factor)."""
+    if not limit:
+        return "its capacity limits it"
+    kind, ident = limit.get("kind"), limit.get("id")
+    if kind == "node":
+        wait = limit.get("mean_wait_days")
+        waits = "" if wait is None else f", vehicles wait {_num(wait, 1)} days on average"
+        return f"the queue at node {ident} limits it (utilization {limit.get('utilization', 0):.0%}{waits})"
+    if kind == "service":
+        return f"the slots of service {ident} limit it (its vehicles leave {limit.get('load_factor', 0):.0%} full)"
+    transit = limit.get("transit_days")
+    days = "" if transit is None else f" ({_num(transit, 1)} days on average)"
+    return f"no node or timetable is at capacity: its travel time{days} keeps containers on their way past the horizon"
 
 
 def scenario_listing(scenario: Scenario) -> str:
@@ -254,8 +266,9 @@ def difference_cells(row: dict, key: str) -> tuple[str, ...]:
     )
 
 
-def comparison_text(document: dict) -> str:
-    """The terminal table of differences, one block per scenario against the baseline."""
+def comparison_text(document: dict, routes: Sequence[str] | None = None) -> str:
+    """The terminal table of differences, one block per scenario against the baseline
+    (only ``routes``' rows, and no node rows, when routes are given)."""
     blocks = [
         f"compare: {', '.join(document['scenarios'])}; baseline {document['baseline']}; "
         f"{document['replications']} replications, seed {document['seed']}, common random numbers"
@@ -263,7 +276,10 @@ def comparison_text(document: dict) -> str:
     right = (False, False, True, True, True, True, False)
     for label in document["scenarios"][1:]:
         for key, rows in (("route", document["differences"]), ("node", document["node_differences"])):
-            mine = [difference_cells(r, key) for r in rows if r["scenario"] == label]
+            if routes is not None and key == "node":
+                continue
+            mine = [difference_cells(r, key) for r in rows
+                    if r["scenario"] == label and (routes is None or r[key] in routes)]
             if mine:
                 headers = (key, "metric", document["baseline"], label, "difference", "95% CI", "significant")
                 blocks.append(format_table(headers, mine, right))

@@ -80,4 +80,6 @@ def test_summary_and_terminal_say_saturated(tmp_path, capsys):
     assert route["backlog_growth_per_day"]["mean"] > 980  # 990 a day pile up
     assert route["load_factor"]["train"]["mean"] == 1.0  # every train leaves full
     err = capsys.readouterr().err
-    assert "route r: saturated" in err and "train leaves 100% full" in err and "Traceback" not in err
+    assert "route r: saturated" in err and "the slots of service train limit it (its vehicles leave 100% full)" in err
+    assert "Traceback" not in err
+    assert route["limited_by"] == {"kind": "service", "id": "train", "load_factor": 1.0}

@@ -1,0 +1,213 @@
+"""The results folder: only routesim's own is replaced, whole or not at all, by one writer at a time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.output import folder as folder_module
+
+from scenarios_for_tests import NETWORK, raw, write
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture()
+def scenario(tmp_path: Path) -> Path:
+    return write(tmp_path, raw(NETWORK))
+
+
+def _run(args: list[str], capsys) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def _quick(scenario: Path, out: Path) -> list[str]:
+    return ["run", str(scenario), "--out", str(out), "-q", "--no-plot", "-n", "1"]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_folder_with_a_summary_but_no_manifest_is_never_replaced(scenario, tmp_path, capsys) -> None:
+    out = tmp_path / "mine"
+    (out / "sub").mkdir(parents=True)
+    (out / "summary.json").write_text("{}")
+    (out / "sub" / "thesis.tex").write_text("months of work")
+    before = _snapshot(out)
+    code, err = _run(_quick(scenario, out), capsys)
+    assert code == 2 and err.count("\n") == 1 and "holds no routesim manifest.json" in err
+    assert _snapshot(out) == before
+
+
+def test_the_current_folder_and_its_parents_are_refused(scenario, tmp_path, capsys, monkeypatch) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    (work / "summary.json").write_text("{}")
+    monkeypatch.chdir(work)
+    for target in (".", "..", str(tmp_path)):
+        code, err = _run(_quick(scenario, Path(target)), capsys)
+        assert code == 2 and "is the current folder or one of its parents" in err, target
+    assert (work / "summary.json").read_text() == "{}"
+
+
+def test_files_routesim_did_not_write_are_never_deleted(scenario, tmp_path, capsys) -> None:
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    (out / "notes.txt").write_text("my notes")
+    code, err = _run(_quick(scenario, out), capsys)
+    assert code == 2 and "holds files routesim did not write (notes.txt)" in err
+    assert (out / "notes.txt").read_text() == "my notes"
+
+
+def test_the_manifest_lists_every_file_with_its_hash(scenario, tmp_path) -> None:
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["written_by"] == "routesim" and manifest["kind"] == "run"
+    files = {p.name for p in out.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == files
+    import hashlib
+
+    for name, entry in manifest["files"].items():
+        data = (out / name).read_bytes()
+        assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_a_signal_during_the_swap_leaves_the_complete_new_folder(scenario, tmp_path, capsys, monkeypatch) -> None:
+    """Force the two-rename fallback and send SIGINT between the renames: signals are held
+    off until the new folder is in place, so the run reports its results as written."""
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    monkeypatch.setattr(folder_module, "_exchange", lambda a, b: False)
+    real_replace = os.replace
+    calls = []
+
+    def replace(src, dst):
+        real_replace(src, dst)
+        calls.append(dst)
+        if len(calls) == 1:  # the old folder has just moved aside: the dangerous moment
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(folder_module.os, "replace", replace)
+    capsys.readouterr()
+    code, err = _run(_quick(scenario, out) + ["--seed", "99"], capsys)
+    assert code == 130 and f"results were written to {out}" in err
+    assert json.loads((out / "summary.json").read_text())["seed"] == 99  # the new, complete run
+    assert len(calls) == 2
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_atomic_exchange_replaces_the_folder_in_one_step(tmp_path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("new")
+    (b / "x").write_text("old")
+    if not folder_module._exchange(a, b):
+        pytest.skip("this file system or kernel has no renameat2(RENAME_EXCHANGE)")
+    assert (b / "x").read_text() == "new" and (a / "x").read_text() == "old"
+
+
+def test_a_failing_write_leaves_no_parent_folders_and_one_line(scenario, tmp_path, capsys, monkeypatch) -> None:
+    def broken(summary):
+        def write(path):
+            raise OSError(30, "Read-only file system", str(path))
+        return write
+
+    monkeypatch.setattr("sim.output.run_files.summary_writer", broken)
+    out = tmp_path / "new" / "deep" / "res"
+    code, err = _run(_quick(scenario, out), capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "cannot write the results: Read-only file system" in err
+    assert not (tmp_path / "new").exists()
+
+
+def test_leftovers_of_a_killed_run_are_removed_by_the_next(scenario, tmp_path) -> None:
+    out = tmp_path / "res"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    left = tmp_path / f".res.partial-{pid}-abcdefgh"
+    left.mkdir()
+    (left / "summary.json").write_text("{}")
+    assert main(_quick(scenario, out)) == 0
+    assert not left.exists()
+    plot_left = out / f".plot-{pid}-zzz"
+    plot_left.mkdir()
+    assert main(["plot", str(out), "-q"]) == 0
+    assert not plot_left.exists()
+
+
+def test_a_second_writer_is_refused_up_front(scenario, tmp_path, capsys) -> None:
+    out = tmp_path / "res"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from sim.output.folder import folder_lock\n"
+         f"with folder_lock(Path({str(out)!r})):\n    print('locked', flush=True); time.sleep(30)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        code, err = _run(_quick(scenario, out), capsys)
+        assert code == 2 and "another routesim process is writing this folder" in err
+        assert time.monotonic() - started < 5  # refused before simulating
+        assert not out.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert main(_quick(scenario, out)) == 0  # the lock goes with its holder
+
+
+def test_plot_refuses_a_tampered_data_file(scenario, tmp_path, capsys) -> None:
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    path = out / "route_weeks.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))  # a row deleted
+    before = _snapshot(out)
+    capsys.readouterr()
+    code, err = _run(["plot", str(out)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert "route_weeks.csv has changed since routesim wrote it" in err
+    assert _snapshot(out) == before
+
+
+def test_plot_in_another_format_removes_the_old_figures(scenario, tmp_path) -> None:
+    out = tmp_path / "res"
+    assert main(["run", str(scenario), "--out", str(out), "-q", "-n", "1"]) == 0
+    assert (out / "throughput.png").is_file()
+    assert main(["plot", str(out), "--format", "svg", "-q"]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert "throughput.svg" in names and not any(n.endswith(".png") for n in names)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["files"]) == names - {"manifest.json"}
+    assert main(_quick(scenario, out)) == 0  # still routesim's own folder: replaceable
+
+
+def test_sigterm_while_simulating_cleans_up_and_says_so(tmp_path) -> None:
+    out = tmp_path / "res"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", "china_europe_2020", "-n", "6", "-q", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    lock = tmp_path / ".res.lock"
+    deadline = time.monotonic() + 30
+    while not lock.exists() and time.monotonic() < deadline:  # the lock is taken before simulating
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert err.strip().splitlines() == ["routesim: interrupted (SIGTERM): no results written"]
+    assert list(tmp_path.iterdir()) == []
