@@ -23,7 +23,7 @@ from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
 from sim.model.errors import Interrupted, RoutesimError, UsageError
 from sim.model.loader import bundled_names, load_scenario
-from sim.model.overrides import parse_override
+from sim.model.overrides import parse_override, printable
 from sim.model.suggest import unknown_key_message
 from sim.output.files import VALIDATION, check_out_dir, summary_writer, write_results
 from sim.output.folder import folder_lock, read_manifest
@@ -219,7 +219,7 @@ MESSAGE_LIMIT = 400  # characters of a message line; a 100,000-character id is n
 
 def one_line(text: str) -> str:
     """A message as one printable line: control characters escaped, length capped."""
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    shown = printable(str(text))
     return shown if len(shown) <= MESSAGE_LIMIT else shown[: MESSAGE_LIMIT - 3] + "..."
 
 

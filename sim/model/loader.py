@@ -109,6 +109,9 @@ def scenario_from(
     the ``--set`` that caused it, and the key path."""
     if overrides:
         raw = apply_overrides(copy.deepcopy(dict(raw)), overrides, file=source)
+    deep = _too_deep(raw, MAX_DEPTH)
+    if deep is not None:
+        raise ScenarioError(f"nested more than {MAX_DEPTH} levels deep", deep, source)
     try:
         scenario = build_scenario(raw, source=source, default_name=default_name)
     except ScenarioError as exc:
@@ -121,6 +124,23 @@ def scenario_from(
     except RecursionError:
         raise ScenarioError("scenario nested too deeply", file=source) from None
     return dataclasses.replace(scenario, overrides=tuple(overrides))
+
+
+MAX_DEPTH = 24  # tables and arrays inside each other; a scenario needs about 5
+
+
+def _too_deep(value: Any, limit: int, path: str = "") -> str | None:
+    """The key path where ``value`` nests deeper than ``limit``, or None (iterative: no recursion)."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        item, where, depth = stack.pop()
+        if depth > limit:
+            return where or "(top level)"
+        if isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k), depth + 1) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]", depth + 1) for i, v in enumerate(item))
+    return None
 
 
 def _override_at(path: str, overrides: Sequence[Override]) -> Override | None:

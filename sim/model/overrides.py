@@ -49,6 +49,8 @@ def parse_override(text: str, flag: str = "--set") -> Override:
     if not path or any(not k.strip() for k in keys):
         raise ScenarioError(f"bad path {path!r}: expected dotted keys like nodes.dostyk.servers", file=label)
     keys = tuple(k.strip() for k in keys)
+    if any(not c.isprintable() for c in path):
+        raise ScenarioError("a key path cannot hold control characters or line breaks", file=printable(label))
     value_text = value_text.strip()
     if not value_text:
         raise ScenarioError(f"no value given for {path}", file=label)
@@ -96,6 +98,11 @@ def toml_value(value: Any) -> str:
 def _toml_key(key: Any) -> str:
     key = str(key)
     return key if key and all(c.isalnum() or c in "_-" for c in key) else json.dumps(key, ensure_ascii=False)
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters and line breaks escaped (\\n, \\x1b): one printable line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def parse_value(text: str, label: str) -> Any:

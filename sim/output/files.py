@@ -20,6 +20,7 @@ from sim import __version__
 from sim.engine.simulation import ReplicationResult
 from sim.output.folder import Writer, check_out_dir, write_results  # noqa: F401  (re-exported)
 from sim.analysis.periods import months, node_period_counts
+from sim.model.overrides import printable
 from sim.model.scenario import Scenario
 from sim.analysis.metrics import REGISTRY, MetricsTable, vocabulary
 from sim.analysis.statistics import cohort, train_index
@@ -80,10 +81,11 @@ def scenario_writer(scenario: Scenario, overrides: Sequence[str]) -> Writer:
 
     def write(path: Path) -> None:
         header = [
-            f"# Scenario '{scenario.settings.name}' as run by routesim {__version__}",
-            f"# from: {scenario.source}",
+            f"# Scenario '{printable(scenario.settings.name)}' as run by routesim {__version__}",
+            f"# from: {printable(scenario.source)}",
         ]
-        header += [f"# --set {text}" for text in overrides]
+        # Escaped: a line break in a value would otherwise start a line of TOML ("ghost" keys).
+        header += [f"# --set {printable(text)}" for text in overrides]
         body = tomli_w.dumps(scenario.raw)
         path.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
 

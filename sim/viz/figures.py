@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 from matplotlib.figure import Figure
 
-from sim.viz.save import FORMATS, save
+from sim.viz.save import FORMATS, plain_text, save
 from sim.viz.colours import route_colours, scenario_colours
 from sim.viz.flows import bottleneck_figure, throughput_figure
 from sim.viz.marey import default_marey_route, marey_figure
@@ -26,7 +26,7 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> 
     marey = marey_route or default_marey_route(runs[0])
     if not any(marey in run.scenario.routes for run in runs):
         raise ValueError(f"no scenario has route {marey!r} for the time-space chart")
-    return {
+    builders = {
         "transit_ecdf": lambda: transit_ecdf_figure(runs, colours, scenarios),
         "transit_times": lambda: transit_box_figure(runs, colours, scenarios),
         "throughput": lambda: throughput_figure(runs, colours, scenarios),
@@ -34,6 +34,7 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> 
         f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios),
         "route_map": lambda: _route_map(runs, colours),
     }
+    return {stem: plain_text(build) for stem, build in builders.items()}
 
 
 def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 if TYPE_CHECKING:  # matplotlib is imported when a figure is made, not with this module
     from matplotlib.figure import Figure
@@ -31,6 +31,19 @@ def save(fig: "Figure", target: Path | str | BinaryIO, fmt: str = "png", dpi: in
 
     with matplotlib.rc_context({"svg.hashsalt": "routesim"}):
         fig.savefig(target, format=fmt, dpi=dpi, metadata=_METADATA[fmt])
+
+
+def plain_text(build: Callable[[], "Figure"]) -> Callable[[], "Figure"]:
+    """``build`` with matplotlib's mathtext off: a name such as "$5 route" from a scenario
+    is drawn as typed instead of failing to parse as a formula."""
+
+    def drawn() -> "Figure":
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return build()
+
+    return drawn
 
 
 def png_bytes(fig: "Figure", dpi: int = DPI) -> bytes:
