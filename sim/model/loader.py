@@ -352,7 +352,8 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
 
 
 def _claims_file(raw: Mapping[str, Any], source: str) -> Claims | None:
-    """The claims file named by run.claims (relative to the scenario file), read and checked."""
+    """The claims file named by run.claims (relative to the scenario file, else a bundled
+    claims file of that name), read and checked."""
     run = raw.get("run", {})
     if not isinstance(run, Mapping) or "claims" not in run:
         return None
@@ -361,7 +362,11 @@ def _claims_file(raw: Mapping[str, Any], source: str) -> Claims | None:
         raise ScenarioError("must be the path of a claims file (.toml), relative to this scenario file", "run.claims")
     path = (Path(source).parent if source else Path(".")) / ref
     if not path.is_file():
-        raise ScenarioError(f"claims file not found: {path}", "run.claims")
+        # A copy of a bundled scenario elsewhere still finds its bundled claims file.
+        bundled = BUNDLED_DIR / ref
+        if "/" in ref or "\\" in ref or not bundled.is_file():
+            raise ScenarioError(f"claims file not found: {path} (nor a bundled claims file '{ref}')", "run.claims")
+        path = bundled
     return load_claims(path)
 
 
