@@ -30,7 +30,6 @@ from sim.output.run_files import run_files, run_summary
 
 if TYPE_CHECKING:
     import pandas
-    from sim.analysis.validation import Runs
     from matplotlib.figure import Figure
 
 Progress = Callable[[int, int], None]
@@ -298,7 +297,7 @@ class Validation:
     ``report`` is validation.json; ``passed`` is True only if every claim passes.
     """
 
-    runs: "Runs" = field(repr=False)
+    runs: Any = field(repr=False)  # sim.analysis.validation.Runs: the claims file and each scenario's runs
     outcomes: tuple[Any, ...] = field(repr=False)
     report: dict[str, Any]
 
@@ -324,7 +323,7 @@ def _validation_png_writer(report: dict[str, Any]) -> Callable[[Path], None]:
         from sim.viz.validation_figure import validation_figure
 
         title = (
-            f"routesim {report['routesim_version']} against the founding article "
+            f"routesim {report['routesim_version']} against {Path(report['claims_file']).name} "
             f"({report['replications']} replications, seed {report['seed']})"
         )
         save(validation_figure(report["claims"], title), path)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -137,7 +137,6 @@ class Claims:
     figures: Figures
     revenue: Revenue | None = None
     source: Source | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def claim(self, claim_id: str) -> Claim:
         return next(c for c in self.claims if c.id == claim_id)
