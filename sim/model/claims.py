@@ -192,6 +192,14 @@ def _table(value: Any, key: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     return value
 
 
+def _named(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A table of entries named by the user ([regions], [groups]): any key is allowed."""
+    value = raw.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ScenarioError(f"must be a table, got {_kind(value)}", key)
+    return value
+
+
 def _string(t: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
     if key not in t:
         if default is None:
@@ -230,7 +238,7 @@ def _claims(raw: Mapping[str, Any], path: Path, text: str) -> Claims:
     _table(raw, "", TOP_KEYS)
     scenarios = _scenarios(raw.get("scenarios"), path.parent)
     regions = {}
-    for rid, codes in _table(raw.get("regions", {}), "regions", tuple(raw.get("regions", {}) or ())).items():
+    for rid, codes in _named(raw, "regions").items():
         where = f"regions.{rid}"
         codes = _ids(codes, where)
         bad = next((c for c in codes if len(c) != 2 or not c.isalpha() or not c.isupper()), None)
@@ -238,7 +246,7 @@ def _claims(raw: Mapping[str, Any], path: Path, text: str) -> Claims:
             raise ScenarioError(f"country {bad!r} is not an ISO 3166 two-letter code (e.g. 'KZ')", where)
         regions[rid] = frozenset(codes)
     groups = {}
-    for gid, value in _table(raw.get("groups", {}), "groups", tuple(raw.get("groups", {}) or ())).items():
+    for gid, value in _named(raw, "groups").items():
         where = f"groups.{gid}"
         g = _table(value, where, ("name", "routes", "nodes"))
         if ("routes" in g) == ("nodes" in g):

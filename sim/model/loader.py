@@ -145,9 +145,11 @@ def _rebase_claims(base: dict[str, Any], base_dir: Path, child_dir: Path) -> Non
     """Keep an inherited run.claims pointing at the same file from the child's folder."""
     run = base.get("run")
     if isinstance(run, dict) and isinstance(run.get("claims"), str):
-        target = base_dir / run["claims"]
-        if base_dir.resolve() != child_dir.resolve():
-            run["claims"] = os.path.relpath(target.resolve(), child_dir.resolve())
+        target = (base_dir / run["claims"]).resolve()
+        if target.parent == BUNDLED_DIR.resolve():
+            run["claims"] = target.name  # found as a bundled claims file from anywhere
+        elif base_dir.resolve() != child_dir.resolve():
+            run["claims"] = os.path.relpath(target, child_dir.resolve())
 
 
 def scenario_from(
