@@ -301,3 +301,99 @@ def compare(
     seed = base.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
     runs = tuple(run(s, reps, seed, workers, progress=progress) for s in loaded)
     return Comparison(runs, tuple(labels_for(loaded)), tuple(inputs))
+
+
+# ---------------------------------------------------------------------------------------
+# Validation against a claims file
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The claims of a claims file judged on fresh runs of its scenarios (same seed).
+
+    ``report`` is validation.json; ``passed`` is True only if every claim passes.
+    """
+
+    runs: Any = field(repr=False)  # sim.analysis.validation.Runs: the claims file and each scenario's runs
+    outcomes: tuple[Any, ...] = field(repr=False)
+    report: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["passed"])
+
+    def write(self, out: str | Path | None = None, *, figure: bool = True) -> Path:
+        """Write validation.json (and validation.png unless ``figure`` is False), atomically."""
+        from sim.output.files import VALIDATION
+
+        target = Path(out) if out is not None else Path("results") / "validation"
+        check_out_dir(target)
+        writers: dict[str, Callable[[Path], None]] = {VALIDATION: summary_writer(self.report)}
+        if figure:
+            writers["validation.png"] = _validation_png_writer(self.report)
+        return write_results(target, writers, kind="validation", results_format=RESULTS_FORMAT)
+
+
+def _validation_png_writer(report: dict[str, Any]) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        from sim.viz.save import plain_text, save
+        from sim.viz.validation_figure import validation_figure
+
+        title = (
+            f"routesim {report['routesim_version']} against {Path(report['claims_file']).name} "
+            f"({report['replications']} replications, seed {report['seed']})"
+        )
+        save(plain_text(lambda: validation_figure(report["claims"], title))(), path)
+
+    return write
+
+
+def claims_path(claims: str | Path | None) -> Path:
+    """A claims file: a path, a bundled claims name ('china_europe'), or None for the default."""
+    from sim.model.claims import CLAIMS_SUFFIX
+    from sim.model.loader import BUNDLED_DIR
+
+    if claims is None:
+        return BUNDLED_DIR / DEFAULT_CLAIMS
+    path = Path(claims)
+    bundled = BUNDLED_DIR / f"{claims}{CLAIMS_SUFFIX}"
+    if not path.exists() and "/" not in str(claims) and bundled.is_file():
+        return bundled
+    return path
+
+
+DEFAULT_CLAIMS = "china_europe.claims.toml"
+
+
+def validate(
+    claims: str | Path | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    overrides: Overrides = None,
+    progress: Progress | None = None,
+) -> Validation:
+    """Run a claims file's scenarios with one seed and judge each of its claims.
+
+    ``claims`` is a claims file (default: the bundled china_europe.claims.toml); its
+    ``current`` and ``previous`` scenarios run with the same seed (default: the current
+    scenario's ``run.seed``) and ``overrides`` apply to both.  A malformed claims file, or a
+    group naming a route or node a scenario lacks, raises ScenarioError before anything runs.
+    """
+    from sim.analysis.validation import Arm as ClaimArm, Runs, validate as judge, validation_report
+    from sim.model.claims import check_against, load_claims, scenario_ref
+
+    parsed = load_claims(claims_path(claims))
+    scenarios = {role: load(scenario_ref(parsed, role), overrides) for role in parsed.scenarios}
+    for role, scn in scenarios.items():
+        check_against(parsed, scn, role)
+    current = scenarios["current"]
+    reps = _count("replications", current.settings.replications if replications is None else replications,
+                  1, MAX_REPLICATIONS)
+    seed = current.settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
+    arms = {role: ClaimArm.of(scn, run(scn, reps, seed, workers, progress=progress).results)
+            for role, scn in scenarios.items()}
+    runs = Runs(parsed, arms["current"], arms.get("previous"))
+    outcomes = judge(runs)
+    texts = [o.text for o in current.overrides]
+    return Validation(runs, tuple(outcomes), validation_report(runs, outcomes, seed, texts))

@@ -20,12 +20,12 @@ from typing import Iterator, Sequence
 from sim import __version__
 from sim import api
 from sim.analysis.metrics import vocabulary
-from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
+from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import Interrupted, RoutesimError, UsageError
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override, printable
 from sim.model.suggest import unknown_key_message
-from sim.output.files import VALIDATION, check_out_dir, summary_writer, write_results
+from sim.output.files import check_out_dir
 from sim.output.folder import folder_lock, read_manifest
 from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
 from sim.report.progress import ProgressBar
@@ -65,6 +65,7 @@ examples:
   routesim validate
   routesim validate -n 10 --workers 2
   routesim validate --set nodes.dostyk.servers=2     (what if Dostyk lost capacity?)
+  routesim validate my_study.claims.toml             (another study's claims)
 """
 
 
@@ -163,18 +164,22 @@ def build_parser() -> ArgumentParser:
     listing.set_defaults(handler=cmd_list)
     check = commands.add_parser(
         "validate",
-        help="check the model against the founding article's claims",
+        help="check the model against a claims file (default: the founding article's claims)",
         description=(
-            f"Run {PREVIOUS_YEAR} and {BASELINE} with the same seed, measure each claim of the "
-            "founding article in the simulation, and print claim, article value, simulated value "
-            "with its 95% CI, tolerance and pass/fail.  Writes validation.json and "
-            f"{VALIDATION_PNG}.  Exit status 0 only if every claim passes (1 if one fails)."
+            "Run the scenarios a claims file names (current and previous year) with the same "
+            "seed, measure each claim in the simulation, and print claim, article value, "
+            "simulated value with its 95% CI, tolerance and pass/fail.  Writes validation.json "
+            f"and {VALIDATION_PNG}.  Exit status 0 only if every claim passes (1 if one fails)."
         ),
         epilog=VALIDATE_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    check.add_argument(
+        "claims", metavar="CLAIMS", nargs="?",
+        help=f"a claims file (default: the bundled {api.DEFAULT_CLAIMS}, the founding article's claims)",
+    )
     _add_run_options(check, default_out="results/validation/")
-    _add_set_option(check, "change one parameter in both scenarios (repeatable), e.g. --set nodes.dostyk.servers=4")
+    _add_set_option(check, "change one parameter in every scenario of the claims file (repeatable), e.g. --set nodes.dostyk.servers=4")
     check.add_argument("--no-plot", action="store_true", help=f"skip {VALIDATION_PNG}")
     check.set_defaults(handler=cmd_validate)
     return parser
@@ -383,46 +388,23 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Run the validation scenarios, evaluate the article's claims, write and print them."""
-    current = api.load(BASELINE, args.overrides)
-    previous = api.load(PREVIOUS_YEAR, args.overrides)
-    replications = args.replications or current.settings.replications
-    seed = current.settings.seed if args.seed is None else args.seed
+    """Run a claims file's scenarios, evaluate its claims, write and print them."""
     out = args.out if args.out is not None else Path("results") / "validation"
     check_out_dir(out)
-    progress = _progress_bar(args, 2 * replications, "validate")
-    runs = Runs(
-        current,
-        previous,
-        api.run(current, replications, seed, args.workers, progress=progress).results,
-        api.run(previous, replications, seed, args.workers, progress=progress).results,
-    )
-    outcomes = validate(runs)
-    report = validation_report(runs, outcomes, seed, args.overrides)
-    writers = {VALIDATION: summary_writer(report)}
-    if not args.no_plot:
-        writers[VALIDATION_PNG] = _validation_png_writer(report)
-    write_results(out, writers)
+    # The progress bar needs the number of runs before they start.
+    claims = load_claims(api.claims_path(args.claims))
+    replications = args.replications or api.load(scenario_ref(claims, "current")).settings.replications
+    progress = _progress_bar(args, len(claims.scenarios) * replications, "validate")
+    args.previous = out if read_manifest(out) else None
+    with folder_lock(out):
+        result = api.validate(args.claims, replications, args.seed, args.workers, args.overrides, progress=progress)
+        result.write(out, figure=not args.no_plot)
     args.written = out
     if not args.quiet:
-        print(validation_text(report))
+        print(validation_text(result.report))
         print()
         print(f"results: {out}/")
-    return 0 if report["passed"] else 1
-
-
-def _validation_png_writer(report: dict):
-    def write(path: Path) -> None:
-        from sim.viz.save import save
-        from sim.viz.validation_figure import validation_figure
-
-        title = (
-            f"routesim {report['routesim_version']} against the founding article "
-            f"({report['replications']} replications, seed {report['seed']})"
-        )
-        save(validation_figure(report["claims"], title), path)
-
-    return write
+    return 0 if result.passed else 1
 
 
 def _print_report(summary: dict, out: Path) -> None:

@@ -19,7 +19,6 @@ from typing import Mapping, Sequence
 
 from sim import __version__, api
 from sim.analysis.metrics import vocabulary
-from sim.analysis.validation import BASELINE, PREVIOUS_YEAR, Runs, validate, validation_report
 from sim.model.errors import RoutesimError
 from sim.report.tables import corridor_markdown, metrics_markdown, validation_markdown
 
@@ -40,18 +39,18 @@ def replace_blocks(text: str, blocks: Mapping[str, str]) -> str:
 
 
 def fresh_tables() -> dict[str, str]:
-    """The corridor and validation tables of a fresh run of the bundled scenarios."""
-    current, previous = api.load(BASELINE), api.load(PREVIOUS_YEAR)
-    n, seed = current.settings.replications, current.settings.seed
-    now = api.run(current, n, seed)
-    before = api.run(previous, n, seed)
-    summary = now.summary.to_dict()
-    runs = Runs(current, previous, now.results, before.results)
-    report = validation_report(runs, validate(runs), seed)
+    """The corridor and validation tables of a fresh validation of the bundled claims file
+    (its scenarios at their own replications and seed)."""
+    check = api.validate()
+    current = check.runs.current
+    seed, n = check.report["seed"], check.report["replications"]
+    summary = api.Run(current.scenario, tuple(current.results), seed).summary.to_dict()
+    names = check.report["scenarios"]
     stamp = f"routesim {__version__}, {n} replications, seed {seed}"
+    both = " and ".join(x for x in (names.get("previous"), names["current"]) if x)
     return {
-        "corridors": f"{corridor_markdown(summary)}\n\n<sub>{BASELINE}, {stamp}.</sub>",
-        "validation": f"{validation_markdown(report)}\n\n<sub>{PREVIOUS_YEAR} and {BASELINE}, {stamp}.</sub>",
+        "corridors": f"{corridor_markdown(summary)}\n\n<sub>{names['current']}, {stamp}.</sub>",
+        "validation": f"{validation_markdown(check.report)}\n\n<sub>{both}, {stamp}.</sub>",
         "metrics": metrics_markdown(vocabulary()),
     }
 

@@ -445,3 +445,99 @@ def write(directory: Path, doc: str | dict[str, Any], name: str = "scenario.toml
 def entry(doc: dict[str, Any], section: str, ident: str) -> dict[str, Any]:
     """The ``[[section]]`` entry of ``doc`` with the given id."""
     return next(e for e in doc[section] if e["id"] == ident)
+
+
+# ---------------------------------------------------------------------------------------
+# A small claims file over NETWORK (write it beside the scenario files it names).  The
+# bands are wide on purpose: the tests check the measured values, not the verdicts.
+NETWORK_CLAIMS = """\
+description = "test claims over the NETWORK scenario"
+
+[scenarios]
+current = "current.toml"
+previous = "previous.toml"
+
+[regions]
+kazakhstan = ["KZ"]
+
+[groups.rail]
+routes = ["overland"]
+
+[groups.sea]
+routes = ["sea"]
+
+[groups.origin]   # trains load there (at dostyk the cargo counts on the trucks it changes to)
+nodes = ["xian"]
+
+[figures]
+band_claim = "a"
+band_label = "claim: 10–20 days overland"
+ratio_claim = "b"
+ratio_label = "sea/rail (test)"
+
+[[claims]]
+id = "a"
+text = "overland mean transit"
+article = "10–20 days"
+unit = "days"
+band = { low = 10.0, high = 20.0 }
+tolerance = "test"
+justification = "test"
+sources = [{ publisher = "Example", title = "An example source", date = "2020-01-01", url = "https://example.org/a" }]
+measure = { name = "mean_transit", group = "rail" }
+
+[[claims]]
+id = "b"
+text = "sea over overland"
+article = "2-3x"
+unit = "ratio"
+band = { low = 0.1, high = 10.0 }
+tolerance = "test"
+justification = "test"
+sources = []
+measure = { name = "transit_ratio", over = "sea", under = "rail" }
+
+[[claims]]
+id = "c"
+text = "TEU by train out of xian, months 1-2"
+article = "some TEU"
+unit = "TEU"
+band = { low = 0.0 }
+tolerance = "test"
+justification = "test"
+sources = []
+measure = { name = "border_volume", nodes = "origin", quantity = "teu", months = [1, 2] }
+
+[[claims]]
+id = "d"
+text = "growth of that"
+article = "+100%"
+unit = "%"
+band = { low = -1000.0, high = 1000.0 }
+tolerance = "test"
+justification = "test"
+sources = []
+measure = { name = "growth", of = { name = "border_volume", nodes = "origin", quantity = "teu", months = [1, 2] } }
+
+[[claims]]
+id = "e"
+text = "busiest border"
+article = "not saturated"
+unit = "share"
+band = { low = 0.0, high = 0.999 }
+tolerance = "test"
+justification = "test"
+sources = []
+measure = { name = "max_utilization", node_kind = "border" }
+
+[[claims]]
+id = "f"
+text = "rise in waiting"
+article = "none"
+unit = "days"
+band = { high = 1000.0 }
+tolerance = "test"
+justification = "test"
+sources = []
+measure = { name = "backlog_rise" }
+"""

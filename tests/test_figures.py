@@ -7,6 +7,7 @@ with the CLI (``routesim run --no-plot``), which writes the CSV files the figure
 from __future__ import annotations
 
 import csv
+import gzip
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,12 +15,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from scenarios_for_tests import NETWORK, TRANSFER_CORRIDOR, entry, raw, write
+from scenarios_for_tests import NETWORK, NETWORK_CLAIMS, TRANSFER_CORRIDOR, entry, raw, write
 from sim.cli import main
 from sim.viz.colours import route_colours, scenario_colours
 from sim.viz.flows import bottleneck_figure, throughput_figure
 from sim.viz.marey import default_marey_route, marey_figure
-from sim.viz.transit import EUROPE, sea_rail_ratio, transit_box_figure, transit_ecdf_figure
+from sim.viz.transit import sea_rail_ratio, transit_box_figure, transit_ecdf_figure
 from sim.output.figure_data import RunData, read_run
 from sim.viz.figures import FORMATS, figure_builders, write_figures
 
@@ -29,14 +30,16 @@ BUNDLED = Path(__file__).resolve().parents[1] / "scenarios" / "china_europe_2020
 def _run_cli(doc: str | dict, folder: Path, *extra: str) -> RunData:
     """Run a scenario document with the CLI into ``folder`` and read the results back."""
     folder.mkdir(parents=True, exist_ok=True)
+    write(folder, NETWORK_CLAIMS, "network.claims.toml")  # named by the docs that set run.claims
     path = write(folder, doc)
     assert main(["run", str(path), "--out", str(folder / "out"), "-q", "--no-plot", *extra]) == 0
     return read_run(folder / "out")
 
 
 def _network_with_countries() -> dict:
-    """NETWORK with countries: a Chinese origin and a European destination for each route."""
+    """NETWORK with countries and the claims file NETWORK_CLAIMS (band 10-20 d, sea/rail)."""
     doc = raw(NETWORK)
+    doc["run"]["claims"] = "network.claims.toml"
     places = {"xian": "CN", "dostyk": "KZ", "duisburg": "DE", "shanghai": "CN", "rotterdam": "NL"}
     for nid, country in places.items():
         entry(doc, "nodes", nid)["country"] = country
@@ -53,7 +56,10 @@ def run(tmp_path_factory) -> tuple[RunData, dict[str, str]]:
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory) -> RunData:
     """The 2020 scenario, one replication: 21 routes, six capacity-limited nodes."""
-    return _run_cli(BUNDLED.read_text(encoding="utf-8"), tmp_path_factory.mktemp("bundled"), "-n", "1")
+    folder = tmp_path_factory.mktemp("bundled")
+    claims = BUNDLED.with_name("china_europe.claims.toml")
+    (folder / claims.name).write_text(claims.read_text(encoding="utf-8"), encoding="utf-8")
+    return _run_cli(BUNDLED.read_text(encoding="utf-8"), folder, "-n", "1")
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -77,13 +83,20 @@ def _all_text(fig) -> str:
     return "\n".join(texts)
 
 
-def _hand_ratio(summary: dict, sea: list[str], rail: list[str]) -> tuple[float, float, float]:
-    """sea/rail from summary.json: fastest of the sea routes given, container-weighted rail."""
-    routes = summary["routes"]
-    sea_days = min(routes[r]["transit_days"]["mean"] for r in sea)
-    weights = [routes[r]["containers_counted"] for r in rail]
-    rail_days = sum(routes[r]["transit_days"]["mean"] * w for r, w in zip(rail, weights)) / sum(weights)
-    return sea_days / rail_days, sea_days, rail_days
+def _hand_ratio(folder: Path, sea: list[str], rail: list[str]) -> tuple[float, float, float]:
+    """(ratio, sea days, rail days) from containers.csv.gz: per replication the mean transit
+    of every delivered container of each group, their ratio, then means over replications."""
+    with gzip.open(folder / "containers.csv.gz", "rt", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    reps = sorted({int(r["replication"]) for r in rows})
+
+    def mean(rep: int, routes: list[str]) -> float:
+        return float(np.mean([float(r["transit_days"]) for r in rows
+                              if int(r["replication"]) == rep and r["route"] in routes]))
+
+    sea_days, rail_days = [mean(k, sea) for k in reps], [mean(k, rail) for k in reps]
+    ratio = float(np.mean([s / r for s, r in zip(sea_days, rail_days)]))
+    return ratio, float(np.mean(sea_days)), float(np.mean(rail_days))
 
 
 # ---------------------------------------------------------------------------------------
@@ -101,11 +114,13 @@ def test_ecdf_has_a_line_per_route_in_its_colour_with_the_band_and_ratio(run):
         assert line.get_ydata()[0] == 0 and line.get_ydata()[-1] == 1
     ax = fig.axes[0]
     assert "(days" in ax.get_xlabel() and "share of units delivered" in ax.get_ylabel()
-    assert any(p.get_label() == "claim: 14–15 days overland" for p in ax.patches)
+    band = [p for p in ax.patches if p.get_label() == "claim: 10–20 days overland"]
+    assert len(band) == 1 and band[0].get_x() == pytest.approx(10) and band[0].get_width() == pytest.approx(10)
     assert "seed 5" in fig._suptitle.get_text() and "2 replications" in fig._suptitle.get_text()
-    ratio, sea, rail = _hand_ratio(data.summary, ["sea"], ["overland"])
-    assert sea_rail_ratio(data) == pytest.approx((ratio, sea, rail))
-    assert f"sea/rail (China→Europe): {sea:.1f} d / {rail:.1f} d = {ratio:.2f}×" in ax.get_title()
+    ratio, sea, rail = _hand_ratio(data.folder, ["sea"], ["overland"])
+    assert sea_rail_ratio(data)[:3] == pytest.approx((ratio, sea, rail), rel=1e-4)  # the CSV keeps 4 decimals
+    found = sea_rail_ratio(data)
+    assert f"sea/rail (test): {found[1]:.1f} d / {found[2]:.1f} d = {found[0]:.2f}×" in ax.get_title()
     plt.close(fig)
 
 
@@ -123,11 +138,23 @@ def test_ecdf_line_colours_match_the_throughput_figure(run):
     plt.close(flows)
 
 
-def test_no_ratio_without_countries(tmp_path):
-    data = _run_cli(NETWORK, tmp_path, "-n", "1")  # no node has a country
-    assert sea_rail_ratio(data) is None
-    fig = transit_ecdf_figure([data], route_colours(data.scenario.routes))
-    assert "sea/rail" not in _all_text(fig)
+def test_no_band_and_no_ratio_without_a_claims_file(tmp_path):
+    data = _run_cli(NETWORK, tmp_path, "-n", "1")  # no run.claims
+    assert data.scenario.claims is None and sea_rail_ratio(data) is None
+    colours = route_colours(data.scenario.routes)
+    for build in (transit_ecdf_figure, transit_box_figure):
+        fig = build([data], colours)
+        text = _all_text(fig) + " ".join(t.get_text() for lg in fig.legends for t in lg.get_texts())
+        assert "claim" not in text and "sea/rail" not in text, build.__name__
+        # No shaded span: the only patches are the box plot's boxes and the violins.
+        spans = [p for ax in fig.axes for p in ax.patches if p.get_label() and "claim" in p.get_label()]
+        assert not spans and not any("band" in (p.get_label() or "") for ax in fig.axes for p in ax.patches)
+        assert all(p.get_width() < 1 for ax in fig.axes for p in ax.patches if hasattr(p, "get_width")), build.__name__
+        plt.close(fig)
+    # With the claims file the same figure has its band (the check above can fail).
+    with_claims = _run_cli(_network_with_countries(), tmp_path / "with", "-n", "1")
+    fig = transit_ecdf_figure([with_claims], colours)
+    assert any(p.get_label() == "claim: 10–20 days overland" for p in fig.axes[0].patches)
     plt.close(fig)
 
 
@@ -141,7 +168,7 @@ def test_box_figure_boxes_are_the_quartiles(run):
         assert any(line.get_ydata()[0] == pytest.approx(q[round(p * 1000)]) for line in flat), p
     assert [t.get_text() for t in ax.get_xticklabels()] == list(data.scenario.routes)
     assert "days" in ax.get_ylabel()
-    assert any(p.get_label() == "claim: 14–15 days overland" for p in ax.patches)
+    assert any(p.get_label() == "claim: 10–20 days overland" for p in ax.patches)
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
     assert "25th–75th" in legend and "5th–95th" in legend
     plt.close(fig)
@@ -254,7 +281,7 @@ def test_comparison_figures_have_a_line_per_scenario(comparison):
     text = _all_text(fig)
     for r in runs:  # each scenario's ratio annotated
         ratio = sea_rail_ratio(r)[0]
-        assert f"{r.label}: sea/rail (China→Europe)" in text and f"= {ratio:.2f}×" in text
+        assert f"{r.label}: sea/rail (test)" in text and f"= {ratio:.2f}×" in text
     plt.close(fig)
     for build in (throughput_figure, bottleneck_figure, transit_box_figure):
         fig = build(runs, colours, scen)
@@ -273,10 +300,9 @@ def test_comparison_figures_have_a_line_per_scenario(comparison):
 
 def test_bundled_figures_ratio_and_readability(bundled):
     assert default_marey_route(bundled) in ("rail_xian_duisburg", "rail_chongqing_duisburg")
-    ratio = _hand_ratio(bundled.summary, ["sea_shanghai_rotterdam", "sea_shanghai_rotterdam_cape"],
-                        ["rail_xian_duisburg", "rail_chongqing_duisburg"])
-    assert sea_rail_ratio(bundled) == pytest.approx(ratio)
-    assert {bundled.scenario.nodes[n].country for n in ("duisburg", "rotterdam")} <= EUROPE
+    # The figure's ratio is claim b's: Suez over the northern westbound rail group.
+    ratio = _hand_ratio(bundled.folder, ["sea_shanghai_rotterdam"], ["rail_xian_duisburg", "rail_chongqing_duisburg"])
+    assert sea_rail_ratio(bundled)[:3] == pytest.approx(ratio, rel=1e-4)
     builders = figure_builders([bundled])
     for stem, build in builders.items():
         if stem == "route_map":  # sim.viz.routemap's own tests cover it

@@ -92,7 +92,7 @@ def run(tmp_path_factory) -> RunData:
     entry(doc, "routes", "sea")["name"] = "<script>alert(1)</script>"
     entry(doc, "legs", "suez")["source"] = "route length: https://example.org/suez-distances (table 2)"
     entry(doc, "nodes", "xian")["source"] = "handling: railways.kz/news/42 and an estimate"
-    entry(doc, "legs", "road")["source"] = "see azernews.az/business/1.html. Rest: domain-facts.md"
+    entry(doc, "legs", "road")["source"] = "see azernews.az/business/1.html. Rest: research-notes.md"
     file = write(root, doc)
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
@@ -177,7 +177,7 @@ def test_sources_are_links_and_parameters_compact(page_text):
     assert "https://example.org/suez-distances" in links
     assert "https://railways.kz/news/42" in links
     assert "https://azernews.az/business/1.html" in links  # the full stop stays outside
-    assert not any("domain-facts" in link for link in links)
+    assert not any("research-notes" in link for link in links)
     text = "".join(page.text)
     assert "triangular(4, 6, 10)" in text  # xian's handling hours
     assert "empirical(" in text

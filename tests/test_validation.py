@@ -1,5 +1,6 @@
-"""Validation against the article: the pass/fail rule, what is counted at the border nodes
-(transit vs bilateral, TEU vs tonnes, January–August), and the README block rewriting."""
+"""Validation against the article: the pass/fail rule, what the border_volume measure counts
+at the border nodes (transit vs bilateral, TEU vs tonnes, January–August), and the README
+block rewriting."""
 
 from __future__ import annotations
 
@@ -8,21 +9,58 @@ import math
 import numpy as np
 import pytest
 
-from scenarios_for_tests import build
+from scenarios_for_tests import build, write
 from sim.engine.simulation import run_replication
+from sim.model.claims import Claim, Measure, load_claims
 from sim.model.errors import UsageError
+from sim.model.loader import BUNDLED_DIR
 from sim.readme import replace_blocks
 from sim.report.tables import markdown_table
-from sim.analysis.validation import (
-    CLAIMS,
-    Claim,
-    border_volume,
-    evaluate,
-    growth_percent,
-    transit_routes,
-)
+from sim.analysis.validation import Arm, Runs, border_volume, evaluate, growth_percent, selected_routes
 
+CLAIMS = load_claims(BUNDLED_DIR / "china_europe.claims.toml").claims
 CLAIM = {c.id: c for c in CLAIMS}
+
+# border_volume over the two crossings: transit TEU, all tonnes, all TEU (January-August).
+BORDER_CLAIMS = """\
+[scenarios]
+current = "borders.toml"
+
+[regions]
+kazakhstan = ["KZ"]
+
+[groups.crossings]
+nodes = ["dostyk", "altynkol"]
+""" + "".join(f"""
+[[claims]]
+id = "{cid}"
+text = "{cid}"
+article = "-"
+unit = "-"
+band = {{ low = 0.0 }}
+tolerance = "-"
+justification = "-"
+sources = []
+measure = {{ name = "border_volume", nodes = "crossings", quantity = "{q}", months = [1, 8]{extra} }}
+""" for cid, q, extra in (("transit_teu", "teu", ', ends_outside = "kazakhstan"'), ("tonnes", "tonnes", ""),
+                          ("teu", "teu", "")))
+
+
+@pytest.fixture(scope="module")
+def border_claims(tmp_path_factory):
+    return load_claims(write(tmp_path_factory.mktemp("claims"), BORDER_CLAIMS, "borders.claims.toml"))
+
+
+def _volume(claims, scenario, result, claim_id: str) -> float:
+    """The border_volume measure of a claim of BORDER_CLAIMS in one replication."""
+    runs = Runs(claims, Arm.of(scenario, [result]))
+    return float(border_volume(runs, runs.current, claims.claim(claim_id).measure)[0])
+
+
+def _transit_routes(claims, scenario) -> list[str]:
+    runs = Runs(claims, Arm(scenario, [], None))  # type: ignore[arg-type]
+    picked = selected_routes(runs, scenario, claims.claim("transit_teu").measure)
+    return [list(scenario.routes)[i] for i in picked]
 
 # Xi'an -> Dostyk -> Duisburg is transit through Kazakhstan; Almaty -> Altynkol -> Xi'an
 # (bulk wagons) and Xi'an -> Altynkol -> Almaty (containers) are bilateral.  One container
@@ -177,39 +215,39 @@ def test_growth_is_relative_and_undefined_from_nothing() -> None:
     assert math.isnan(growth_percent(5.0, 0.0))
 
 
-def test_transit_is_told_from_bilateral_by_the_countries_of_the_route_ends() -> None:
+def test_transit_is_told_from_bilateral_by_the_countries_of_the_route_ends(border_claims) -> None:
     scenario = build(BORDERS)
-    assert [list(scenario.routes)[i] for i in transit_routes(scenario)] == ["transit"]
+    assert _transit_routes(border_claims, scenario) == ["transit"]
 
 
-def test_border_counts_are_what_the_trains_carried_across_in_january_to_august() -> None:
+def test_border_counts_are_what_the_trains_carried_across_in_january_to_august(border_claims) -> None:
     scenario = build(BORDERS)
     result = run_replication(scenario, seed=4, replication=0)
-    transit_teu = border_volume(scenario, result, "teu", transit_routes(scenario))
+    transit_teu = _volume(border_claims, scenario, result, "transit_teu")
     # One 2-TEU container a day (365 in 2020's 366 days), on a daily train: January-August
     # is 244 days, give or take the train that straddles each end of the period.
     assert abs(transit_teu - 2 * PER_DAY * JAN_AUG_DAYS) <= 2 * 2
-    tonnes = border_volume(scenario, result, "tonnes")
+    tonnes = _volume(border_claims, scenario, result, "tonnes")
     # Transit 20 t a day, bilateral containers 20 t a day, ore 3 wagons of 60 t a day
     # (each a yearly volume spread over the 366 days of 2020).
     expected = (20 + 20 + 180) * PER_DAY * JAN_AUG_DAYS
     assert abs(tonnes - expected) <= 2 * (20 + 20 + 180)
     # All TEU across the borders (transit and bilateral) exceed the transit TEU alone.
-    assert border_volume(scenario, result, "teu") == pytest.approx(2 * transit_teu, abs=8)
+    assert _volume(border_claims, scenario, result, "teu") == pytest.approx(2 * transit_teu, abs=8)
 
 
-def test_validation_needs_the_country_of_each_route_end() -> None:
+def test_validation_needs_the_country_of_each_route_end(border_claims) -> None:
     def no_country(doc: dict) -> None:
         del doc["nodes"][0]["country"]
 
     scenario = build(BORDERS, no_country)
     with pytest.raises(UsageError, match="node 'xian' has no country"):
-        transit_routes(scenario)
+        _transit_routes(border_claims, scenario)
 
 
 def test_a_claim_outside_its_band_fails_in_the_report() -> None:
-    claim = Claim("z", "a test claim", "10", "days", 9.0, 11.0, "±10%", "test", lambda runs: [12.0, 12.5])
-    outcome = evaluate(claim, claim.metric(None))  # type: ignore[arg-type]
+    claim = Claim("z", "a test claim", "10", "days", 9.0, 11.0, "±10%", "test", Measure("backlog_rise", {}, "z"))
+    outcome = evaluate(claim, [12.0, 12.5])
     assert not outcome.passed and outcome.mean == pytest.approx(12.25)
 
 
@@ -223,12 +261,12 @@ def test_readme_blocks_are_replaced_between_their_markers_only() -> None:
         replace_blocks(text, {"missing": "x"})
 
 
-def test_transit_counts_ignore_trains_that_did_not_cross_in_the_period() -> None:
+def test_transit_counts_ignore_trains_that_did_not_cross_in_the_period(border_claims) -> None:
     scenario = build(BORDERS)
     result = run_replication(scenario, seed=4, replication=0)
     log = result.nodes["dostyk"]
     # Visits in the warm-up (before day 10) exist but are not counted.
     assert (log.end < scenario.settings.warmup_days).any()
     window = (log.end >= 10) & (log.end < 10 + JAN_AUG_DAYS) & log.counted
-    assert border_volume(scenario, result, "teu", transit_routes(scenario)) == log.teu[window].sum()
+    assert _volume(border_claims, scenario, result, "transit_teu") == log.teu[window].sum()
     assert np.all(log.route[window] == 0)

@@ -21,13 +21,15 @@ class Period:
     label: str  # "2020-01", or "Y1-01" when the scenario names no date
     start: float
     stop: float
+    month: int = 0  # 1 = January ... 12 = December
+    whole_start: bool = True  # the period starts on the month's first day
 
 
 def months(calendar: Calendar, end: float) -> list[Period]:
     """The calendar months from the end of the warm-up to simulation time ``end`` (the first
     and the last may be partial: a start date inside a month, a horizon inside a month)."""
     return [
-        Period(m.label, calendar.sim_time(m.start), calendar.sim_time(m.stop))
+        Period(m.label, calendar.sim_time(m.start), calendar.sim_time(m.stop), m.month, m.whole_start)
         for m in calendar.months(0.0, calendar.calendar_day(end))
     ]
 

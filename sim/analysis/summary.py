@@ -211,6 +211,12 @@ NODE_LIMIT = 0.95  # a node at this mean utilization or above is where a queue b
 SLOT_LIMIT = 0.95  # a timetabled service this full offers too few slots
 
 
+def _nanmean(values: np.ndarray) -> float:
+    """Mean of the finite values; NaN (quietly) when there are none."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
 def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> dict[str, Any]:
     """What holds a saturated route back: the busiest node of its path if one runs at
     capacity, else the fullest timetabled service (too few slots), else its travel time.
@@ -219,7 +225,7 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
     """
     route = scenario.routes[route_id]
     nodes = [n for n in dict.fromkeys(route.path) if scenario.nodes[n].servers]
-    busy = {n: float(np.nanmean(table.values("node", n, "utilization"))) for n in nodes}
+    busy = {n: _nanmean(table.values("node", n, "utilization")) for n in nodes}
     busy = {n: u for n, u in busy.items() if math.isfinite(u)}
     if busy and max(busy.values()) >= NODE_LIMIT:
         node = max(busy, key=busy.__getitem__)
@@ -229,7 +235,7 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
     for seg in route.segments:
         if scenario.services[seg.service].schedule.kind == "when_full":
             continue
-        factor = float(np.nanmean(table.values("route_service", route_service_id(route_id, seg.service), "load_factor")))
+        factor = _nanmean(table.values("route_service", route_service_id(route_id, seg.service), "load_factor"))
         if math.isfinite(factor):
             slots[seg.service] = factor
     if slots and max(slots.values()) >= SLOT_LIMIT:

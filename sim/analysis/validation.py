@@ -1,11 +1,13 @@
-"""Validation against the founding article: its claims, how each is measured in the
-simulation, and the tolerance band each must fall in.
+"""Validation against a claims file: each claim's measure computed from what the model did,
+and whether its mean over replications falls in the claim's band.
 
-Every simulated value is computed per replication from what the model did (transit times
-from the container ledgers, volumes counted as trains pass the border nodes), never echoed
-from the demand input; a claim passes when the mean over replications lies in its band.
-The 2019 and 2020 scenarios run with the same seed, so replication i of both shares random
-numbers and the growth of each replication pair is a paired comparison.
+The claims, the route and node groups they are measured on, the bands and the sources are
+data (``scenarios/china_europe.claims.toml``, read by ``sim.model.claims``); this module
+holds only general measures, each computed per replication.  Transit and utilization are
+read off the metrics table; border volumes use ``periods.node_period_counts``, the one
+definition of monthly counts at a node.  The previous and current scenarios run with the
+same seed, so replication i of both shares random numbers and the growth of each pair is a
+paired comparison.
 """
 
 from __future__ import annotations
@@ -16,102 +18,57 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from sim.engine.simulation import ReplicationResult
-from sim.model.errors import UsageError
+from sim.analysis.groups import group_mean_transit, transit_ratio
+from sim.analysis.metrics import MetricsTable, metrics_table
 from sim.analysis.periods import months, node_period_counts
-from sim.model.scenario import Route, Scenario
-from sim.analysis.statistics import cohort, interval, mean_ci95, node_stats, train_index
+from sim.analysis.statistics import cohort, interval, mean_ci95, train_index
+from sim.engine.simulation import ReplicationResult
+from sim.model.claims import MEASURE_PARAMS, Claim, Claims, Measure
+from sim.model.errors import UsageError
+from sim.model.scenario import Scenario
 
-BASELINE = "china_europe_2020"
-PREVIOUS_YEAR = "china_europe_2019"
-BORDER_NODES = ("dostyk", "altynkol")  # the China–Kazakhstan rail crossings
-COUNTRY = "KZ"
-PARTNER = "CN"
-NORTHERN_WESTBOUND = ("rail_xian_duisburg", "rail_chongqing_duisburg")
-SEA_SUEZ = "sea_shanghai_rotterdam"
-JAN_TO_AUG = 8  # the first eight calendar months of the measured year
 
-# Kazakh transit revenue is reported, not tested.  No public per-TEU transit tariff was
-# found; this is an estimate: the T2T China–Europe rail rate of US$4,000–5,000 per FEU in
-# autumn 2020 (simic.net.cn, IHS/JOC; domain-facts.md section 6a) split by distance, with
-# the Kazakh section ~1,900–2,700 km of ~10,000–11,000 km (section 1a) = ~20%, i.e.
-# ~US$900 per FEU = ~US$450 per TEU.  For scale: Kazakhstan reported >US$1.2 bn of cargo
-# transit income in 2019, all cargo (astanatimes 2020-01-23, section 0).
-TARIFF_USD_PER_TEU = 450.0
-TARIFF_SOURCE = (
-    "estimate: US$4,000-5,000/FEU China-Europe rail rate, autumn 2020 (simic.net.cn, IHS/JOC) "
-    "x ~20% Kazakh share of the distance (domain-facts.md 1a, 6a) = ~US$450/TEU; no public "
-    "per-TEU transit tariff found"
-)
+@dataclass(frozen=True)
+class Arm:
+    """One validated scenario's replications and their metrics table."""
+
+    scenario: Scenario
+    results: Sequence[ReplicationResult]
+    table: MetricsTable
+
+    @classmethod
+    def of(cls, scenario: Scenario, results: Sequence[ReplicationResult]) -> "Arm":
+        return cls(scenario, results, metrics_table(scenario, results))
 
 
 @dataclass(frozen=True)
 class Runs:
-    """The replications of the two validation scenarios (same seed, same indices)."""
+    """The claims file and the runs of its scenarios (same seed, same replication indices)."""
 
-    current: Scenario
-    previous: Scenario
-    current_results: Sequence[ReplicationResult]
-    previous_results: Sequence[ReplicationResult]
-
-
-Metric = Callable[[Runs], list[float]]
+    claims: Claims
+    current: Arm
+    previous: Arm | None = None
 
 
-@dataclass(frozen=True)
-class Claim:
-    """A claim of the article, the band its simulated value must fall in, and why."""
-
-    id: str
-    text: str
-    article: str
-    unit: str
-    low: float
-    high: float
-    tolerance: str
-    justification: str
-    metric: Metric
-    article_value: float | None = None
-
-    def passes(self, mean: float) -> bool:
-        """True if the simulated mean lies in [low, high] (upper bound open if high is inf)."""
-        return math.isfinite(mean) and self.low <= mean <= self.high
+MeasureFn = Callable[[Runs, Arm, Measure], np.ndarray]
 
 
 # ---------------------------------------------------------------------------------------
-# Measurements, one value per replication
+# The measures, one value per replication of ``arm``
 
 
-def _route(scenario: Scenario, route_id: str) -> Route:
-    if route_id not in scenario.routes:
-        raise UsageError(f"scenario '{scenario.settings.name}' has no route '{route_id}', which validation needs")
-    return scenario.routes[route_id]
+def _routes(runs: Runs, measure: Measure, param: str) -> tuple[str, ...]:
+    return runs.claims.groups[measure.param(param)].routes
 
 
-def pooled_mean_transit(scenario: Scenario, result: ReplicationResult, route_ids: Sequence[str]) -> float:
-    """Mean transit in days over every delivered cohort container of the routes together."""
-    s = scenario.settings
-    parts = []
-    for rid in route_ids:
-        _route(scenario, rid)
-        c = cohort(result.ledgers[rid], s.warmup_days, s.horizon_days)
-        done = ~np.isnan(c.delivered)
-        parts.append(c.delivered[done] - c.created[done])
-    values = np.concatenate(parts)
-    return float(values.mean()) if values.size else math.nan
+def mean_transit(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """Pooled mean transit (days) over the counted units of a route group."""
+    return group_mean_transit(arm.table, _routes(runs, measure, "group"))
 
 
-def northern_transit(runs: Runs) -> list[float]:
-    return [pooled_mean_transit(runs.current, r, NORTHERN_WESTBOUND) for r in runs.current_results]
-
-
-def sea_rail_ratio(runs: Runs) -> list[float]:
-    ratios = []
-    for r in runs.current_results:
-        rail = pooled_mean_transit(runs.current, r, NORTHERN_WESTBOUND)
-        sea = pooled_mean_transit(runs.current, r, (SEA_SUEZ,))
-        ratios.append(sea / rail if rail > 0 else math.nan)
-    return ratios
+def ratio_of_means(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """Mean transit of group ``over`` over that of group ``under`` (the sea/rail ratio)."""
+    return transit_ratio(arm.table, _routes(runs, measure, "over"), _routes(runs, measure, "under"))
 
 
 def _country(scenario: Scenario, node_id: str) -> str:
@@ -124,40 +81,52 @@ def _country(scenario: Scenario, node_id: str) -> str:
     return country
 
 
-def transit_routes(scenario: Scenario) -> np.ndarray:
-    """Indices of routes crossing the border nodes with both ends outside the country."""
+def selected_routes(runs: Runs, scenario: Scenario, measure: Measure) -> np.ndarray | None:
+    """Indices of the routes a border_volume counts: those passing its nodes with neither end
+    in the region ``ends_outside`` (transit), or None (every route) without that parameter."""
+    region = measure.param("ends_outside")
+    if region is None:
+        return None
+    countries = runs.claims.regions[region]
+    nodes = set(runs.claims.groups[measure.param("nodes")].nodes)
     picked = []
     for i, route in enumerate(scenario.routes.values()):
-        if not set(route.path) & set(BORDER_NODES):
+        if not set(route.path) & nodes:
             continue
         ends = {_country(scenario, route.path[0]), _country(scenario, route.path[-1])}
-        if COUNTRY not in ends:
+        if not ends & countries:
             picked.append(i)
     return np.array(picked, dtype=np.int64)
 
 
-def border_volume(
-    scenario: Scenario,
-    result: ReplicationResult,
-    what: str,
-    routes: np.ndarray | None = None,
-    n_months: int = JAN_TO_AUG,
-) -> float:
-    """TEU or tonnes carried by trains past the border nodes in the first ``n_months``."""
-    s = scenario.settings
-    periods = months(s.calendar, s.horizon_days)[:n_months]
-    if len(periods) < n_months:
-        raise UsageError(f"scenario '{s.name}' measures fewer than {n_months} months")
-    for node in BORDER_NODES:
-        if node not in scenario.nodes:
-            raise UsageError(f"scenario '{s.name}' has no node '{node}', which validation needs")
-    train = train_index(result)
-    if train is None:
-        return 0.0
-    return sum(
-        float(getattr(node_period_counts(result.nodes[node], periods, train, routes, vehicle=train), what).sum())
-        for node in BORDER_NODES
-    )
+def border_volume(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """TEU or tonnes carried by trains past a node group in calendar months [first, last],
+    times ``scale`` (e.g. 1e-6 for Mt)."""
+    s = arm.scenario.settings
+    first, last = measure.param("months")
+    # Calendar months first..last of the first measured year (January-August whatever the
+    # start date), each whole: a part month would count part of the claim's period.
+    periods = [p for p in months(s.calendar, s.horizon_days)[:12] if first <= p.month <= last]
+    if len(periods) != last - first + 1 or not all(p.whole_start for p in periods):
+        raise UsageError(
+            f"scenario '{s.name}' does not measure the whole of calendar months {first}-{last} in its "
+            f"first year, which {measure.key} needs"
+        )
+    nodes = runs.claims.groups[measure.param("nodes")].nodes
+    routes = selected_routes(runs, arm.scenario, measure)
+    quantity, scale = measure.param("quantity"), measure.param("scale", 1.0)
+    values = []
+    for r in arm.results:
+        train = train_index(r)
+        if train is None:
+            values.append(0.0)
+            continue
+        total = sum(
+            float(getattr(node_period_counts(r.nodes[nid], periods, train, routes, vehicle=train), quantity).sum())
+            for nid in nodes
+        )
+        values.append(total * scale)
+    return np.asarray(values, dtype=np.float64)
 
 
 def growth_percent(now: float, before: float) -> float:
@@ -165,52 +134,39 @@ def growth_percent(now: float, before: float) -> float:
     return 100.0 * (now / before - 1.0) if before > 0 else math.nan
 
 
-def transit_teu(runs: Runs) -> list[float]:
-    routes = transit_routes(runs.current)
-    return [border_volume(runs.current, r, "teu", routes) for r in runs.current_results]
+def growth(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """Growth in % of a measure from the previous scenario to the current, paired by replication."""
+    if runs.previous is None:
+        raise UsageError(f"{measure.key}: growth needs the previous scenario's runs")
+    inner: Measure = measure.param("of")
+    now = compute(runs, runs.current, inner)
+    before = compute(runs, runs.previous, inner)
+    return np.asarray([growth_percent(a, b) for a, b in zip(now, before)], dtype=np.float64)
 
 
-def transit_growth(runs: Runs) -> list[float]:
-    now, before = transit_routes(runs.current), transit_routes(runs.previous)
-    return [
-        growth_percent(border_volume(runs.current, a, "teu", now), border_volume(runs.previous, b, "teu", before))
-        for a, b in zip(runs.current_results, runs.previous_results)
-    ]
+def max_utilization(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """Per replication, the highest utilization of any node of a kind that has servers."""
+    kind = measure.param("node_kind")
+    nodes = [nid for nid, n in arm.scenario.nodes.items() if n.kind == kind and n.servers]
+    if not nodes:
+        raise UsageError(f"scenario '{arm.scenario.settings.name}' has no '{kind}' node with servers, which {measure.key} needs")
+    columns = np.vstack([np.nan_to_num(arm.table.values("node", nid, "utilization")) for nid in nodes])
+    return columns.max(axis=0)
 
 
-def border_tonnes(runs: Runs) -> list[float]:
-    return [border_volume(runs.current, r, "tonnes") / 1e6 for r in runs.current_results]
-
-
-def tonnes_growth(runs: Runs) -> list[float]:
-    return [
-        growth_percent(border_volume(runs.current, a, "tonnes"), border_volume(runs.previous, b, "tonnes"))
-        for a, b in zip(runs.current_results, runs.previous_results)
-    ]
-
-
-def max_border_utilization(runs: Runs) -> list[float]:
-    s = runs.current.settings
-    borders = [nid for nid, n in runs.current.nodes.items() if n.kind == "border" and n.servers]
-    return [
-        max(node_stats(r.nodes[nid], s.warmup_days, s.horizon_days).utilization or 0.0 for nid in borders)
-        for r in runs.current_results
-    ]
-
-
-def backlog_growth(runs: Runs) -> list[float]:
-    """Largest rise in waiting, second half of the year over the first, in days.
+def backlog_rise(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """Largest rise in waiting, second half of the measured window over the first, in days.
 
     Over every node with servers (vehicles' queueing) and every route origin (containers'
     wait for departure).  A stable queue's halves differ by noise; a saturated one's wait
-    keeps growing, by days a month.
+    keeps growing, by days a month.  Not a metric of the table: it compares two halves.
     """
-    s = runs.current.settings
+    s = arm.scenario.settings
     mid = (s.warmup_days + s.horizon_days) / 2
     values = []
-    for r in runs.current_results:
+    for r in arm.results:
         rises = [0.0]
-        for nid, node in runs.current.nodes.items():
+        for nid, node in arm.scenario.nodes.items():
             if not node.servers:
                 continue
             log = r.nodes[nid]
@@ -218,13 +174,13 @@ def backlog_growth(runs: Runs) -> list[float]:
             first = log.handled & (log.arrive >= s.warmup_days) & (log.arrive < mid)
             second = log.handled & (log.arrive >= mid) & (log.arrive < s.horizon_days)
             rises.append(_half_rise(wait, first, second))
-        for rid in runs.current.routes:
+        for rid in arm.scenario.routes:
             c = cohort(r.ledgers[rid], s.warmup_days, s.horizon_days)
             # A container never departed waited at least until the end of the run.
             wait = np.where(np.isnan(c.departed), r.end_time, c.departed) - c.created
             rises.append(_half_rise(wait, c.created < mid, c.created >= mid))
         values.append(max(rises))
-    return values
+    return np.asarray(values, dtype=np.float64)
 
 
 def _half_rise(wait: np.ndarray, first: np.ndarray, second: np.ndarray) -> float:
@@ -233,64 +189,21 @@ def _half_rise(wait: np.ndarray, first: np.ndarray, second: np.ndarray) -> float
     return float(wait[second].mean() - wait[first].mean())
 
 
-# ---------------------------------------------------------------------------------------
-# The claims
+# The registry: a claims file names these (their parameters are checked by sim.model.claims).
+MEASURES: dict[str, MeasureFn] = {
+    "mean_transit": mean_transit,
+    "transit_ratio": ratio_of_means,
+    "border_volume": border_volume,
+    "growth": growth,
+    "max_utilization": max_utilization,
+    "backlog_rise": backlog_rise,
+}
+assert set(MEASURES) == set(MEASURE_PARAMS), "the measure registry and the claims-file schema disagree"
 
-CLAIMS: tuple[Claim, ...] = (
-    Claim(
-        "a", "Northern rail China → Europe, mean transit", "14–15 days", "days", 14.0, 15.0,
-        "article's range",
-        "The claim is itself a range; T2T counts for 2019-2020 give 14-16 d (domain-facts.md 0, 2a).",
-        northern_transit,
-    ),
-    Claim(
-        "b", "Sea via Suez / northern rail, mean transit", "2–3× faster", "ratio", 2.0, 3.0,
-        "article's range",
-        "The claim is itself a range; port-to-port sea 30-37 d over T2T rail 14-16 d gives 1.9-2.6 (sections 0, 2c).",
-        sea_rail_ratio,
-    ),
-    Claim(
-        "c1", "Rail transit TEU through Kazakhstan, Jan–Aug 2020", "576,000 TEU", "TEU",
-        576_000 * 0.9, 576_000 * 1.1, "±10%",
-        "Public 2020 counts differ by ~10%: 876k TEU all KZ transit for the year is 584k for 8 months "
-        "pro rata (inform.kz), CEC counts 516k-576k (sections 5b, 8).",
-        transit_teu, 576_000.0,
-    ),
-    Claim(
-        "c2", "Growth of that transit, Jan–Aug 2020 on 2019", "+52%", "%", 28.0, 64.0,
-        "spread of sources",
-        "The spread of public growth rates for 2020 transit: +28% (KTZ CEC), +32% (all KZ transit), "
-        "+61% (Jan-Jul CEC), +64% (UTLC ERA) (sections 0, 8).",
-        transit_growth, 52.0,
-    ),
-    Claim(
-        "d1", "Kazakhstan–China rail freight, Jan–Aug 2020", "14.2 Mt", "Mt", 14.2 * 0.9, 14.2 * 1.1,
-        "±10%",
-        "14.2 Mt is one KTZ/CR count; the 21 Mt expected for the year is 14.0 Mt pro rata, and "
-        "seasonality moves an 8-month share by several percent (section 5b).",
-        border_tonnes, 14.2,
-    ),
-    Claim(
-        "d2", "Growth of that freight, Jan–Aug 2020 on 2019", "+30%", "%", 20.0, 40.0,
-        "±10 points",
-        "A single source; +-10 points is a +-8% error on either year's count, the spread seen "
-        "between public container counts (section 8).",
-        tonnes_growth, 30.0,
-    ),
-    Claim(
-        "e1", "Busiest border crossing, utilization (2020)", "not saturated", "share", 0.0, 0.999,
-        "below capacity",
-        "A crossing with utilization >= 1 cannot clear its traffic; the queue grows without bound.",
-        max_border_utilization,
-    ),
-    Claim(
-        "e2", "Largest rise in waiting, H2 over H1 2020", "no growing backlog", "days",
-        -math.inf, 1.0, "no backlog growth",
-        "A stable queue's two halves differ by noise (hours here); a saturated one's wait grows by "
-        "days every month.",
-        backlog_growth,
-    ),
-)
+
+def compute(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """One value per replication of ``arm`` for a measure of the registry."""
+    return MEASURES[measure.name](runs, arm, measure)
 
 
 # ---------------------------------------------------------------------------------------
@@ -309,29 +222,30 @@ class Outcome:
 
 def evaluate(claim: Claim, values: Sequence[float]) -> Outcome:
     """Mean and CI of the per-replication values, and whether the mean is in the band."""
-    mean, lo, hi = mean_ci95(values)
+    mean, lo, hi = mean_ci95([float(v) for v in values])
     return Outcome(claim, mean, (lo, hi), claim.passes(mean))
 
 
-def validate(runs: Runs, claims: Sequence[Claim] = CLAIMS) -> list[Outcome]:
-    """Evaluate every claim on the runs."""
-    return [evaluate(claim, claim.metric(runs)) for claim in claims]
+def validate(runs: Runs) -> list[Outcome]:
+    """Evaluate every claim of the claims file on the runs."""
+    return [evaluate(claim, compute(runs, runs.current, claim.measure)) for claim in runs.claims.claims]
 
 
-def transit_revenue(runs: Runs) -> dict[str, object]:
-    """Kazakh transit revenue implied by the simulated yearly transit TEU (not pass/fail)."""
-    routes = transit_routes(runs.current)
-    teu = [border_volume(runs.current, r, "teu", routes, n_months=12) for r in runs.current_results]
-    revenue = [t * TARIFF_USD_PER_TEU / 1e6 for t in teu]
+def transit_revenue(runs: Runs) -> dict[str, object] | None:
+    """Revenue implied by the simulated yearly transit TEU times the file's tariff (not pass/fail)."""
+    rev = runs.claims.revenue
+    if rev is None:
+        return None
+    teu = compute(runs, runs.current, rev.measure)
+    revenue = [float(t) * rev.usd_per_teu / 1e6 for t in teu]
     return {
-        "transit_teu_per_year": interval(teu),
-        "tariff_usd_per_teu": TARIFF_USD_PER_TEU,
-        "tariff_source": TARIFF_SOURCE,
+        "transit_teu_per_year": interval([float(t) for t in teu]),
+        "tariff_usd_per_teu": rev.usd_per_teu,
+        "tariff_source": rev.estimate,
         "revenue_musd_per_year": interval(revenue),
-        "context": "Kazakhstan reported >US$1.2 bn cargo transit income in 2019, all cargo (astanatimes 2020-01-23)",
+        "context": rev.context,
+        "sources": [s.to_dict() for s in rev.sources],
     }
-
-
 def outcome_record(outcome: Outcome) -> dict[str, object]:
     """One claim as a plain record for validation.json."""
     c = outcome.claim
@@ -344,6 +258,7 @@ def outcome_record(outcome: Outcome) -> dict[str, object]:
         "simulated": {"mean": _finite(outcome.mean), "ci95": [_finite(v) for v in outcome.ci95]},
         "tolerance": {"low": _finite(c.low), "high": _finite(c.high), "text": c.tolerance},
         "justification": c.justification,
+        "sources": [s.to_dict() for s in c.sources],
         "passed": outcome.passed,
     }
 
@@ -377,21 +292,39 @@ def band_text(low: float | None, high: float | None, unit: str) -> str:
     return f"{format_value(low, unit)} to {format_value(high, unit)}"
 
 
+def _measures(runs: Runs) -> list[Measure]:
+    """Every measure of the claims file, nested ones included (growth's inner measure)."""
+    found = [c.measure for c in runs.claims.claims] + ([runs.claims.revenue.measure] if runs.claims.revenue else [])
+    for m in list(found):
+        if m.name == "growth":
+            found.append(m.param("of"))
+    return found
+
+
 def validation_report(
     runs: Runs, outcomes: Sequence[Outcome], seed: int, overrides: Sequence[str] = ()
 ) -> dict[str, object]:
     """The validation.json document: every claim, its verdict, and the context."""
     from sim import __version__
 
+    volumes = [m for m in _measures(runs) if m.name == "border_volume"]
+    counted_at = list(dict.fromkeys(n for m in volumes for n in runs.claims.groups[m.param("nodes")].nodes))
+    transit = next((m for m in volumes if m.param("ends_outside")), None)
+    names = list(runs.current.scenario.routes)
+    picked = selected_routes(runs, runs.current.scenario, transit) if transit is not None else None
     return {
         "routesim_version": __version__,
-        "scenarios": {"current": runs.current.settings.name, "previous": runs.previous.settings.name},
+        "claims_file": runs.claims.path,
+        "scenarios": {
+            "current": runs.current.scenario.settings.name,
+            "previous": runs.previous.scenario.settings.name if runs.previous else None,
+        },
         "seed": seed,
-        "replications": len(runs.current_results),
+        "replications": len(runs.current.results),
         "overrides": list(overrides),
         "passed": all(o.passed for o in outcomes),
         "claims": [outcome_record(o) for o in outcomes],
         "transit_revenue": transit_revenue(runs),
-        "counted_at": list(BORDER_NODES),
-        "transit_routes": [list(runs.current.routes)[i] for i in transit_routes(runs.current)],
+        "counted_at": counted_at,
+        "transit_routes": [names[i] for i in picked] if picked is not None else [],
     }

@@ -10,14 +10,16 @@ import copy
 import dataclasses
 import datetime as dt
 import math
+import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
 from sim.model.distributions import DOC_KEYS, Distribution, Fixed, parse_distribution
 from sim.model.errors import ScenarioError
-from sim.model.overrides import Override, apply_overrides
+from sim.model.overrides import Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
     KM_PER_DAY_PER_KNOT,
@@ -59,7 +61,7 @@ def bundled_names() -> list[str]:
     """Names of the scenarios shipped in scenarios/ (file stems)."""
     if not BUNDLED_DIR.is_dir():
         return []
-    return sorted(p.stem for p in BUNDLED_DIR.glob("*.toml"))
+    return sorted(p.stem for p in BUNDLED_DIR.glob("*.toml") if not p.name.endswith(CLAIMS_SUFFIX))
 
 
 def resolve_path(name_or_path: str) -> Path:
@@ -97,9 +99,59 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def load_scenario(name_or_path: str, overrides: Sequence[Override] = ()) -> Scenario:
-    """Load, override and validate a scenario (file path or bundled name)."""
+    """Load, override and validate a scenario (file path or bundled name), resolving ``extends``."""
     path = resolve_path(name_or_path)
-    return scenario_from(read_toml(path), str(path), overrides, default_name=path.stem)
+    return scenario_from(read_document(path), str(path), overrides, default_name=path.stem)
+
+
+def read_document(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A scenario file's content with its ``extends`` resolved: the base document (itself
+    resolved, recursively) with this file applied on top by the rules of ``--set``
+    (``merge_document``).  The result has no ``extends`` key, so it is standalone."""
+    raw = read_toml(path)
+    if "extends" not in raw:
+        return raw
+    here = path.resolve()
+    ref = raw.pop("extends")
+    if not isinstance(ref, str) or not ref:
+        raise ScenarioError("must be the path of a scenario file (relative to this one) or a bundled name", "extends",
+                            str(path))
+    base_path = _base_path(path, ref)
+    if base_path.resolve() in (*chain, here):
+        cycle = " -> ".join(p.name for p in (*chain, here, base_path.resolve()))
+        raise ScenarioError(f"extends itself: {cycle}", "extends", str(path))
+    base = read_document(base_path, (*chain, here))
+    name = raw.get("run", {}).get("name") if isinstance(raw.get("run"), Mapping) else None
+    _rebase_claims(base, base_path.parent, path.parent)
+    merged = merge_document(base, raw, str(path))
+    if name is None and isinstance(merged.get("run"), dict):
+        # run.name names the results folder: a child does not inherit its base's.
+        merged["run"].pop("name", None)
+    return merged
+
+
+def _base_path(path: Path, ref: str) -> Path:
+    """The file ``extends`` names: relative to the extending file, else a bundled scenario."""
+    local = path.parent / ref
+    if local.is_file():
+        return local
+    bundled = BUNDLED_DIR / (ref if ref.endswith(".toml") else f"{ref}.toml")
+    if "/" not in ref and "\\" not in ref and bundled.is_file() and not bundled.name.endswith(CLAIMS_SUFFIX):
+        return bundled
+    raise ScenarioError(
+        f"base scenario '{ref}' not found (no file {local} and no bundled scenario of that name)", "extends", str(path)
+    )
+
+
+def _rebase_claims(base: dict[str, Any], base_dir: Path, child_dir: Path) -> None:
+    """Keep an inherited run.claims pointing at the same file from the child's folder."""
+    run = base.get("run")
+    if isinstance(run, dict) and isinstance(run.get("claims"), str):
+        target = (base_dir / run["claims"]).resolve()
+        if target.parent == BUNDLED_DIR.resolve():
+            run["claims"] = target.name  # found as a bundled claims file from anywhere
+        elif base_dir.resolve() != child_dir.resolve():
+            run["claims"] = os.path.relpath(target, child_dir.resolve())
 
 
 def scenario_from(
@@ -291,7 +343,7 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
         "run",
         (
             "name", "description", "horizon_days", "warmup_days", "cooldown_days",
-            "replications", "seed", "year", "start_date",
+            "replications", "seed", "year", "start_date", "claims",
         ),
     )
     name = t.string("name", default_name)
@@ -369,6 +421,25 @@ def _date(value: Any, path: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise ScenarioError(f"{value!r} is not a calendar date ({exc})", path) from None
+
+
+def _claims_file(raw: Mapping[str, Any], source: str) -> Claims | None:
+    """The claims file named by run.claims (relative to the scenario file, else a bundled
+    claims file of that name), read and checked."""
+    run = raw.get("run", {})
+    if not isinstance(run, Mapping) or "claims" not in run:
+        return None
+    ref = run["claims"]
+    if not isinstance(ref, str) or not ref.endswith(".toml"):
+        raise ScenarioError("must be the path of a claims file (.toml), relative to this scenario file", "run.claims")
+    path = (Path(source).parent if source else Path(".")) / ref
+    if not path.is_file():
+        # A copy of a bundled scenario elsewhere still finds its bundled claims file.
+        bundled = BUNDLED_DIR / ref
+        if "/" in ref or "\\" in ref or not bundled.is_file():
+            raise ScenarioError(f"claims file not found: {path} (nor a bundled claims file '{ref}')", "run.claims")
+        path = bundled
+    return load_claims(path)
 
 
 def _year(t: Table) -> int | None:
@@ -713,6 +784,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
         if key not in TOP_KEYS:
             raise ScenarioError(unknown_key_message(str(key), TOP_KEYS, what="section"), str(key))
     settings = _settings(raw, default_name)
+    claims = _claims_file(raw, source)
     nodes = {i: _node(i, e) for i, e in _items(raw, "nodes")}
     legs = {i: _leg(i, e, nodes) for i, e in _items(raw, "legs")}
     services = {i: _service(i, e) for i, e in _items(raw, "services")}
@@ -720,7 +792,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     if not routes:
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
     _check_service_use(routes, services)
-    scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)))
+    scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims)
     for route in routes.values():
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])

@@ -8,6 +8,7 @@ Nothing is evaluated: TOML is data.
 
 from __future__ import annotations
 
+import copy
 import json
 import tomllib
 from dataclasses import dataclass
@@ -171,3 +172,60 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
     if isinstance(node.get(last), list) and node[last] and all(isinstance(e, dict) for e in node[last]):
         raise ScenarioError(f"'{override.dotted}' is a list of entries: add an id and a key", file=label)
     node[last] = override.value
+
+
+# ---------------------------------------------------------------------------------------
+# extends: a scenario file applied on top of its base
+
+LIST_SECTIONS = ("nodes", "legs", "services", "routes")
+
+
+def merge_document(base: dict[str, Any], child: dict[str, Any], file: str) -> dict[str, Any]:
+    """``child`` applied on top of ``base`` (modified in place and returned) by the rules of
+    ``--set``: tables merge key by key; a ``[[nodes]]``/``[[legs]]``/``[[services]]``/
+    ``[[routes]]`` entry is matched by ``id`` and merged key by key, or added if its id is new,
+    or deleted by ``remove = true``; any other value (a number, an array, a distribution
+    table with ``dist``) replaces the base's whole.  Errors name ``file`` and the key path."""
+    for key, value in child.items():
+        if key in LIST_SECTIONS:
+            base[key] = _merge_entries(base.get(key, []), value, key, file)
+        else:
+            base[key] = _merge_value(base.get(key), value)
+    return base
+
+
+def _merge_value(base: Any, value: Any) -> Any:
+    if isinstance(base, dict) and isinstance(value, dict) and "dist" not in value:
+        for k, v in value.items():
+            base[k] = _merge_value(base.get(k), v)
+        return base
+    return copy.deepcopy(value)
+
+
+def _merge_entries(base: Any, entries: Any, section: str, file: str) -> list[Any]:
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ScenarioError(f"must be an array of tables ([[{section}]])", section, file)
+    merged = list(base) if isinstance(base, list) else []
+    for i, entry in enumerate(entries):
+        ident = entry.get("id")
+        if not isinstance(ident, str) or not ident:
+            raise ScenarioError("every entry needs a non-empty string 'id' (the entry of the base it changes)",
+                                f"{section}[{i}]", file)
+        where = f"{section}.{ident}"
+        found = next((k for k, e in enumerate(merged) if isinstance(e, dict) and e.get("id") == ident), None)
+        remove = entry.get("remove", False)
+        if not isinstance(remove, bool):
+            raise ScenarioError("must be true or false", f"{where}.remove", file)
+        if remove:
+            if found is None:
+                ids = [str(e.get("id")) for e in merged if isinstance(e, dict)]
+                raise ScenarioError(unknown_key_message(ident, ids, what=f"[[{section}]] id to remove"), where, file)
+            extra = sorted(set(entry) - {"id", "remove"})
+            if extra:
+                raise ScenarioError(f"an entry removed cannot also set {', '.join(extra)}", where, file)
+            del merged[found]
+        elif found is None:
+            merged.append(copy.deepcopy({k: v for k, v in entry.items() if k != "remove"}))
+        else:
+            _merge_value(merged[found], {k: v for k, v in entry.items() if k not in ("id", "remove")})
+    return merged

@@ -203,6 +203,9 @@ class Scenario:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # The --set overrides already applied to ``raw`` (kept for the record and for reloading).
     overrides: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    # The claims file named by run.claims (sim.model.claims.Claims): the figures' claim band
+    # and ratio, and what `routesim validate` checks.  None: the figures draw neither.
+    claims: Any = field(default=None, compare=False, repr=False)
 
     def service_capacity(self, route: Route, service_id: str) -> int:
         """Vehicle capacity in the route's units: containers of its size, or bulk wagons."""

@@ -32,6 +32,7 @@ NODES = "nodes.csv"
 METRICS = "metrics.csv"
 NODE_MONTHS = "nodes_by_month.csv"
 SCENARIO = "scenario.toml"
+CLAIMS = "claims.toml"  # the scenario's claims file, copied so `routesim plot` redraws without it
 VALIDATION = "validation.json"
 COMPARISON = "comparison.json"
 REPORT = "report.html"
@@ -86,10 +87,19 @@ def scenario_writer(scenario: Scenario, overrides: Sequence[str]) -> Writer:
         ]
         # Escaped: a line break in a value would otherwise start a line of TOML ("ghost" keys).
         header += [f"# --set {printable(text)}" for text in overrides]
-        body = tomli_w.dumps(scenario.raw)
+        raw = scenario.raw
+        if scenario.claims is not None:
+            # The claims file is copied beside it (CLAIMS), so the folder stands alone.
+            raw = {**raw, "run": {**raw["run"], "claims": CLAIMS}}
+        body = tomli_w.dumps(raw)
         path.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
 
     return write
+
+
+def claims_writer(scenario: Scenario) -> Writer:
+    """claims.toml: the scenario's claims file, byte for byte as read."""
+    return lambda path: path.write_text(scenario.claims.text, encoding="utf-8")
 
 
 def containers_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:

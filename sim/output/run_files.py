@@ -9,6 +9,7 @@ from sim import __version__
 from sim.engine.simulation import ReplicationResult
 from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers
 from sim.output.files import (
+    CLAIMS,
     CONTAINERS,
     METRICS,
     NODE_MONTHS,
@@ -17,6 +18,7 @@ from sim.output.files import (
     SCENARIO,
     SUMMARY,
     Writer,
+    claims_writer,
     containers_writer,
     metrics_writer,
     node_months_writer,
@@ -52,4 +54,5 @@ def run_files(
         NODE_MONTHS: node_months_writer(scenario, results),
         CONTAINERS: containers_writer(scenario, results),
         **figure_data_writers(scenario, results),
+        **({CLAIMS: claims_writer(scenario)} if scenario.claims is not None else {}),
     }

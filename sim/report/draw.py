@@ -26,12 +26,12 @@ CAPTIONS = {
     "transit_ecdf": (
         "Transit time distributions",
         "Share of containers delivered within x days, per route (empirical CDF over all "
-        "replications). The shaded band is the founding claim of 14–15 days overland.",
+        "replications).",
     ),
     "transit_times": (
         "Transit time per route",
         "Distribution of transit days per route: violin of all containers, box from the 25th "
-        "to the 75th percentile, whiskers 5th–95th, with the 14–15 day band.",
+        "to the 75th percentile, whiskers 5th–95th.",
     ),
     "throughput": (
         "Throughput over time",
@@ -55,10 +55,17 @@ CAPTIONS = {
 }
 
 
-def caption(stem: str) -> tuple[str, str]:
-    """Report title and caption of a figure file stem."""
+BAND_FIGURES = ("transit_ecdf", "transit_times")
+
+
+def caption(stem: str, band_label: str | None = None) -> tuple[str, str]:
+    """Report title and caption of a figure file stem; the transit figures name the claim
+    band of the scenario's claims file when there is one."""
     if stem in CAPTIONS:
-        return CAPTIONS[stem]
+        title, text = CAPTIONS[stem]
+        if band_label and stem in BAND_FIGURES:
+            text += f" Shaded: {band_label} (from the scenario's claims file)."
+        return title, text
     if stem.startswith("marey_"):
         title, text = CAPTIONS["marey"]
         return f"{title}: {stem[len('marey_'):]}", text
@@ -95,10 +102,13 @@ def draw(
     written: list[Path] = []
     embedded: list[tuple[str, str, bytes]] = []
     if figures:
+        from sim.viz.transit import claim_band
+
+        band = claim_band(runs)
         written = write_figures(runs, folder, fmt, marey_route)
         builders = figure_builders(runs, marey_route) if fmt != "png" else {}
         for path in written:
-            title, text = caption(path.stem)
+            title, text = caption(path.stem, band[2] if band else None)
             if fmt == "png":
                 png = path.read_bytes()
             else:

@@ -177,22 +177,27 @@ def validation_text(report: dict[str, Any]) -> str:
     """The validation table (claim, article, simulated with CI, tolerance, result) and the
     transit revenue note, for the terminal."""
     rows = validation_rows(report, fail="FAIL")
-    rev = report["transit_revenue"]
+    rev = report.get("transit_revenue")
     verdict = "every claim passes" if report["passed"] else "SOME CLAIMS FAIL"
+    names = report["scenarios"]
+    against = f" vs {names['previous']}" if names.get("previous") else ""
     lines = [
-        f"{report['scenarios']['current']} vs {report['scenarios']['previous']}: "
-        f"{report['replications']} replications, seed {report['seed']}",
+        f"{names['current']}{against}: {report['replications']} replications, seed {report['seed']}",
         "",
         format_table(VALIDATION_HEADERS, rows, VALIDATION_RIGHT),
         "",
         f"{verdict}.",
-        "",
-        "Not tested: Kazakh transit revenue implied by the simulated transit volume "
-        f"({_num(rev['transit_teu_per_year']['mean'], 0)} TEU/yr x US${rev['tariff_usd_per_teu']:,.0f}/TEU) "
-        f"= US${_num(rev['revenue_musd_per_year']['mean'], 0)} M/yr",
-        f"  tariff: {rev['tariff_source']}",
-        f"  {rev['context']}",
     ]
+    if rev:
+        lines += [
+            "",
+            "Not tested: transit revenue implied by the simulated transit volume "
+            f"({_num(rev['transit_teu_per_year']['mean'], 0)} TEU/yr x US${rev['tariff_usd_per_teu']:,.0f}/TEU) "
+            f"= US${_num(rev['revenue_musd_per_year']['mean'], 0)} M/yr",
+            f"  tariff: {rev['tariff_source']}",
+        ]
+        if rev.get("context"):
+            lines.append(f"  {rev['context']}")
     return "\n".join(lines)
 
 

@@ -15,9 +15,7 @@ from sim.viz.save import subplots
 from sim.viz.colours import SCENARIO_STYLES, scenario_colours
 from sim.output.figure_data import RunData
 
-CLAIM_BAND_DAYS = (14.0, 15.0)
-BAND_COLOUR = "#f5b041"
-BAND_LABEL = "claim: 14–15 days overland"
+BAND_COLOUR = "#f5b041"  # the claim band of the scenario's claims file (its values are data)
 TICK_FONT = 8.0  # points: the smallest text of any figure, readable at 100% zoom
 
 

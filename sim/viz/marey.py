@@ -12,7 +12,6 @@ from matplotlib.lines import Line2D
 
 from sim.viz.save import subplots
 from sim.viz.common import day_axis_label, run_title, scenario_palette, shared_calendar, suptitle
-from sim.viz.transit import EUROPE
 from sim.output.figure_data import RunData
 from sim.analysis.series import MareyStop, route_km
 
@@ -21,17 +20,18 @@ SEGMENT_STYLES = ("-", "--", ":", "-.")
 
 
 def default_marey_route(run: RunData) -> str:
-    """The route charted when none is named: the busiest China→Europe container rail route,
-    else the busiest rail route, else the route with the most stops."""
-    nodes, routes = run.scenario.nodes, run.scenario.routes
+    """The route charted when none is named: the busiest route of the claims file's ratio
+    denominator (the study's main rail group), else the busiest container rail route, else
+    the route with the most stops."""
+    routes = run.scenario.routes
 
     def teu(rid: str) -> float:
         return run.summary["routes"].get(rid, {}).get("throughput_teu_per_year", {}).get("mean") or 0.0
 
     rail = [rid for rid, r in routes.items() if r.mode == "rail" and r.demand.cargo == "container"]
-    to_europe = [rid for rid in rail
-                 if nodes[routes[rid].path[0]].country == "CN" and nodes[routes[rid].path[-1]].country in EUROPE]
-    for candidates in (to_europe, rail):
+    claims = run.scenario.claims
+    main = [rid for rid in (claims.ratio[1].routes if claims is not None and claims.ratio else ()) if rid in routes]
+    for candidates in (main, rail):
         if candidates:
             return max(candidates, key=lambda rid: (teu(rid), -list(routes).index(rid)))
     return max(routes, key=lambda rid: (len(routes[rid].path), -list(routes).index(rid)))

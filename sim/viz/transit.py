@@ -1,8 +1,9 @@
-"""Transit-time figures: ECDF and box/violin per route, the 14–15 day claim, sea/rail ratio."""
+"""Transit-time figures: ECDF and box/violin per route, with the claim band and the ratio of
+the scenario's claims file (run.claims); a scenario without one draws neither."""
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -11,60 +12,49 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.analysis.groups import group_mean_transit, transit_ratio
 from sim.viz.save import subplots
 from sim.viz.common import (
-    BAND_COLOUR, BAND_LABEL, CLAIM_BAND_DAYS, TICK_FONT, all_routes, grid, run_title, scenario_palette,
-    scenario_style, suptitle,
+    BAND_COLOUR, TICK_FONT, all_routes, grid, run_title, scenario_palette, scenario_style, suptitle,
 )
 from sim.output.figure_data import RunData
+from sim.output.metrics_file import read_metrics
 
-
-# ISO 3166 codes counted as Europe for the China→Europe sea/rail ratio (Belarus and Turkey
-# included: the Middle Corridor and the northern route end there).
-EUROPE = frozenset(
-    "AT BE BG BY CH CZ DE DK EE ES FI FR GB GR HR HU IE IT LT LU LV NL NO PL PT RO RS SE SI SK TR UA".split()
-)
 # Day ticks a reader knows (a week, a fortnight, a month) for the logarithmic axis.
 LOG_TICKS = (0.5, 1, 2, 3, 5, 7, 10, 14, 20, 30, 45, 60, 90, 120, 180, 365)
 VIOLIN_POINTS = 251  # every 4th of the 1001 quantiles: the same shape, a quarter of the work
+DEFAULT_TOP = 15.0  # days: the least height of the box plot when there is no claim band
 
 
-def _weighted_mean(pairs: Iterable[tuple[float, float]]) -> float:
-    pairs = list(pairs)
-    return sum(m * w for m, w in pairs) / sum(w for _, w in pairs)
+def claim_band(runs: Sequence[RunData]) -> tuple[float, float, str] | None:
+    """(low, high, label) of the first run's claims band, or None without a claims file."""
+    for run in runs:
+        claims = run.scenario.claims
+        if claims is not None and claims.band is not None:
+            return claims.band
+    return None
 
 
-def sea_rail_ratio(run: RunData) -> tuple[float, float, float] | None:
-    """(sea / rail, sea days, rail days) China→Europe, or None without both kinds of route.
+def sea_rail_ratio(run: RunData) -> tuple[float, float, float, str] | None:
+    """(ratio, over days, under days, label) of the run's claims ratio, or None.
 
-    Container routes from a Chinese node to a European one, means of transit_days weighted
-    by containers_counted.  Sea: of several sea routes between the same two ports only the
-    fastest counts; the others are alternatives of it (the Cape diversion is a reference
-    route with a copy of the Suez demand, not extra traffic: counting it would add 3.5 days).
+    The claims file's ratio claim names two route groups (sea via Suez over northern rail);
+    each replication's ratio is sim.analysis.groups.transit_ratio of the run's metrics table,
+    the very number ``validate`` judges, and the figure shows its mean over replications.
     """
-    nodes = run.scenario.nodes
-    sea: dict[tuple[str, str], tuple[float, float]] = {}
-    rail: list[tuple[float, float]] = []
-    for rid, r in run.summary.get("routes", {}).items():
-        route = run.scenario.routes.get(rid)
-        if route is None or r.get("cargo", route.demand.cargo) != "container":
-            continue
-        origin, dest = nodes.get(route.path[0]), nodes.get(route.path[-1])
-        if origin is None or dest is None or origin.country != "CN" or dest.country not in EUROPE:
-            continue
-        mean, weight = (r.get("transit_days") or {}).get("mean"), r.get("containers_counted") or 0
-        if mean is None or weight <= 0:
-            continue
-        if r.get("mode") == "sea":
-            pair = (route.path[0], route.path[-1])
-            if pair not in sea or mean < sea[pair][0]:
-                sea[pair] = (mean, weight)
-        elif r.get("mode") == "rail":
-            rail.append((mean, weight))
-    if not sea or not rail:
+    claims = run.scenario.claims
+    if claims is None or claims.ratio is None:
         return None
-    sea_days, rail_days = _weighted_mean(sea.values()), _weighted_mean(rail)
-    return sea_days / rail_days, sea_days, rail_days
+    over, under, label = claims.ratio
+    if not all(rid in run.scenario.routes for rid in (*over.routes, *under.routes)):
+        return None  # a variant without those routes: the ratio is not defined
+    table = read_metrics(run.folder)
+    ratios = transit_ratio(table, over.routes, under.routes)
+    if not np.isfinite(ratios).any():
+        return None
+    top = group_mean_transit(table, over.routes)
+    bottom = group_mean_transit(table, under.routes)
+    return float(np.nanmean(ratios)), float(np.nanmean(top)), float(np.nanmean(bottom)), label
 
 
 def ratio_text(run: RunData, prefix: str = "") -> str:
@@ -72,15 +62,15 @@ def ratio_text(run: RunData, prefix: str = "") -> str:
     found = sea_rail_ratio(run)
     if found is None:
         return ""
-    ratio, sea, rail = found
-    return f"{prefix}sea/rail (China→Europe): {sea:.1f} d / {rail:.1f} d = {ratio:.2f}×"
+    ratio, top, bottom, label = found
+    return f"{prefix}{label}: {top:.1f} d / {bottom:.1f} d = {ratio:.2f}×"
 
 
-RATIO_NOTE = "container-weighted means; sea: fastest route per port pair"
+RATIO_NOTE = "pooled means of the claims file's route groups; ratio: mean over replications"
 
 
 def ratio_lines(runs: Sequence[RunData]) -> str:
-    """Each run's sea/rail ratio on a line of its own (named in a comparison), or ''."""
+    """Each run's ratio on a line of its own (named in a comparison), or ''."""
     several = len(runs) > 1
     lines = [t for t in (ratio_text(r, f"{r.label}: " if several else "") for r in runs) if t]
     if not lines:
@@ -90,9 +80,15 @@ def ratio_lines(runs: Sequence[RunData]) -> str:
     return f"{lines[0]}  ({RATIO_NOTE})"
 
 
-def _band(ax: Axes, vertical: bool) -> None:
+def _band(ax: Axes, vertical: bool, band: tuple[float, float, str] | None) -> None:
+    if band is None:
+        return
     span = ax.axvspan if vertical else ax.axhspan
-    span(*CLAIM_BAND_DAYS, color=BAND_COLOUR, alpha=0.35, zorder=0, label=BAND_LABEL)
+    span(band[0], band[1], color=BAND_COLOUR, alpha=0.35, zorder=0, label=band[2])
+
+
+def _band_handles(band: tuple[float, float, str] | None) -> list:
+    return [Patch(color=BAND_COLOUR, alpha=0.35, label=band[2])] if band is not None else []
 
 
 def _probabilities(q: np.ndarray) -> np.ndarray:
@@ -134,7 +130,8 @@ def _ecdf_single(run: RunData, colours: Mapping[str, str]) -> Figure:
     delivered = [rid for rid in run.scenario.routes if run.transit[rid].size]
     crowded = len(delivered) > 8
     fig, ax = subplots(figsize=(13, 7) if crowded else (10, 5.5), layout="constrained")
-    _band(ax, vertical=True)
+    band = claim_band([run])
+    _band(ax, vertical=True, band=band)
     for rid in delivered:
         q = run.transit[rid]
         ax.plot(q, _probabilities(q), color=colours[rid], lw=1.7, label=rid)
@@ -160,7 +157,7 @@ def _ecdf_single(run: RunData, colours: Mapping[str, str]) -> Figure:
     # the curves, which tells apart neighbouring routes of similar colour.
     order = sorted(delivered, key=lambda rid: float(run.transit[rid][run.transit[rid].size // 2]))
     lines = {line.get_label(): line for line in ax.get_lines()}
-    handles = [Patch(color=BAND_COLOUR, alpha=0.35, label=BAND_LABEL)] + [lines[rid] for rid in order]
+    handles = _band_handles(band) + [lines[rid] for rid in order]
     fig.legend(handles=handles, loc="outside right upper", fontsize=8.5, title="route (fastest first)",
                title_fontsize=9, frameon=False, ncols=2 if len(handles) > 32 else 1)
     return fig
@@ -170,6 +167,7 @@ def _ecdf_compare(runs: Sequence[RunData], scenario_colours: Mapping[str, str]) 
     routes = all_routes(runs)
     columns = 4
     fig, axes = grid(len(routes), columns, (4.2, 1.95), top=1.7)
+    band = claim_band(runs)
     for i, (ax, rid) in enumerate(zip(axes, routes)):
         drawn = False
         for k, run in enumerate(runs):
@@ -183,7 +181,7 @@ def _ecdf_compare(runs: Sequence[RunData], scenario_colours: Mapping[str, str]) 
         # The band only where it falls inside the route's own range: it must not squash
         # a 2-day or a 40-day route's curve against one side.
         left, right = ax.get_xlim()
-        _band(ax, vertical=True)
+        _band(ax, vertical=True, band=band)
         ax.set_xlim(left, right)
         _percent_axis(ax)
         ax.grid(alpha=0.3)
@@ -195,7 +193,7 @@ def _ecdf_compare(runs: Sequence[RunData], scenario_colours: Mapping[str, str]) 
             ax.set_xlabel("transit (days)", fontsize=8.5)
     handles = [Line2D([], [], color=scenario_colours[r.label], ls=scenario_style(k), lw=1.6, label=r.label)
                for k, r in enumerate(runs)]
-    handles.append(Patch(color=BAND_COLOUR, alpha=0.35, label=BAND_LABEL))
+    handles += _band_handles(band)
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=9)
     ratios = ratio_lines(runs)
     suptitle(fig, run_title(runs, "transit time distribution per route") + ("\n" + ratios if ratios else ""),
@@ -226,10 +224,11 @@ def transit_box_figure(
     slot = (0.8 if crowded else 1.5) * (1 + 0.35 * (len(runs) - 1))
     width = min(18.0, max(8.0, slot * len(routes) + 2.5))
     fig, ax = subplots(figsize=(width, 6.6 if crowded else 5.8), layout="constrained")
-    _band(ax, vertical=False)
+    band = claim_band(runs)
+    _band(ax, vertical=False, band=band)
     step = 0.8 / len(runs)
     positions = np.arange(1, len(routes) + 1, dtype=float)
-    top = CLAIM_BAND_DAYS[1]
+    top = band[1] if band is not None else DEFAULT_TOP
     for k, run in enumerate(runs):
         offset = (k - (len(runs) - 1) / 2) * step
         for p, rid in zip(positions + offset, routes):
@@ -238,7 +237,7 @@ def transit_box_figure(
                 continue
             colour = palette[run.label] if several else colours[rid]
             if q.size == 0:
-                ax.text(p, CLAIM_BAND_DAYS[1] + 1, "no deliveries", ha="center", va="bottom", fontsize=8, rotation=90)
+                ax.text(p, (band[1] if band else DEFAULT_TOP) + 1, "no deliveries", ha="center", va="bottom", fontsize=8, rotation=90)
                 continue
             top = max(top, float(q[-1]))
             if not several and q[-1] > q[0]:
@@ -260,14 +259,15 @@ def transit_box_figure(
                   rotation_mode="anchor" if crowded else "default", fontsize=8.5 if crowded else 9)
     ax.set_xlim(0.4, len(routes) + 0.6)
     ax.set_ylim(0, top * 1.08)
-    ax.text(0.995, CLAIM_BAND_DAYS[1], BAND_LABEL, transform=ax.get_yaxis_transform(), ha="right", va="bottom",
-            fontsize=8.5, color="#9a5b00")
+    if band is not None:
+        ax.text(0.995, band[1], band[2], transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+                fontsize=8.5, color="#9a5b00")
     ax.set_ylabel("transit time, origin to destination (days)")
     ax.set_xlabel("route")
     ax.grid(axis="y", alpha=0.3)
     suptitle(fig, run_title(runs, "transit time per route"))
     ax.set_title(ratio_lines(runs) or " ", fontsize=9.5)
-    handles: list = [Patch(color=BAND_COLOUR, alpha=0.35, label=BAND_LABEL)]
+    handles: list = _band_handles(band)
     if several:
         handles += [Patch(color=palette[r.label], label=r.label) for r in runs]
     else:
