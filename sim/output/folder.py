@@ -236,14 +236,17 @@ def write_results(
     """
     check_out_dir(out)
     target = out.resolve()
-    created = _make_parents(target.parent)
+    created: list[Path] = []
     swapped = False
     try:
+        created = _make_parents(target.parent)
         with folder_lock(target, wait=True):  # a few seconds at most: another run's writing
             remove_leftovers(target)
             check_out_dir(out)  # again under the lock: another run may have written it meanwhile
-            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
+            tmp: Path | None = None
             try:
+                with _signals_held():  # no moment at which the folder exists but is not ours to remove
+                    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
                 tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
                 for name, write in writers.items():
                     write(tmp / name)
@@ -254,7 +257,8 @@ def write_results(
                     swap_in(tmp, target)
                     swapped = True
             finally:
-                shutil.rmtree(tmp, ignore_errors=True)
+                if tmp is not None:
+                    shutil.rmtree(tmp, ignore_errors=True)
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP turned into Interrupted by the CLI
         if not swapped:
             _remove_created(created)
@@ -328,6 +332,8 @@ def _signals_held() -> Iterator[None]:
             signal.signal(s, handler)
     if noted:
         handler = previous.get(noted[0])
+        if handler == signal.SIG_IGN:
+            return
         if callable(handler):
             handler(noted[0], None)  # the handler that was in force: KeyboardInterrupt, Interrupted ...
         else:
