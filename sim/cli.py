@@ -291,6 +291,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is None:
         raise UsageError("run needs a SCENARIO (a bundled name such as china_europe_2020, or a .toml file)")
     scenario = api.load(args.scenario, args.overrides)
+    _scenario_warnings(scenario)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(scenario.routes)])
     out = args.out if args.out is not None else Path("results") / scenario.settings.name
@@ -308,6 +309,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_report(summary, out)
     return 0
+
+
+def _scenario_warnings(scenario) -> None:
+    """Suspicious but legal input, one line each, before the run starts."""
+    for warning in scenario.warnings:
+        _say("warning", f"{scenario.source}: {warning}")
 
 
 def _status(args: argparse.Namespace, text: str) -> None:
@@ -331,6 +338,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         scenarios.append(api.load(scenarios[0], [parse_override(v, flag="--vary") for v in args.vary]))
         inputs.append(inputs[0] + "".join(f" --vary {v}" for v in args.vary))
     api.check_comparable(scenarios, inputs)
+    for scn in scenarios[: len(args.scenarios)]:
+        _scenario_warnings(scn)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
     routes = _route_filter(args.routes, scenarios)

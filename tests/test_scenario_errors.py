@@ -9,7 +9,8 @@ from typing import Any, Callable
 import pytest
 
 import sim.model.loader as loader
-from scenarios_for_tests import BASE, entry, raw, write
+from scenarios_for_tests import BASE, NETWORK, entry, raw, write
+from sim.model.loader import build_scenario
 from sim.model.errors import ScenarioError
 from sim.model.loader import load_scenario
 from sim.model.overrides import parse_override
@@ -316,3 +317,45 @@ def test_error_elsewhere_in_the_file_is_not_blamed_on_a_set(tmp_path: Path) -> N
 def test_set_that_breaks_a_cross_field_rule_is_named(base_file: Path) -> None:
     exc = load_error(base_file, ("run.horizon_days=5",))
     assert str(exc).startswith("--set run.horizon_days=5: "), str(exc)
+
+
+# ---------------------------------------------------------------------------------------
+# Input that used to get past the loader
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path) -> None:
+    from sim.model.loader import load_scenario
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + NETWORK.encode("utf-8"))
+    assert load_scenario(str(path)).settings.name == "network"
+
+
+def test_an_id_that_a_spreadsheet_reads_as_a_formula_is_refused() -> None:
+    doc = raw(NETWORK)
+    entry(doc, "nodes", "duisburg")["id"] = "-duisburg"
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(doc)
+    assert info.value.key.endswith(".id") and "may not begin with '-'" in info.value.message
+
+
+def test_a_truck_service_on_a_rail_leg_is_refused() -> None:
+    doc = raw(NETWORK)
+    entry(doc, "services", "train")["vehicle"] = "truck"
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(doc)
+    assert info.value.key == "routes.overland.services"
+    assert "runs trucks, which cannot travel rail leg" in info.value.message
+
+
+def test_implausible_speed_and_unused_handling_are_warnings_not_errors(tmp_path, capsys) -> None:
+    from sim.cli import main
+
+    doc = raw(NETWORK)
+    entry(doc, "legs", "cn_rail")["speed_km_per_day"] = 60
+    entry(doc, "nodes", "xian")["handling_hours"]["plane"] = 2
+    path = write(tmp_path, doc)
+    assert main(["run", str(path), "-n", "1", "-q", "--no-plot", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "legs.cn_rail: a mean speed of 60 km/day is outside the usual 150-2,500 km/day of rail" in err
+    assert "nodes.xian.handling_hours: plane handling is given but no plane stops at xian" in err

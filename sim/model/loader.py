@@ -90,6 +90,7 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path))
     except OSError as exc:
         raise ScenarioError(f"cannot read file: {exc.strerror}", file=str(path))
+    text = text.removeprefix("\ufeff")  # the byte-order mark some Windows editors write
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -306,6 +307,9 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+MAX_ID_LENGTH = 100
+
+
 def _items(raw: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str, Any]]]:
     """The ``[[section]]`` entries as (id, table), checking ids are present and unique."""
     entries = raw.get(section, [])
@@ -324,6 +328,10 @@ def _items(raw: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str,
                 f"id {ident[:60]!r} may hold only ASCII letters, digits, '_' and '-'",
                 f"{section}[{i}].id",
             )
+        if len(ident) > MAX_ID_LENGTH:  # ids name files (marey_<route>.png): keep them well under 255 bytes
+            raise ScenarioError(f"id is {len(ident):,} characters long; at most {MAX_ID_LENGTH}", f"{section}[{i}].id")
+        if ident.startswith("-"):  # a spreadsheet opening the CSVs would read "-x" as a formula
+            raise ScenarioError(f"id {ident[:60]!r} may not begin with '-'", f"{section}[{i}].id")
         if ident in seen:
             raise ScenarioError(
                 f"duplicate id '{ident}' (also entry {seen[ident]})", f"{section}[{i}].id"
@@ -792,11 +800,76 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     if not routes:
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
     _check_service_use(routes, services)
+    _check_vehicle_modes(routes, legs, services)
     scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims)
     for route in routes.values():
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])
-    return scenario
+    return dataclasses.replace(scenario, warnings=plausibility_warnings(scenario))
+
+
+# Which leg modes each vehicle kind can travel (ferries carry trains, trucks and ships' boxes).
+SUITS = {
+    "train": ("rail", "ferry"),
+    "ship": ("sea", "ferry"),
+    "ferry": ("ferry", "sea"),
+    "truck": ("road", "ferry"),
+    "plane": ("air",),
+}
+# Plausible moving speeds by leg mode, km/day (km/h x 24 for road and air): outside them a
+# unit is probably mixed up (60 km/day for a train is 60 km/h typed as km/day).
+PLAUSIBLE_KM_PER_DAY = {
+    "rail": (150.0, 2500.0),
+    "sea": (250.0, 1500.0),
+    "ferry": (150.0, 1500.0),
+    "road": (20.0 * 24, 130.0 * 24),
+    "air": (300.0 * 24, 1000.0 * 24),
+}
+
+
+def _check_vehicle_modes(routes: Mapping[str, Route], legs: Mapping[str, Leg], services: Mapping[str, Service]) -> None:
+    """A service's vehicles must be able to travel every leg it runs: no truck on a rail leg."""
+    for route in routes.values():
+        for k, seg in enumerate(route.segments):
+            vehicle = services[seg.service].vehicle
+            for leg_id in seg.legs:
+                mode = legs[leg_id].mode
+                if mode not in SUITS[vehicle]:
+                    raise ScenarioError(
+                        f"service '{seg.service}' runs {vehicle}s, which cannot travel {mode} leg '{leg_id}' "
+                        f"(a {vehicle} travels {' or '.join(SUITS[vehicle])} legs)",
+                        f"routes.{route.id}.services",
+                        related=(f"services.{seg.service}.vehicle", f"legs.{leg_id}.mode"),
+                    )
+
+
+def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
+    """Legal but suspicious input, one line each: a speed far outside its mode's range, or
+    handling times given for a vehicle kind that never stops at that node."""
+    out = []
+    for leg in scenario.legs.values():
+        if leg.speed_km_per_day is None:
+            continue
+        low, high = PLAUSIBLE_KM_PER_DAY[leg.mode]
+        speed = leg.speed_km_per_day.mean
+        if not low <= speed <= high:
+            out.append(
+                f"legs.{leg.id}: a mean speed of {speed:,.0f} km/day is outside the usual "
+                f"{low:,.0f}-{high:,.0f} km/day of {leg.mode} (a km/h or knots value given as km/day?)"
+            )
+    visiting: dict[str, set[str]] = {nid: set() for nid in scenario.nodes}
+    for route in scenario.routes.values():
+        for seg in route.segments:
+            for nid in seg.nodes:
+                visiting[nid].add(scenario.services[seg.service].vehicle)
+    for nid, node in scenario.nodes.items():
+        unused = sorted(set(node.handling) - visiting[nid])
+        if unused and visiting[nid]:
+            out.append(
+                f"nodes.{nid}.handling_hours: {', '.join(unused)} handling is given but no "
+                f"{' or '.join(unused)} stops at {nid} (it is handled only as {', '.join(sorted(visiting[nid]))})"
+            )
+    return tuple(out)
 
 
 def _check_capacity(scenario: Scenario, route: Route, service: Service) -> None:

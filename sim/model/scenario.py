@@ -203,6 +203,8 @@ class Scenario:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # The --set overrides already applied to ``raw`` (kept for the record and for reloading).
     overrides: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    # Legal but suspicious input, one line each (the CLI prints them as warnings).
+    warnings: tuple[str, ...] = field(default=(), compare=False, repr=False)
     # The claims file named by run.claims (sim.model.claims.Claims): the figures' claim band
     # and ratio, and what `routesim validate` checks.  None: the figures draw neither.
     claims: Any = field(default=None, compare=False, repr=False)
