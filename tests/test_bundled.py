@@ -29,6 +29,7 @@ def summary_of(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_rail_in_14_to_15_days_and_sea_two_to_three_times_slower(baseline: Path) -> None:
     summary = summary_of(baseline)
     assert summary["scenario"] == "china_europe_2020"
@@ -61,6 +62,7 @@ def test_rail_in_14_to_15_days_and_sea_two_to_three_times_slower(baseline: Path)
             assert summary["nodes"][nid]["utilization"] < 0.95, nid
 
 
+@pytest.mark.slow
 def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
     summary = summary_of(baseline)
     table = pd.read_csv(baseline / "containers.csv.gz")
@@ -74,6 +76,7 @@ def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
     assert (baseline / "transit_times.png").stat().st_size > 20_000
 
 
+@pytest.mark.slow
 def test_slower_kazakh_rail_lengthens_rail_transit_only(baseline: Path, tmp_path: Path) -> None:
     out = tmp_path / "slow"
     args = ["run", "china_europe_2020", "-n", "2", "--seed", "3", "--out", str(out), "-q", "--no-plot",

@@ -254,6 +254,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_whatever_the_worker_count(corridor: Path, tmp_path: Path, capsys) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert run(["run", str(corridor), "--out", str(a), "-q"], capsys)[0] == 0
@@ -356,7 +357,7 @@ def test_out_folder_that_is_not_ours_is_left_alone(corridor: Path, tmp_path: Pat
 
 def test_failure_while_writing_keeps_the_previous_results(corridor: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     out = tmp_path / "res"
-    assert run(["run", str(corridor), "--out", str(out), "-n", "2", "-q"], capsys)[0] == 0
+    assert run(["run", str(corridor), "--out", str(out), "-n", "2", "-q", "--no-plot"], capsys)[0] == 0
     before = _files(out)
 
     def explode(*args, **kwargs):
@@ -373,6 +374,7 @@ def test_failure_while_writing_keeps_the_previous_results(corridor: Path, tmp_pa
 # Entry points
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_points(corridor: Path, tmp_path: Path) -> None:
     help_text = subprocess.run(
         [sys.executable, "-m", "sim", "run", "--help"], capture_output=True, text=True, check=True

@@ -87,6 +87,7 @@ def test_terminal_table_shows_differences_and_significance(compared):
     assert "paired by replication" in text and "baseline network" in text
 
 
+@pytest.mark.slow
 def test_plot_redraws_the_same_figures_without_running(compared, tmp_path):
     out, _ = compared
     svg_first = tmp_path / "first"
@@ -102,6 +103,7 @@ def test_plot_redraws_the_same_figures_without_running(compared, tmp_path):
     assert not list(out.glob(".plot-*"))
 
 
+@pytest.mark.slow
 def test_plot_of_one_run_folder(tmp_path, capsys):
     file = write(tmp_path, NETWORK)
     out = tmp_path / "run"

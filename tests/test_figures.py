@@ -271,6 +271,7 @@ def test_comparison_figures_have_a_line_per_scenario(comparison):
 # The bundled scenario and the files
 
 
+@pytest.mark.slow
 def test_bundled_figures_ratio_and_readability(bundled):
     assert default_marey_route(bundled) in ("rail_xian_duisburg", "rail_chongqing_duisburg")
     ratio = _hand_ratio(bundled.summary, ["sea_shanghai_rotterdam", "sea_shanghai_rotterdam_cape"],
@@ -291,6 +292,7 @@ def test_bundled_figures_ratio_and_readability(bundled):
         plt.close(fig)
 
 
+@pytest.mark.slow
 def test_write_figures_in_every_format_reproducibly(run, tmp_path):
     data, _ = run
     open_before = set(plt.get_fignums())

@@ -25,6 +25,7 @@ from sim.cli import main
 
 BUNDLED = Path(__file__).resolve().parent.parent / "scenarios" / "china_europe_2020.toml"
 CASES = 90
+FAST_CASES = 15  # mutants in the fast set (-m "not slow"); the rest run with the full suite
 TIME_LIMIT_S = 10
 
 
@@ -137,7 +138,7 @@ def _check(tmp_path: Path, file: Path, capsys, expect_names: set[str] | None, wh
     assert not out.exists(), f"{what}: results written"
 
 
-@pytest.mark.parametrize("case", range(CASES))
+@pytest.mark.parametrize("case", [c if c < FAST_CASES else pytest.param(c, marks=pytest.mark.slow) for c in range(CASES)])
 def test_a_mutated_scenario_runs_or_is_refused_in_one_line(tmp_path, capsys, case):
     rng = random.Random(1000 + case)
     doc, label, path = _mutant(rng)
