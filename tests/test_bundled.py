@@ -9,7 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from figure_files import embedded_pngs, same_figure
 from sim.cli import main
+from sim.output.figure_data import read_run
+from sim.viz.figures import figure_builders
 from sim.model.loader import load_scenario
 
 WESTBOUND_RAIL = ("rail_xian_duisburg", "rail_chongqing_duisburg")
@@ -73,7 +76,11 @@ def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
     nodes = pd.read_csv(baseline / "nodes.csv")
     assert set(nodes["node"]) == set(summary["nodes"])
     assert "[[nodes]]" in (baseline / "scenario.toml").read_text(encoding="utf-8")
-    assert (baseline / "transit_times.png").stat().st_size > 20_000
+    # The figure file is the figure of this folder's data (drawing is reproducible), and
+    # report.html embeds exactly that file.
+    png = (baseline / "transit_times.png").read_bytes()
+    assert same_figure(png, figure_builders([read_run(baseline)])["transit_times"]())
+    assert png in embedded_pngs((baseline / "report.html").read_text(encoding="utf-8"))
 
 
 @pytest.mark.slow

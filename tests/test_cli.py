@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from figure_files import DPI, embedded_pngs, has_size_of, png_size, same_figure
 from sim.cli import main
+from sim.output.figure_data import read_run
+from sim.viz.figures import figure_builders
 from sim.model.loader import load_scenario
 
 CORRIDOR = """\
@@ -203,8 +206,14 @@ def test_run_writes_every_file_with_consistent_content(corridor: Path, tmp_path:
     again, original = load_scenario(str(out / "scenario.toml")), load_scenario(str(corridor))
     assert replace(again, source="") == replace(original, source="")
 
+    # Each figure file is that figure of the folder's data, at its size, embedded in the report.
+    figure = figure_builders([read_run(out)])["transit_times"]()
     png = (out / "transit_times.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert has_size_of(png_size(png), figure, DPI)
+    assert same_figure(png, figure)
+    embedded = embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
+    assert embedded == [(out / f"{stem}.png").read_bytes() for stem in (
+        "transit_ecdf", "transit_times", "throughput", "bottlenecks", "marey_rail", "route_map")]
 
     assert "rail" in stdout and "sea" in stdout and "95% CI" in stdout
     assert str(out) in stdout

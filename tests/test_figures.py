@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from figure_files import DPI, has_size_of, pdf_size_pt, png_size, same_figure, svg_size_pt
 from scenarios_for_tests import NETWORK, TRANSFER_CORRIDOR, entry, raw, write
 from sim.cli import main
 from sim.viz.colours import route_colours, scenario_colours
@@ -297,6 +298,8 @@ def test_write_figures_in_every_format_reproducibly(run, tmp_path):
     data, _ = run
     open_before = set(plt.get_fignums())
     assert FORMATS == ("png", "svg", "pdf")
+    figures = {stem: build() for stem, build in figure_builders([data]).items()}
+    size_of = {"png": (png_size, DPI), "svg": (svg_size_pt, 72), "pdf": (pdf_size_pt, 72)}
     for fmt, magic in (("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")):
         folder = tmp_path / fmt
         folder.mkdir()
@@ -306,7 +309,12 @@ def test_write_figures_in_every_format_reproducibly(run, tmp_path):
             f"marey_overland.{fmt}", f"route_map.{fmt}",
         ]
         blobs = [p.read_bytes() for p in first]
-        assert all(b.startswith(magic) and len(b) > 1000 for b in blobs)
+        assert all(b.startswith(magic) for b in blobs)
+        read_size, per_inch = size_of[fmt]
+        for blob, fig in zip(blobs, figures.values()):  # each file is its figure, at its size
+            assert has_size_of(read_size(blob), fig, per_inch), (fmt, fig)
+        if fmt == "png":
+            assert all(same_figure(blob, fig) for blob, fig in zip(blobs, figures.values()))
         if fmt != "pdf":  # pdf: dates and ids are off too, but a third pass costs 2 s
             again = [p.read_bytes() for p in write_figures([data], folder, fmt)]
             assert again == blobs, fmt  # same data, same bytes: no dates, no random ids
