@@ -22,10 +22,8 @@ BORDERS = ("dostyk", "altynkol", "brest")
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bundled") / "base"
-    assert main(["run", "china_europe_2020", "-n", "2", "--seed", "3", "--out", str(out), "-q"]) == 0
-    return out
+def baseline(bundled_2020: Path) -> Path:
+    return bundled_2020  # conftest.py: china_europe_2020 -n 2 --seed 3, run once per session
 
 
 def summary_of(out: Path) -> dict:
