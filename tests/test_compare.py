@@ -123,8 +123,7 @@ def test_plot_redraws_the_same_figures_without_running(compared, tmp_path):
 def test_plot_of_one_run_folder(tmp_path, capsys):
     file = write(tmp_path, NETWORK)
     out = tmp_path / "run"
-    assert main(["run", str(file), "--out", str(out), "-q", "-n", "2"]) == 0
-    (out / "throughput.png").unlink()
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "2", "--no-plot"]) == 0  # no figure yet
     assert main(["plot", str(out), "--format", "pdf"]) == 0
     printed = capsys.readouterr().out.split()
     assert str(out / "throughput.pdf") in printed
