@@ -9,7 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from figure_files import embedded_pngs, same_figure
 from sim.cli import main
+from sim.output.figure_data import read_run
+from sim.viz.figures import figure_builders
 from sim.model.loader import load_scenario
 
 WESTBOUND_RAIL = ("rail_xian_duisburg", "rail_chongqing_duisburg")
@@ -19,16 +22,15 @@ BORDERS = ("dostyk", "altynkol", "brest")
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bundled") / "base"
-    assert main(["run", "china_europe_2020", "-n", "2", "--seed", "3", "--out", str(out), "-q"]) == 0
-    return out
+def baseline(bundled_2020: Path) -> Path:
+    return bundled_2020  # conftest.py: china_europe_2020 -n 2 --seed 3, run once per session
 
 
 def summary_of(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_rail_in_14_to_15_days_and_sea_two_to_three_times_slower(baseline: Path) -> None:
     summary = summary_of(baseline)
     assert summary["scenario"] == "china_europe_2020"
@@ -61,6 +63,7 @@ def test_rail_in_14_to_15_days_and_sea_two_to_three_times_slower(baseline: Path)
             assert summary["nodes"][nid]["utilization"] < 0.95, nid
 
 
+@pytest.mark.slow
 def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
     summary = summary_of(baseline)
     table = pd.read_csv(baseline / "containers.csv.gz")
@@ -71,9 +74,14 @@ def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
     nodes = pd.read_csv(baseline / "nodes.csv")
     assert set(nodes["node"]) == set(summary["nodes"])
     assert "[[nodes]]" in (baseline / "scenario.toml").read_text(encoding="utf-8")
-    assert (baseline / "transit_times.png").stat().st_size > 20_000
+    # The figure file is the figure of this folder's data (drawing is reproducible), and
+    # report.html embeds exactly that file.
+    png = (baseline / "transit_times.png").read_bytes()
+    assert same_figure(png, figure_builders([read_run(baseline)])["transit_times"]())
+    assert png in embedded_pngs((baseline / "report.html").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 def test_slower_kazakh_rail_lengthens_rail_transit_only(baseline: Path, tmp_path: Path) -> None:
     out = tmp_path / "slow"
     args = ["run", "china_europe_2020", "-n", "2", "--seed", "3", "--out", str(out), "-q", "--no-plot",

@@ -13,7 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from figure_files import DPI, embedded_pngs, has_size_of, png_size, same_figure
 from sim.cli import main
+from sim.output.figure_data import read_run
+from sim.viz.figures import figure_builders
 from sim.model.loader import load_scenario
 
 CORRIDOR = """\
@@ -204,8 +207,14 @@ def test_run_writes_every_file_with_consistent_content(corridor: Path, tmp_path:
     again, original = load_scenario(str(out / "scenario.toml")), load_scenario(str(corridor))
     assert replace(again, source="") == replace(original, source="")
 
+    # Each figure file is that figure of the folder's data, at its size, embedded in the report.
+    figure = figure_builders([read_run(out)])["transit_times"]()
     png = (out / "transit_times.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert has_size_of(png_size(png), figure, DPI)
+    assert same_figure(png, figure)
+    embedded = embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
+    assert embedded == [(out / f"{stem}.png").read_bytes() for stem in (
+        "transit_ecdf", "transit_times", "throughput", "bottlenecks", "marey_rail", "route_map")]
 
     assert "rail" in stdout and "sea" in stdout and "95% CI" in stdout
     assert str(out) in stdout
@@ -255,6 +264,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_files_whatever_the_worker_count(corridor: Path, tmp_path: Path, capsys) -> None:
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     assert run(["run", str(corridor), "--out", str(a), "-q"], capsys)[0] == 0
@@ -264,7 +274,7 @@ def test_same_seed_gives_identical_files_whatever_the_worker_count(corridor: Pat
     assert files == _files(b)
     assert files == _files(c)
     d = tmp_path / "d"
-    assert run(["run", str(corridor), "--out", str(d), "-q", "--seed", "12"], capsys)[0] == 0
+    assert run(["run", str(corridor), "--out", str(d), "-q", "--seed", "12", "--no-plot"], capsys)[0] == 0
     assert _files(d)["containers.csv.gz"] != files["containers.csv.gz"]
 
 
@@ -357,7 +367,7 @@ def test_out_folder_that_is_not_ours_is_left_alone(corridor: Path, tmp_path: Pat
 
 def test_failure_while_writing_keeps_the_previous_results(corridor: Path, tmp_path: Path, capsys, monkeypatch) -> None:
     out = tmp_path / "res"
-    assert run(["run", str(corridor), "--out", str(out), "-n", "2", "-q"], capsys)[0] == 0
+    assert run(["run", str(corridor), "--out", str(out), "-n", "2", "-q", "--no-plot"], capsys)[0] == 0
     before = _files(out)
 
     def explode(*args, **kwargs):
@@ -374,6 +384,7 @@ def test_failure_while_writing_keeps_the_previous_results(corridor: Path, tmp_pa
 # Entry points
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_points(corridor: Path, tmp_path: Path) -> None:
     help_text = subprocess.run(
         [sys.executable, "-m", "sim", "run", "--help"], capture_output=True, text=True, check=True

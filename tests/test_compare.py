@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from figure_files import embedded_pngs, pdf_size_pt, has_size_of, same_figure
 from scenarios_for_tests import NETWORK, entry, raw, write
 from sim.cli import main
 from sim.analysis.statistics import t_quantile_975
@@ -42,10 +43,25 @@ def test_comparison_folder_holds_each_run_the_differences_figures_and_report(com
     out, doc = compared
     assert doc["scenarios"] == ["network", "more_trains"] and doc["baseline"] == "network"
     assert doc["folders"] == {"network": "1-network", "more_trains": "2-more_trains"}
-    for folder in doc["folders"].values():
-        assert (out / folder / "summary.json").is_file() and (out / folder / "route_weeks.csv").is_file()
-    for name in ("report.html", "transit_ecdf.png", "throughput.png", "bottlenecks.png", "route_map.png"):
-        assert (out / name).stat().st_size > 0, name
+    from sim.report.draw import load_folder
+    from sim.viz.figures import figure_builders
+
+    for name, folder in doc["folders"].items():
+        summary = json.loads((out / folder / "summary.json").read_text())
+        assert summary["scenario"] == name and summary["routes"] == doc["routes"][name]
+        weeks = _rows(out / folder / "route_weeks.csv")
+        assert {r["route"] for r in weeks} == set(summary["routes"])
+    # The figures are those of the scenarios' folders, all on one figure, embedded in the report.
+    runs, _ = load_folder(out)
+    assert [r.label for r in runs] == ["network", "more_trains"]
+    builders = figure_builders(runs)
+    pngs = {stem: (out / f"{stem}.png").read_bytes() for stem in builders}
+    for stem in ("transit_ecdf", "throughput", "bottlenecks"):
+        assert same_figure(pngs[stem], builders[stem]()), stem
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert embedded_pngs(report) == list(pngs.values())
+    row = _row(doc, "overland", "transit_days")
+    assert f"{row['difference']:+.2f}" in report and "more_trains" in report
     assert set(doc["routes"]) == {"network", "more_trains"}
     assert doc["routes"]["more_trains"]["overland"]["transit_days"]["mean"] > 0
 
@@ -87,6 +103,7 @@ def test_terminal_table_shows_differences_and_significance(compared):
     assert "paired by replication" in text and "baseline network" in text
 
 
+@pytest.mark.slow
 def test_plot_redraws_the_same_figures_without_running(compared, tmp_path):
     out, _ = compared
     svg_first = tmp_path / "first"
@@ -102,16 +119,23 @@ def test_plot_redraws_the_same_figures_without_running(compared, tmp_path):
     assert not list(out.glob(".plot-*"))
 
 
+@pytest.mark.slow
 def test_plot_of_one_run_folder(tmp_path, capsys):
     file = write(tmp_path, NETWORK)
     out = tmp_path / "run"
-    assert main(["run", str(file), "--out", str(out), "-q", "-n", "2"]) == 0
-    (out / "throughput.png").unlink()
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "2", "--no-plot"]) == 0  # no figure yet
     assert main(["plot", str(out), "--format", "pdf"]) == 0
     printed = capsys.readouterr().out.split()
     assert str(out / "throughput.pdf") in printed
-    assert (out / "throughput.pdf").read_bytes().startswith(b"%PDF")
-    assert (out / "report.html").stat().st_size > 0
+    from sim.viz.figures import figure_builders
+    from sim.output.figure_data import read_run
+    from sim.report.html import figure_png
+
+    builders = figure_builders([read_run(out)])
+    assert has_size_of(pdf_size_pt((out / "throughput.pdf").read_bytes()), builders["throughput"](), 72)
+    # report.html embeds every figure, drawn as PNG from the folder's data.
+    assert embedded_pngs((out / "report.html").read_text(encoding="utf-8")) == [
+        figure_png(build()) for build in builders.values()]
 
 
 def _fails(args: list[str], capsys, *needles: str) -> str:

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from figure_files import DPI, has_size_of, pdf_size_pt, png_size, same_figure, svg_size_pt
 from scenarios_for_tests import NETWORK, NETWORK_CLAIMS, TRANSFER_CORRIDOR, entry, raw, write
 from sim.cli import main
 from sim.viz.colours import route_colours, scenario_colours
@@ -24,7 +25,6 @@ from sim.viz.transit import sea_rail_ratio, transit_box_figure, transit_ecdf_fig
 from sim.output.figure_data import RunData, read_run
 from sim.viz.figures import FORMATS, figure_builders, write_figures
 
-BUNDLED = Path(__file__).resolve().parents[1] / "scenarios" / "china_europe_2020.toml"
 
 
 def _run_cli(doc: str | dict, folder: Path, *extra: str) -> RunData:
@@ -54,12 +54,10 @@ def run(tmp_path_factory) -> tuple[RunData, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> RunData:
-    """The 2020 scenario, one replication: 21 routes, six capacity-limited nodes."""
-    folder = tmp_path_factory.mktemp("bundled")
-    claims = BUNDLED.with_name("china_europe.claims.toml")
-    (folder / claims.name).write_text(claims.read_text(encoding="utf-8"), encoding="utf-8")
-    return _run_cli(BUNDLED.read_text(encoding="utf-8"), folder, "-n", "1")
+def bundled(bundled_2020) -> RunData:
+    """The 2020 scenario (conftest.py, shared with test_bundled.py): 21 routes, six
+    capacity-limited nodes."""
+    return read_run(bundled_2020)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -298,6 +296,7 @@ def test_comparison_figures_have_a_line_per_scenario(comparison):
 # The bundled scenario and the files
 
 
+@pytest.mark.slow
 def test_bundled_figures_ratio_and_readability(bundled):
     assert default_marey_route(bundled) in ("rail_xian_duisburg", "rail_chongqing_duisburg")
     # The figure's ratio is claim b's: Suez over the northern westbound rail group.
@@ -317,10 +316,13 @@ def test_bundled_figures_ratio_and_readability(bundled):
         plt.close(fig)
 
 
+@pytest.mark.slow
 def test_write_figures_in_every_format_reproducibly(run, tmp_path):
     data, _ = run
     open_before = set(plt.get_fignums())
     assert FORMATS == ("png", "svg", "pdf")
+    figures = {stem: build() for stem, build in figure_builders([data]).items()}
+    size_of = {"png": (png_size, DPI), "svg": (svg_size_pt, 72), "pdf": (pdf_size_pt, 72)}
     for fmt, magic in (("png", b"\x89PNG"), ("svg", b"<?xml"), ("pdf", b"%PDF")):
         folder = tmp_path / fmt
         folder.mkdir()
@@ -330,7 +332,12 @@ def test_write_figures_in_every_format_reproducibly(run, tmp_path):
             f"marey_overland.{fmt}", f"route_map.{fmt}",
         ]
         blobs = [p.read_bytes() for p in first]
-        assert all(b.startswith(magic) and len(b) > 1000 for b in blobs)
+        assert all(b.startswith(magic) for b in blobs)
+        read_size, per_inch = size_of[fmt]
+        for blob, fig in zip(blobs, figures.values()):  # each file is its figure, at its size
+            assert has_size_of(read_size(blob), fig, per_inch), (fmt, fig)
+        if fmt == "png":  # and the same bytes (one figure: redrawing them all costs seconds)
+            assert same_figure(blobs[1], figures["transit_times"])
         if fmt != "pdf":  # pdf: dates and ids are off too, but a third pass costs 2 s
             again = [p.read_bytes() for p in write_figures([data], folder, fmt)]
             assert again == blobs, fmt  # same data, same bytes: no dates, no random ids

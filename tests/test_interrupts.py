@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test runs routesim in a subprocess
+
 ARGS = ["run", "china_europe_2020", "-n", "2", "--set", "run.horizon_days=200", "--no-plot"]
 
 

@@ -17,7 +17,7 @@ from sim.engine.simulation import run_replication
 from sim.engine.replications import run_experiment
 from verification_models import assert_contains, rolled_over_fraction, scenario_file, when_full_wait
 
-R = 16
+R = 48  # replications: the 99.9% intervals of intervals.assert_contains stay within their bounds
 
 TIMETABLE = """\
 [run]
@@ -97,7 +97,7 @@ def test_capacity_cap_rolls_over_the_share_the_backlog_chain_predicts(tmp_path):
         created, departed = _counted(r, s)
         first = _next_departure(created, offset=0.5, headway=h)
         shares.append(float((departed > first + 1e-9).mean()))
-    assert_contains(shares, rolled_over_fraction(per_cycle * h, cap), "rolled-over share", 0.08)
+    assert_contains(shares, rolled_over_fraction(per_cycle * h, cap), "rolled-over share", 0.10)
     # The calculation itself: no roll-over with room to spare, and more with less room.
     assert rolled_over_fraction(per_cycle * h, 40) < 1e-9
     assert rolled_over_fraction(per_cycle * h, 11) > rolled_over_fraction(per_cycle * h, cap)

@@ -1,7 +1,9 @@
 """Nodes against queueing theory: M/M/1, M/M/c (Erlang C), M/D/1, and a Jackson tandem.
 
-Mean wait in queue, time-average queue length and utilization, each a 95% interval over
-independent replications that must contain the theoretical value.
+Mean wait in queue, time-average queue length and utilization, each a 99.9% interval over
+independent replications that must contain the theoretical value and be narrow: the
+bounds are about 1.5 times the half-widths these replications give, and a service rate
+10% off moves every one of these values by more than its bound.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from sim.analysis.series import node_days
 from sim.analysis.statistics import node_stats
 from verification_models import assert_contains, erlang_c_wait, md1_wait, queue_model, scenario_file
 
-R = 16
+R = 32  # replications of a node model
+TANDEM_R = 48  # the tandem's second node runs at 77%: its waits vary more
 
 
 @pytest.mark.parametrize(
@@ -31,9 +34,9 @@ def test_node_matches_theory(tmp_path, model, lam, mu, servers, handling):
     wq = md1_wait(lam, mu) if model == "M/D/1" else erlang_c_wait(lam, mu, servers)
     stats = [node_stats(r.nodes["q"], s.warmup_days, s.horizon_days) for r in results]
     days = [node_days(r.nodes["q"], s.calendar, s.horizon_days) for r in results]
-    assert_contains([st.mean_wait_days for st in stats], wq, f"{model} Wq", 0.12)
+    assert_contains([st.mean_wait_days for st in stats], wq, f"{model} Wq", 0.15)
     # Queue length measured on its own (time average of vehicles waiting), against L = lam Wq.
-    assert_contains([float(d.queue.mean()) for d in days], lam * wq, f"{model} Lq", 0.12)
+    assert_contains([float(d.queue.mean()) for d in days], lam * wq, f"{model} Lq", 0.15)
     assert_contains([st.utilization for st in stats], lam / (servers * mu), f"{model} rho", 0.02)
 
 
@@ -96,7 +99,7 @@ def test_jackson_tandem_of_two_mm1_nodes(tmp_path):
     text = TANDEM.format(h1=24 / mu1, h2=24 / mu2, teu=lam * 365 * 2)
     scenario = scenario_file(tmp_path, text)
     s = scenario.settings
-    results = run_experiment(scenario, R, seed=7)
+    results = run_experiment(scenario, TANDEM_R, seed=7)
     theory = 1 / (mu1 - lam) + 1 / (mu2 - lam)
     sojourn = []
     for r in results:
@@ -107,4 +110,4 @@ def test_jackson_tandem_of_two_mm1_nodes(tmp_path):
     # Each node on its own is M/M/1 with the same arrival rate.
     for node, mu in (("q1", mu1), ("q2", mu2)):
         waits = [node_stats(r.nodes[node], s.warmup_days, s.horizon_days).mean_wait_days for r in results]
-        assert_contains(waits, lam / mu / (mu - lam), f"{node} Wq", 0.12)
+        assert_contains(waits, lam / mu / (mu - lam), f"{node} Wq", 0.15)
