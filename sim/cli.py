@@ -25,6 +25,7 @@ from sim.analysis.comparison import (
 )
 from sim.report.draw import FORMATS, check_marey_route, draw, redraw
 from sim.engine.replications import run_experiment
+from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as check_containers
 from sim.output.figure_data import RESULTS_FORMAT, read_run
 from sim.model.loader import bundled_names, load_scenario
 from sim.output.run_files import run_files, run_summary
@@ -188,6 +189,10 @@ def _add_figure_options(command: argparse.ArgumentParser) -> None:
         "--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)"
     )
     command.add_argument("--no-plot", action="store_true", help="skip the figures (report.html keeps its tables)")
+    command.add_argument(
+        "--containers", choices=CONTAINER_FORMATS, default="csv",
+        help="the per-container file: containers.csv.gz, containers.parquet (needs pyarrow) or none (default: csv)",
+    )
 
 
 def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None:
@@ -234,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, run, summarize, write files, draw figures and the report, print."""
+    check_containers(args.containers)
     overrides = [parse_override(text) for text in args.overrides]
     scenario = load_scenario(args.scenario, overrides)
     check_marey_route(args.marey, [list(scenario.routes)])
@@ -250,7 +256,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     def finish(folder: Path) -> None:
         draw(folder, [read_run(folder)], args.format, args.marey, figures=not args.no_plot)
 
-    write_results(out, run_files(scenario, results, summary, args.overrides), finish)
+    write_results(out, run_files(scenario, results, summary, args.overrides, args.containers), finish)
     args.written = out
     for warning in _warnings(summary):
         sys.stderr.write(f"routesim: warning: {warning}\n")
@@ -274,6 +280,7 @@ def _progress_bar(args: argparse.Namespace, total: int, label: str):
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
+    check_containers(args.containers)
     overrides = [parse_override(text) for text in args.overrides]
     scenarios = [load_scenario(name, overrides) for name in args.scenarios]
     check_comparable(scenarios, args.scenarios)
@@ -295,7 +302,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     document["routesim_version"] = __version__
     document["results_format"] = RESULTS_FORMAT
     writers = {
-        folder: folder_writer(run_files(a.scenario, a.results, summary, args.overrides))
+        folder: folder_writer(run_files(a.scenario, a.results, summary, args.overrides, args.containers))
         for folder, a, summary in zip(folders, arms, summaries)
     }
     writers[COMPARISON] = summary_writer(document)

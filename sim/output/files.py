@@ -7,7 +7,6 @@ without a modification time, so the same seed gives identical files.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import os
@@ -24,10 +23,9 @@ from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
 from sim.analysis.periods import months, node_period_counts
 from sim.model.scenario import Scenario
-from sim.analysis.statistics import cohort, node_stats, route_counts, train_index
+from sim.analysis.statistics import node_stats, route_counts, train_index
 
 SUMMARY = "summary.json"
-CONTAINERS = "containers.csv.gz"
 ROUTES = "routes.csv"
 NODES = "nodes.csv"
 NODE_MONTHS = "nodes_by_month.csv"
@@ -37,9 +35,12 @@ COMPARISON = "comparison.json"
 REPORT = "report.html"
 # A folder holding one of these is a routesim results folder that a new run may replace.
 MARKERS = (SUMMARY, VALIDATION, COMPARISON)
-CONTAINER_COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
 
-Writer = Callable[[Path], None]
+# A writer writes one file (or folder) at the path it is given.  It may instead start the
+# work in the background and return a function that waits for it (and re-raises its error):
+# write_results waits for every such writer before the folder is swapped in.
+Wait = Callable[[], None]
+Writer = Callable[[Path], "Wait | None"]
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -74,10 +75,11 @@ def write_results(out: Path, writers: dict[str, Writer], finish: Writer | None =
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
     try:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
-        for name, write in writers.items():
-            write(tmp / name)
+        pending = [wait for wait in (write(tmp / name) for name, write in writers.items()) if wait]
         if finish is not None:
             finish(tmp)
+        for wait in pending:
+            wait()
         _swap_in(tmp, out.resolve())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -123,10 +125,15 @@ def summary_writer(summary: dict) -> Writer:
 def folder_writer(writers: dict[str, Writer]) -> Writer:
     """A writer that makes a folder and writes the given files into it."""
 
-    def write(path: Path) -> None:
+    def write(path: Path) -> Wait:
         path.mkdir()
-        for name, inner in writers.items():
-            inner(path / name)
+        pending = [wait for wait in (inner(path / name) for name, inner in writers.items()) if wait]
+
+        def wait_all() -> None:
+            for wait in pending:
+                wait()
+
+        return wait_all
 
     return write
 
@@ -156,63 +163,6 @@ def scenario_writer(scenario: Scenario, overrides: Sequence[str]) -> Writer:
         path.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
 
     return write
-
-
-def containers_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
-    """containers.csv.gz: every counted container that was delivered, one row each."""
-    s = scenario.settings
-
-    def write(path: Path) -> None:
-        with open(path, "wb") as raw, gzip.GzipFile(
-            filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=3
-        ) as gz:
-            gz.write((",".join(CONTAINER_COLUMNS) + "\n").encode("ascii"))
-            for r in results:
-                for rid in scenario.routes:
-                    c = cohort(r.ledgers[rid], s.warmup_days, s.horizon_days)
-                    done = ~np.isnan(c.delivered)
-                    if not done.any():
-                        continue
-                    created, departed, delivered = c.created[done], c.departed[done], c.delivered[done]
-                    table = np.column_stack((created, departed, delivered, delivered - created))
-                    gz.write(_csv_block(f"{r.replication},{rid},", table))
-
-    return write
-
-
-_INT_DIGITS = 5  # days below 100,000: more than the longest horizon plus cool-down
-_FIELD = _INT_DIGITS + 1 + 4 + 1  # digits, point, four decimals, separator
-
-
-def _csv_block(prefix: str, table: np.ndarray) -> bytes:
-    """Rows of 4-decimal numbers (about 9 s resolution) behind a constant prefix.
-
-    Formatted with numpy as fixed-width bytes whose padding is then deleted: a million rows
-    take a fraction of a second, where np.savetxt takes several.
-    """
-    if table.size == 0:
-        return b""
-    # The loader caps horizon and cool-down at 36,500 days each, so times fit in 5 digits.
-    if not (np.all(table >= 0) and np.all(table < 10**_INT_DIGITS)):
-        raise ValueError("container times outside [0, 100000) days cannot be written")
-    rows, cols = table.shape
-    scaled = np.rint(table * 10_000).astype(np.int64)
-    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    out = np.empty((rows, head.size + cols * _FIELD), dtype=np.uint8)
-    out[:, : head.size] = head
-    for c in range(cols):
-        field = out[:, head.size + c * _FIELD : head.size + (c + 1) * _FIELD]
-        value = scaled[:, c]
-        for place in range(_INT_DIGITS + 4):  # most significant digit first
-            power = 10 ** (_INT_DIGITS + 3 - place)
-            pos = place if place < _INT_DIGITS else place + 1
-            digit = (value // power) % 10 + ord("0")
-            if place < _INT_DIGITS - 1:  # leading zeros of the whole days become padding
-                digit = np.where(value < power, ord(" "), digit)
-            field[:, pos] = digit
-        field[:, _INT_DIGITS] = ord(".")
-        field[:, -1] = ord("\n") if c == cols - 1 else ord(",")
-    return out.tobytes().replace(b" ", b"")
 
 
 def routes_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
@@ -284,7 +234,6 @@ def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult])
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """A CSV file of the given columns and rows; floats in their shortest exact form."""
-    """A CSV file of the given columns and rows, floats in their shortest exact form."""
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(columns) + "\n")
         for row in rows:

@@ -7,15 +7,14 @@ from typing import Sequence
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
 from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers
+from sim.output.containers import containers_writers
 from sim.output.files import (
-    CONTAINERS,
     NODE_MONTHS,
     NODES,
     ROUTES,
     SCENARIO,
     SUMMARY,
     Writer,
-    containers_writer,
     node_months_writer,
     nodes_writer,
     routes_writer,
@@ -38,15 +37,23 @@ def run_summary(scenario: Scenario, results: Sequence[ReplicationResult], seed: 
 
 
 def run_files(
-    scenario: Scenario, results: Sequence[ReplicationResult], summary: dict, overrides: Sequence[str]
+    scenario: Scenario,
+    results: Sequence[ReplicationResult],
+    summary: dict,
+    overrides: Sequence[str],
+    containers: str = "csv",
 ) -> dict[str, Writer]:
-    """Every data file of one scenario's run, by file name (the figures are drawn from them)."""
+    """Every data file of one scenario's run, by file name (the figures are drawn from them).
+
+    ``containers`` is the per-container file: csv, parquet or none.  It comes first because
+    it is written in the background while the other files, figures and report are made.
+    """
     return {
+        **containers_writers(scenario, results, containers),
         SUMMARY: summary_writer(summary),
         SCENARIO: scenario_writer(scenario, overrides),
         ROUTES: routes_writer(scenario, results),
         NODES: nodes_writer(scenario, results),
         NODE_MONTHS: node_months_writer(scenario, results),
-        CONTAINERS: containers_writer(scenario, results),
         **figure_data_writers(scenario, results),
     }

@@ -81,12 +81,15 @@ def draw(
     figures: bool = True,
 ) -> list[Path]:
     """Write the figures (unless ``figures`` is False) and report.html into ``folder``."""
-    from sim.viz.figures import figure_builders, write_figures
     from sim.report.html import figure_png, report_html
 
     written: list[Path] = []
     embedded: list[tuple[str, str, bytes]] = []
     if figures:
+        # Imported only here: matplotlib alone takes longer to import than the whole
+        # report without figures takes to write.
+        from sim.viz.figures import figure_builders, write_figures
+
         written = write_figures(runs, folder, fmt, marey_route)
         builders = figure_builders(runs, marey_route) if fmt != "png" else {}
         for path in written:
