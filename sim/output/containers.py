@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
-from sim.output.files import Wait
+from sim.output.background import Pending, start
 from sim.model.scenario import Scenario
 from sim.analysis.statistics import cohort
 
@@ -88,9 +88,9 @@ def check_format(choice: str) -> None:
 def containers_writers(scenario: Scenario, results: Sequence[ReplicationResult], choice: str = "csv") -> dict:
     """The per-container file of a run by file name (nothing for ``none``).
 
-    Its writer opens the file and returns at once: the rows are written by a background
-    thread (numpy, zlib and Arrow release the GIL, so on two cores this overlaps the
-    other files and the report), and write_results waits for it before the folder is moved.
+    Its writer creates the file and returns at once: the rows are written beside the main
+    process (sim.output.background), overlapping the other files, the figures and the
+    report on a second core; write_results waits for it before the folder is moved.
     """
     if choice == "none":
         return {}
@@ -100,18 +100,14 @@ def containers_writers(scenario: Scenario, results: Sequence[ReplicationResult],
     return {FILE_OF[choice]: lambda path: _in_background(write, path, scenario, results)}
 
 
-def _in_background(write, path: Path, scenario: Scenario, results: Sequence[ReplicationResult]) -> Wait:
-    """Start ``write(file, ...)`` on a thread; the returned function waits and re-raises."""
-    f = open(path, "wb")  # created now, so nothing appears in the folder after an error
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="containers")
+def _in_background(write, path: Path, scenario: Scenario, results: Sequence[ReplicationResult]) -> Pending:
+    """Start ``write(file, scenario, results)`` beside the caller (see sim.output.background)."""
 
     def task() -> None:
-        with f:
+        with open(path, "wb") as f:
             write(f, scenario, results)
 
-    future = pool.submit(task)
-    pool.shutdown(wait=False)
-    return future.result
+    return start(task, f"writing {path.name}")
 
 
 # ---------------------------------------------------------------------------------------

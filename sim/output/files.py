@@ -21,6 +21,7 @@ import tomli_w
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
+from sim.output.background import Group, Pending
 from sim.analysis.periods import months, node_period_counts
 from sim.model.scenario import Scenario
 from sim.analysis.statistics import node_stats, route_counts, train_index
@@ -37,10 +38,9 @@ REPORT = "report.html"
 MARKERS = (SUMMARY, VALIDATION, COMPARISON)
 
 # A writer writes one file (or folder) at the path it is given.  It may instead start the
-# work in the background and return a function that waits for it (and re-raises its error):
-# write_results waits for every such writer before the folder is swapped in.
-Wait = Callable[[], None]
-Writer = Callable[[Path], "Wait | None"]
+# work in the background (sim.output.background) and return it: write_results waits for it
+# before the folder is swapped in, and cancels it if anything fails.
+Writer = Callable[[Path], "Pending | Group | None"]
 
 
 def default_out_dir(scenario: Scenario) -> Path:
@@ -73,15 +73,19 @@ def write_results(out: Path, writers: dict[str, Writer], finish: Writer | None =
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    pending = Group([])
     try:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
-        pending = [wait for wait in (write(tmp / name) for name, write in writers.items()) if wait]
+        for name, write in writers.items():
+            started = write(tmp / name)
+            if started is not None:
+                pending.pending.append(started)
         if finish is not None:
             finish(tmp)
-        for wait in pending:
-            wait()
+        pending.wait()
         _swap_in(tmp, out.resolve())
     except BaseException:
+        pending.cancel()  # first, so nothing writes into the folder being removed
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
@@ -125,15 +129,10 @@ def summary_writer(summary: dict) -> Writer:
 def folder_writer(writers: dict[str, Writer]) -> Writer:
     """A writer that makes a folder and writes the given files into it."""
 
-    def write(path: Path) -> Wait:
+    def write(path: Path) -> Group:
         path.mkdir()
-        pending = [wait for wait in (inner(path / name) for name, inner in writers.items()) if wait]
-
-        def wait_all() -> None:
-            for wait in pending:
-                wait()
-
-        return wait_all
+        started = (inner(path / name) for name, inner in writers.items())
+        return Group([p for p in started if p is not None])
 
     return write
 
