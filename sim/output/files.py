@@ -80,9 +80,11 @@ def write_results(out: Path, writers: dict[str, Writer], finish: Writer | None =
             started = write(tmp / name)
             if started is not None:
                 pending.pending.append(started)
+        # Background files are done before the figures: drawing needs both cores, and two
+        # processes already share them.
+        pending.wait()
         if finish is not None:
             finish(tmp)
-        pending.wait()
         _swap_in(tmp, out.resolve())
     except BaseException:
         pending.cancel()  # first, so nothing writes into the folder being removed
