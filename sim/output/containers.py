@@ -236,7 +236,11 @@ def write_parquet(f: BinaryIO, scenario: Scenario, results: Sequence[Replication
     )
     # No timestamps go into a Parquet file (created_by names only the library version), and
     # one thread-independent row-group size keeps the bytes the same for the same seed.
+    # Dictionary encoding is tried for the routes only: on the times it costs eight times
+    # the rest of the writing and saves little; splitting the floats' bytes into streams
+    # lets zstd find the shared exponents instead (13.7 MB rather than 19 for 2020).
     pq.write_table(
         table, f, compression="zstd", compression_level=1, row_group_size=1 << 20,
+        use_dictionary=["route"], use_byte_stream_split=list(COLUMNS[2:]),
         write_statistics=True, store_schema=True,
     )
