@@ -5,9 +5,9 @@ day 0 is the end of the warm-up (``run.start_date``).  ``transit_days`` is deliv
 created, as in the statistics.  Three choices (``--containers``):
 
 * ``csv``: ``containers.csv.gz``, numbers with four decimals (about 9 s), readable by
-  ``pandas.read_csv``; formatted with numpy lookup tables and compressed in independent
-  gzip members by a few threads (zlib and numpy release the GIL), so it costs a fraction of
-  the replication it describes.  Member boundaries depend only on the rows, never on the
+  ``pandas.read_csv``; formatted with numpy look-up tables and compressed (gzip level 1)
+  in independent gzip members by a few threads (zlib and numpy release the GIL), in a child
+  process beside the other files.  Member boundaries depend only on the rows, never on the
   thread count, so the bytes are the same for the same seed.
 * ``parquet``: ``containers.parquet`` via pyarrow (the optional extra ``routesim[parquet]``),
   full float64 precision, no timestamps in the file, so also the same bytes for the same seed.
@@ -16,6 +16,7 @@ created, as in the statistics.  Three choices (``--containers``):
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -147,6 +148,7 @@ def gzip_member(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
+@functools.cache  # built on first use, not at import: --containers none never needs it
 def _whole_days(width: int) -> np.ndarray:
     """ASCII of 0 .. 10**width - 1 right-aligned in ``width`` bytes (one void item each)."""
     whole = np.arange(10**width)
@@ -159,6 +161,7 @@ def _whole_days(width: int) -> np.ndarray:
     return text.view(f"V{width}").ravel()
 
 
+@functools.cache
 def _decimals(separator: str) -> np.ndarray:
     """ASCII of '.0000' .. '.9999' followed by ``separator`` (one void item each)."""
     tail = np.arange(_SCALE)
@@ -170,8 +173,6 @@ def _decimals(separator: str) -> np.ndarray:
     return text.view(f"V{_DECIMALS + 2}").ravel()
 
 
-_WHOLE = {width: _whole_days(width) for width in range(1, _INT_DIGITS + 1)}
-_COMMA, _NEWLINE = _decimals(","), _decimals("\n")
 
 
 def csv_rows(prefix: str, table: np.ndarray) -> bytes:
@@ -195,9 +196,9 @@ def csv_rows(prefix: str, table: np.ndarray) -> bytes:
     out[:, : head.size] = head
     at = head.size
     for c, width in enumerate(widths):
-        out[:, at : at + width].view(f"V{width}")[:, 0] = _WHOLE[width][whole[:, c]]
+        out[:, at : at + width].view(f"V{width}")[:, 0] = _whole_days(width)[whole[:, c]]
         at += width
-        decimals = _NEWLINE if c == cols - 1 else _COMMA
+        decimals = _decimals("\n" if c == cols - 1 else ",")
         out[:, at : at + _DECIMALS + 2].view(f"V{_DECIMALS + 2}")[:, 0] = decimals[tail[:, c]]
         at += _DECIMALS + 2
     # Route ids hold no spaces (the loader allows letters, digits, '_' and '-'), so every
