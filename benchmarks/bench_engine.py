@@ -462,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seed = scenario.settings.seed if args.seed is None else args.seed
     k = args.repeat
+    load_start = os.getloadavg()[0]
     print(
         f"routesim engine benchmark: {scenario.source}\n"
         f"seed {seed}, one replication, best of {k}; Python {platform.python_version()}, "
@@ -564,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not agree:
         print("  warning: the per-container model's transit times differ from the engine's")
-    block = markdown_block(rows, k)
+    block = markdown_block(rows, k, (load_start, os.getloadavg()[0]))
     print("\n" + block)
     if args.readme is not None:
         rewrite_block(args.readme, block)
@@ -572,8 +573,9 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if args.check and (missed or not agree) else 0
 
 
-def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int) -> str:
+def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int, load: tuple[float, float]) -> str:
     """The results as the Markdown table README.md shows between its benchmark markers."""
+    cores = os.cpu_count() or 1
     lines = [
         BEGIN,
         "| measure | result | target | met |",
@@ -582,7 +584,10 @@ def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int) -> str:
           for t, shown, ok in rows),
         "",
         f"Written by `python benchmarks/bench_engine.py --readme README.md` (best of {repeat}; "
-        f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}).",
+        f"Python {platform.python_version()}, {cores} cores, {platform.machine()}; 1-minute load "
+        f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end"
+        + ("; above the core count, other processes shared the machine and the end-to-end "
+           "ratios, the worker ratio most, are pessimistic)." if max(load) > cores - 0.5 else ")."),
         END,
     ]
     return "\n".join(lines)
