@@ -89,9 +89,9 @@ def check_format(choice: str) -> None:
 def containers_writers(scenario: Scenario, results: Sequence[ReplicationResult], choice: str = "csv") -> dict:
     """The per-container file of a run by file name (nothing for ``none``).
 
-    Its writer creates the file and returns at once: the rows are written beside the main
-    process (sim.output.background), overlapping the other files, the figures and the
-    report on a second core; write_results waits for it before the folder is moved.
+    Its writer returns at once: the rows are written beside the main process
+    (sim.output.background), on a second core while the other data files are written;
+    write_results waits for it before the figures are drawn and the folder is moved.
     """
     if choice == "none":
         return {}

@@ -46,7 +46,7 @@ def run_files(
     """Every data file of one scenario's run, by file name (the figures are drawn from them).
 
     ``containers`` is the per-container file: csv, parquet or none.  It comes first because
-    it is written in the background while the other files, figures and report are made.
+    it is written in the background while the other data files are written.
     """
     return {
         **containers_writers(scenario, results, containers),
