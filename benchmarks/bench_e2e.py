@@ -51,6 +51,36 @@ sys.exit(code)
 """
 
 
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) jiffies of all CPUs since boot, or None off Linux."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)
+
+
+def wait_for_quiet(limit: float, idle: float = 0.9, log=print) -> bool:
+    """Wait up to ``limit`` s until the CPUs are ``idle`` idle over one second.
+
+    On a shared 2-core machine another process at full speed halves the worker ratio and
+    inflates every other one; waiting for a quiet second keeps such runs out of the table.
+    """
+    deadline = time.monotonic() + limit
+    while True:
+        before = _cpu_times()
+        if before is None:
+            return True
+        time.sleep(1.0)
+        after = _cpu_times()
+        spent = after[1] - before[1]
+        if spent and (after[0] - before[0]) / spent >= idle:
+            return True
+        if time.monotonic() > deadline:
+            log(f"  (machine still busy after {limit:g} s of waiting: this run shares the CPUs)")
+            return False
+
+
 @dataclass(frozen=True)
 class Run:
     """One routesim process: its wall time and the engine and drawing time inside it."""
@@ -60,8 +90,11 @@ class Run:
     draw: float
 
 
-def run_cli(*args: str) -> Run:
-    """Run ``routesim run SCENARIO ARGS`` as a fresh process and time it."""
+def run_process(*args: str, quiet_wait: float = 0.0) -> Run:
+    """Run ``routesim run SCENARIO ARGS`` as a fresh process and time it (after waiting up
+    to ``quiet_wait`` s for the machine to be idle)."""
+    if quiet_wait > 0:
+        wait_for_quiet(quiet_wait)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="routesim-bench-") as tmp:
@@ -96,9 +129,14 @@ class Ratio:
         return (">= " if self.higher_is_better else "< " if self.strict else "<= ") + f"{self.bound:g}"
 
 
-def measure(repeat: int = 3, log=print) -> list[Ratio]:
-    """The three end-to-end ratios, each the best of ``repeat`` runs."""
+def measure(repeat: int = 3, log=print, quiet_wait: float = 60.0) -> list[Ratio]:
+    """The three end-to-end ratios, each the best of ``repeat`` runs, each run started once
+    the machine is idle (or after ``quiet_wait`` s)."""
     cores = os.cpu_count() or 1
+
+    def run_cli(*args: str) -> Run:
+        return run_process(*args, quiet_wait=quiet_wait)
+
     log(f"end to end ({SCENARIO}, each a fresh process, best of {repeat}; {cores} cores; "
         f"load average before: {os.getloadavg()[0]:.2f})")
     one = [run_cli("-n", "1", "--no-plot") for _ in range(repeat)]
@@ -135,10 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each command, best kept (default 3)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60.0, metavar="S",
+        help="before each run, wait up to S seconds for the CPUs to be idle (default 60; 0: do not wait)",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
-    ratios = measure(args.repeat)
+    ratios = measure(args.repeat, quiet_wait=args.quiet_wait)
     missed = 0
     for r in ratios:
         missed += not r.met()

@@ -448,6 +448,10 @@ def main(argv: list[str] | None = None) -> int:
         "--no-e2e", action="store_true", help="skip the end-to-end section (bench_e2e.py: whole runs of china_europe_2020)"
     )
     parser.add_argument(
+        "--quiet-wait", type=float, default=60.0, metavar="S",
+        help="end-to-end section: before each run, wait up to S s for idle CPUs (default 60; 0: do not wait)",
+    )
+    parser.add_argument(
         "--readme", type=Path, metavar="README.md",
         help=f"rewrite the block between {BEGIN} and {END} in this file with the results table",
     )
@@ -537,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
           f"  -> engine / this = {t1 / tna:.1f}\n")
 
     # 4. End to end: whole routesim runs (bench_e2e.py), ratios within each run.
-    e2e = [] if args.no_e2e else bench_e2e.measure(k)
+    e2e = [] if args.no_e2e else bench_e2e.measure(k, quiet_wait=args.quiet_wait)
 
     # 5. The ratios the project quotes.
     results = [
