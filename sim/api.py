@@ -137,20 +137,25 @@ class Run:
                 }))
         return pd.concat(parts, ignore_index=True)
 
-    def files(self) -> dict[str, Callable[[Path], None]]:
-        """Every data file of the run by name (what ``write`` puts in the folder)."""
-        return run_files(self.scenario, self.results, self.table, self.summary, self.overrides)
+    def files(self, containers: str = "csv") -> dict[str, Callable[[Path], Any]]:
+        """Every data file of the run by name (what ``write`` puts in the folder); the
+        per-container file as ``containers`` says: csv, parquet or none."""
+        return run_files(self.scenario, self.results, self.table, self.summary, self.overrides, containers)
 
     def write(
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
+        containers: str = "csv",
     ) -> Path:
         """Write the results folder as ``routesim run`` does, atomically; returns its path.
 
         ``out`` defaults to results/<scenario name>/. With ``figures=False`` the report keeps
-        its tables and no figure is drawn (nor matplotlib imported).
+        its tables and no figure is drawn (nor matplotlib imported). ``containers`` is the
+        per-container file: csv (containers.csv.gz), parquet (needs pyarrow) or none.
         """
+        from sim.output.containers import check_format as check_containers
         from sim.report.draw import check_figure_format, check_marey_route, draw
 
+        check_containers(containers)
         check_figure_format(fmt)
         check_marey_route(marey, [list(self.scenario.routes)])
         target = Path(out) if out is not None else Path("results") / self.scenario.settings.name
@@ -159,7 +164,7 @@ class Run:
         def finish(folder: Path) -> None:
             draw(folder, [read_run(folder)], fmt, marey, figures=figures)
 
-        return write_results(target, self.files(), finish, kind="run", results_format=RESULTS_FORMAT)
+        return write_results(target, self.files(containers), finish, kind="run", results_format=RESULTS_FORMAT)
 
     def figures(self, marey: str | None = None) -> dict[str, "Figure"]:
         """Every figure of the run by name, as matplotlib Figures; nothing saved or shown.
@@ -253,15 +258,18 @@ class Comparison:
 
     def write(
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
+        containers: str = "csv",
     ) -> Path:
         """Write the comparison folder as ``routesim compare`` does, atomically."""
+        from sim.output.containers import check_format as check_containers
         from sim.report.draw import check_figure_format, check_marey_route, draw
 
+        check_containers(containers)
         check_figure_format(fmt)
         check_marey_route(marey, [list(r.scenario.routes) for r in self.runs])
         target = Path(out) if out is not None else self.default_out()
         check_out_dir(target)
-        writers = {folder: folder_writer(r.files()) for folder, r in zip(self.folders, self.runs)}
+        writers = {folder: folder_writer(r.files(containers)) for folder, r in zip(self.folders, self.runs)}
         writers[COMPARISON] = summary_writer(self.document)
 
         def finish(folder: Path) -> None:

@@ -22,6 +22,7 @@ from sim import api
 from sim.analysis.metrics import vocabulary
 from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import Interrupted, RoutesimError, UsageError
+from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as check_containers
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override, printable
 from sim.model.suggest import unknown_key_message
@@ -199,6 +200,10 @@ def _add_figure_options(command: argparse.ArgumentParser) -> None:
         "--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)"
     )
     command.add_argument("--no-plot", action="store_true", help="skip the figures (report.html keeps its tables)")
+    command.add_argument(
+        "--containers", choices=CONTAINER_FORMATS, default="csv",
+        help="the per-container file: containers.csv.gz, containers.parquet (needs pyarrow) or none (default: csv)",
+    )
 
 
 def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None:
@@ -290,6 +295,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     if args.scenario is None:
         raise UsageError("run needs a SCENARIO (a bundled name such as china_europe_2020, or a .toml file)")
+    check_containers(args.containers)
     scenario = api.load(args.scenario, args.overrides)
     _scenario_warnings(scenario)
     check_figure_format(args.format)
@@ -301,7 +307,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with folder_lock(out):
         run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
         _status(args, "writing results, figures and report.html ...")
-        run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
+        run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
     args.written = out
     summary = run.summary.to_dict()
     for warning in run_warnings(summary):
@@ -332,6 +338,7 @@ def _progress_bar(args: argparse.Namespace, total: int, label: str):
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
+    check_containers(args.containers)
     scenarios = [api.load(name, args.overrides) for name in args.scenarios]
     inputs = list(args.scenarios)
     if args.vary:
@@ -352,7 +359,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         comparison = api.compare(*scenarios, replications=reps, seed=args.seed, workers=args.workers, progress=bar)
         comparison = dataclasses.replace(comparison, inputs=tuple(inputs))
         _status(args, "writing results, figures and report.html ...")
-        comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey)
+        comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
     args.written = out
     for label, r in zip(comparison.labels, comparison.runs):
         for warning in run_warnings(r.summary.to_dict()):

@@ -7,7 +7,6 @@ without a modification time, so the same seed gives identical files.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 from pathlib import Path
@@ -18,15 +17,15 @@ import tomli_w
 
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
+from sim.output.background import Group, Pending
 from sim.output.folder import Writer, check_out_dir, write_results  # noqa: F401  (re-exported)
 from sim.analysis.periods import months, node_period_counts
 from sim.model.overrides import printable
 from sim.model.scenario import Scenario
 from sim.analysis.metrics import REGISTRY, MetricsTable, vocabulary
-from sim.analysis.statistics import cohort, train_index
+from sim.analysis.statistics import train_index
 
 SUMMARY = "summary.json"
-CONTAINERS = "containers.csv.gz"
 ROUTES = "routes.csv"
 NODES = "nodes.csv"
 METRICS = "metrics.csv"
@@ -36,8 +35,6 @@ CLAIMS = "claims.toml"  # the scenario's claims file, copied so `routesim plot` 
 VALIDATION = "validation.json"
 COMPARISON = "comparison.json"
 REPORT = "report.html"
-CONTAINER_COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
-
 
 
 # ---------------------------------------------------------------------------------------
@@ -57,10 +54,10 @@ def summary_writer(summary: dict) -> Writer:
 def folder_writer(writers: dict[str, Writer]) -> Writer:
     """A writer that makes a folder and writes the given files into it."""
 
-    def write(path: Path) -> None:
+    def write(path: Path) -> Group:
         path.mkdir()
-        for name, inner in writers.items():
-            inner(path / name)
+        started = (inner(path / name) for name, inner in writers.items())
+        return Group([p for p in started if isinstance(p, (Pending, Group))])
 
     return write
 
@@ -100,63 +97,6 @@ def scenario_writer(scenario: Scenario, overrides: Sequence[str]) -> Writer:
 def claims_writer(scenario: Scenario) -> Writer:
     """claims.toml: the scenario's claims file, byte for byte as read."""
     return lambda path: path.write_text(scenario.claims.text, encoding="utf-8")
-
-
-def containers_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
-    """containers.csv.gz: every counted container that was delivered, one row each."""
-    s = scenario.settings
-
-    def write(path: Path) -> None:
-        with open(path, "wb") as raw, gzip.GzipFile(
-            filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=3
-        ) as gz:
-            gz.write((",".join(CONTAINER_COLUMNS) + "\n").encode("ascii"))
-            for r in results:
-                for rid in scenario.routes:
-                    c = cohort(r.ledgers[rid], s.warmup_days, s.horizon_days)
-                    done = ~np.isnan(c.delivered)
-                    if not done.any():
-                        continue
-                    created, departed, delivered = c.created[done], c.departed[done], c.delivered[done]
-                    table = np.column_stack((created, departed, delivered, delivered - created))
-                    gz.write(_csv_block(f"{r.replication},{rid},", table))
-
-    return write
-
-
-_INT_DIGITS = 5  # days below 100,000: more than the longest horizon plus cool-down
-_FIELD = _INT_DIGITS + 1 + 4 + 1  # digits, point, four decimals, separator
-
-
-def _csv_block(prefix: str, table: np.ndarray) -> bytes:
-    """Rows of 4-decimal numbers (about 9 s resolution) behind a constant prefix.
-
-    Formatted with numpy as fixed-width bytes whose padding is then deleted: a million rows
-    take a fraction of a second, where np.savetxt takes several.
-    """
-    if table.size == 0:
-        return b""
-    # The loader caps horizon and cool-down at 36,500 days each, so times fit in 5 digits.
-    if not (np.all(table >= 0) and np.all(table < 10**_INT_DIGITS)):
-        raise ValueError("container times outside [0, 100000) days cannot be written")
-    rows, cols = table.shape
-    scaled = np.rint(table * 10_000).astype(np.int64)
-    head = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
-    out = np.empty((rows, head.size + cols * _FIELD), dtype=np.uint8)
-    out[:, : head.size] = head
-    for c in range(cols):
-        field = out[:, head.size + c * _FIELD : head.size + (c + 1) * _FIELD]
-        value = scaled[:, c]
-        for place in range(_INT_DIGITS + 4):  # most significant digit first
-            power = 10 ** (_INT_DIGITS + 3 - place)
-            pos = place if place < _INT_DIGITS else place + 1
-            digit = (value // power) % 10 + ord("0")
-            if place < _INT_DIGITS - 1:  # leading zeros of the whole days become padding
-                digit = np.where(value < power, ord(" "), digit)
-            field[:, pos] = digit
-        field[:, _INT_DIGITS] = ord(".")
-        field[:, -1] = ord("\n") if c == cols - 1 else ord(",")
-    return out.tobytes().replace(b" ", b"")
 
 
 def metrics_writer(table: MetricsTable) -> Writer:

@@ -30,10 +30,14 @@ from typing import Callable, Iterator
 
 from sim import __version__
 from sim.model.errors import Interrupted, RoutesimError, UsageError
+from sim.output.background import Group, Pending
 
 MANIFEST = "manifest.json"
 FIGURE_AND_REPORT = (".png", ".svg", ".pdf", ".html")
-Writer = Callable[[Path], None]
+# A writer writes one file (or folder) at the path it is given. It may instead start the work
+# in the background (sim.output.background) and return it: write_results waits for it before
+# the figures are drawn, and cancels it if anything fails.
+Writer = Callable[[Path], "Pending | Group | None"]
 # Signals that end a run: held off while the folders are exchanged, so no moment exists at
 # which neither the old nor the new results are in place.
 _FATAL_SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP"))
@@ -244,18 +248,29 @@ def write_results(
             remove_leftovers(target)
             check_out_dir(out)  # again under the lock: another run may have written it meanwhile
             tmp: Path | None = None
+            pending = Group([])
             try:
                 with _signals_held():  # no moment at which the folder exists but is not ours to remove
                     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
                 tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
                 for name, write in writers.items():
-                    write(tmp / name)
+                    started = write(tmp / name)
+                    if isinstance(started, (Pending, Group)):  # work left running in the background
+                        pending.pending.append(started)
+                # Background files are done before the figures: drawing needs both cores.
+                try:
+                    pending.wait()
+                except RuntimeError as exc:  # the child's own failure, e.g. a full disk
+                    raise OutputError(f"--out {out}: cannot write the results: {exc}") from None
                 if finish is not None:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)
                 with _signals_held():  # a signal now is delivered once ``swapped`` says where we are
                     swap_in(tmp, target)
                     swapped = True
+            except BaseException:
+                pending.cancel()  # first, so nothing writes into the folder being removed
+                raise
             finally:
                 if tmp is not None:
                     shutil.rmtree(tmp, ignore_errors=True)

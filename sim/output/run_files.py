@@ -8,9 +8,9 @@ from typing import Sequence
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
 from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers
+from sim.output.containers import containers_writers
 from sim.output.files import (
     CLAIMS,
-    CONTAINERS,
     METRICS,
     NODE_MONTHS,
     NODES,
@@ -19,7 +19,6 @@ from sim.output.files import (
     SUMMARY,
     Writer,
     claims_writer,
-    containers_writer,
     metrics_writer,
     node_months_writer,
     nodes_writer,
@@ -42,17 +41,21 @@ def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: S
 
 def run_files(
     scenario: Scenario, results: Sequence[ReplicationResult], table: MetricsTable, summary: Summary,
-    overrides: Sequence[str],
+    overrides: Sequence[str], containers: str = "csv",
 ) -> dict[str, Writer]:
-    """Every data file of one scenario's run, by file name (the figures are drawn from them)."""
+    """Every data file of one scenario's run, by file name (the figures are drawn from them).
+
+    ``containers`` is the per-container file: csv, parquet or none.  It comes first because
+    it is written in the background while the other data files are written.
+    """
     return {
+        **containers_writers(scenario, results, containers),
         SUMMARY: summary_writer(summary.to_dict()),
         SCENARIO: scenario_writer(scenario, overrides),
         METRICS: metrics_writer(table),
         ROUTES: routes_writer(scenario, table),
         NODES: nodes_writer(scenario, table),
         NODE_MONTHS: node_months_writer(scenario, results),
-        CONTAINERS: containers_writer(scenario, results),
         **figure_data_writers(scenario, results),
         **({CLAIMS: claims_writer(scenario)} if scenario.claims is not None else {}),
     }

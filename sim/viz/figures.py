@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Collection, Sequence
 
 from matplotlib.figure import Figure
 
@@ -53,12 +53,18 @@ def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:
 
 
 
-def write_figures(runs: Sequence[RunData], folder: Path, fmt: str = "png", marey_route: str | None = None) -> list[Path]:
-    """Draw and save every figure into ``folder`` as <stem>.<fmt>; the paths in report order."""
+def write_figures(
+    runs: Sequence[RunData], folder: Path, fmt: str = "png", marey_route: str | None = None,
+    only: Collection[str] | None = None,
+) -> list[Path]:
+    """Draw and save every figure (or those ``only`` names) into ``folder`` as <stem>.<fmt>;
+    the paths in report order."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}")
     paths = []
     for stem, build in figure_builders(runs, marey_route).items():
+        if only is not None and stem not in only:
+            continue
         path = folder / f"{stem}.{fmt}"
         save(build(), path, fmt)
         paths.append(path)

@@ -1,0 +1,119 @@
+"""Work that runs beside the main process while it writes the other files: a forked child.
+
+A forked child sees the replications as they are in memory (nothing is pickled) and runs on
+the other core even when its work holds the GIL (drawing figures), where a thread would
+not.  The parent keeps no threads of its own, so forking stays safe.  Where fork does not
+exist the work runs on a thread instead (numpy and zlib still release the GIL there).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+from typing import Callable
+
+CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+
+
+class Pending:
+    """Work started in the background: wait for it (re-raising its failure) or cancel it."""
+
+    def __init__(self, task: Callable[[], None], name: str) -> None:
+        self.name = name
+        self._error: str | None = None
+        if CAN_FORK:
+            ctx = multiprocessing.get_context("fork")
+            self._pipe, child_end = ctx.Pipe(duplex=False)
+            self._process = ctx.Process(target=_child, args=(task, child_end), name=name, daemon=True)
+            # A Ctrl-C arriving during the fork would hit the interpreter's after-fork hooks,
+            # which swallow it ("Exception ignored"): hold it until the child exists.
+            self._thread = None
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                self._process.start()
+                child_end.close()
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                # A Ctrl-C held back above is raised here, inside the try.
+            except BaseException:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                self.cancel()
+                raise
+        else:  # pragma: no cover - platforms without fork
+            self._process = None
+            self._thread = threading.Thread(target=self._run, args=(task,), name=name, daemon=True)
+            self._thread.start()
+
+    def _run(self, task: Callable[[], None]) -> None:  # pragma: no cover - platforms without fork
+        try:
+            task()
+        except BaseException as exc:  # reported by wait()
+            self._error = f"{type(exc).__name__}: {exc}"
+
+    def wait(self) -> None:
+        """Block until the work is done; RuntimeError if it failed."""
+        if self._process is not None:
+            try:
+                error = self._pipe.recv()
+            except EOFError:  # the child died without a word (killed)
+                error = f"ended with status {self._process.exitcode}"
+            self._process.join()
+            self._pipe.close()
+        else:  # pragma: no cover - platforms without fork
+            self._thread.join()
+            error = self._error
+        if error:
+            raise RuntimeError(f"{self.name}: {error}")
+
+    def cancel(self) -> None:
+        """Stop the work (after an error or an interrupt in the parent) and wait for it."""
+        if self._process is not None:
+            if self._process.pid is not None:  # started
+                if self._process.is_alive():
+                    self._process.terminate()
+                self._process.join()
+            self._pipe.close()
+        else:  # pragma: no cover - a thread cannot be stopped; it only writes into the temporary folder
+            self._thread.join()
+
+
+def _child(task: Callable[[], None], pipe) -> None:
+    # Ctrl-C reaches the whole process group: the parent handles it and cancels this child.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent for the fork
+    try:
+        task()
+        error = None
+    except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    try:
+        pipe.send(error)
+        pipe.close()
+    except OSError:  # the parent is gone or stopped listening: nobody to tell
+        pass
+
+
+def start(task: Callable[[], None], name: str) -> Pending:
+    """Run ``task`` beside the caller; call ``wait()`` on the result before using its output."""
+    return Pending(task, name)
+
+
+class Group:
+    """Several pieces of background work waited for, or cancelled, together."""
+
+    def __init__(self, pending: list[Pending]) -> None:
+        self.pending = pending
+
+    def wait(self) -> None:
+        """Wait for each in turn; the first failure is raised, the rest are cancelled."""
+        for i, p in enumerate(self.pending):
+            try:
+                p.wait()
+            except BaseException:
+                Group(self.pending[i + 1 :]).cancel()
+                raise
+
+    def cancel(self) -> None:
+        """Cancel every piece."""
+        for p in self.pending:
+            p.cancel()

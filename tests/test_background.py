@@ -1,0 +1,55 @@
+"""Work done beside the main process (sim.output.background): its failures surface, and
+figures drawn by two processes are the files one process draws."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sim.report.draw as draw_module
+from sim.cli import main
+from sim.output import background
+from sim.output.figure_data import read_run
+from test_cli import CORRIDOR
+
+
+def test_a_failure_in_the_background_is_raised_by_wait() -> None:
+    def fail() -> None:
+        raise OSError("disk full")
+
+    pending = background.start(fail, "writing x")
+    with pytest.raises(RuntimeError, match="writing x: OSError: disk full"):
+        pending.wait()
+
+
+def test_cancel_stops_the_work(tmp_path: Path) -> None:
+    marker = tmp_path / "late"
+
+    def slow() -> None:
+        import time
+
+        time.sleep(30)
+        marker.write_text("too late")
+
+    pending = background.start(slow, "sleeping")
+    pending.cancel()
+    assert not marker.exists()
+
+
+def test_figures_drawn_in_two_processes_are_the_same_files(tmp_path: Path, monkeypatch) -> None:
+    scenario = tmp_path / "corridor.toml"
+    scenario.write_text(CORRIDOR, encoding="utf-8")
+    out = tmp_path / "res"
+    assert main(["run", str(scenario), "--out", str(out), "-q", "-n", "1"]) == 0
+    runs = [read_run(out)]
+    drawn = {}
+    for fork in (True, False):
+        monkeypatch.setattr(draw_module, "CAN_FORK", fork)
+        folder = tmp_path / f"fork_{fork}"
+        folder.mkdir()
+        paths = draw_module.draw(folder, runs)
+        drawn[fork] = {p.name: p.read_bytes() for p in paths}
+    assert list(drawn[True]) == list(drawn[False])  # report order
+    assert drawn[True] == drawn[False]
+    assert drawn[True] == {name: (out / name).read_bytes() for name in drawn[True]}
