@@ -180,11 +180,27 @@ def node_months_writer(scenario: Scenario, results: Sequence[ReplicationResult])
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-    """A CSV file of the given columns and rows, floats in their shortest exact form."""
+    """A CSV file of the given columns and rows, floats in their shortest exact form.
+
+    Formatted a column at a time (numpy's shortest round-trip repr for floats), which is
+    several times faster than formatting cell by cell; NaN and infinity become empty cells.
+    """
+    table = list(rows)
+    cells = [_column_text([row[i] for row in table]) for i in range(len(columns))] if table else []
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write(",".join(columns) + "\n")
-        for row in rows:
-            f.write(",".join(_cell(v) for v in row) + "\n")
+        if table:
+            f.write("\n".join(map(",".join, zip(*cells))) + "\n")
+
+
+def _column_text(values: list) -> list[str]:
+    """One column's cells as text: floats vectorised, everything else with str()."""
+    if values and all(type(v) is float for v in values):
+        array = np.asarray(values, dtype=np.float64)
+        text = array.astype(str)  # the shortest digits that read back to the same float, as repr()
+        text[~np.isfinite(array)] = ""
+        return text.tolist()
+    return [_cell(v) for v in values]
 
 
 def _cell(value) -> str:
