@@ -246,7 +246,7 @@ class PerContainerModel:
         self.created: dict[str, np.ndarray] = {}
         self.delivered: dict[str, list[float]] = {}
         for rid, route in scenario.routes.items():
-            created = arrival_times(route.demand, -s.warmup_days, self.end_time, rng(f"demand:{rid}"))
+            created = arrival_times(route.demand, s.calendar, self.end_time, rng(f"demand:{rid}"))
             self.created[rid] = created
             self.delivered[rid] = [math.nan] * created.size
             lines = [WaitingLine(self.env) for _ in route.segments]
@@ -399,7 +399,7 @@ def numpy_arrivals_and_transit(scenario: Scenario, counts: dict[str, int], seed:
     transit = numpy_transit_times(scenario, counts, seed)
     out = {}
     for rid, route in scenario.routes.items():
-        created = arrival_times(route.demand, -s.warmup_days, end, stream(seed, 0, f"demand:{rid}"))
+        created = arrival_times(route.demand, s.calendar, end, stream(seed, 0, f"demand:{rid}"))
         n = min(created.size, transit[rid].size)
         out[rid] = created[:n] + transit[rid][:n]
     return out

@@ -20,6 +20,7 @@ from typing import Iterator, Sequence
 from sim import __version__
 from sim import api
 from sim.analysis.metrics import vocabulary
+from sim.engine.replications import usable_workers
 from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import Interrupted, RoutesimError, UsageError
 from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as check_containers
@@ -298,6 +299,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_containers(args.containers)
     scenario = api.load(args.scenario, args.overrides)
     _scenario_warnings(scenario)
+    _worker_note(args)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(scenario.routes)])
     out = args.out if args.out is not None else Path("results") / scenario.settings.name
@@ -315,6 +317,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_report(summary, out)
     return 0
+
+
+def _worker_note(args: argparse.Namespace) -> None:
+    """--workers beyond the cores: say that fewer processes will run (results are the same)."""
+    usable = usable_workers(args.workers)
+    if args.workers > usable:
+        _say("note", f"--workers {args.workers}: this machine gives routesim {usable} cores, so {usable} worker processes run")
 
 
 def _scenario_warnings(scenario) -> None:
@@ -347,6 +356,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     api.check_comparable(scenarios, inputs)
     for scn in scenarios[: len(args.scenarios)]:
         _scenario_warnings(scn)
+    _worker_note(args)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
     routes = _route_filter(args.routes, scenarios)

@@ -21,7 +21,15 @@ def _start(out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "sim", *ARGS, *extra, "--out", str(out), "-q"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job ignores SIGINT, and a child inherits that: restore the
+        # default so Ctrl-C reaches the run wherever pytest itself was started.
+        preexec_fn=_default_signals,
     )
+
+
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -200,6 +200,7 @@ def test_sigterm_while_simulating_cleans_up_and_says_so(tmp_path) -> None:
         [sys.executable, "-m", "sim", "run", "china_europe_2020", "-n", "6", "-q", "--out", str(out)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
     )
     lock = tmp_path / ".res.lock"
     deadline = time.monotonic() + 30

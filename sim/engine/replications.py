@@ -6,28 +6,111 @@ so the results do not depend on the worker count or on which process finishes fi
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import ctypes
+import ctypes.util
+import os
+import signal
+import multiprocessing
+from multiprocessing.connection import Connection, wait
 from typing import Callable
 
-from sim.engine.simulation import PackedResult, ReplicationResult, pack, run_replication, unpack
+from sim.engine.simulation import ReplicationResult, pack, run_replication, unpack
+from sim.model.errors import RoutesimError
 from sim.model.scenario import Scenario
+
+
+class TooBig(RoutesimError):
+    """A run that would not fit in this machine's memory, refused before it starts."""
+
+
+# Bytes a replication's results hold per unit drawn (ledger times, node visit and trip logs:
+# about 40 B measured by benchmarks/bench_engine.py), and a margin for the engine's peak.
+BYTES_PER_UNIT_HELD = 48
+PEAK_FACTOR = 2.0
+
+
+def units_drawn(scenario: Scenario) -> float:
+    """Expected containers and wagons one replication draws: every route's demand over the
+    whole run (warm-up, window and cool-down), with its growth."""
+    s = scenario.settings
+    days = s.horizon_days + s.cooldown_days
+    total = 0.0
+    for route in scenario.routes.values():
+        d = route.demand
+        growth = max(1.0, (1.0 + d.growth_per_year) ** (days / 365.0))
+        total += d.units_per_year * days / 365.0 * growth  # seasonality moves demand, it adds none
+    return total
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available now (Linux /proc/meminfo), or None where unknown."""
+    try:
+        for line in open("/proc/meminfo", encoding="ascii"):
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def check_fits(scenario: Scenario, replications: int, workers: int) -> None:
+    """Refuse, before anything runs, a run whose replications cannot be held in memory."""
+    units = units_drawn(scenario)
+    held = units * BYTES_PER_UNIT_HELD * (replications + PEAK_FACTOR * max(0, workers - 1))
+    free = available_memory()
+    if free is not None and held > 0.8 * free:
+        per_rep = units * BYTES_PER_UNIT_HELD
+        raise TooBig(
+            f"this run would hold about {held / 1e9:,.1f} GB ({units:,.0f} containers and wagons a "
+            f"replication x {replications:,} replications, {per_rep / 1e9:,.2f} GB each) and "
+            f"{free / 1e9:,.1f} GB is available: use fewer replications (-n), a shorter "
+            "run.horizon_days, or less demand"
+        )
+
+
+def usable_workers(workers: int) -> int:
+    """Worker processes worth starting: no more than the cores this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(workers, cores))
+
+
+class WorkerDied(RoutesimError):
+    """A worker process ended without its result (killed by the OS, for example for memory)."""
 
 Progress = Callable[[int, int], None]
 
-# The scenario of the experiment a worker process serves: handed over once when the
-# worker starts, not pickled again with every replication.
-_scenario: Scenario | None = None
+_PR_SET_PDEATHSIG = 1
 
 
-def _serve(scenario: Scenario) -> None:
-    global _scenario
-    _scenario = scenario
+def _worker_signals() -> None:
+    """A worker leaves the stopping to its parent: Ctrl-C (sent to the whole process group)
+    is ignored, SIGTERM and SIGHUP end it at once, and on Linux the kernel sends it SIGTERM
+    if the parent dies, even by SIGKILL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        try:
+            ctypes.CDLL(libc_name).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        except (OSError, AttributeError):  # not Linux: the parent's own stop still applies
+            pass
 
 
-def _run_packed(seed: int, replication: int) -> PackedResult:
-    """One replication in a worker, sent back as a few flat arrays (half the bytes)."""
-    assert _scenario is not None, "worker started without its scenario"
-    return pack(run_replication(_scenario, seed, replication))
+def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int]) -> None:
+    """Run the given replications and send each back packed (a few flat arrays)."""
+    _worker_signals()
+    try:
+        for i in indices:
+            conn.send(pack(run_replication(scenario, seed, i)))
+    except BaseException as exc:  # reported to the parent, which ends the run with one line
+        conn.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
 
 
 def run_experiment(
@@ -42,19 +125,58 @@ def run_experiment(
         raise ValueError("replications must be >= 1")
     if workers < 1:
         raise ValueError("workers must be >= 1")
-    results: list[ReplicationResult] = []
-    if workers == 1 or replications == 1:
+    workers = min(usable_workers(workers), replications)
+    check_fits(scenario, replications, workers)
+    if workers == 1:
+        results: list[ReplicationResult] = []
         for i in range(replications):
             results.append(run_replication(scenario, seed, i))
             if progress:
                 progress(i + 1, replications)
         return results
-    with ProcessPoolExecutor(
-        max_workers=min(workers, replications), initializer=_serve, initargs=(scenario,)
-    ) as pool:
-        futures = [pool.submit(_run_packed, seed, i) for i in range(replications)]
-        for done, future in enumerate(as_completed(futures), start=1):
-            results.append(unpack(future.result()))
-            if progress:
-                progress(done, replications)
+    return _in_workers(scenario, replications, seed, workers, progress)
+
+
+def _in_workers(scenario: Scenario, replications: int, seed: int, workers: int, progress: Progress | None) -> list[ReplicationResult]:
+    """Replication i runs in worker i mod W: plain child processes with a pipe each, so
+    stopping them (an interrupt, a worker the OS killed) never waits on a shared queue."""
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    procs: list = []
+    conns: dict = {}
+    results: list[ReplicationResult] = []
+    try:
+        for w in range(workers):
+            mine, theirs = ctx.Pipe(duplex=False)
+            proc = ctx.Process(target=_worker, args=(theirs, scenario, seed, list(range(w, replications, workers))),
+                               name=f"routesim replications {w + 1}/{workers}", daemon=True)
+            proc.start()
+            theirs.close()
+            procs.append(proc)
+            conns[mine] = proc
+        while conns:
+            for conn in wait(list(conns)):
+                try:
+                    message = conn.recv()
+                except EOFError:  # the worker is done, or was killed
+                    proc = conns.pop(conn)
+                    proc.join()
+                    if proc.exitcode != 0:
+                        raise WorkerDied(
+                            "a worker process ended without its results (killed by the operating system, "
+                            f"perhaps for lack of memory; exit status {proc.exitcode}); try fewer --workers than {workers}"
+                        ) from None
+                    continue
+                if isinstance(message, str):
+                    raise WorkerDied(f"a worker process failed: {message}")
+                results.append(unpack(message))
+                if progress:
+                    progress(len(results), replications)
+        if len(results) != replications:
+            raise WorkerDied(f"the workers returned {len(results)} of {replications} replications")
+    finally:  # on success the workers have ended; on anything else they end now
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
     return sorted(results, key=lambda r: r.replication)

@@ -101,7 +101,9 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def load_scenario(name_or_path: str, overrides: Sequence[Override] = ()) -> Scenario:
     """Load, override and validate a scenario (file path or bundled name), resolving ``extends``."""
-    path = resolve_path(name_or_path)
+    # The resolved path: the same file reached as ../x.toml or /abs/x.toml is recorded, and
+    # so written to summary.json and report.html, the same way.
+    path = resolve_path(name_or_path).resolve()
     return scenario_from(read_document(path), str(path), overrides, default_name=path.stem)
 
 
@@ -308,6 +310,7 @@ def _kind(value: Any) -> str:
 
 
 MAX_ID_LENGTH = 100
+MAX_SERVERS = 100_000
 
 
 def _items(raw: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str, Any]]]:
@@ -475,6 +478,11 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
                 f"{path}.servers",
             )
         servers = t.integer("servers", minimum=1)
+        if servers > MAX_SERVERS:  # each server is a slot the engine tracks: a billion is gigabytes
+            raise ScenarioError(
+                f"must be at most {MAX_SERVERS:,}, got {servers:,} (omit 'servers' for a node without a capacity limit)",
+                t.sub("servers"),
+            )
     handling: dict[str, Distribution] = {}
     if t.has("handling_hours"):
         h = Table(t.get("handling_hours"), f"{path}.handling_hours", VEHICLES)

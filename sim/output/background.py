@@ -14,6 +14,7 @@ import threading
 from typing import Callable
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+_STOPPING = {s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None}
 
 
 class Pending:
@@ -29,14 +30,16 @@ class Pending:
             # A Ctrl-C arriving during the fork would hit the interpreter's after-fork hooks,
             # which swallow it ("Exception ignored"): hold it until the child exists.
             self._thread = None
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            # Held for SIGTERM and SIGHUP too: the child must not run the parent's handlers
+            # before it has set its own (they would unwind it with a traceback).
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
             try:
                 self._process.start()
                 child_end.close()
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-                # A Ctrl-C held back above is raised here, inside the try.
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+                # A signal held back above is raised here, inside the try.
             except BaseException:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
                 self.cancel()
                 raise
         else:  # pragma: no cover - platforms without fork
@@ -78,9 +81,12 @@ class Pending:
 
 
 def _child(task: Callable[[], None], pipe) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and cancels this child.
+    # Ctrl-C reaches the whole process group: the parent handles it and cancels this child;
+    # a cancel (SIGTERM) or a hang-up ends it at once, without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent for the fork
+    for sig in _STOPPING - {signal.SIGINT}:
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked by the parent for the fork
     try:
         task()
         error = None
