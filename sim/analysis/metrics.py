@@ -47,21 +47,28 @@ KINDS = ("route", "node", "route_service")
 
 
 @dataclass
-class RouteContext:
-    """A route in one replication, with the counts every route metric shares."""
+class _Replication:
+    """One replication of a scenario: what every metric's context starts from."""
 
     scenario: Scenario
     result: ReplicationResult
+
+    @property
+    def window_years(self) -> float:
+        """The measured window in years (of 365 days): the divisor of every yearly rate."""
+        s = self.scenario.settings
+        return (s.horizon_days - s.warmup_days) / DAYS_PER_YEAR
+
+
+@dataclass
+class RouteContext(_Replication):
+    """A route in one replication, with the counts every route metric shares."""
+
     route_id: str
 
     @property
     def route(self) -> Route:
         return self.scenario.routes[self.route_id]
-
-    @property
-    def window_years(self) -> float:
-        s = self.scenario.settings
-        return (s.horizon_days - s.warmup_days) / DAYS_PER_YEAR
 
     @cached_property
     def counts(self) -> RouteCounts:
@@ -83,17 +90,10 @@ class RouteContext:
 
 
 @dataclass
-class NodeContext:
+class NodeContext(_Replication):
     """A node in one replication, with its window statistics."""
 
-    scenario: Scenario
-    result: ReplicationResult
     node_id: str
-
-    @property
-    def window_years(self) -> float:
-        s = self.scenario.settings
-        return (s.horizon_days - s.warmup_days) / DAYS_PER_YEAR
 
     @cached_property
     def stats(self) -> NodeStats:
