@@ -461,8 +461,11 @@ class Model:
     def _node_log(self, nid: str) -> NodeLog:
         rec = self.nodes[nid]
         end = _numpy(rec.end, np.float64)
-        # Visits are logged on arrival; keep those whose handling ended within the run.
-        keep = end < self.end_time
+        # Visits are logged on arrival, with their start and end: first come, first served
+        # fixes both then. Keep every vehicle that arrived within the run, also those still
+        # queueing or being handled when it stopped, so a saturated node's waits and queue
+        # count the vehicles stuck in it instead of only those it got through.
+        keep = _numpy(rec.arrive, np.float64) < self.end_time
         containers = _numpy(rec.containers, np.int64)[keep]
         route = _numpy(rec.route, np.int64)[keep]
         demands = [self.scenario.routes[r].demand for r in self.route_ids]

@@ -3,6 +3,8 @@ to the containers created, and the summary and the terminal say the route is sat
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import tracemalloc
 
@@ -83,3 +85,29 @@ def test_summary_and_terminal_say_saturated(tmp_path, capsys):
     assert "route r: saturated" in err and "the slots of service train limit it (its vehicles leave 100% full)" in err
     assert "Traceback" not in err
     assert route["limited_by"] == {"kind": "service", "id": "train", "load_factor": 1.0}
+
+
+def test_vehicles_still_queueing_when_the_run_stops_count_in_waits_and_queue() -> None:
+    """A node that gets a train a day and needs two days for each: train k (k = 0, 1, ...,
+    arriving at day k + 0.5) starts at 2k + 0.5 and waits exactly k days. Every train that
+    arrived in the window counts, also those still queueing when the run stops, so the mean
+    wait is the mean of k over the window's arrivals and the queue is the window's backlog."""
+    from scenarios_for_tests import ROLLOVER, entry, raw
+    from sim.analysis.summary import summary_document
+    from sim.engine.replications import run_experiment
+    from sim.model.loader import build_scenario
+
+    doc = raw(ROLLOVER)
+    doc["run"].update(horizon_days=40, warmup_days=10, cooldown_days=5)
+    entry(doc, "nodes", "a")["handling_hours"] = {"train": 0}
+    entry(doc, "nodes", "b").update(servers=1, handling_hours={"train": 48})
+    entry(doc, "legs", "ab")["duration_hours"] = 0
+    entry(doc, "services", "train")["schedule"] = {"departures_per_week": 7, "offset_days": 0.5}
+    scenario = build_scenario(doc)
+    node = summary_document(scenario, run_experiment(scenario, 1, 1))["nodes"]["b"]
+    arrived = range(10, 40)  # trains k = 10 ... 39 arrive in the window [10, 40)
+    assert node["mean_wait_days"] == pytest.approx(sum(arrived) / len(arrived), abs=1e-9)
+    # At the horizon (day 40), trains up to k = 39 have arrived and those started by then
+    # (2k + 0.5 <= 40: k <= 19) have left the queue: 39 - 19 = 20 wait, the most at once.
+    assert node["max_queue"] == 20
+    assert node["utilization"] == pytest.approx(1.0)
