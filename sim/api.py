@@ -213,7 +213,8 @@ class Comparison:
 
     runs: tuple[Run, ...]
     labels: tuple[str, ...]
-    inputs: tuple[str, ...]
+    inputs: tuple[str, ...]  # the scenarios as given (bundled names or files)
+    vary: tuple[str, ...] = ()  # the overrides of the variant of the first scenario, if any
 
     def __repr__(self) -> str:
         return f"Comparison(baseline={self.labels[0]!r}, scenarios={list(self.labels[1:])!r}, replications={self.runs[0].replications})"
@@ -227,6 +228,7 @@ class Comparison:
         doc = comparison_document(
             arms, [r.summary for r in self.runs], self.folders, self.inputs, base.seed, base.overrides,
         )
+        doc["vary"] = list(self.vary)
         doc["routesim_version"] = __version__
         doc["results_format"] = RESULTS_FORMAT
         return doc
@@ -299,16 +301,19 @@ def compare(
         raise UsageError("compare needs at least one scenario (two, or one with vary)")
     loaded = [load(s, overrides) for s in scenarios]
     inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
+    varied: tuple[str, ...] = ()
+    names = list(inputs)
     if vary:
         variant = load(loaded[0], vary)
+        varied = tuple(o.text for o in variant.overrides[len(loaded[0].overrides):])
         loaded.append(variant)
-        inputs.append(inputs[0] + "".join(f" --vary {o.text}" for o in variant.overrides[len(loaded[0].overrides):]))
-    check_comparable(loaded, inputs)
+        names.append(inputs[0] + "".join(f" --vary {v}" for v in varied))
+    check_comparable(loaded, names)
     base = loaded[0].settings
     reps = _count("replications", base.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = base.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
     runs = tuple(run(s, reps, seed, workers, progress=progress) for s in loaded)
-    return Comparison(runs, tuple(labels_for(loaded)), tuple(inputs))
+    return Comparison(runs, tuple(labels_for(loaded)), tuple(inputs), varied)
 
 
 # ---------------------------------------------------------------------------------------

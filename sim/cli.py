@@ -350,8 +350,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_containers(args.containers)
     scenarios = [api.load(name, args.overrides) for name in args.scenarios]
     inputs = list(args.scenarios)
-    if args.vary:
-        scenarios.append(api.load(scenarios[0], [parse_override(v, flag="--vary") for v in args.vary]))
+    vary = [parse_override(v, flag="--vary") for v in args.vary]
+    if vary:
+        scenarios.append(api.load(scenarios[0], vary))
         inputs.append(inputs[0] + "".join(f" --vary {v}" for v in args.vary))
     api.check_comparable(scenarios, inputs)
     for scn in scenarios[: len(args.scenarios)]:
@@ -366,8 +367,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     args.previous = out if read_manifest(out) else None
     bar = _progress_bar(args, reps * len(scenarios), "compare")
     with folder_lock(out):
-        comparison = api.compare(*scenarios, replications=reps, seed=args.seed, workers=args.workers, progress=bar)
-        comparison = dataclasses.replace(comparison, inputs=tuple(inputs))
+        comparison = api.compare(
+            *args.scenarios, replications=reps, seed=args.seed, workers=args.workers, overrides=args.overrides,
+            vary=vary or None, progress=bar,
+        )
         _status(args, "writing results, figures and report.html ...")
         comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
     args.written = out

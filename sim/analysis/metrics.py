@@ -193,11 +193,11 @@ _ROUTE: tuple[Metric, ...] = (
            lambda c: c.counts.in_transit * c.teu),
     Metric("at_horizon_teu.waiting", "route", "TEU", "TEU of the counted cohort waiting at the origin at the horizon",
            lambda c: c.counts.waiting * c.teu),
-    Metric("delivered_share_of_demand", "route", "share", "units delivered over units created in the second half of the window (1: the route keeps up)",
+    Metric("delivered_share_of_demand", "route", "share", "units delivered in the window over units created in it (1: the route keeps up)",
            lambda c: c.saturation[0]),
-    Metric("backlog_growth_per_day", "route", "units/d", "trend of the backlog (created, not yet delivered) over the second half of the window, per day (least squares over daily values)",
+    Metric("backlog_growth_per_day", "route", "units/d", "growth of the backlog (created, not yet delivered) over the window, per day",
            lambda c: c.saturation[1]),
-    Metric("saturated", "route", "0/1", "1 when the backlog's trend over the second half of the window adds up to over 5% of the demand of that half",
+    Metric("saturated", "route", "0/1", "1 when the route delivers under 95% of its demand while its backlog grows by over 5% of it",
            lambda c: float(c.saturation[2])),
 )
 

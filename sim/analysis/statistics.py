@@ -137,29 +137,22 @@ def backlog(ledger: RouteLedger, t: float) -> int:
     return created - delivered
 
 
-SATURATION_GROWTH = 0.05  # the backlog's trend grows by more than this share of the demand
+SATURATION_SHARE = 0.95  # delivering less than this share of the demand ...
+SATURATION_GROWTH = 0.05  # ... while the backlog grows by more than this share of it
 
 
 def saturation(ledger: RouteLedger, warmup: float, horizon: float) -> tuple[float, float, bool]:
-    """(share of the demand delivered, backlog growth per day, saturated?) over the second
-    half of the measured window.
+    """(share of the window's demand delivered in it, backlog growth per day, saturated?).
 
-    A route is saturated when the difference between what arrives and what is delivered
-    piles up: its capacity, not its transit time, sets what it carries. The growth is the
-    least-squares trend of the backlog sampled every day, so a weekly ship's saw-tooth does
-    not read as growth or decline; the second half only, because in the first the pipeline
-    of a route whose transit is longer than the warm-up is still filling.
+    A route is saturated when it delivers clearly less than arrives and the difference piles
+    up: its capacity, not its transit time, sets what it carries.
     """
-    mid = (warmup + horizon) / 2
-    created = int(np.count_nonzero((ledger.created >= mid) & (ledger.created < horizon)))
-    delivered = int(np.count_nonzero((ledger.delivered >= mid) & (ledger.delivered < horizon)))
+    created = int(np.count_nonzero((ledger.created >= warmup) & (ledger.created < horizon)))
+    delivered = int(np.count_nonzero((ledger.delivered >= warmup) & (ledger.delivered < horizon)))
+    growth = backlog(ledger, horizon) - backlog(ledger, warmup)
     share = delivered / created if created else 1.0
-    times = np.linspace(mid, horizon, max(2, int(horizon - mid) + 1))
-    done = np.sort(ledger.delivered[~np.isnan(ledger.delivered)])
-    level = np.searchsorted(ledger.created, times, side="right") - np.searchsorted(done, times, side="right")
-    slope = float(np.polyfit(times, level.astype(np.float64), 1)[0])
-    saturated = created > 0 and slope * (horizon - mid) > SATURATION_GROWTH * created
-    return share, slope, saturated
+    saturated = created > 0 and share < SATURATION_SHARE and growth > SATURATION_GROWTH * created
+    return share, growth / (horizon - warmup), saturated
 
 
 def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = None) -> NodeStats:

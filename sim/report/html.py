@@ -350,6 +350,13 @@ def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
         f'<p class="meta">routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · '
         f"{_e(replications)} replications · {window} · overrides: {sets}</p>"
     )
+    if comparison is not None:  # each scenario's own overrides: what tells a variant apart
+        common = set(overrides)
+        for run in runs:
+            own = [str(o) for o in run.summary.get("overrides") or [] if str(o) not in common]
+            if own:
+                shown = ", ".join(f"<code>{_e(o)}</code>" for o in own)
+                lines.append(f'<p class="meta"><b>{_e(run.label)}</b> also: {shown}</p>')
     return "".join(lines)
 
 
@@ -391,6 +398,8 @@ def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
         words = ["routesim", "compare", *inputs]
     else:
         words = ["routesim", "run", scenario_argument(runs[0].summary)]
+    for v in (comparison or {}).get("vary") or []:
+        words += ["--vary", str(v)]
     words += ["-n", str(replications), "--seed", str(seed)]
     for o in overrides:
         words += ["--set", o]
