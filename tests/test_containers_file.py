@@ -169,7 +169,7 @@ def test_parquet_without_pyarrow_is_one_line_before_simulating(corridor: Path, t
         code = main([*command, "--out", str(out), "--containers", "parquet"])
         err = capsys.readouterr().err
         assert code == 2
-        assert err == "routesim: error: --containers parquet needs pyarrow (pip install 'routesim[parquet]')\n"
+        assert err == "routesim: error: --containers parquet needs pyarrow (pip install pyarrow, or install routesim with its [parquet] extra)\n"
         assert not out.exists()
 
 

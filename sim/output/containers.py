@@ -37,7 +37,7 @@ PARQUET = "containers.parquet"
 FORMATS = ("csv", "parquet", "none")
 FILE_OF = {"csv": CSV, "parquet": PARQUET}
 COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
-PARQUET_MISSING = "--containers parquet needs pyarrow (pip install 'routesim[parquet]')"
+PARQUET_MISSING = "--containers parquet needs pyarrow (pip install pyarrow, or install routesim with its [parquet] extra)"
 
 GZIP_LEVEL = 1  # 1% larger than level 3 and twice as fast; the file is for reading, not archiving
 CHUNK_ROWS = 1 << 17  # rows per gzip member: enough to compress well, small enough to share out
