@@ -83,7 +83,7 @@ class Run:
     """
 
     scenario: Scenario
-    results: tuple[ReplicationResult, ...] = field(repr=False)
+    results: Sequence[ReplicationResult] = field(repr=False)  # in memory, or read back from disk one at a time
     seed: int
 
     def __repr__(self) -> str:
@@ -191,19 +191,22 @@ def run(
     workers: int = 1,
     overrides: Overrides = None,
     progress: Progress | None = None,
+    spill: bool | None = None,
 ) -> Run:
     """Run a scenario's replications (default: its ``run.replications`` and ``run.seed``).
 
     Replication i of seed s draws the same numbers whatever ``workers`` is, so the results
-    are identical serial or parallel.
+    are identical serial or parallel.  Finished replications stay in memory unless holding
+    them all would crowd it (or ``spill=True``): then they wait in a temporary folder, read
+    back one at a time, with the same results.
     """
     scn = load(scenario, overrides)
     settings = scn.settings
     reps = _count("replications", settings.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
     workers = _count("workers", workers, 1, MAX_WORKERS)
-    results = run_experiment(scn, reps, seed, workers=workers, progress=progress)
-    return Run(scn, tuple(results), seed)
+    results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill)
+    return Run(scn, results, seed)
 
 
 @dataclass(frozen=True)

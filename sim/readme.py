@@ -44,7 +44,7 @@ def fresh_tables() -> dict[str, str]:
     check = api.validate()
     current = check.runs.current
     seed, n = check.report["seed"], check.report["replications"]
-    summary = api.Run(current.scenario, tuple(current.results), seed).summary.to_dict()
+    summary = api.Run(current.scenario, current.results, seed).summary.to_dict()
     names = check.report["scenarios"]
     stamp = f"routesim {__version__}, {n} replications, seed {seed}"
     both = " and ".join(x for x in (names.get("previous"), names["current"]) if x)

@@ -25,12 +25,11 @@ from sim.analysis.statistics import (
     RouteCounts,
     load_factors,
     node_stats,
-    pooled_transit,
     route_counts,
     saturation,
     train_index,
-    transit_percentiles,
 )
+from sim.analysis.quantiles import pooled_quantiles
 from sim.engine.simulation import ReplicationResult
 from sim.model.scenario import Route, Scenario
 
@@ -117,13 +116,18 @@ class PooledContext:
     """A route over all replications at once (percentiles of pooled containers)."""
 
     scenario: Scenario
-    results: Sequence[ReplicationResult]
     route_id: str
+    percentiles: dict[str, float]
 
-    @cached_property
-    def percentiles(self) -> dict[str, float]:
-        s = self.scenario.settings
-        return transit_percentiles(pooled_transit(self.results, self.route_id, s.warmup_days, s.horizon_days))
+
+PERCENTILES = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
+
+
+def pooled_percentiles(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, dict[str, float]]:
+    """p5, p50 and p95 of each route's transit days pooled over the replications."""
+    s = scenario.settings
+    q = pooled_quantiles(results, scenario.routes, s.warmup_days, s.horizon_days, list(PERCENTILES.values()))
+    return {rid: {name: float(v) for name, v in zip(PERCENTILES, values)} for rid, values in q.items()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -356,8 +360,9 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
             nctx = NodeContext(scenario, result, nid)
             for m in per_node:
                 add(rep, "node", nid, m, nctx)
+    percentiles = pooled_percentiles(scenario, results)
     for rid in scenario.routes:
-        pctx = PooledContext(scenario, results, rid)
+        pctx = PooledContext(scenario, rid, percentiles[rid])
         for m in pooled:
             add(POOLED, "route", rid, m, pctx)
     return MetricsTable(

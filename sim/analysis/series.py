@@ -9,14 +9,14 @@ days (sim.model.calendar): day 0 is the start date, the end of the warm-up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from sim.engine.simulation import NodeLog, ReplicationResult
 from sim.model.calendar import Calendar
 from sim.model.scenario import Route, Scenario
-from sim.analysis.statistics import pooled_transit
+from sim.analysis.quantiles import pooled_quantiles
 
 WEEK_DAYS = 7.0
 QUANTILE_STEPS = 1000  # transit quantiles every 0.1%: the ECDF to within one pixel
@@ -164,9 +164,10 @@ def marey_stops(
     return stops
 
 
-def transit_quantiles(results: Sequence[ReplicationResult], route_id: str, warmup: float, horizon: float) -> np.ndarray:
-    """Quantiles of pooled transit days at probabilities 0, 0.001, ..., 1 (empty if none)."""
-    values = pooled_transit(results, route_id, warmup, horizon)
-    if values.size == 0:
-        return np.empty(0)
-    return np.quantile(values, np.linspace(0.0, 1.0, QUANTILE_STEPS + 1))
+def transit_quantiles(
+    results: Sequence[ReplicationResult], route_ids: Iterable[str], warmup: float, horizon: float
+) -> dict[str, np.ndarray]:
+    """Per route, quantiles of pooled transit days at probabilities 0, 0.001, ..., 1
+    (an empty array for a route that delivered nothing)."""
+    q = pooled_quantiles(results, route_ids, warmup, horizon, np.linspace(0.0, 1.0, QUANTILE_STEPS + 1))
+    return {rid: (np.empty(0) if np.isnan(v).all() else v) for rid, v in q.items()}

@@ -206,24 +206,6 @@ def max_queue(arrive: np.ndarray, start: np.ndarray, warmup: float, horizon: flo
 # Across replications
 
 
-def transit_percentiles(values: np.ndarray) -> dict[str, float]:
-    """p5, p50 and p95 of pooled transit times."""
-    if values.size == 0:
-        return {"p5": math.nan, "p50": math.nan, "p95": math.nan}
-    p5, p50, p95 = np.percentile(values, [5, 50, 95])
-    return {"p5": float(p5), "p50": float(p50), "p95": float(p95)}
-
-
-def pooled_transit(results: Sequence[ReplicationResult], route_id: str, warmup: float, horizon: float) -> np.ndarray:
-    """Transit times of every delivered cohort container of a route, all replications."""
-    parts = []
-    for r in results:
-        c = cohort(r.ledgers[route_id], warmup, horizon)
-        done = ~np.isnan(c.delivered)
-        parts.append(c.delivered[done] - c.created[done])
-    return np.concatenate(parts) if parts else np.empty(0)
-
-
 def train_index(result: ReplicationResult) -> int | None:
     """Index of the 'train' vehicle kind in a replication's vehicle names, if it has trains."""
     names = result.vehicle_names

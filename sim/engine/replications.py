@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
-import signal
 import multiprocessing
+import shutil
+import signal
+import tempfile
 from multiprocessing.connection import Connection, wait
 from typing import Callable
 
-from sim.engine.simulation import ReplicationResult, pack, run_replication, unpack
+from sim.engine.simulation import pack, run_replication
+from sim.engine.store import MEMORY_SHARE, ResultStore
 from sim.model.errors import RoutesimError
 from sim.model.scenario import Scenario
 
@@ -27,6 +31,8 @@ class TooBig(RoutesimError):
 # about 40 B measured by benchmarks/bench_engine.py), and a margin for the engine's peak.
 BYTES_PER_UNIT_HELD = 48
 PEAK_FACTOR = 2.0
+# Bytes per unit of a replication written to disk, packed (departures and deliveries as runs).
+BYTES_PER_UNIT_SPILLED = 16
 
 
 def units_drawn(scenario: Scenario) -> float:
@@ -53,19 +59,44 @@ def available_memory() -> int | None:
     return None
 
 
-def check_fits(scenario: Scenario, replications: int, workers: int) -> None:
-    """Refuse, before anything runs, a run whose replications cannot be held in memory."""
+def _gb(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+
+
+def plan_storage(scenario: Scenario, replications: int, workers: int, spill: bool | None = None) -> bool:
+    """Whether the finished replications go to disk (True) or stay in memory, refusing
+    before anything runs a run that fits in neither.
+
+    ``spill=None`` decides by size: to disk when holding them all would take more than
+    store.MEMORY_SHARE of the memory available now.
+    """
     units = units_drawn(scenario)
-    held = units * BYTES_PER_UNIT_HELD * (replications + PEAK_FACTOR * max(0, workers - 1))
+    per_rep = units * BYTES_PER_UNIT_HELD
+    running = per_rep * PEAK_FACTOR * max(0, workers - 1)  # replications being simulated
     free = available_memory()
+    if spill is None:
+        spill = free is not None and per_rep * replications > MEMORY_SHARE * free
+    held = per_rep * (2 if spill else replications) + running
     if free is not None and held > 0.8 * free:
-        per_rep = units * BYTES_PER_UNIT_HELD
         raise TooBig(
-            f"this run would hold about {held / 1e9:,.1f} GB ({units:,.0f} containers and wagons a "
-            f"replication x {replications:,} replications, {per_rep / 1e9:,.2f} GB each) and "
-            f"{free / 1e9:,.1f} GB is available: use fewer replications (-n), a shorter "
-            "run.horizon_days, or less demand"
+            f"this run would hold about {_gb(held)} in memory ({units:,.0f} containers and wagons a "
+            f"replication, {_gb(per_rep)} each, {workers} at once) and {_gb(free)} is available: "
+            "use fewer --workers, a shorter run.horizon_days, or less demand"
         )
+    if spill:
+        disk = units * BYTES_PER_UNIT_SPILLED * replications
+        try:
+            room = shutil.disk_usage(tempfile.gettempdir()).free
+        except OSError:
+            room = None
+        if room is not None and disk > 0.9 * room:
+            raise TooBig(
+                f"this run would write about {_gb(disk)} of replications to {tempfile.gettempdir()} "
+                f"({replications:,} replications of {units:,.0f} containers and wagons) and "
+                f"{_gb(room)} is free there: use fewer replications (-n), less demand, or set TMPDIR "
+                "to a folder with more room"
+            )
+    return spill
 
 
 def usable_workers(workers: int) -> int:
@@ -107,6 +138,7 @@ def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int])
     try:
         for i in indices:
             conn.send(pack(run_replication(scenario, seed, i)))
+            gc.collect()  # the finished model's reference cycles hold its arrays (see store.add)
     except BaseException as exc:  # reported to the parent, which ends the run with one line
         conn.send(f"{type(exc).__name__}: {exc}")
     finally:
@@ -119,31 +151,40 @@ def run_experiment(
     seed: int,
     workers: int = 1,
     progress: Progress | None = None,
-) -> list[ReplicationResult]:
-    """Run ``replications`` replications and return them ordered by replication index."""
+    spill: bool | None = None,
+) -> ResultStore:
+    """Run ``replications`` replications; the store gives them back ordered by index.
+
+    Replications are kept as they finish, in memory or (``spill``, see plan_storage) on
+    disk, so a long run's memory does not grow with the number of replications.
+    """
     if replications < 1:
         raise ValueError("replications must be >= 1")
     if workers < 1:
         raise ValueError("workers must be >= 1")
     workers = min(usable_workers(workers), replications)
-    check_fits(scenario, replications, workers)
-    if workers == 1:
-        results: list[ReplicationResult] = []
-        for i in range(replications):
-            results.append(run_replication(scenario, seed, i))
-            if progress:
-                progress(i + 1, replications)
-        return results
-    return _in_workers(scenario, replications, seed, workers, progress)
+    store = ResultStore(spill=plan_storage(scenario, replications, workers, spill))
+    try:
+        if workers == 1:
+            for i in range(replications):
+                store.add(run_replication(scenario, seed, i))
+                if progress:
+                    progress(i + 1, replications)
+        else:
+            _in_workers(store, scenario, replications, seed, workers, progress)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
-def _in_workers(scenario: Scenario, replications: int, seed: int, workers: int, progress: Progress | None) -> list[ReplicationResult]:
+def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed: int, workers: int,
+                progress: Progress | None) -> None:
     """Replication i runs in worker i mod W: plain child processes with a pipe each, so
     stopping them (an interrupt, a worker the OS killed) never waits on a shared queue."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     procs: list = []
     conns: dict = {}
-    results: list[ReplicationResult] = []
     try:
         for w in range(workers):
             mine, theirs = ctx.Pipe(duplex=False)
@@ -168,15 +209,14 @@ def _in_workers(scenario: Scenario, replications: int, seed: int, workers: int, 
                     continue
                 if isinstance(message, str):
                     raise WorkerDied(f"a worker process failed: {message}")
-                results.append(unpack(message))
+                store.add(message)
                 if progress:
-                    progress(len(results), replications)
-        if len(results) != replications:
-            raise WorkerDied(f"the workers returned {len(results)} of {replications} replications")
+                    progress(len(store), replications)
+        if len(store) != replications:
+            raise WorkerDied(f"the workers returned {len(store)} of {replications} replications")
     finally:  # on success the workers have ended; on anything else they end now
         for proc in procs:
             if proc.is_alive():
                 proc.terminate()
         for proc in procs:
             proc.join(timeout=10)
-    return sorted(results, key=lambda r: r.replication)

@@ -120,8 +120,7 @@ def transit_quantiles_writer(scenario: Scenario, results: Sequence[ReplicationRe
     columns = ("route", "probability", "transit_days")
 
     def rows() -> Iterable[tuple]:
-        for rid in scenario.routes:
-            q = transit_quantiles(results, rid, s.warmup_days, s.horizon_days)
+        for rid, q in transit_quantiles(results, scenario.routes, s.warmup_days, s.horizon_days).items():
             probs = np.linspace(0.0, 1.0, q.size)
             for p, value in zip(probs, q):
                 yield (rid, round(float(p), 6), round(float(value), 6))
