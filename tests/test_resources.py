@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.analysis import quantiles
 from sim.analysis.quantiles import pooled_quantiles
 from sim.analysis.statistics import cohort
 from sim.cli import main
@@ -70,7 +71,10 @@ def test_a_killed_runs_spill_folder_is_removed_by_the_next(tmp_path: Path) -> No
     assert not kept.folder.exists()
 
 
-def test_pooled_quantiles_are_numpys_quantiles_of_the_pooled_array() -> None:
+@pytest.mark.parametrize("limit", [0, quantiles.POOL_LIMIT], ids=["two passes over bins", "pooled in memory"])
+def test_pooled_quantiles_are_numpys_quantiles_of_the_pooled_array(limit: int, monkeypatch) -> None:
+    monkeypatch.setattr(quantiles, "POOL_LIMIT", limit)
+    monkeypatch.setattr(quantiles, "BINS", 64)  # few bins: many values share one, as at scale
     scn = build(BASE)
     s = scn.settings
     results = [run_replication(scn, 3, i) for i in range(3)]
@@ -109,12 +113,13 @@ def _peak_kb(path: Path, n: int, where: str) -> int:
 def test_memory_does_not_grow_with_replications_when_spilled(tmp_path: Path) -> None:
     path = write(tmp_path, _busy())
     held = {n: _peak_kb(path, n, "memory") for n in (2, 8)}
-    spilled = {n: _peak_kb(path, n, "disk") for n in (2, 8)}
+    spilled = {n: _peak_kb(path, n, "disk") for n in (4, 12)}
     per_replication = (held[8] - held[2]) / 6
     assert per_replication > 5_000  # KB: the scenario is big enough to see growth
     # Held in memory, six more replications cost six replications' logs; spilled, every
-    # summary reads them back one at a time, so the peak stays where it was.
-    assert spilled[8] - spilled[2] < per_replication, (held, spilled)
+    # summary reads them back one at a time, so eight more leave the peak where it was
+    # (from 4 on: the allocator's own working set settles over the first few).
+    assert spilled[12] - spilled[4] < per_replication, (held, spilled)
 
 
 def test_a_run_too_big_for_memory_is_refused_before_it_starts(tmp_path: Path, capsys, monkeypatch) -> None:
