@@ -148,3 +148,30 @@ def test_registry_is_the_only_place_metrics_are_named() -> None:
     assert registry.KINDS == ("route", "node", "route_service")
     assert not math.isnan(len(REGISTRY))
     assert sim.Run.metrics.__doc__
+
+
+@pytest.mark.parametrize(
+    ("distance_km", "servers", "saturated"),
+    [
+        (30_000, 3, False),  # 33 days on the way, longer than the 10-day warm-up: its pipeline fills in the window
+        (6_000, 3, False),
+        (6_000, 1, True),  # one 14-hour track for two trains a day: the border queue grows
+        (30_000, 1, True),
+    ],
+)
+def test_saturation_tells_a_slow_route_from_one_that_cannot_keep_up(distance_km: int, servers: int, saturated: bool) -> None:
+    from sim.analysis.statistics import saturation
+    from sim.engine.simulation import run_replication
+    from tests.scenarios_for_tests import BASE, build, entry
+
+    def edit(doc: dict) -> None:
+        entry(doc, "legs", "kz_rail")["distance_km"] = distance_km
+        entry(doc, "nodes", "dostyk").update(servers=servers, handling_hours={"train": 14})
+
+    scn = build(BASE, edit)
+    s = scn.settings
+    for rep in range(3):
+        share, _, flagged = saturation(run_replication(scn, 1, rep).ledgers["rail"], s.warmup_days, s.horizon_days)
+        assert flagged is saturated, (rep, share)
+        if not saturated:
+            assert share > 0.95  # what is due in the window is delivered in it (speeds vary: +-3 days)

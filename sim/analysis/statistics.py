@@ -142,17 +142,39 @@ SATURATION_GROWTH = 0.05  # ... while the backlog grows by more than this share 
 
 
 def saturation(ledger: RouteLedger, warmup: float, horizon: float) -> tuple[float, float, bool]:
-    """(share of the window's demand delivered in it, backlog growth per day, saturated?).
+    """(share of the demand due in the window delivered in it, backlog growth per day beyond
+    what is under way, saturated?).
 
-    A route is saturated when it delivers clearly less than arrives and the difference piles
-    up: its capacity, not its transit time, sets what it carries.
+    A route is saturated when it delivers clearly less than it should and the difference
+    piles up: its capacity, not its transit time, sets what it carries.  "Should" accounts
+    for the time on the way: with a transit of T days, the units due in the window are those
+    created T days before it, and a route that keeps up has about T days of demand under way
+    at any time.  So a route slower than the warm-up (its pipeline still filling when the
+    window opens) is not mistaken for one that cannot keep up.  T is the median time from
+    the origin's departure to delivery of the units created in the window's first quarter:
+    it leaves out the wait for a departure, where a route short of slots piles its backlog
+    up, and a queue further on that builds up later does not inflate it.
     """
-    created = int(np.count_nonzero((ledger.created >= warmup) & (ledger.created < horizon)))
+    c = cohort(ledger, warmup, horizon)
+    created = c.created.size
+    early = (c.created < warmup + (horizon - warmup) / 4) & ~np.isnan(c.delivered)
+    transit = float(np.median(c.delivered[early] - c.departed[early])) if early.any() else 0.0
+    due = _created_between(ledger, warmup - transit, horizon - transit)
     delivered = int(np.count_nonzero((ledger.delivered >= warmup) & (ledger.delivered < horizon)))
-    growth = backlog(ledger, horizon) - backlog(ledger, warmup)
-    share = delivered / created if created else 1.0
+
+    def excess(t: float) -> int:  # backlog beyond the units created in the last T days
+        return backlog(ledger, t) - _created_between(ledger, t - transit, t)
+
+    growth = excess(horizon) - excess(warmup)
+    share = delivered / due if due else 1.0
     saturated = created > 0 and share < SATURATION_SHARE and growth > SATURATION_GROWTH * created
     return share, growth / (horizon - warmup), saturated
+
+
+def _created_between(ledger: RouteLedger, start: float, end: float) -> int:
+    """Units created in [start, end)."""
+    lo, hi = np.searchsorted(ledger.created, [start, end], side="left")
+    return int(hi - lo)
 
 
 def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = None) -> NodeStats:
