@@ -139,6 +139,10 @@ def measure(repeat: int = 3, log=print, quiet_wait: float = 60.0) -> list[Ratio]
     def run_cli(*args: str) -> Run:
         return run_process(*args, quiet_wait=quiet_wait)
 
+    # pip compiles an installed package's bytecode; a source tree run with
+    # PYTHONDONTWRITEBYTECODE set (as on some machines) would recompile every module at each
+    # start, a tenth of a second that no user waits for.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "sim")], check=True, capture_output=True)
     log(f"end to end ({SCENARIO}, each a fresh process, best of {repeat}; {cores} cores; "
         f"load average before: {os.getloadavg()[0]:.2f})")
     one = [run_cli("-n", "1", "--no-plot") for _ in range(repeat)]
