@@ -212,3 +212,25 @@ def test_sigterm_while_simulating_cleans_up_and_says_so(tmp_path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM
     assert err.strip().splitlines() == ["routesim: interrupted (SIGTERM): no results written"]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(__import__("resource"), "RLIMIT_FSIZE"), reason="needs RLIMIT_FSIZE")
+def test_a_file_size_limit_gives_one_line_and_leaves_the_old_results(scenario, tmp_path) -> None:
+    """A disk that fills up mid-write, made real with a file-size limit on the process
+    (writes past it fail with EFBIG, as they fail with ENOSPC on a full disk)."""
+    import resource
+
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    before = _snapshot(out)
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "sim", *_quick(scenario, out)], preexec_fn=small_files,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "cannot write the results: File too large" in done.stderr
+    assert _snapshot(out) == before  # the old results, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["res", scenario.name])
