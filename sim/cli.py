@@ -39,6 +39,11 @@ TRANSIT_PNG = "transit_times.png"
 VALIDATION_PNG = "validation.png"
 MAX_REPLICATIONS = api.MAX_REPLICATIONS
 MAX_WORKERS = api.MAX_WORKERS
+# What --marey draws when it is not given (sim.viz.marey.default_marey_route); the README says the same.
+MAREY_HELP = (
+    "the route of the time-space chart (default: the busiest rail route of the claims file's sea/rail "
+    "ratio, else the busiest container rail route)"
+)
 
 RUN_EXAMPLES = """\
 examples:
@@ -114,7 +119,7 @@ def build_parser() -> ArgumentParser:
     )
     run.add_argument(
         "--metrics", action="store_true",
-        help="list every metric routesim reports (name, entity, unit, meaning) and exit",
+        help="list every metric routesim reports (name, entity, unit, meaning) and exit; runs nothing, so takes no SCENARIO",
     )
     _add_run_options(run, default_out="results/<scenario name>/")
     _add_set_option(run, "change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4")
@@ -155,7 +160,7 @@ def build_parser() -> ArgumentParser:
     )
     plot.add_argument("folder", metavar="RESULTS_DIR", type=Path, help="a folder written by routesim run or compare")
     plot.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
-    plot.add_argument("--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)")
+    plot.add_argument("--marey", metavar="ROUTE", help=MAREY_HELP)
     plot.add_argument("-q", "--quiet", action="store_true", help="do not list the files drawn")
     plot.set_defaults(handler=cmd_plot)
     listing = commands.add_parser(
@@ -197,9 +202,7 @@ def _add_set_option(command: argparse.ArgumentParser, help_text: str) -> None:
 def _add_figure_options(command: argparse.ArgumentParser) -> None:
     """--format, --marey and --no-plot, shared by run and compare."""
     command.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
-    command.add_argument(
-        "--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)"
-    )
+    command.add_argument("--marey", metavar="ROUTE", help=MAREY_HELP)
     command.add_argument("--no-plot", action="store_true", help="skip the figures (report.html keeps its tables)")
     command.add_argument(
         "--containers", choices=CONTAINER_FORMATS, default="csv",
@@ -292,6 +295,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, run, write the results folder (figures, report), print the tables."""
     if args.metrics:
+        if args.scenario is not None or args.overrides:
+            given = f"SCENARIO {args.scenario}" if args.scenario is not None else "--set"
+            raise UsageError(
+                f"run --metrics lists the metrics and runs nothing, so it takes no {given}: "
+                "use 'routesim run --metrics' alone, or run the scenario without --metrics"
+            )
         print(metrics_listing(vocabulary()))
         return 0
     if args.scenario is None:

@@ -148,3 +148,15 @@ def test_registry_is_the_only_place_metrics_are_named() -> None:
     assert registry.KINDS == ("route", "node", "route_service")
     assert not math.isnan(len(REGISTRY))
     assert sim.Run.metrics.__doc__
+
+
+def test_run_metrics_with_a_scenario_is_refused_not_ignored(capsys, tmp_path, monkeypatch) -> None:
+    """`--metrics` runs nothing: a SCENARIO beside it would be silently dropped, so it is refused."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--metrics", "china_europe_2020"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "run --metrics lists the metrics and runs nothing, so it takes no SCENARIO china_europe_2020" in captured.err
+    assert main(["run", "--metrics", "--set", "nodes.dostyk.servers=4"]) == 2
+    assert "takes no --set" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
