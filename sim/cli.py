@@ -228,6 +228,7 @@ def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
 
 
+OTHER_OUT = ", or write elsewhere with --out DIR"  # the way out of a locked folder for the commands that write one
 MESSAGE_LIMIT = 400  # characters of a message line; a 100,000-character id is not echoed whole
 
 
@@ -315,7 +316,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     reps = args.replications or scenario.settings.replications
-    with folder_lock(out):
+    with folder_lock(out, retry=OTHER_OUT):
         run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
         _status(args, "writing results, figures and report.html ...")
         run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
@@ -375,7 +376,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     bar = _progress_bar(args, reps * len(scenarios), "compare")
-    with folder_lock(out):
+    with folder_lock(out, retry=OTHER_OUT):
         comparison = api.compare(
             *args.scenarios, replications=reps, seed=args.seed, workers=args.workers, overrides=args.overrides,
             vary=vary or None, progress=bar,
@@ -434,7 +435,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     replications = args.replications or api.load(scenario_ref(claims, "current")).settings.replications
     progress = _progress_bar(args, len(claims.scenarios) * replications, "validate")
     args.previous = out if read_manifest(out) else None
-    with folder_lock(out):
+    with folder_lock(out, retry=OTHER_OUT):
         result = api.validate(args.claims, replications, args.seed, args.workers, args.overrides, progress=progress)
         result.write(out, figure=not args.no_plot)
     args.written = out

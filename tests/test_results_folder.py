@@ -212,3 +212,50 @@ def test_sigterm_while_simulating_cleans_up_and_says_so(tmp_path) -> None:
     assert proc.returncode == 128 + signal.SIGTERM
     assert err.strip().splitlines() == ["routesim: interrupted (SIGTERM): no results written"]
     assert list(tmp_path.iterdir()) == []
+
+
+def _hold_lock(out: Path) -> int:
+    """Take the folder's lock as another routesim process would (flock on its own descriptor)."""
+    import fcntl
+
+    fd = os.open(out.parent / f".{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def test_a_locked_folder_is_named_with_what_to_do_not_with_a_flag_that_was_not_used(scenario, tmp_path, capsys, monkeypatch) -> None:
+    import sim
+    from sim.model.errors import UsageError
+
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    run = sim.run(scenario, replications=1)
+    monkeypatch.setattr(folder_module, "LOCK_WAIT_S", 0.2)  # the API waits a little for another writer
+    capsys.readouterr()
+    fd = _hold_lock(out)
+    try:
+        expected = f"{out.resolve()}: another routesim process is writing this folder; wait for it to finish and try again"
+        code, err = _run(["plot", str(out), "-q"], capsys)
+        assert code == 2 and err == f"routesim: error: {expected}\n"
+        with pytest.raises(UsageError) as info:
+            run.write(out, figures=False)
+        assert str(info.value) == expected
+        code, err = _run(_quick(scenario, out), capsys)  # the commands that have --out offer it
+        assert code == 2 and err == f"routesim: error: {expected}, or write elsewhere with --out DIR\n"
+    finally:
+        os.close(fd)
+    assert main(["plot", str(out), "-q"]) == 0
+
+
+def test_plot_of_a_validation_folder_says_what_it_is_and_what_plot_takes(tmp_path, capsys) -> None:
+    from sim.api import Validation
+
+    out = tmp_path / "validation"
+    Validation(runs=None, outcomes=(), report={"passed": True, "claims": []}).write(out, figure=False)
+    before = _snapshot(out)
+    code, err = _run(["plot", str(out)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{out}: is a validation folder (routesim validate wrote its validation.json and validation.png)" in err
+    assert "plot re-draws the figures and report.html of a folder written by routesim run or routesim compare" in err
+    assert "not a routesim results folder" not in err
+    assert _snapshot(out) == before

@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -155,18 +156,26 @@ def changed_files(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
 _HELD: set[Path] = set()  # folders this process holds the lock of (a lock is not taken twice)
 
 
+LOCK_WAIT_S = 10.0  # how long a write waits for another process to finish with the folder
+
+
 @contextlib.contextmanager
-def folder_lock(out: Path, what: str = "writing", wait: bool = False) -> Iterator[None]:
+def folder_lock(out: Path, what: str = "writing", wait: float = 0.0, retry: str = "") -> Iterator[None]:
     """Hold ``.<name>.lock`` beside ``out``; refuse, in one line, if another routesim holds it.
 
-    The command line takes it before simulating, so a second run on the same folder is
-    refused at once, not after its simulation; taking it again in the same process is a no-op.
+    ``wait`` is how many seconds to wait for the holder first (0: refuse at once). The
+    message names the folder and what to do, never a command-line option the caller may not
+    have used; ``retry`` adds the caller's own way out (the CLI's ", or write elsewhere
+    with --out DIR"). The command line takes it before simulating, so a second run on the
+    same folder is refused at once, not after its simulation; taking it again in the same
+    process is a no-op.
     """
     out = out.resolve()
     if out in _HELD:
         yield
         return
     lock_path = out.parent / f".{out.name}.lock"
+    deadline = time.monotonic() + wait
     while True:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -174,11 +183,14 @@ def folder_lock(out: Path, what: str = "writing", wait: bool = False) -> Iterato
             yield
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
             raise UsageError(
-                f"--out {out}: another routesim process is {what} this folder; wait for it to finish or choose another --out"
+                f"{out}: another routesim process is {what} this folder; wait for it to finish and try again{retry}"
             ) from None
         # The holder before us may have removed the file after we opened it: lock the live one.
         try:
@@ -244,7 +256,7 @@ def write_results(
     swapped = False
     try:
         created = _make_parents(target.parent)
-        with folder_lock(target, wait=True):  # a few seconds at most: another run's writing
+        with folder_lock(target, wait=LOCK_WAIT_S):  # another run's writing: seconds; its simulating: refused
             remove_leftovers(target)
             check_out_dir(out)  # again under the lock: another run may have written it meanwhile
             tmp: Path | None = None

@@ -17,7 +17,7 @@ from sim.model.errors import UsageError
 from sim.output.background import CAN_FORK, start
 from sim.viz.save import FORMATS
 from sim.output.figure_data import RunData, check_format, read_document, read_run
-from sim.output.files import COMPARISON, REPORT
+from sim.output.files import COMPARISON, REPORT, VALIDATION
 from sim.output.folder import MANIFEST, changed_files, folder_lock, read_manifest, remove_leftovers, write_manifest
 from sim.model.suggest import unknown_key_message
 
@@ -168,6 +168,11 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
     manifest = read_manifest(folder)
     if manifest is None:
         raise UsageError(f"{folder}: not a routesim results folder (no {MANIFEST} written by routesim)")
+    if manifest.get("kind") == "validation":
+        raise UsageError(
+            f"{folder}: is a validation folder (routesim validate wrote its {VALIDATION} and validation.png); "
+            "plot re-draws the figures and report.html of a folder written by routesim run or routesim compare"
+        )
     check_format(manifest, folder / MANIFEST)
     missing, changed = changed_files(folder, manifest)
     if missing:
