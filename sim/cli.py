@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signum = getattr(exc, "signum", signal.SIGINT)
         written = getattr(exc, "written", None) or getattr(args, "written", None)
         if written:
-            where = f"results were written to {written}"
+            where = f"results were written to {written} and are complete"
         elif getattr(args, "previous", None):
             where = f"no results written; the previous results in {args.previous} are unchanged"
         else:
@@ -319,8 +319,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     with folder_lock(out, retry=OTHER_OUT):
         run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
         _status(args, "writing results, figures and report.html ...")
-        run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
-    args.written = out
+        # Recorded the moment the folder is in place: a signal from here on (releasing the
+        # lock, printing the tables) reports the results as written, not the old ones as kept.
+        args.written = run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
     summary = run.summary.to_dict()
     for warning in run_warnings(summary):
         _say("warning", warning)
@@ -382,8 +383,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             vary=vary or None, progress=bar,
         )
         _status(args, "writing results, figures and report.html ...")
-        comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
-    args.written = out
+        args.written = comparison.write(
+            out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers
+        )
     for label, r in zip(comparison.labels, comparison.runs):
         for warning in run_warnings(r.summary.to_dict()):
             _say("warning", f"{label}: {warning}")
@@ -437,8 +439,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     args.previous = out if read_manifest(out) else None
     with folder_lock(out, retry=OTHER_OUT):
         result = api.validate(args.claims, replications, args.seed, args.workers, args.overrides, progress=progress)
-        result.write(out, figure=not args.no_plot)
-    args.written = out
+        args.written = result.write(out, figure=not args.no_plot)
     if not args.quiet:
         print(validation_text(result.report))
         print()

@@ -259,3 +259,50 @@ def test_plot_of_a_validation_folder_says_what_it_is_and_what_plot_takes(tmp_pat
     assert "plot re-draws the figures and report.html of a folder written by routesim run or routesim compare" in err
     assert "not a routesim results folder" not in err
     assert _snapshot(out) == before
+
+
+def _signal_after_writing(monkeypatch, signum: int, where: str) -> None:
+    """Send ``signum`` to this process the moment ``where`` happens after the folder is in place:
+    'lock' as the command releases its lock, 'print' as it prints its tables."""
+    import contextlib
+
+    import sim.cli
+
+    if where == "lock":
+        real = sim.cli.folder_lock
+
+        @contextlib.contextmanager
+        def lock(*args, **kwargs):
+            with real(*args, **kwargs):
+                yield
+            os.kill(os.getpid(), signum)  # the results are in place; the handler runs now
+
+        monkeypatch.setattr(sim.cli, "folder_lock", lock)
+    else:
+        monkeypatch.setattr(sim.cli, "_print_report", lambda *a: os.kill(os.getpid(), signum))
+        monkeypatch.setattr(sim.cli, "comparison_text", lambda *a: os.kill(os.getpid(), signum) or "")
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("signum, where", [(signal.SIGTERM, "lock"), (signal.SIGINT, "lock"), (signal.SIGTERM, "print")])
+def test_a_signal_after_the_results_are_written_says_they_are(scenario, tmp_path, capsys, monkeypatch, command, signum, where) -> None:
+    out = tmp_path / "res"
+    args = _quick(scenario, out) if command == "run" else [
+        "compare", str(scenario), "--vary", "nodes.dostyk.servers=2", "--out", str(out), "--no-plot", "-n", "1"]
+    assert main(args + ["--seed", "1"]) == 0  # previous results, replaced by the run below
+    capsys.readouterr()
+    _signal_after_writing(monkeypatch, signum, where)
+    if where == "print":
+        args = [a for a in args if a != "-q"]
+    # Ctrl-C must raise here even where pytest was started as a background job (SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code, err = _run(args + ["--seed", "2"], capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 128 + signum
+    name = signal.Signals(signum).name
+    assert err.splitlines()[-1] == f"routesim: interrupted ({name}): results were written to {out} and are complete"
+    summary = out / ("summary.json" if command == "run" else "comparison.json")
+    assert json.loads(summary.read_text())["seed"] == 2  # the new results, whole
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
