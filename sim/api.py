@@ -275,7 +275,7 @@ class Comparison:
         writers[COMPARISON] = summary_writer(self.document)
 
         def finish(folder: Path) -> None:
-            runs = [read_run(folder / name) for name in self.folders]
+            runs = [read_run(folder / name, label) for name, label in zip(self.folders, self.labels)]
             draw(folder, runs, fmt, marey, self.document, figures=figures)
 
         return write_results(target, writers, finish, kind="comparison", results_format=RESULTS_FORMAT)

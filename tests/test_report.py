@@ -80,9 +80,12 @@ def figures() -> list[tuple[str, str, bytes]]:
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1, 2], [1, 3, 2])
     line = figure_png(fig, dpi=50)
+    plt.close(fig)
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.bar(["a", "b"], [2, 1])
-    return [("Line <one>", "A caption & more", line), ("Bars", "Two bars", figure_png(fig, dpi=50))]
+    bars = figure_png(fig, dpi=50)
+    plt.close(fig)
+    return [("Line <one>", "A caption & more", line), ("Bars", "Two bars", bars)]
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +297,9 @@ def test_figure_png_has_no_timestamp():
     def draw() -> bytes:
         fig, ax = plt.subplots(figsize=(2, 2))
         ax.plot([0, 1], [0, 1])
-        return figure_png(fig, dpi=40)
+        png = figure_png(fig, dpi=40)
+        plt.close(fig)
+        return png
 
     first = draw()
     assert first.startswith(PNG) and first == draw()
@@ -332,3 +337,19 @@ def test_warnings_read_as_on_the_terminal(run):
     summary["nodes"]["dostyk"]["utilization"] = 0.97
     summary["routes"]["overland"]["containers_undelivered_at_end"] = 12
     assert run_warnings(summary) == sim.cli._warnings(summary)
+
+
+@pytest.mark.parametrize("utilization, shown, word", [(1.0, "100%", "saturated"), (0.995, "100%", "saturated"),
+                                                      (0.97, "97%", "near saturation")])
+def test_a_node_at_capacity_is_saturated_not_near_saturation(run, utilization, shown, word):
+    """One threshold (tables.NODE_SATURATED, 99%) tells a saturated node from one near
+    saturation (above tables.NODE_NEAR_SATURATION, 95%), on the terminal and in the report."""
+    from sim.report.tables import NODE_NEAR_SATURATION, NODE_SATURATED
+
+    assert NODE_NEAR_SATURATION < 0.97 < NODE_SATURATED <= 0.995
+    summary = copy.deepcopy(run.summary)
+    summary["nodes"]["dostyk"]["utilization"] = utilization
+    assert f"node dostyk: utilization {shown}, {word}" in run_warnings(summary)
+    page = parse(report_html([dataclasses.replace(run, summary=summary)], []))
+    dostyk = next(cells for css, cells in page.rows if css == "flag" and cells[0] == "dostyk")
+    assert dostyk[-1] == word

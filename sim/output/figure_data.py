@@ -179,8 +179,12 @@ class RunData:
     marey: dict[str, list[MareyStop]]
 
 
-def read_run(folder: Path) -> RunData:
-    """Read a run's results folder; one clear UsageError if it is missing, partial or foreign."""
+def read_run(folder: Path, label: str | None = None) -> RunData:
+    """Read a run's results folder; one clear UsageError if it is missing, partial or foreign.
+
+    ``label`` names the run in figures and the report (default: its scenario's name); a
+    comparison passes each scenario's own label, which tells apart a scenario and its variant.
+    """
     summary = read_summary(folder)
     missing = [name for name in (SCENARIO, *FIGURE_DATA) if not (folder / name).is_file()]
     if missing:
@@ -188,7 +192,7 @@ def read_run(folder: Path) -> RunData:
     scenario = load_scenario(str(folder / SCENARIO))
     return RunData(
         folder=folder,
-        label=str(summary.get("scenario", folder.name)),
+        label=label if label is not None else str(summary.get("scenario", folder.name)),
         summary=summary,
         scenario=scenario,
         transit=_read_transit(folder / TRANSIT_QUANTILES, scenario),

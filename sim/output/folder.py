@@ -137,13 +137,14 @@ def write_manifest(folder: Path, kind: str, results_format: int) -> None:
     (folder / MANIFEST).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def changed_files(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
+def changed_files(folder: Path, manifest: dict, under: str = "") -> tuple[list[str], list[str]]:
     """(missing, changed): data files of the manifest that are gone, or differ in size or
-    SHA-256 from what routesim wrote. Figures and report.html are not checked: ``plot``
-    draws them anew from the data files."""
+    SHA-256 from what routesim wrote; only those below the sub-folder ``under`` if given.
+    Figures and report.html are not checked: ``plot`` draws them anew from the data files."""
     missing, changed = [], []
+    prefix = f"{under}/" if under else ""
     for name, entry in sorted(manifest["files"].items()):
-        if name.endswith(FIGURE_AND_REPORT):
+        if name.endswith(FIGURE_AND_REPORT) or not name.startswith(prefix):
             continue
         path = folder / name
         if not path.is_file():

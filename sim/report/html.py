@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from sim import __version__
 from sim.output.figure_data import RunData
 from sim.model.loader import BUNDLED_DIR
-from sim.report.tables import NODE_SATURATION, format_metric, limited_nodes, run_warnings, volume
+from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
 from sim.report.tables import number as _num
 
 if TYPE_CHECKING:
@@ -153,14 +153,14 @@ def nodes_html(summary: dict) -> str:
     rows = []
     for nid, n in limited_nodes(summary):
         util = n.get("utilization")
-        high = util is not None and util > NODE_SATURATION
+        load = node_load(util)
         lo, hi = n.get("utilization_ci95") or (None, None)
         ci = "n/a" if lo is None else f"{lo:.1%}–{hi:.1%}"
         rows.append((
             [_e(nid), _e(n.get("name", nid)), _e(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
              _num(n.get("mean_wait_days"), 3), _e(n.get("max_queue", "")),
-             '<span class="warn">near saturation</span>' if high else ""],
-            "flag" if high else "",
+             f'<span class="warn">{load}</span>' if load else ""],
+            "flag" if load else "",
         ))
     if not rows:
         return '<p class="meta">No node has limited capacity (servers) in this scenario.</p>'
@@ -170,12 +170,12 @@ def nodes_html(summary: dict) -> str:
 
 def glance_html(summary: dict, label: str = "") -> str:
     """What needs a look before the numbers are believed (the terminal's warnings), or that
-    nothing does: saturated routes, containers left over, nodes near saturation."""
+    nothing does: saturated routes, containers left over, nodes saturated or near saturation."""
     warnings = run_warnings(summary)
     of = f"<b>{_e(label)}</b>: " if label else ""
     if not warnings:
         return (f'<p class="glance">{of}No route is saturated, every counted container was delivered by the '
-                f"end of the run and no node ran above {NODE_SATURATION:.0%} utilization.</p>")
+                f"end of the run and no node ran above {NODE_NEAR_SATURATION:.0%} utilization.</p>")
     items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
     return (f'<div class="glance bad">{of}<span class="warn">Check before reading the numbers:</span>'
             f"<ul>{items}</ul></div>")
@@ -332,31 +332,36 @@ def _version(runs: Sequence[RunData], comparison: dict | None) -> str:
     return str((comparison or {}).get("routesim_version") or runs[0].summary.get("routesim_version") or __version__)
 
 
+def _overrides_text(overrides: Sequence[Any]) -> str:
+    """'overrides: --set a, --set b' or 'overrides: none', the one way the page names them."""
+    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
+    return f"overrides: {sets}"
+
+
 def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
+    """Title, settings, and each scenario's description and own overrides (what was run)."""
     names = " vs ".join(r.label for r in runs)
     kind = "comparison" if comparison is not None else "run"
     lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
-    for run in runs:
-        if run.summary.get("description"):
-            lines.append(f"<p><b>{_e(run.label)}</b>: {_e(run.summary['description'])}</p>")
     seed, replications, overrides = _settings(runs, comparison)
     windows = [_window(r.summary) for r in runs]
     if len(set(windows)) == 1:
         window = _e(windows[0])
     else:
         window = "; ".join(f"{_e(r.label)}: {_e(w)}" for r, w in zip(runs, windows))
-    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
-    lines.append(
-        f'<p class="meta">routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · '
-        f"{_e(replications)} replications · {window} · overrides: {sets}</p>"
-    )
-    if comparison is not None:  # each scenario's own overrides: what tells a variant apart
-        common = set(overrides)
-        for run in runs:
-            own = [str(o) for o in run.summary.get("overrides") or [] if str(o) not in common]
-            if own:
-                shown = ", ".join(f"<code>{_e(o)}</code>" for o in own)
-                lines.append(f'<p class="meta"><b>{_e(run.label)}</b> also: {shown}</p>')
+    meta = f"routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · {_e(replications)} replications · {window}"
+    if comparison is None:
+        if runs[0].summary.get("description"):
+            lines.append(f"<p><b>{_e(runs[0].label)}</b>: {_e(runs[0].summary['description'])}</p>")
+        lines.append(f'<p class="meta">{meta} · {_overrides_text(overrides)}</p>')
+        return "".join(lines)
+    lines.append(f'<p class="meta">{meta}</p>')
+    # Each scenario with every override it ran with (those given to all included): what
+    # tells a scenario and its variant apart, said the same way for each.
+    for run in runs:
+        described = f": {_e(run.summary['description'])}" if run.summary.get("description") else ""
+        own = [str(o) for o in run.summary.get("overrides") or []]
+        lines.append(f'<p><b>{_e(run.label)}</b>{described}<br><span class="meta">{_overrides_text(own)}</span></p>')
     return "".join(lines)
 
 
@@ -415,12 +420,17 @@ def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
     )
 
 
+def _checks(runs: Sequence[RunData]) -> str:
+    """Per run what needs a look before any number is read: at the top of the page, above
+    a comparison's differences as above a run's tables."""
+    return "\n".join(glance_html(run.summary, run.label if len(runs) > 1 else "") for run in runs)
+
+
 def _results(runs: Sequence[RunData]) -> str:
-    """Per run the one-line check, the routes table and the capacity-limited nodes."""
+    """Per run the routes table and the capacity-limited nodes."""
     parts = ['<h2 id="results">Results</h2>']
     for run in runs:
         of = f": {_e(run.label)}" if len(runs) > 1 else ""
-        parts.append(glance_html(run.summary, run.label if len(runs) > 1 else ""))
         parts.append(f"<h3>Routes{of}</h3>" + routes_html(run.summary))
         parts.append(f"<h3>Capacity-limited nodes{of}</h3>" + nodes_html(run.summary))
     return "\n".join(parts)
@@ -465,7 +475,7 @@ def report_html(
     comparison: dict | None = None,
 ) -> str:
     """The whole report as one HTML document: figures embedded, no external resources."""
-    body = [_header(runs, comparison), _contents(comparison, bool(figures))]
+    body = [_header(runs, comparison), _contents(comparison, bool(figures)), _checks(runs)]
     if comparison is not None:
         body.append('<h2 id="differences">Differences against the baseline</h2>' + differences_html(comparison))
     body.append(_results(runs))
