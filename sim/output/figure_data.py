@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -25,6 +25,7 @@ from sim.model.errors import UsageError
 from sim.model.loader import load_scenario
 from sim.output.files import SCENARIO, SUMMARY, Writer, write_csv
 from sim.model.scenario import Scenario
+from sim.model.sources import SourceNotes, read_source_notes
 from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, transit_quantiles
 
 RESULTS_FORMAT = 3  # bump when a file the figures read changes meaning or columns
@@ -177,6 +178,8 @@ class RunData:
     weeks: dict[str, WeekSeries]
     nodes: dict[str, DaySeries]
     marey: dict[str, list[MareyStop]]
+    # What the scenario's source labels and [tags] stand for (the comments of its scenario.toml).
+    source_notes: SourceNotes = field(default_factory=SourceNotes)
 
 
 def read_run(folder: Path, label: str | None = None) -> RunData:
@@ -199,6 +202,7 @@ def read_run(folder: Path, label: str | None = None) -> RunData:
         weeks=_read_weeks(folder / ROUTE_WEEKS, scenario),
         nodes=_read_days(folder / NODE_DAYS),
         marey=_read_marey(folder / MAREY, scenario),
+        source_notes=read_source_notes(folder / SCENARIO),
     )
 
 
