@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import html
 import re
 from html.parser import HTMLParser
 
@@ -329,14 +330,21 @@ def test_run_writes_the_report(tmp_path):
     assert "overland" in "".join(page.text)
 
 
-def test_warnings_read_as_on_the_terminal(run):
-    """The report lists the same sentences `routesim run` prints, while cli keeps its own copy."""
-    if not hasattr(sim.cli, "_warnings"):
-        pytest.skip("cli now uses tables.run_warnings itself")
-    summary = copy.deepcopy(run.summary)
-    summary["nodes"]["dostyk"]["utilization"] = 0.97
-    summary["routes"]["overland"]["containers_undelivered_at_end"] = 12
-    assert run_warnings(summary) == sim.cli._warnings(summary)
+def test_warnings_read_as_on_the_terminal(tmp_path, capsys):
+    """The report's checks are the very sentences `routesim run` prints as warnings, in the
+    same order: NETWORK saturates its sea route (one small ship a week) and runs its one-track
+    border near capacity, so there are several."""
+    file = write(tmp_path, raw(NETWORK))
+    out = tmp_path / "out"
+    assert sim.cli.main(["run", str(file), "--out", str(out), "-q", "--no-plot", "-n", "2"]) == 0
+    printed = [line.removeprefix("routesim: warning: ") for line in capsys.readouterr().err.splitlines()]
+    assert len(printed) >= 2 and any(w.startswith("route sea: saturated") for w in printed), printed
+    assert any(w.startswith("node dostyk: utilization") for w in printed), printed
+    page = (out / "report.html").read_text(encoding="utf-8")
+    glance = re.search(r'<div class="glance bad">(.*?)</div>', page).group(1)
+    shown = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", glance)]
+    assert shown == printed
+    assert run_warnings(read_run(out).summary) == printed  # one function says them both
 
 
 @pytest.mark.parametrize("utilization, shown, word", [(1.0, "100%", "saturated"), (0.995, "100%", "saturated"),
