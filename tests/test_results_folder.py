@@ -306,3 +306,17 @@ def test_a_signal_after_the_results_are_written_says_they_are(scenario, tmp_path
     summary = out / ("summary.json" if command == "run" else "comparison.json")
     assert json.loads(summary.read_text())["seed"] == 2  # the new results, whole
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_folder_refusals_from_the_api_name_the_folder_not_the_cli_option(scenario, tmp_path) -> None:
+    import sim
+    from sim.model.errors import UsageError
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("months of work")
+    with pytest.raises(UsageError) as info:
+        sim.run(scenario, replications=1).write(out, figures=False)
+    assert str(info.value).startswith(f"results folder {out}: folder exists, is not empty and holds no routesim manifest.json")
+    assert "--out" not in str(info.value)
+    assert (out / "thesis.tex").read_text() == "months of work"

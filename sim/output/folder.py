@@ -50,32 +50,35 @@ class OutputError(RoutesimError):
 
 
 def check_out_dir(out: Path) -> None:
-    """Refuse, before anything runs, an output folder routesim must not or cannot write."""
+    """Refuse, before anything runs, an output folder routesim must not or cannot write.
+
+    Messages name the folder, not the --out option: the Python API's write() meets them too.
+    """
     resolved = out.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
-        raise UsageError(f"--out {out}: is the current folder or one of its parents; choose a folder for the results")
+        raise UsageError(f"results folder {out}: is the current folder or one of its parents; choose a folder for the results")
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
+        raise UsageError(f"results folder {out}: exists and is not a folder")
     _check_name(out)
     if out.is_dir() and any(out.iterdir()):
         manifest = read_manifest(out)
         if manifest is None:
             raise UsageError(
-                f"--out {out}: folder exists, is not empty and holds no routesim {MANIFEST}; "
-                "routesim only replaces results folders it wrote, choose another --out"
+                f"results folder {out}: folder exists, is not empty and holds no routesim {MANIFEST}; "
+                "routesim only replaces results folders it wrote; choose another folder"
             )
         foreign = sorted(set(_listing(out)) - set(manifest["files"]) - {MANIFEST})
         if foreign:
             shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
             raise UsageError(
-                f"--out {out}: holds files routesim did not write ({shown}); move them away or choose another --out"
+                f"results folder {out}: holds files routesim did not write ({shown}); move them away or choose another folder"
             )
     parent = _existing_parent(resolved)
     if not parent.is_dir():
-        raise UsageError(f"--out {out}: {parent} is not a folder")
+        raise UsageError(f"results folder {out}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: cannot write in {parent} (permission denied)")
+        raise UsageError(f"results folder {out}: cannot write in {parent} (permission denied)")
 
 
 def _check_name(out: Path) -> None:
@@ -89,7 +92,7 @@ def _check_name(out: Path) -> None:
     longest = len(f".{out.name}.partial-{os.getpid()}-xxxxxxxx".encode())
     if longest > limit:
         raise UsageError(
-            f"--out {str(out)[:80]}: folder name is too long for the file system "
+            f"results folder {str(out)[:80]}: folder name is too long for the file system "
             f"({len(out.name.encode())} bytes; at most {limit - (longest - len(out.name.encode()))})"
         )
 
@@ -274,7 +277,7 @@ def write_results(
                 try:
                     pending.wait()
                 except RuntimeError as exc:  # the child's own failure, e.g. a full disk
-                    raise OutputError(f"--out {out}: cannot write the results: {exc}") from None
+                    raise OutputError(f"results folder {out}: cannot write the results: {exc}") from None
                 if finish is not None:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)
@@ -293,7 +296,7 @@ def write_results(
         raise Interrupted(getattr(exc, "signum", signal.SIGINT), written=out if swapped else None) from None
     except OSError as exc:
         _remove_created(created)
-        raise OutputError(f"--out {out}: cannot write the results: {_os_message(exc)}") from None
+        raise OutputError(f"results folder {out}: cannot write the results: {_os_message(exc)}") from None
     except BaseException:
         _remove_created(created)
         raise
