@@ -58,9 +58,9 @@ def check_out_dir(out: Path) -> None:
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         raise UsageError(f"results folder {out}: is the current folder or one of its parents; choose a folder for the results")
+    _check_name(out)  # first: a name too long for the file system makes even exists() fail
     if out.exists() and not out.is_dir():
         raise UsageError(f"results folder {out}: exists and is not a folder")
-    _check_name(out)
     if out.is_dir() and any(out.iterdir()):
         manifest = read_manifest(out)
         if manifest is None:
@@ -82,12 +82,19 @@ def check_out_dir(out: Path) -> None:
 
 
 def _check_name(out: Path) -> None:
-    """Folder names the file system cannot hold, found before a long run, not after it."""
+    """Folder names the file system cannot hold, found before a long run, not after it:
+    the folder's own (with room for its temporary sibling's) and every folder above it."""
     parent = _existing_parent(out.resolve().parent)
     try:
         limit = os.pathconf(parent, "PC_NAME_MAX")
     except (OSError, ValueError):
         limit = 255
+    for part in out.resolve().parent.parts:
+        if len(part.encode()) > limit:
+            raise UsageError(
+                f"results folder {str(out)[:80]}...: the folder name {part[:40]}... is too long for the file "
+                f"system ({len(part.encode())} bytes; at most {limit})"
+            )
     # The temporary sibling adds ".", ".partial-<pid>-" and 8 random characters.
     longest = len(f".{out.name}.partial-{os.getpid()}-xxxxxxxx".encode())
     if longest > limit:
@@ -98,7 +105,13 @@ def _check_name(out: Path) -> None:
 
 
 def _existing_parent(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
+    """The nearest folder of ``path`` (itself included) that exists."""
+    while path != path.parent:
+        try:
+            if path.exists():
+                break
+        except OSError:  # e.g. a name too long for the file system: it does not exist either
+            pass
         path = path.parent
     return path
 
