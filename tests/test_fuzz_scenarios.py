@@ -429,3 +429,100 @@ def test_issue_12_a_byte_order_mark_runs(tmp_path, capsys):
     assert code == 0, err
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["routes"]) == {r["id"] for r in _base()["routes"]}
+
+
+# Item 11: `routesim plot` on a tampered folder.  Edited files are found by the manifest's
+# SHA-256; files edited along with the manifest (forged) are checked for what is read.
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory) -> Path:
+    """A run folder and a comparison folder of NETWORK, without figures."""
+    from scenarios_for_tests import NETWORK, write
+
+    root = tmp_path_factory.mktemp("tamper")
+    file = write(root, NETWORK)
+    assert main(["run", str(file), "--out", str(root / "run"), "-q", "--no-plot", "-n", "2"]) == 0
+    assert main(["compare", str(file), "--vary", "nodes.dostyk.servers=2", "--out", str(root / "cmp"), "-q",
+                 "--no-plot", "-n", "2"]) == 0
+    return root
+
+
+def _json_edit(name: str, edit):
+    def apply(folder: Path) -> None:
+        doc = json.loads((folder / name).read_text(encoding="utf-8"))
+        edit(doc)
+        (folder / name).write_text(json.dumps(doc), encoding="utf-8")
+    return apply
+
+
+def _csv_edit(name: str, edit):
+    def apply(folder: Path) -> None:
+        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        (folder / name).write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
+    return apply
+
+
+def _set_cell(lines: list[str], column: str, value: str) -> list[str]:
+    """The CSV lines with ``column`` of the first data row set to ``value``."""
+    i = lines[0].split(",").index(column)
+    first = lines[1].split(",")
+    first[i] = value
+    return [lines[0], ",".join(first), *lines[2:]]
+
+
+def _blank_column(lines: list[str], column: str) -> list[str]:
+    i = lines[0].split(",").index(column)
+    return [lines[0]] + [",".join("" if k == i else c for k, c in enumerate(row.split(","))) for row in lines[1:]]
+
+
+# (what, folder, file edited, edit, words of the refusal once the manifest is forged too)
+TAMPERED = [
+    ("summary without routes", "run", "summary.json", _json_edit("summary.json", lambda d: d.pop("routes")), "has no 'routes'"),
+    ("summary horizon as text", "run", "summary.json", _json_edit("summary.json", lambda d: d.update(horizon_days="long")),
+     "'horizon_days' is a string"),
+    ("summary nodes null", "run", "summary.json", _json_edit("summary.json", lambda d: d.update(nodes=None)), "'nodes' is nothing"),
+    ("summary transit as text", "run", "summary.json",
+     _json_edit("summary.json", lambda d: d["routes"]["sea"].update(transit_days="fast")), "'routes.sea.transit_days' is a string"),
+    ("summary utilization as text", "run", "summary.json",
+     _json_edit("summary.json", lambda d: d["nodes"]["dostyk"].update(utilization="high")), "'nodes.dostyk.utilization' is a string"),
+    ("a row deleted", "run", "route_weeks.csv", _csv_edit("route_weeks.csv", lambda l: l[:-1]),
+     "its replications do not hold the same number of rows"),
+    ("NaN where a whole number belongs", "run", "marey.csv",
+     _csv_edit("marey.csv", lambda l: _set_cell(l, "trip", "nan")), "column 'trip' holds a value that is not a whole number"),
+    ("servers blank", "run", "node_days.csv", _csv_edit("node_days.csv", lambda l: _blank_column(l, "servers")),
+     "column 'servers' holds a value that is not a whole number"),
+    ("comparison folders as a list", "cmp", "comparison.json",
+     _json_edit("comparison.json", lambda d: d.update(folders=list(d["folders"].values()))), "'folders' is an array"),
+    ("comparison differences as text", "cmp", "comparison.json",
+     _json_edit("comparison.json", lambda d: d.update(differences="none")), "'differences' is a string"),
+    ("comparison difference as text", "cmp", "comparison.json",
+     _json_edit("comparison.json", lambda d: d["differences"][0].update(difference="big")), "'differences[0]"),
+    ("comparison scenarios as numbers", "cmp", "comparison.json",
+     _json_edit("comparison.json", lambda d: d.update(scenarios=[1, 2])), "'scenarios' holds something other than text"),
+    ("an arm's summary", "cmp", "1-network/summary.json",
+     lambda f: _json_edit("summary.json", lambda d: d.update(warmup_days=[]))(f / "1-network"), "'warmup_days' is an array"),
+]
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["edited", "manifest forged"])
+@pytest.mark.parametrize("what, kind, name, edit, words", TAMPERED, ids=[t[0] for t in TAMPERED])
+def test_plot_of_a_tampered_folder_is_one_line_naming_the_file(written, tmp_path, capsys, what, kind, name, edit, words, forged):
+    import shutil
+
+    from sim.output.folder import read_manifest, write_manifest
+
+    folder = tmp_path / kind
+    shutil.copytree(written / kind, folder)
+    edit(folder)
+    if forged:
+        manifest = read_manifest(folder)
+        write_manifest(folder, manifest["kind"], manifest["results_format"])
+    before = {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    code, err = _cli(tmp_path, capsys, ["plot", str(folder), "-q"])
+    line = _refused(code, err, name.split("/")[-1])
+    if forged:
+        assert words in line, line
+    else:
+        assert "has changed since routesim wrote it" in line, line
+    assert {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} == before

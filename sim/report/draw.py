@@ -12,9 +12,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from sim.model.errors import UsageError
+from sim.model.errors import UsageError, kind_of
 from sim.output.background import CAN_FORK, start
 from sim.viz.save import FORMATS
 from sim.output.figure_data import RunData, check_format, read_document, read_run
@@ -196,6 +196,37 @@ def _check_unchanged(folder: Path, root: Path, manifest: dict, under: str = "") 
         )
 
 
+# What the report reads from comparison.json, with the types routesim writes.
+_COMPARISON_TYPES: dict[str, tuple] = {
+    "baseline": (str,), "scenarios": (list,), "inputs": (list,), "folders": (dict,), "seed": (int,),
+    "replications": (int,), "overrides": (list,), "vary": (list,), "method": (str,), "metrics": (dict,),
+    "routes": (dict,), "differences": (list,), "node_differences": (list,), "routesim_version": (str,),
+}
+
+
+def check_comparison(doc: dict, path: Path) -> None:
+    """Refuse, in one line naming the key, a comparison.json with keys of other types than
+    routesim writes (edited by hand along with the manifest)."""
+    for key, types in _COMPARISON_TYPES.items():
+        if key in doc and (not isinstance(doc[key], types) or isinstance(doc[key], bool)):
+            raise UsageError(f"{path}: '{key}' is {kind_of(doc[key])}, not what routesim writes there")
+    for key in ("scenarios", "inputs", "overrides", "vary"):
+        if any(not isinstance(v, str) for v in doc.get(key, [])):
+            raise UsageError(f"{path}: '{key}' holds something other than text")
+    for key in ("differences", "node_differences"):
+        for i, row in enumerate(doc.get(key, [])):
+            ok = isinstance(row, dict) and all(
+                isinstance(v, (str, int, float, type(None)))
+                or (isinstance(v, list) and all(isinstance(x, (int, float, type(None))) for x in v))
+                for v in row.values()
+            ) and all(isinstance(row.get(k, ""), str) for k in ("scenario", "route", "node", "metric", "unit"))
+            if not ok or isinstance(row.get("difference"), str) or isinstance(row.get("ci95", []), str):
+                raise UsageError(f"{path}: '{key}[{i}]' is not a row of differences as routesim writes them")
+            for k in ("baseline_mean", "scenario_mean", "difference"):
+                if isinstance(row.get(k), (str, bool)):
+                    raise UsageError(f"{path}: '{key}[{i}].{k}' is {kind_of(row[k])}, not a number")
+
+
 def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
     """The runs of a results folder: one for a run, each scenario's for a comparison, and
     one for a scenario's sub-folder of a comparison (under the comparison's label for it).
@@ -227,6 +258,7 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
     if (folder / COMPARISON).is_file():
         path = folder / COMPARISON
         doc = read_document(path, "comparison")
+        check_comparison(doc, path)
         folders = doc.get("folders")
         if not isinstance(folders, dict) or not folders:
             raise UsageError(f"{path}: lists no scenario folders")
@@ -238,6 +270,20 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
         return runs, doc
     run = read_run(folder)
     return [run], None
+
+
+@contextlib.contextmanager
+def _unreadable(folder: Path) -> Iterator[None]:
+    """The last line of defence of ``plot``: data that passed the checks above and still
+    cannot be drawn (files edited along with their manifest) ends in one line, not a traceback."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
+        raise UsageError(
+            f"{folder}: cannot be re-drawn ({detail[:160]}): its files are not as routesim writes them; "
+            "run the scenario again"
+        ) from None
 
 
 def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
@@ -254,12 +300,14 @@ def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
     prefix = f"{arm.name}/" if arm is not None else ""
     with folder_lock(root, "writing"):
         remove_leftovers(folder)
-        runs, comparison = load_folder(folder)
+        with _unreadable(folder):
+            runs, comparison = load_folder(folder)
         check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
         manifest = read_manifest(root) or {"files": {}, "kind": "run", "results_format": 0}
         tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
         try:
-            drawn = draw(tmp, runs, fmt, marey_route, comparison)
+            with _unreadable(folder):
+                drawn = draw(tmp, runs, fmt, marey_route, comparison)
             names = [p.name for p in drawn]
             ours = [n[len(prefix):] for n in manifest["files"] if n.startswith(prefix)]
             stale = [n for n in ours if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
