@@ -277,6 +277,7 @@ class Linker:
         return f"{self.anchor}tag-{tag}"
 
     def __call__(self, text: str) -> str:
+        """``text`` escaped, with its labels, tags and URLs as links."""
         out, last = [], 0
         for m in self.pattern.finditer(text):
             if m.start() < last:
