@@ -26,6 +26,7 @@ from sim.model.errors import UsageError
 from sim.model.loader import load_scenario, scenario_from
 from sim.model.overrides import Override, override_from, parse_override
 from sim.model.scenario import Scenario
+from sim.model.sources import SourceNotes, read_source_notes
 from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers, read_run
 from sim.output.files import COMPARISON, check_out_dir, folder_writer, summary_writer, write_results
 from sim.output.run_files import run_files, run_summary
@@ -85,6 +86,8 @@ class Run:
     scenario: Scenario
     results: Sequence[ReplicationResult] = field(repr=False)  # in memory, or read back from disk one at a time
     seed: int
+    # What the scenario file's source labels and [tags] stand for, read when the run started.
+    source_notes: SourceNotes = field(default_factory=SourceNotes, repr=False)
 
     def __repr__(self) -> str:
         return f"Run(scenario={self.scenario.settings.name!r}, replications={self.replications}, seed={self.seed})"
@@ -140,7 +143,9 @@ class Run:
     def files(self, containers: str = "csv") -> dict[str, Callable[[Path], Any]]:
         """Every data file of the run by name (what ``write`` puts in the folder); the
         per-container file as ``containers`` says: csv, parquet or none."""
-        return run_files(self.scenario, self.results, self.table, self.summary, self.overrides, containers)
+        return run_files(
+            self.scenario, self.results, self.table, self.summary, self.overrides, containers, self.source_notes,
+        )
 
     def write(
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
@@ -205,8 +210,9 @@ def run(
     reps = _count("replications", settings.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
     workers = _count("workers", workers, 1, MAX_WORKERS)
+    notes = read_source_notes(scn.source) if scn.source else SourceNotes()
     results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill)
-    return Run(scn, results, seed)
+    return Run(scn, results, seed, notes)
 
 
 @dataclass(frozen=True)
@@ -278,7 +284,7 @@ class Comparison:
         writers[COMPARISON] = summary_writer(self.document)
 
         def finish(folder: Path) -> None:
-            runs = [read_run(folder / name) for name in self.folders]
+            runs = [read_run(folder / name, label) for name, label in zip(self.folders, self.labels)]
             draw(folder, runs, fmt, marey, self.document, figures=figures)
 
         return write_results(target, writers, finish, kind="comparison", results_format=RESULTS_FORMAT)

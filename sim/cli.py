@@ -39,6 +39,11 @@ TRANSIT_PNG = "transit_times.png"
 VALIDATION_PNG = "validation.png"
 MAX_REPLICATIONS = api.MAX_REPLICATIONS
 MAX_WORKERS = api.MAX_WORKERS
+# What --marey draws when it is not given (sim.viz.marey.default_marey_route); the README says the same.
+MAREY_HELP = (
+    "the route of the time-space chart (default: the busiest rail route of the claims file's sea/rail "
+    "ratio, else the busiest container rail route)"
+)
 
 RUN_EXAMPLES = """\
 examples:
@@ -114,7 +119,7 @@ def build_parser() -> ArgumentParser:
     )
     run.add_argument(
         "--metrics", action="store_true",
-        help="list every metric routesim reports (name, entity, unit, meaning) and exit",
+        help="list every metric routesim reports (name, entity, unit, meaning) and exit; runs nothing, so takes no SCENARIO",
     )
     _add_run_options(run, default_out="results/<scenario name>/")
     _add_set_option(run, "change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4")
@@ -155,7 +160,7 @@ def build_parser() -> ArgumentParser:
     )
     plot.add_argument("folder", metavar="RESULTS_DIR", type=Path, help="a folder written by routesim run or compare")
     plot.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
-    plot.add_argument("--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)")
+    plot.add_argument("--marey", metavar="ROUTE", help=MAREY_HELP)
     plot.add_argument("-q", "--quiet", action="store_true", help="do not list the files drawn")
     plot.set_defaults(handler=cmd_plot)
     listing = commands.add_parser(
@@ -197,9 +202,7 @@ def _add_set_option(command: argparse.ArgumentParser, help_text: str) -> None:
 def _add_figure_options(command: argparse.ArgumentParser) -> None:
     """--format, --marey and --no-plot, shared by run and compare."""
     command.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
-    command.add_argument(
-        "--marey", metavar="ROUTE", help="the route of the time-space chart (default: the main rail route)"
-    )
+    command.add_argument("--marey", metavar="ROUTE", help=MAREY_HELP)
     command.add_argument("--no-plot", action="store_true", help="skip the figures (report.html keeps its tables)")
     command.add_argument(
         "--containers", choices=CONTAINER_FORMATS, default="csv",
@@ -225,6 +228,7 @@ def _add_run_options(command: argparse.ArgumentParser, default_out: str) -> None
     command.add_argument("-q", "--quiet", action="store_true", help="print nothing but warnings and errors")
 
 
+OTHER_OUT = ", or write elsewhere with --out DIR"  # the way out of a locked folder for the commands that write one
 MESSAGE_LIMIT = 400  # characters of a message line; a 100,000-character id is not echoed whole
 
 
@@ -272,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signum = getattr(exc, "signum", signal.SIGINT)
         written = getattr(exc, "written", None) or getattr(args, "written", None)
         if written:
-            where = f"results were written to {written}"
+            where = f"results were written to {written} and are complete"
         elif getattr(args, "previous", None):
             where = f"no results written; the previous results in {args.previous} are unchanged"
         else:
@@ -292,6 +296,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Load, run, write the results folder (figures, report), print the tables."""
     if args.metrics:
+        if args.scenario is not None or args.overrides:
+            given = f"SCENARIO {args.scenario}" if args.scenario is not None else "--set"
+            raise UsageError(
+                f"run --metrics lists the metrics and runs nothing, so it takes no {given}: "
+                "use 'routesim run --metrics' alone, or run the scenario without --metrics"
+            )
         print(metrics_listing(vocabulary()))
         return 0
     if args.scenario is None:
@@ -306,11 +316,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     reps = args.replications or scenario.settings.replications
-    with folder_lock(out):
+    with folder_lock(out, retry=OTHER_OUT):
         run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
         _status(args, "writing results, figures and report.html ...")
-        run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
-    args.written = out
+        # Recorded the moment the folder is in place: a signal from here on (releasing the
+        # lock, printing the tables) reports the results as written, not the old ones as kept.
+        args.written = run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
     summary = run.summary.to_dict()
     for warning in run_warnings(summary):
         _say("warning", warning)
@@ -366,14 +377,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     bar = _progress_bar(args, reps * len(scenarios), "compare")
-    with folder_lock(out):
+    with folder_lock(out, retry=OTHER_OUT):
         comparison = api.compare(
             *args.scenarios, replications=reps, seed=args.seed, workers=args.workers, overrides=args.overrides,
             vary=vary or None, progress=bar,
         )
         _status(args, "writing results, figures and report.html ...")
-        comparison.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
-    args.written = out
+        args.written = comparison.write(
+            out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers
+        )
     for label, r in zip(comparison.labels, comparison.runs):
         for warning in run_warnings(r.summary.to_dict()):
             _say("warning", f"{label}: {warning}")
@@ -425,10 +437,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     replications = args.replications or api.load(scenario_ref(claims, "current")).settings.replications
     progress = _progress_bar(args, len(claims.scenarios) * replications, "validate")
     args.previous = out if read_manifest(out) else None
-    with folder_lock(out):
+    with folder_lock(out, retry=OTHER_OUT):
         result = api.validate(args.claims, replications, args.seed, args.workers, args.overrides, progress=progress)
-        result.write(out, figure=not args.no_plot)
-    args.written = out
+        args.written = result.write(out, figure=not args.no_plot)
     if not args.quiet:
         print(validation_text(result.report))
         print()

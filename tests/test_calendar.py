@@ -161,7 +161,7 @@ def _one_line_error(capsys, args: list[str]) -> str:
         ({"start_date": "2019-02-29"}, "not a calendar date"),
         ({"start_date": "2020/03/01"}, "must be a date as YYYY-MM-DD"),
         ({"start_date": "1 March 2020"}, "must be a date as YYYY-MM-DD"),
-        ({"start_date": 20200301}, "must be a date (YYYY-MM-DD), got int"),
+        ({"start_date": 20200301}, "must be a date (YYYY-MM-DD), got an integer (20200301)"),
         ({"start_date": dt.datetime(2020, 3, 1, 6, 0)}, "without a time of day"),
         ({"start_date": "9999-12-01"}, "would end after 9999-12-31"),
     ],

@@ -175,3 +175,15 @@ def test_saturation_tells_a_slow_route_from_one_that_cannot_keep_up(distance_km:
         assert flagged is saturated, (rep, share)
         if not saturated:
             assert share > 0.95  # what is due in the window is delivered in it (speeds vary: +-3 days)
+
+
+def test_run_metrics_with_a_scenario_is_refused_not_ignored(capsys, tmp_path, monkeypatch) -> None:
+    """`--metrics` runs nothing: a SCENARIO beside it would be silently dropped, so it is refused."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--metrics", "china_europe_2020"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert "run --metrics lists the metrics and runs nothing, so it takes no SCENARIO china_europe_2020" in captured.err
+    assert main(["run", "--metrics", "--set", "nodes.dostyk.servers=4"]) == 2
+    assert "takes no --set" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import dataclasses
+import html
 import re
 from html.parser import HTMLParser
 
@@ -80,9 +81,12 @@ def figures() -> list[tuple[str, str, bytes]]:
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1, 2], [1, 3, 2])
     line = figure_png(fig, dpi=50)
+    plt.close(fig)
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.bar(["a", "b"], [2, 1])
-    return [("Line <one>", "A caption & more", line), ("Bars", "Two bars", figure_png(fig, dpi=50))]
+    bars = figure_png(fig, dpi=50)
+    plt.close(fig)
+    return [("Line <one>", "A caption & more", line), ("Bars", "Two bars", bars)]
 
 
 @pytest.fixture(scope="module")
@@ -294,7 +298,9 @@ def test_figure_png_has_no_timestamp():
     def draw() -> bytes:
         fig, ax = plt.subplots(figsize=(2, 2))
         ax.plot([0, 1], [0, 1])
-        return figure_png(fig, dpi=40)
+        png = figure_png(fig, dpi=40)
+        plt.close(fig)
+        return png
 
     first = draw()
     assert first.startswith(PNG) and first == draw()
@@ -324,11 +330,139 @@ def test_run_writes_the_report(tmp_path):
     assert "overland" in "".join(page.text)
 
 
-def test_warnings_read_as_on_the_terminal(run):
-    """The report lists the same sentences `routesim run` prints, while cli keeps its own copy."""
-    if not hasattr(sim.cli, "_warnings"):
-        pytest.skip("cli now uses tables.run_warnings itself")
+def test_warnings_read_as_on_the_terminal(tmp_path, capsys):
+    """The report's checks are the very sentences `routesim run` prints as warnings, in the
+    same order: NETWORK saturates its sea route (one small ship a week) and runs its one-track
+    border near capacity, so there are several."""
+    file = write(tmp_path, raw(NETWORK))
+    out = tmp_path / "out"
+    assert sim.cli.main(["run", str(file), "--out", str(out), "-q", "--no-plot", "-n", "2"]) == 0
+    printed = [line.removeprefix("routesim: warning: ") for line in capsys.readouterr().err.splitlines()]
+    assert len(printed) >= 2 and any(w.startswith("route sea: saturated") for w in printed), printed
+    assert any(w.startswith("node dostyk: utilization") for w in printed), printed
+    page = (out / "report.html").read_text(encoding="utf-8")
+    glance = re.search(r'<div class="glance bad">(.*?)</div>', page).group(1)
+    shown = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", glance)]
+    assert shown == printed
+    assert run_warnings(read_run(out).summary) == printed  # one function says them both
+
+
+@pytest.mark.parametrize("utilization, shown, word", [(1.0, "100%", "saturated"), (0.995, "100%", "saturated"),
+                                                      (0.97, "97%", "near saturation")])
+def test_a_node_at_capacity_is_saturated_not_near_saturation(run, utilization, shown, word):
+    """One threshold (tables.NODE_SATURATED, 99%) tells a saturated node from one near
+    saturation (above tables.NODE_NEAR_SATURATION, 95%), on the terminal and in the report."""
+    from sim.report.tables import NODE_NEAR_SATURATION, NODE_SATURATED
+
+    assert NODE_NEAR_SATURATION < 0.97 < NODE_SATURATED <= 0.995
     summary = copy.deepcopy(run.summary)
-    summary["nodes"]["dostyk"]["utilization"] = 0.97
-    summary["routes"]["overland"]["containers_undelivered_at_end"] = 12
-    assert run_warnings(summary) == sim.cli._warnings(summary)
+    summary["nodes"]["dostyk"]["utilization"] = utilization
+    assert f"node dostyk: utilization {shown}, {word}" in run_warnings(summary)
+    page = parse(report_html([dataclasses.replace(run, summary=summary)], []))
+    dostyk = next(cells for css, cells in page.rows if css == "flag" and cells[0] == "dostyk")
+    assert dostyk[-1] == word
+
+
+# ---------------------------------------------------------------------------------------
+# Sources: links to the cited pages, tags resolved, the settings as run
+
+SOURCE_NOTES = """
+# =====================================================================
+#  SOURCE TAGS: a tag such as [4a] stands for the sources below
+# =====================================================================
+# [4a] Rail speeds: railways.kz 2025-03-04; en.cfts.org.ua (BCh 2015)
+# [9] Calibration from the sources of the other tags
+#     (an estimate)
+#
+# SOURCE LABELS (short label -> URL):
+#   railways.kz 2025-03-04: https://railways.kz/en/news2025/record-volume-train-transfers-china-altynkol-ijp/
+#   en.cfts.org.ua (BCh 2015): https://en.cfts.org.ua/news/transit_of_chinese_goods_via_belarus_to_eu_increases_by_40
+#   en.cfts.org.ua (Khorgos 2017): https://en.cfts.org.ua/news/kazakhstans_khorgos_dry_port_aiming_to_handle_05_million_teu_per_year_by_2020
+"""
+KHORGOS = "en.cfts.org.ua/news/kazakhstans_khorgos_dry_port_aiming_to_handle_05_million_teu_per_year_by_2020"
+
+
+def _cited(tmp_path, *extra: str):
+    """NETWORK with sources citing labels, tags and a bare URL, and the SOURCE lists as
+    comments, run through the CLI (no figures); returns the folder and its report page."""
+    doc = raw(NETWORK)
+    doc["run"]["replications"] = 3
+    entry(doc, "nodes", "dostyk")["source"] = "[4a]: railways.kz 2025-03-04 (8 trains/day); speed [9, 4a]; see [7]"
+    entry(doc, "legs", "suez")["source"] = f"Khorgos: {KHORGOS}; Brest: en.cfts.org.ua (BCh 2015: <12 h)"
+    entry(doc, "legs", "road")["source"] = "en.cfts.org.ua (Khorgos 2017), and en.cfts.org.ua alone"
+    import tomli_w
+
+    file = tmp_path / "cited.toml"
+    file.write_text(tomli_w.dumps(doc) + SOURCE_NOTES, encoding="utf-8")
+    out = tmp_path / "out"
+    assert sim.cli.main(["run", str(file), "--out", str(out), "-q", "--no-plot", *extra]) == 0
+    return file, out, (out / "report.html").read_text(encoding="utf-8")
+
+
+def _anchors(html_text: str) -> list[tuple[str, str]]:
+    return re.findall(r'<a href="([^"]+)"[^>]*>([^<]*)</a>', html_text)
+
+
+def test_a_bare_url_is_linked_whole_and_labels_link_to_the_cited_page(tmp_path):
+    _, _, page = _cited(tmp_path, "-n", "2")
+    links = _anchors(page)
+    assert ("https://" + KHORGOS, KHORGOS) in links  # not cut at .org (no 'ua' in the old list)
+    assert ("https://railways.kz/en/news2025/record-volume-train-transfers-china-altynkol-ijp/",
+            "railways.kz 2025-03-04") in links  # the page the label stands for, not the site
+    bch = "https://en.cfts.org.ua/news/transit_of_chinese_goods_via_belarus_to_eu_increases_by_40"
+    khorgos = "https://" + KHORGOS
+    cfts = [href for href, text in links if text == "en.cfts.org.ua"]
+    # Two pages of one site: the words after the label pick one; alone, the site is all we know.
+    assert cfts.count(bch) >= 2 and cfts.count(khorgos) == 1 and "https://en.cfts.org.ua" in cfts
+    assert not any(href in ("https://en.cfts.org", "https://railways.kz") for href, _ in links)
+
+
+def test_tags_link_to_what_they_stand_for(tmp_path):
+    _, out, page = _cited(tmp_path, "-n", "2")
+    parsed = parse(page)
+    sources = [cells[-1] for css, cells in parsed.rows if cells and cells[0] == "dostyk"]
+    assert "[4a]: railways.kz 2025-03-04 (8 trains/day); speed [9, 4a]; see [7]" in sources  # text as written
+    hrefs = [href for href, _ in _anchors(page)]
+    assert hrefs.count("#tag-4a") >= 2 and "#tag-9" in hrefs and "#tag-7" not in hrefs  # [7] is not a tag of the file
+    ids = [a.get("id") for t, a in parsed.tags if a.get("id")]
+    assert "tag-4a" in ids and "tag-9" in ids
+    entry_9 = re.search(r'<dt id="tag-9">\[9\]</dt><dd>(.*?)</dd>', page).group(1)
+    assert entry_9 == "Calibration from the sources of the other tags (an estimate)"  # continuation lines joined
+    # The folder carries the lists (its scenario.toml is all `plot` has), so a re-draw from
+    # the folder alone links the same.
+    assert "# SOURCE LABELS" in (out / "scenario.toml").read_text(encoding="utf-8")
+    again = report_html([read_run(out)], [])
+    assert again == page
+
+
+def test_the_run_block_shows_the_replications_and_seed_actually_run(tmp_path):
+    _, _, page = _cited(tmp_path, "-n", "2", "--seed", "77")
+    run_line = re.search(r"<p><b>run</b>: (.*?)</p>", page).group(1)
+    assert "replications = 2 (as run; the file&#x27;s run.replications is 3)" in run_line
+    assert "seed = 77 (as run; the file&#x27;s run.seed is" in run_line
+    assert "replications = 3" not in run_line
+    (tmp_path / "again").mkdir()
+    _, _, page = _cited(tmp_path / "again")
+    run_line = re.search(r"<p><b>run</b>: (.*?)</p>", page).group(1)
+    assert "replications = 3" in run_line and "as run" not in run_line
+
+
+def test_a_scenario_that_extends_another_cites_with_the_bases_lists(tmp_path):
+    from sim.model.sources import read_source_notes
+
+    base = tmp_path / "base.toml"
+    base.write_text(NETWORK + SOURCE_NOTES, encoding="utf-8")
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\n[run]\nname = "child"\n'
+                     "# SOURCE TAGS\n# [9] the child's own calibration\n", encoding="utf-8")
+    notes = read_source_notes(child)
+    assert notes.tags["9"] == "the child's own calibration" and "4a" in notes.tags
+    assert [label.name for label in notes.labels][:1] == ["railways.kz 2025-03-04"]
+
+
+def test_comparison_pages_keep_each_scenarios_tags_apart(run):
+    from sim.model.sources import parse_source_notes
+
+    cited = dataclasses.replace(run, source_notes=parse_source_notes(SOURCE_NOTES))
+    page = report_html([cited, cited], [], comparison_doc())
+    assert 'id="s1-tag-4a"' in page and 'id="s2-tag-4a"' in page and 'id="tag-4a"' not in page

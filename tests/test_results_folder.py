@@ -234,3 +234,112 @@ def test_a_file_size_limit_gives_one_line_and_leaves_the_old_results(scenario, t
     assert done.stderr.count("\n") == 1 and "cannot write the results: File too large" in done.stderr
     assert _snapshot(out) == before  # the old results, whole
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["res", scenario.name])
+
+
+def _hold_lock(out: Path) -> int:
+    """Take the folder's lock as another routesim process would (flock on its own descriptor)."""
+    import fcntl
+
+    fd = os.open(out.parent / f".{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def test_a_locked_folder_is_named_with_what_to_do_not_with_a_flag_that_was_not_used(scenario, tmp_path, capsys, monkeypatch) -> None:
+    import sim
+    from sim.model.errors import UsageError
+
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    run = sim.run(scenario, replications=1)
+    monkeypatch.setattr(folder_module, "LOCK_WAIT_S", 0.2)  # the API waits a little for another writer
+    capsys.readouterr()
+    fd = _hold_lock(out)
+    try:
+        expected = f"{out.resolve()}: another routesim process is writing this folder; wait for it to finish and try again"
+        code, err = _run(["plot", str(out), "-q"], capsys)
+        assert code == 2 and err == f"routesim: error: {expected}\n"
+        with pytest.raises(UsageError) as info:
+            run.write(out, figures=False)
+        assert str(info.value) == expected
+        code, err = _run(_quick(scenario, out), capsys)  # the commands that have --out offer it
+        assert code == 2 and err == f"routesim: error: {expected}, or write elsewhere with --out DIR\n"
+    finally:
+        os.close(fd)
+    with folder_module.folder_lock(out):  # released with its holder
+        pass
+
+
+def test_plot_of_a_validation_folder_says_what_it_is_and_what_plot_takes(tmp_path, capsys) -> None:
+    from sim.api import Validation
+
+    out = tmp_path / "validation"
+    Validation(runs=None, outcomes=(), report={"passed": True, "claims": []}).write(out, figure=False)
+    before = _snapshot(out)
+    code, err = _run(["plot", str(out)], capsys)
+    assert code == 2 and err.count("\n") == 1
+    assert f"{out}: is a validation folder (routesim validate wrote its validation.json and validation.png)" in err
+    assert "plot re-draws the figures and report.html of a folder written by routesim run or routesim compare" in err
+    assert "not a routesim results folder" not in err
+    assert _snapshot(out) == before
+
+
+def _signal_after_writing(monkeypatch, signum: int, where: str) -> None:
+    """Send ``signum`` to this process the moment ``where`` happens after the folder is in place:
+    'lock' as the command releases its lock, 'print' as it prints its tables."""
+    import contextlib
+
+    import sim.cli
+
+    if where == "lock":
+        real = sim.cli.folder_lock
+
+        @contextlib.contextmanager
+        def lock(*args, **kwargs):
+            with real(*args, **kwargs):
+                yield
+            os.kill(os.getpid(), signum)  # the results are in place; the handler runs now
+
+        monkeypatch.setattr(sim.cli, "folder_lock", lock)
+    else:
+        monkeypatch.setattr(sim.cli, "_print_report", lambda *a: os.kill(os.getpid(), signum))
+        monkeypatch.setattr(sim.cli, "comparison_text", lambda *a: os.kill(os.getpid(), signum) or "")
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("signum, where", [(signal.SIGTERM, "lock"), (signal.SIGINT, "lock"), (signal.SIGTERM, "print")])
+def test_a_signal_after_the_results_are_written_says_they_are(scenario, tmp_path, capsys, monkeypatch, command, signum, where) -> None:
+    out = tmp_path / "res"
+    args = _quick(scenario, out) if command == "run" else [
+        "compare", str(scenario), "--vary", "nodes.dostyk.servers=2", "--out", str(out), "--no-plot", "-n", "1"]
+    assert main(args + ["--seed", "1"]) == 0  # previous results, replaced by the run below
+    capsys.readouterr()
+    _signal_after_writing(monkeypatch, signum, where)
+    if where == "print":
+        args = [a for a in args if a != "-q"]
+    # Ctrl-C must raise here even where pytest was started as a background job (SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code, err = _run(args + ["--seed", "2"], capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 128 + signum
+    name = signal.Signals(signum).name
+    assert err.splitlines()[-1] == f"routesim: interrupted ({name}): results were written to {out} and are complete"
+    summary = out / ("summary.json" if command == "run" else "comparison.json")
+    assert json.loads(summary.read_text())["seed"] == 2  # the new results, whole
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_folder_refusals_from_the_api_name_the_folder_not_the_cli_option(scenario, tmp_path) -> None:
+    import sim
+    from sim.model.errors import UsageError
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("months of work")
+    with pytest.raises(UsageError) as info:
+        sim.run(scenario, replications=1).write(out, figures=False)
+    assert str(info.value).startswith(f"results folder {out}: folder exists, is not empty and holds no routesim manifest.json")
+    assert "--out" not in str(info.value)
+    assert (out / "thesis.tex").read_text() == "months of work"

@@ -3,6 +3,7 @@ the key path and what is wrong.  Each case breaks one thing in the valid BASE sc
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -100,7 +101,7 @@ CASES = {
     "unknown key": (node("dostyk", servres=3), "nodes.dostyk.servres", ["unknown key 'servres'", "did you mean 'servers'?"]),
     "unknown section": (misspelled_section, "nodez", ["unknown section 'nodez'", "did you mean 'nodes'?"]),
     "servers not an integer": (node("xian", servers="two"), "nodes.xian.servers", ["must be an integer, got a string"]),
-    "servers a float": (node("xian", servers=2.5), "nodes.xian.servers", ["must be an integer, got float"]),
+    "servers a float": (node("xian", servers=2.5), "nodes.xian.servers", ["must be an integer, got a decimal number (2.5)"]),
     "distance a string": (leg("cn_rail", distance_km="far"), "legs.cn_rail.distance_km", ["must be a number, got a string"]),
     "flag not a boolean": (node("dostyk", gauge_change="yes"), "nodes.dostyk.gauge_change", ["must be true or false, got a string"]),
     "negative distance": (leg("kz_rail", distance_km=-5), "legs.kz_rail.distance_km", ["must be > 0, got -5"]),
@@ -359,3 +360,35 @@ def test_implausible_speed_and_unused_handling_are_warnings_not_errors(tmp_path,
     err = capsys.readouterr().err
     assert "legs.cn_rail: a mean speed of 60 km/day is outside the usual 150-2,500 km/day of rail" in err
     assert "nodes.xian.handling_hours: plane handling is given but no plane stops at xian" in err
+
+
+# One wording for "what was given instead": every "got ..." of a type error is the same
+# phrase, whichever module checks the value (loader, distributions, claims).
+TYPE_CASES = {
+    "integer given a decimal": (node("xian", servers=2.5), "got a decimal number (2.5)"),
+    "integer given a string": (node("xian", servers="two"), "got a string"),
+    "number given an array": (leg("cn_rail", distance_km=[1, 2]), "got an array"),
+    "flag given an integer": (node("dostyk", gauge_change=1), "got an integer (1)"),
+    "date given an integer": (run(start_date=20200301), "got an integer (20200301)"),
+    "distribution parameter given a boolean": (
+        leg("cn_rail", speed_km_per_day={"dist": "normal", "mean": True, "sd": 1}), "got a boolean"),
+    "distribution given a string": (node("xian", handling_hours={"train": "six"}), "got a string"),
+}
+
+
+@pytest.mark.parametrize("case", list(TYPE_CASES))
+def test_type_errors_say_what_was_given_in_one_wording(case: str, tmp_path: Path) -> None:
+    edit, fragment = TYPE_CASES[case]
+    message = str(load_error(broken(tmp_path, edit)))
+    assert fragment in message, message
+    assert re.search(r"got (a|an) [a-z]", message), message  # never a bare Python type name ("got float")
+
+
+def test_claims_type_errors_use_the_same_wording(tmp_path: Path) -> None:
+    from sim.model.claims import load_claims
+
+    path = tmp_path / "bad.claims.toml"
+    path.write_text('scenarios = 3.5\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_claims(path)
+    assert "got a decimal number (3.5)" in str(info.value), str(info.value)

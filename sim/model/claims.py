@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from sim.model.errors import ScenarioError
+from sim.model.errors import ScenarioError, kind_of
 from sim.model.suggest import unknown_key_message
 
 CLAIMS_SUFFIX = ".claims.toml"
@@ -185,7 +185,7 @@ def load_claims(path: str | Path) -> Claims:
 
 def _table(value: Any, key: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise ScenarioError(f"must be a table, got {_kind(value)}", key)
+        raise ScenarioError(f"must be a table, got {kind_of(value)}", key)
     for k in value:
         if k not in allowed:
             raise ScenarioError(unknown_key_message(str(k), allowed), f"{key}.{k}" if key else str(k))
@@ -196,7 +196,7 @@ def _named(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     """A table of entries named by the user ([regions], [groups]): any key is allowed."""
     value = raw.get(key, {})
     if not isinstance(value, Mapping):
-        raise ScenarioError(f"must be a table, got {_kind(value)}", key)
+        raise ScenarioError(f"must be a table, got {kind_of(value)}", key)
     return value
 
 
@@ -207,13 +207,13 @@ def _string(t: Mapping[str, Any], key: str, where: str, default: str | None = No
         return default
     value = t[key]
     if not isinstance(value, str):
-        raise ScenarioError(f"must be a string, got {_kind(value)}", _sub(where, key))
+        raise ScenarioError(f"must be a string, got {kind_of(value)}", _sub(where, key))
     return value
 
 
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ScenarioError(f"must be a number, got {_kind(value)}", where)
+        raise ScenarioError(f"must be a number, got {kind_of(value)}", where)
     return float(value)
 
 
@@ -228,10 +228,6 @@ def _ids(value: Any, where: str) -> tuple[str, ...]:
 def _sub(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
-
-def _kind(value: Any) -> str:
-    names = {str: "a string", bool: "a boolean", list: "an array", dict: "a table"}
-    return names.get(type(value), type(value).__name__)
 
 
 def _claims(raw: Mapping[str, Any], path: Path, text: str) -> Claims:
@@ -313,7 +309,7 @@ def _source(value: Any, where: str) -> Source:
 
 def _sources(value: Any, where: str) -> tuple[Source, ...]:
     if not isinstance(value, list):
-        raise ScenarioError(f"must be an array of source tables, got {_kind(value)}", where)
+        raise ScenarioError(f"must be an array of source tables, got {kind_of(value)}", where)
     return tuple(_source(v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
@@ -352,7 +348,7 @@ def _measure(value: Any, where: str, groups: Mapping[str, Group], regions: Mappi
     if value is None:
         raise ScenarioError(f"missing measure = {{ name = ... }} (one of: {', '.join(MEASURE_PARAMS)})", where)
     if not isinstance(value, Mapping):
-        raise ScenarioError(f"must be a table, got {_kind(value)}", where)
+        raise ScenarioError(f"must be a table, got {kind_of(value)}", where)
     name = _string(value, "name", where)
     if name not in MEASURE_PARAMS:
         raise ScenarioError(unknown_key_message(name, MEASURE_PARAMS, what="measure"), f"{where}.name")
@@ -386,7 +382,7 @@ def _measure(value: Any, where: str, groups: Mapping[str, Group], regions: Mappi
             v = _number(v, key)
         elif kind == "string":
             if not isinstance(v, str):
-                raise ScenarioError(f"must be a string, got {_kind(v)}", key)
+                raise ScenarioError(f"must be a string, got {kind_of(v)}", key)
         elif kind == "measure":
             if "previous" not in scenarios:
                 raise ScenarioError("compares two scenarios: the claims file needs scenarios.previous", key)

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from sim.model.errors import ScenarioError
+from sim.model.errors import ScenarioError, kind_of
 
 #: keys a distribution table may carry purely as documentation
 DOC_KEYS = frozenset({"source", "note", "notes"})
@@ -277,15 +277,11 @@ def _number(table: Mapping[str, Any], key: str, path: str) -> float:
         raise ScenarioError(f"missing required key '{key}'", f"{path}")
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"must be a number, got {_kind(value)}", f"{path}.{key}")
+        raise ScenarioError(f"must be a number, got {kind_of(value)}", f"{path}.{key}")
     if not math.isfinite(value):
         raise ScenarioError(f"must be a finite number, got {value}", f"{path}.{key}")
     return _bounded(value, f"{path}.{key}")
 
-
-def _kind(value: Any) -> str:
-    names = {str: "a string", bool: "a boolean", list: "an array", dict: "a table"}
-    return names.get(type(value), type(value).__name__)
 
 
 def _need(cond: bool, message: str, path: str) -> None:
@@ -410,7 +406,7 @@ def parse_distribution(value: Any, path: str) -> Distribution:
     if not isinstance(value, Mapping):
         raise ScenarioError(
             f"must be a number or a distribution table like "
-            f'{{ dist = "lognormal", mean = 1.5, cv = 0.4 }}, got {_kind(value)}',
+            f'{{ dist = "lognormal", mean = 1.5, cv = 0.4 }}, got {kind_of(value)}',
             path,
         )
     kind = value.get("dist")

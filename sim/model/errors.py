@@ -49,3 +49,28 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signum)
         self.signum = int(signum)
         self.written = written
+
+
+def kind_of(value: object) -> str:
+    """What a scenario value is, in the words every message uses after "got": 'a string',
+    'an array', 'a table', 'a boolean', 'an integer (3)', 'a decimal number (2.5)', 'a date'."""
+    import datetime as dt
+
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        text = str(value) if abs(value) < 10**15 else f"{value:.3g}"
+        return f"an integer ({text})"
+    if isinstance(value, float):
+        return f"a decimal number ({value:g})"
+    if isinstance(value, dt.datetime):
+        return "a date and time"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, dt.time):
+        return "a time of day"
+    names = {str: "a string", list: "an array", tuple: "an array", dict: "a table", type(None): "nothing"}
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name
+    return f"a value of type {type(value).__name__}"

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
 from sim.model.distributions import DOC_KEYS, Distribution, Fixed, parse_distribution
-from sim.model.errors import ScenarioError
+from sim.model.errors import ScenarioError, kind_of
 from sim.model.overrides import Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
@@ -218,7 +218,7 @@ class Table:
 
     def __init__(self, data: Any, path: str, allowed: Iterable[str]) -> None:
         if not isinstance(data, Mapping):
-            raise ScenarioError(f"must be a table, got {_kind(data)}", path)
+            raise ScenarioError(f"must be a table, got {kind_of(data)}", path)
         self.data = data
         self.path = path
         allowed = set(allowed) | DOC_KEYS
@@ -245,7 +245,7 @@ class Table:
     def string(self, key: str, default: str | None = None, choices: Sequence[str] = ()) -> str:
         value = self.required(key) if default is None else self.data.get(key, default)
         if not isinstance(value, str):
-            raise ScenarioError(f"must be a string, got {_kind(value)}", self.sub(key))
+            raise ScenarioError(f"must be a string, got {kind_of(value)}", self.sub(key))
         if choices and value not in choices:
             raise ScenarioError(unknown_key_message(value, choices, what="value"), self.sub(key))
         return value
@@ -265,7 +265,7 @@ class Table:
     def integer(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
         value = self.required(key) if default is None else self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(f"must be an integer, got {_kind(value)}", self.sub(key))
+            raise ScenarioError(f"must be an integer, got {kind_of(value)}", self.sub(key))
         if value < minimum:
             raise ScenarioError(f"must be >= {minimum}, got {value}", self.sub(key))
         if value > 2**63 - 1:
@@ -275,7 +275,7 @@ class Table:
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):
-            raise ScenarioError(f"must be true or false, got {_kind(value)}", self.sub(key))
+            raise ScenarioError(f"must be true or false, got {kind_of(value)}", self.sub(key))
         return value
 
     def distribution(self, key: str, scale: float = 1.0) -> Distribution:
@@ -292,7 +292,7 @@ def check_number(
 ) -> float:
     """Validate a finite number against simple bounds."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"must be a number, got {_kind(value)}", path)
+        raise ScenarioError(f"must be a number, got {kind_of(value)}", path)
     if not math.isfinite(value):
         raise ScenarioError(f"must be a finite number, got {value}", path)
     if positive and value <= 0:
@@ -304,10 +304,6 @@ def check_number(
     return float(value)
 
 
-def _kind(value: Any) -> str:
-    names = {str: "a string", bool: "a boolean", list: "an array", dict: "a table"}
-    return names.get(type(value), type(value).__name__)
-
 
 MAX_ID_LENGTH = 100
 MAX_SERVERS = 100_000
@@ -317,12 +313,12 @@ def _items(raw: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str,
     """The ``[[section]]`` entries as (id, table), checking ids are present and unique."""
     entries = raw.get(section, [])
     if not isinstance(entries, list):
-        raise ScenarioError(f"must be an array of tables ([[{section}]]), got {_kind(entries)}", section)
+        raise ScenarioError(f"must be an array of tables ([[{section}]]), got {kind_of(entries)}", section)
     seen: dict[str, int] = {}
     out = []
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
-            raise ScenarioError(f"must be a table, got {_kind(entry)}", f"{section}[{i}]")
+            raise ScenarioError(f"must be a table, got {kind_of(entry)}", f"{section}[{i}]")
         ident = entry.get("id")
         if not isinstance(ident, str) or not ident:
             raise ScenarioError("every entry needs a non-empty string 'id'", f"{section}[{i}]")
@@ -425,7 +421,7 @@ def _date(value: Any, path: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not isinstance(value, str):
-        raise ScenarioError(f"must be a date (YYYY-MM-DD), got {_kind(value)}", path)
+        raise ScenarioError(f"must be a date (YYYY-MM-DD), got {kind_of(value)}", path)
     if not _ISO_DATE.fullmatch(value):
         raise ScenarioError(f"must be a date as YYYY-MM-DD, got {value[:40]!r}", path)
     try:
@@ -739,7 +735,7 @@ def _check_ids(ids: Sequence[Any], known: Mapping[str, Any], what: str, path: st
     """Every item is the id (a string) of a known entry; name the first that is not."""
     for i, ident in enumerate(ids):
         if not isinstance(ident, str):
-            raise ScenarioError(f"must be a {what} id (string), got {_kind(ident)}", f"{path}[{i}]")
+            raise ScenarioError(f"must be a {what} id (string), got {kind_of(ident)}", f"{path}[{i}]")
         if ident not in known:
             raise ScenarioError(unknown_key_message(ident, known, what=what), f"{path}[{i}]")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -21,10 +21,11 @@ import numpy as np
 
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
-from sim.model.errors import UsageError
+from sim.model.errors import UsageError, kind_of
 from sim.model.loader import load_scenario
 from sim.output.files import SCENARIO, SUMMARY, Writer, write_csv
 from sim.model.scenario import Scenario
+from sim.model.sources import SourceNotes, read_source_notes
 from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, transit_quantiles
 
 RESULTS_FORMAT = 3  # bump when a file the figures read changes meaning or columns
@@ -176,10 +177,16 @@ class RunData:
     weeks: dict[str, WeekSeries]
     nodes: dict[str, DaySeries]
     marey: dict[str, list[MareyStop]]
+    # What the scenario's source labels and [tags] stand for (the comments of its scenario.toml).
+    source_notes: SourceNotes = field(default_factory=SourceNotes)
 
 
-def read_run(folder: Path) -> RunData:
-    """Read a run's results folder; one clear UsageError if it is missing, partial or foreign."""
+def read_run(folder: Path, label: str | None = None) -> RunData:
+    """Read a run's results folder; one clear UsageError if it is missing, partial or foreign.
+
+    ``label`` names the run in figures and the report (default: its scenario's name); a
+    comparison passes each scenario's own label, which tells apart a scenario and its variant.
+    """
     summary = read_summary(folder)
     missing = [name for name in (SCENARIO, *FIGURE_DATA) if not (folder / name).is_file()]
     if missing:
@@ -187,13 +194,14 @@ def read_run(folder: Path) -> RunData:
     scenario = load_scenario(str(folder / SCENARIO))
     return RunData(
         folder=folder,
-        label=str(summary.get("scenario", folder.name)),
+        label=label if label is not None else str(summary.get("scenario", folder.name)),
         summary=summary,
         scenario=scenario,
         transit=_read_transit(folder / TRANSIT_QUANTILES, scenario),
         weeks=_read_weeks(folder / ROUTE_WEEKS, scenario),
         nodes=_read_days(folder / NODE_DAYS),
         marey=_read_marey(folder / MAREY, scenario),
+        source_notes=read_source_notes(folder / SCENARIO),
     )
 
 
@@ -206,7 +214,70 @@ def read_summary(folder: Path) -> dict:
     path = folder / SUMMARY
     if not path.is_file():
         raise UsageError(f"{folder}: not a routesim results folder (no {SUMMARY})")
-    return read_document(path, "summary")
+    summary = read_document(path, "summary")
+    check_summary(summary, path)
+    return summary
+
+
+# What the figures and the report read from summary.json, with the types routesim writes
+# them in: a folder whose files were edited (and its manifest with them) is named, not drawn.
+_NUMBER = (int, float)
+_SUMMARY_TYPES: dict[str, tuple] = {
+    "routes": (dict,), "nodes": (dict,), "horizon_days": _NUMBER, "warmup_days": _NUMBER,
+    "cooldown_days": _NUMBER, "replications": (int,), "seed": (int,), "scenario": (str,),
+    "description": (str,), "source": (str,), "overrides": (list,), "year": (int, type(None)),
+}
+_REQUIRED = ("routes", "nodes", "horizon_days", "warmup_days")
+_ROUTE_TYPES: dict[str, tuple] = {
+    "name": (str,), "mode": (str,), "origin": (str,), "destination": (str,), "cargo": (str,),
+    "saturated": (bool,), "containers_undelivered_at_end": (int,), "limited_by": (dict, type(None)),
+}
+_NODE_TYPES: dict[str, tuple] = {
+    "name": (str,), "kind": (str,), "servers": (int, type(None)), "utilization": (*_NUMBER, type(None)),
+    "utilization_ci95": (list,), "mean_wait_days": (*_NUMBER, type(None)), "max_queue": (int,),
+}
+# Tables of statistics (mean, ci95, p5 ...), whose leaves are numbers or missing.
+_ROUTE_TABLES = (
+    "teu_delivered", "tonnes_delivered", "transit_days", "wait_for_departure_days", "throughput_teu_per_year",
+    "throughput_tonnes_per_year", "at_horizon_teu", "delivered_share_of_demand", "backlog_growth_per_day",
+    "load_factor",
+)
+
+
+def _typed(value: object, types: tuple) -> bool:
+    return isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+
+
+def _numbers(value: object) -> bool:
+    """A statistic as routesim writes it: a number, null, or a list or table of them."""
+    if value is None or _typed(value, _NUMBER):
+        return True
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return all(_numbers(v) for v in value.values())
+    return False
+
+
+def check_summary(summary: dict, path: Path) -> None:
+    """Refuse, in one line naming the key, a summary.json whose keys the figures and report
+    read are missing or of another type than routesim writes."""
+    for key in _REQUIRED:
+        if key not in summary:
+            raise UsageError(f"{path}: has no '{key}'; it is not a summary routesim wrote")
+    for key, types in _SUMMARY_TYPES.items():
+        if key in summary and not _typed(summary[key], types):
+            raise UsageError(f"{path}: '{key}' is {kind_of(summary[key])}, not what routesim writes there")
+    for section, types in (("routes", _ROUTE_TYPES), ("nodes", _NODE_TYPES)):
+        for ident, entry in summary[section].items():
+            where = f"{section}.{ident}"
+            if not isinstance(entry, dict):
+                raise UsageError(f"{path}: '{where}' is {kind_of(entry)}, not a table")
+            for key, value in entry.items():
+                bad = (key in types and not _typed(value, types[key])) or (
+                    section == "routes" and key in _ROUTE_TABLES and not _numbers(value))
+                if bad:
+                    raise UsageError(f"{path}: '{where}.{key}' is {kind_of(value)}, not what routesim writes there")
 
 
 def read_document(path: Path, what: str) -> dict:
@@ -273,7 +344,7 @@ def _read_transit(path: Path, scenario: Scenario) -> dict[str, np.ndarray]:
 def _read_weeks(path: Path, scenario: Scenario) -> dict[str, WeekSeries]:
     cols = _read_table(path)
     route = _strings(cols, "route", path)
-    rep = _floats(cols, "replication", path)
+    rep = _whole(_floats(cols, "replication", path), "replication", path)
     fields = {name: _floats(cols, name, path) for name in (
         "start_day", "days", "created_teu", "delivered_teu", "created_tonnes", "delivered_tonnes",
     )}
@@ -286,26 +357,35 @@ def _read_weeks(path: Path, scenario: Scenario) -> dict[str, WeekSeries]:
             start_day=fields["start_day"][first],
             days=fields["days"][first],
             **{
-                name: _mean_by(fields[name][mine], rep[mine], reps)
+                name: _mean_by(fields[name][mine], rep[mine], reps, path)
                 for name in ("created_teu", "delivered_teu", "created_tonnes", "delivered_tonnes")
             },
         )
     return out
 
 
-def _mean_by(values: np.ndarray, replication: np.ndarray, reps: int) -> np.ndarray:
+def _mean_by(values: np.ndarray, replication: np.ndarray, reps: int, path: Path | None = None) -> np.ndarray:
     """Mean over replications of a series stored replication after replication."""
     if values.size == 0:
         return values
+    if values.size % reps or (np.unique(replication, return_counts=True)[1] != values.size // reps).any():
+        raise UsageError(f"{path}: its replications do not hold the same number of rows (a row missing or added?)")
     return values.reshape(reps, -1).mean(axis=0)
+
+
+def _whole(values: np.ndarray, name: str, path: Path) -> np.ndarray:
+    """A column of whole numbers (trips, servers, units), refused where a cell is not one."""
+    if not (np.isfinite(values) & (values == np.round(values))).all():
+        raise UsageError(f"{path}: column '{name}' holds a value that is not a whole number")
+    return values
 
 
 def _read_days(path: Path) -> dict[str, DaySeries]:
     cols = _read_table(path)
     node = _strings(cols, "node", path)
-    rep = _floats(cols, "replication", path)
+    rep = _whole(_floats(cols, "replication", path), "replication", path)
     day, queue, util = (_floats(cols, n, path) for n in ("day", "mean_queue_vehicles", "utilization"))
-    servers = _floats(cols, "servers", path)
+    servers = _whole(_floats(cols, "servers", path), "servers", path)
     out = {}
     for nid in dict.fromkeys(node.tolist()):
         mine = node == nid
@@ -313,8 +393,8 @@ def _read_days(path: Path) -> dict[str, DaySeries]:
         first = mine & (rep == rep[mine].min())
         out[nid] = DaySeries(
             day=day[first],
-            queue=_mean_by(queue[mine], rep[mine], reps),
-            utilization=_mean_by(util[mine], rep[mine], reps),
+            queue=_mean_by(queue[mine], rep[mine], reps, path),
+            utilization=_mean_by(util[mine], rep[mine], reps, path),
             servers=int(servers[first][0]),
         )
     return out
@@ -324,9 +404,8 @@ def _read_marey(path: Path, scenario: Scenario) -> dict[str, list[MareyStop]]:
     cols = _read_table(path)
     route = _strings(cols, "route", path)
     node = _strings(cols, "node", path)
-    trip, segment, km, arrive, depart, units = (
-        _floats(cols, n, path) for n in ("trip", "segment", "km", "arrive_day", "depart_day", "units")
-    )
+    trip, segment, units = (_whole(_floats(cols, n, path), n, path) for n in ("trip", "segment", "units"))
+    km, arrive, depart = (_floats(cols, n, path) for n in ("km", "arrive_day", "depart_day"))
     out: dict[str, list[MareyStop]] = {rid: [] for rid in scenario.routes}
     for i in range(route.size):
         if route[i] in out:

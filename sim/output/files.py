@@ -22,6 +22,7 @@ from sim.output.folder import Writer, check_out_dir, write_results  # noqa: F401
 from sim.analysis.periods import months, node_period_counts
 from sim.model.overrides import printable
 from sim.model.scenario import Scenario
+from sim.model.sources import SourceNotes, notes_comment
 from sim.analysis.metrics import REGISTRY, MetricsTable, vocabulary
 from sim.analysis.statistics import train_index
 
@@ -74,8 +75,9 @@ def _json_safe(value):
     return value
 
 
-def scenario_writer(scenario: Scenario, overrides: Sequence[str]) -> Writer:
-    """The scenario as resolved after --set, as TOML that routesim can run again."""
+def scenario_writer(scenario: Scenario, overrides: Sequence[str], notes: SourceNotes | None = None) -> Writer:
+    """The scenario as resolved after --set, as TOML that routesim can run again; the
+    scenario file's source labels and tags (``notes``) follow it as comments."""
 
     def write(path: Path) -> None:
         header = [
@@ -89,7 +91,8 @@ def scenario_writer(scenario: Scenario, overrides: Sequence[str]) -> Writer:
             # The claims file is copied beside it (CLAIMS), so the folder stands alone.
             raw = {**raw, "run": {**raw["run"], "claims": CLAIMS}}
         body = tomli_w.dumps(raw)
-        path.write_text("\n".join(header) + "\n\n" + body, encoding="utf-8")
+        tail = "\n" + notes_comment(notes) if notes else ""
+        path.write_text("\n".join(header) + "\n\n" + body + tail, encoding="utf-8")
 
     return write
 

@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -49,52 +50,68 @@ class OutputError(RoutesimError):
 
 
 def check_out_dir(out: Path) -> None:
-    """Refuse, before anything runs, an output folder routesim must not or cannot write."""
+    """Refuse, before anything runs, an output folder routesim must not or cannot write.
+
+    Messages name the folder, not the --out option: the Python API's write() meets them too.
+    """
     resolved = out.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
-        raise UsageError(f"--out {out}: is the current folder or one of its parents; choose a folder for the results")
+        raise UsageError(f"results folder {out}: is the current folder or one of its parents; choose a folder for the results")
+    _check_name(out)  # first: a name too long for the file system makes even exists() fail
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: exists and is not a folder")
-    _check_name(out)
+        raise UsageError(f"results folder {out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
         manifest = read_manifest(out)
         if manifest is None:
             raise UsageError(
-                f"--out {out}: folder exists, is not empty and holds no routesim {MANIFEST}; "
-                "routesim only replaces results folders it wrote, choose another --out"
+                f"results folder {out}: folder exists, is not empty and holds no routesim {MANIFEST}; "
+                "routesim only replaces results folders it wrote; choose another folder"
             )
         foreign = sorted(set(_listing(out)) - set(manifest["files"]) - {MANIFEST})
         if foreign:
             shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
             raise UsageError(
-                f"--out {out}: holds files routesim did not write ({shown}); move them away or choose another --out"
+                f"results folder {out}: holds files routesim did not write ({shown}); move them away or choose another folder"
             )
     parent = _existing_parent(resolved)
     if not parent.is_dir():
-        raise UsageError(f"--out {out}: {parent} is not a folder")
+        raise UsageError(f"results folder {out}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: cannot write in {parent} (permission denied)")
+        raise UsageError(f"results folder {out}: cannot write in {parent} (permission denied)")
 
 
 def _check_name(out: Path) -> None:
-    """Folder names the file system cannot hold, found before a long run, not after it."""
+    """Folder names the file system cannot hold, found before a long run, not after it:
+    the folder's own (with room for its temporary sibling's) and every folder above it."""
     parent = _existing_parent(out.resolve().parent)
     try:
         limit = os.pathconf(parent, "PC_NAME_MAX")
     except (OSError, ValueError):
         limit = 255
+    for part in out.resolve().parent.parts:
+        if len(part.encode()) > limit:
+            raise UsageError(
+                f"results folder {str(out)[:80]}...: the folder name {part[:40]}... is too long for the file "
+                f"system ({len(part.encode())} bytes; at most {limit})"
+            )
     # The temporary sibling adds ".", ".partial-<pid>-" and 8 random characters.
     longest = len(f".{out.name}.partial-{os.getpid()}-xxxxxxxx".encode())
     if longest > limit:
         raise UsageError(
-            f"--out {str(out)[:80]}: folder name is too long for the file system "
+            f"results folder {str(out)[:80]}: folder name is too long for the file system "
             f"({len(out.name.encode())} bytes; at most {limit - (longest - len(out.name.encode()))})"
         )
 
 
 def _existing_parent(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
+    """The nearest folder of ``path`` (itself included) that exists."""
+    while path != path.parent:
+        try:
+            if path.exists():
+                break
+        except OSError:  # e.g. a name too long for the file system: it does not exist either
+            pass
         path = path.parent
     return path
 
@@ -136,13 +153,14 @@ def write_manifest(folder: Path, kind: str, results_format: int) -> None:
     (folder / MANIFEST).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def changed_files(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
+def changed_files(folder: Path, manifest: dict, under: str = "") -> tuple[list[str], list[str]]:
     """(missing, changed): data files of the manifest that are gone, or differ in size or
-    SHA-256 from what routesim wrote. Figures and report.html are not checked: ``plot``
-    draws them anew from the data files."""
+    SHA-256 from what routesim wrote; only those below the sub-folder ``under`` if given.
+    Figures and report.html are not checked: ``plot`` draws them anew from the data files."""
     missing, changed = [], []
+    prefix = f"{under}/" if under else ""
     for name, entry in sorted(manifest["files"].items()):
-        if name.endswith(FIGURE_AND_REPORT):
+        if name.endswith(FIGURE_AND_REPORT) or not name.startswith(prefix):
             continue
         path = folder / name
         if not path.is_file():
@@ -155,18 +173,26 @@ def changed_files(folder: Path, manifest: dict) -> tuple[list[str], list[str]]:
 _HELD: set[Path] = set()  # folders this process holds the lock of (a lock is not taken twice)
 
 
+LOCK_WAIT_S = 10.0  # how long a write waits for another process to finish with the folder
+
+
 @contextlib.contextmanager
-def folder_lock(out: Path, what: str = "writing", wait: bool = False) -> Iterator[None]:
+def folder_lock(out: Path, what: str = "writing", wait: float = 0.0, retry: str = "") -> Iterator[None]:
     """Hold ``.<name>.lock`` beside ``out``; refuse, in one line, if another routesim holds it.
 
-    The command line takes it before simulating, so a second run on the same folder is
-    refused at once, not after its simulation; taking it again in the same process is a no-op.
+    ``wait`` is how many seconds to wait for the holder first (0: refuse at once). The
+    message names the folder and what to do, never a command-line option the caller may not
+    have used; ``retry`` adds the caller's own way out (the CLI's ", or write elsewhere
+    with --out DIR"). The command line takes it before simulating, so a second run on the
+    same folder is refused at once, not after its simulation; taking it again in the same
+    process is a no-op.
     """
     out = out.resolve()
     if out in _HELD:
         yield
         return
     lock_path = out.parent / f".{out.name}.lock"
+    deadline = time.monotonic() + wait
     while True:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -174,11 +200,14 @@ def folder_lock(out: Path, what: str = "writing", wait: bool = False) -> Iterato
             yield
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
             raise UsageError(
-                f"--out {out}: another routesim process is {what} this folder; wait for it to finish or choose another --out"
+                f"{out}: another routesim process is {what} this folder; wait for it to finish and try again{retry}"
             ) from None
         # The holder before us may have removed the file after we opened it: lock the live one.
         try:
@@ -244,7 +273,7 @@ def write_results(
     swapped = False
     try:
         created = _make_parents(target.parent)
-        with folder_lock(target, wait=True):  # a few seconds at most: another run's writing
+        with folder_lock(target, wait=LOCK_WAIT_S):  # another run's writing: seconds; its simulating: refused
             remove_leftovers(target)
             check_out_dir(out)  # again under the lock: another run may have written it meanwhile
             tmp: Path | None = None
@@ -261,7 +290,7 @@ def write_results(
                 try:
                     pending.wait()
                 except RuntimeError as exc:  # the child's own failure, e.g. a full disk
-                    raise OutputError(f"--out {out}: cannot write the results: {exc}") from None
+                    raise OutputError(f"results folder {out}: cannot write the results: {exc}") from None
                 if finish is not None:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)
@@ -280,7 +309,7 @@ def write_results(
         raise Interrupted(getattr(exc, "signum", signal.SIGINT), written=out if swapped else None) from None
     except OSError as exc:
         _remove_created(created)
-        raise OutputError(f"--out {out}: cannot write the results: {_os_message(exc)}") from None
+        raise OutputError(f"results folder {out}: cannot write the results: {_os_message(exc)}") from None
     except BaseException:
         _remove_created(created)
         raise

@@ -27,6 +27,7 @@ from sim.output.files import (
     summary_writer,
 )
 from sim.model.scenario import Scenario
+from sim.model.sources import SourceNotes
 from sim.analysis.metrics import MetricsTable
 from sim.analysis.summary import Summary, summarize
 
@@ -41,17 +42,18 @@ def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: S
 
 def run_files(
     scenario: Scenario, results: Sequence[ReplicationResult], table: MetricsTable, summary: Summary,
-    overrides: Sequence[str], containers: str = "csv",
+    overrides: Sequence[str], containers: str = "csv", notes: SourceNotes | None = None,
 ) -> dict[str, Writer]:
     """Every data file of one scenario's run, by file name (the figures are drawn from them).
 
     ``containers`` is the per-container file: csv, parquet or none.  It comes first because
-    it is written in the background while the other data files are written.
+    it is written in the background while the other data files are written.  ``notes``
+    (the scenario file's source labels and tags) are copied into scenario.toml.
     """
     return {
         **containers_writers(scenario, results, containers),
         SUMMARY: summary_writer(summary.to_dict()),
-        SCENARIO: scenario_writer(scenario, overrides),
+        SCENARIO: scenario_writer(scenario, overrides, notes),
         METRICS: metrics_writer(table),
         ROUTES: routes_writer(scenario, table),
         NODES: nodes_writer(scenario, table),

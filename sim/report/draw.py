@@ -10,14 +10,15 @@ import contextlib
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from sim.model.errors import UsageError
+from sim.model.errors import UsageError, kind_of
 from sim.output.background import CAN_FORK, start
 from sim.viz.save import FORMATS
 from sim.output.figure_data import RunData, check_format, read_document, read_run
-from sim.output.files import COMPARISON, REPORT
+from sim.output.files import COMPARISON, REPORT, VALIDATION
 from sim.output.folder import MANIFEST, changed_files, folder_lock, read_manifest, remove_leftovers, write_manifest
 from sim.model.suggest import unknown_key_message
 
@@ -155,11 +156,84 @@ def _render_png(fig, figure_png) -> bytes:
 FIGURE_SUFFIXES = tuple(f".{f}" for f in FORMATS)
 
 
-def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
-    """The runs of a results folder: one for a run, each scenario's for a comparison.
+@dataclass(frozen=True)
+class ArmFolder:
+    """One scenario's sub-folder of a comparison folder: its results are checked against,
+    and its re-drawn figures recorded in, the comparison's manifest."""
 
-    The folder must carry routesim's manifest, and every file the figures are drawn from must
-    be as routesim wrote it (size and SHA-256), so a tampered file is named, not drawn.
+    root: Path  # the comparison folder (resolved)
+    name: str  # the sub-folder's name, e.g. 2-network_nodes.dostyk.servers_2
+    label: str  # the scenario's label in the comparison
+
+
+def comparison_arm(folder: Path) -> ArmFolder | None:
+    """The comparison ``folder`` is a scenario sub-folder of, or None."""
+    resolved = folder.resolve()
+    root = resolved.parent
+    if read_manifest(resolved) is not None or root == resolved:
+        return None
+    manifest = read_manifest(root)
+    if manifest is None or manifest.get("kind") != "comparison" or not (root / COMPARISON).is_file():
+        return None
+    doc = read_document(root / COMPARISON, "comparison")
+    folders = doc.get("folders")
+    if not isinstance(folders, dict):
+        return None
+    label = next((str(k) for k, v in folders.items() if v == resolved.name), None)
+    return None if label is None else ArmFolder(root, resolved.name, label)
+
+
+def _check_unchanged(folder: Path, root: Path, manifest: dict, under: str = "") -> None:
+    """Refuse a folder whose data files are not all as routesim wrote them."""
+    missing, changed = changed_files(root, manifest, under)
+    strip = len(under) + 1 if under else 0
+    if missing:
+        raise UsageError(f"{folder}: results folder is incomplete, missing {', '.join(m[strip:] for m in missing[:4])}")
+    if changed:
+        raise UsageError(
+            f"{folder}: {changed[0][strip:]} has changed since routesim wrote it (its size or SHA-256 differs "
+            f"from {MANIFEST}); run the scenario again"
+        )
+
+
+# What the report reads from comparison.json, with the types routesim writes.
+_COMPARISON_TYPES: dict[str, tuple] = {
+    "baseline": (str,), "scenarios": (list,), "inputs": (list,), "folders": (dict,), "seed": (int,),
+    "replications": (int,), "overrides": (list,), "vary": (list,), "method": (str,), "metrics": (dict,),
+    "routes": (dict,), "differences": (list,), "node_differences": (list,), "routesim_version": (str,),
+}
+
+
+def check_comparison(doc: dict, path: Path) -> None:
+    """Refuse, in one line naming the key, a comparison.json with keys of other types than
+    routesim writes (edited by hand along with the manifest)."""
+    for key, types in _COMPARISON_TYPES.items():
+        if key in doc and (not isinstance(doc[key], types) or isinstance(doc[key], bool)):
+            raise UsageError(f"{path}: '{key}' is {kind_of(doc[key])}, not what routesim writes there")
+    for key in ("scenarios", "inputs", "overrides", "vary"):
+        if any(not isinstance(v, str) for v in doc.get(key, [])):
+            raise UsageError(f"{path}: '{key}' holds something other than text")
+    for key in ("differences", "node_differences"):
+        for i, row in enumerate(doc.get(key, [])):
+            ok = isinstance(row, dict) and all(
+                isinstance(v, (str, int, float, type(None)))
+                or (isinstance(v, list) and all(isinstance(x, (int, float, type(None))) for x in v))
+                for v in row.values()
+            ) and all(isinstance(row.get(k, ""), str) for k in ("scenario", "route", "node", "metric", "unit"))
+            if not ok or isinstance(row.get("difference"), str) or isinstance(row.get("ci95", []), str):
+                raise UsageError(f"{path}: '{key}[{i}]' is not a row of differences as routesim writes them")
+            for k in ("baseline_mean", "scenario_mean", "difference"):
+                if isinstance(row.get(k), (str, bool)):
+                    raise UsageError(f"{path}: '{key}[{i}].{k}' is {kind_of(row[k])}, not a number")
+
+
+def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
+    """The runs of a results folder: one for a run, each scenario's for a comparison, and
+    one for a scenario's sub-folder of a comparison (under the comparison's label for it).
+
+    The folder must carry routesim's manifest (a scenario's sub-folder: its comparison's), and
+    every file the figures are drawn from must be as routesim wrote it (size and SHA-256), so
+    a tampered file is named, not drawn.
     """
     if not folder.exists():
         raise UsageError(f"{folder}: no such results folder")
@@ -167,48 +241,76 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
         raise UsageError(f"{folder}: not a folder")
     manifest = read_manifest(folder)
     if manifest is None:
-        raise UsageError(f"{folder}: not a routesim results folder (no {MANIFEST} written by routesim)")
-    check_format(manifest, folder / MANIFEST)
-    missing, changed = changed_files(folder, manifest)
-    if missing:
-        raise UsageError(f"{folder}: results folder is incomplete, missing {', '.join(missing[:4])}")
-    if changed:
+        arm = comparison_arm(folder)
+        if arm is None:
+            raise UsageError(f"{folder}: not a routesim results folder (no {MANIFEST} written by routesim)")
+        root_manifest = read_manifest(arm.root)
+        check_format(root_manifest, arm.root / MANIFEST)
+        _check_unchanged(folder, arm.root, root_manifest, arm.name)
+        return [read_run(folder, arm.label)], None
+    if manifest.get("kind") == "validation":
         raise UsageError(
-            f"{folder}: {changed[0]} has changed since routesim wrote it (its size or SHA-256 differs "
-            f"from {MANIFEST}); run the scenario again"
+            f"{folder}: is a validation folder (routesim validate wrote its {VALIDATION} and validation.png); "
+            "plot re-draws the figures and report.html of a folder written by routesim run or routesim compare"
         )
+    check_format(manifest, folder / MANIFEST)
+    _check_unchanged(folder, folder, manifest)
     if (folder / COMPARISON).is_file():
         path = folder / COMPARISON
         doc = read_document(path, "comparison")
+        check_comparison(doc, path)
         folders = doc.get("folders")
         if not isinstance(folders, dict) or not folders:
             raise UsageError(f"{path}: lists no scenario folders")
         runs = []
-        for sub in folders.values():
+        for label, sub in folders.items():
             if not isinstance(sub, str) or Path(sub).name != sub:
                 raise UsageError(f"{path}: scenario folder {sub!r} is not a plain folder name")
-            runs.append(read_run(folder / sub))
+            runs.append(read_run(folder / sub, str(label)))  # the comparison's label: what tells the arms apart
         return runs, doc
     run = read_run(folder)
     return [run], None
+
+
+@contextlib.contextmanager
+def _unreadable(folder: Path) -> Iterator[None]:
+    """The last line of defence of ``plot``: data that passed the checks above and still
+    cannot be drawn (files edited along with their manifest) ends in one line, not a traceback."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as exc:
+        detail = f"{type(exc).__name__}: {exc}" if not isinstance(exc, RuntimeError) else str(exc)
+        raise UsageError(
+            f"{folder}: cannot be re-drawn ({detail[:160]}): its files are not as routesim writes them; "
+            "run the scenario again"
+        ) from None
 
 
 def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
     """Re-draw a results folder's figures and report; a failure leaves the folder as it was.
 
     Figures routesim drew before that the new set does not replace (another format, another
-    Marey route) are removed, and the manifest is brought up to date.
+    Marey route) are removed, and the manifest is brought up to date.  A scenario's
+    sub-folder of a comparison is re-drawn alone, as that scenario's run, under the
+    comparison's lock and recorded in the comparison's manifest (so the comparison stays
+    routesim's own folder, replaceable by the next compare).
     """
-    with folder_lock(folder, "writing"):
+    arm = comparison_arm(folder) if folder.is_dir() else None
+    root = arm.root if arm is not None else folder
+    prefix = f"{arm.name}/" if arm is not None else ""
+    with folder_lock(root, "writing"):
         remove_leftovers(folder)
-        runs, comparison = load_folder(folder)
+        with _unreadable(folder):
+            runs, comparison = load_folder(folder)
         check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
-        manifest = read_manifest(folder) or {"files": {}, "kind": "run", "results_format": 0}
+        manifest = read_manifest(root) or {"files": {}, "kind": "run", "results_format": 0}
         tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
         try:
-            drawn = draw(tmp, runs, fmt, marey_route, comparison)
+            with _unreadable(folder):
+                drawn = draw(tmp, runs, fmt, marey_route, comparison)
             names = [p.name for p in drawn]
-            stale = [n for n in manifest["files"] if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
+            ours = [n[len(prefix):] for n in manifest["files"] if n.startswith(prefix)]
+            stale = [n for n in ours if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
             for name in names:
                 os.replace(tmp / name, folder / name)
             for name in stale:
@@ -216,5 +318,5 @@ def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
                     (folder / name).unlink()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        write_manifest(folder, manifest.get("kind", "run"), manifest.get("results_format", 0))
+        write_manifest(root, manifest.get("kind", "run"), manifest.get("results_format", 0))
     return [folder / name for name in names]

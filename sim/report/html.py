@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from sim import __version__
 from sim.output.figure_data import RunData
 from sim.model.loader import BUNDLED_DIR
-from sim.report.tables import NODE_SATURATION, format_metric, limited_nodes, run_warnings, volume
+from sim.model.sources import Label, SourceNotes
+from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
 from sim.report.tables import number as _num
 
 if TYPE_CHECKING:
@@ -39,18 +40,23 @@ td.src{overflow-wrap:anywhere}table.params{width:100%;table-layout:fixed}table.p
 table.params th:nth-child(2){width:42%}table.params td.p{overflow-wrap:anywhere}td.nw{white-space:nowrap}
 .sub{display:block;color:#566573;font-size:.85em;max-width:380px}nav{margin:.4em 0 1em}
 .glance{padding:6px 10px;border-left:4px solid #1e8449;background:#f4f6f6}.glance.bad{border-color:#922b21}
-.glance ul{margin:.3em 0;padding-left:1.4em}
+.glance ul{margin:.3em 0;padding-left:1.4em}dl.tags dt{font-weight:600;margin-top:.4em}
+dl.tags dd{margin-left:2.2em;overflow-wrap:anywhere;font-size:.9em}
 @media print{body{max-width:none;margin:0;font-size:9.5pt}nav{display:none}a{color:inherit}
 thead{display:table-header-group}tr,figure{break-inside:avoid}h2,h3{break-after:avoid}
 figure img{max-height:9in}}
 """
 
-# Full URLs, and bare host names on the domains the scenario sources cite ("railways.kz/...").
-TLDS = "com|org|net|int|gov|edu|info|news|io|eu|kz|cn|ru|by|uz|tm|kg|tj|az|ge|tr|ir|de|pl|nl|fr|it|uk|us|ch|at|be"
-URL = re.compile(
-    r"(?<![\w@/.-])(?:https?://[^\s,;)<>\"]+|(?:[a-z0-9-]+\.)+(?:" + TLDS + r")\b(?:/[^\s,;)<>\"]*)?)",
-    re.IGNORECASE,
+# Full URLs, and bare host names on the domains scenario sources cite ("en.cfts.org.ua/news/...").
+# A list, not any letters after a dot: "research-notes.md" or "claims.toml" is a file, not a site.
+TLDS = (
+    "com|org|net|int|gov|edu|info|news|media|biz|io|eu|asia|kz|cn|ru|by|ua|uz|tm|kg|tj|az|ge|am|mn|tr|ir|af|pk|"
+    "in|jp|kr|hk|tw|sg|au|ae|de|pl|nl|fr|it|es|pt|uk|ie|us|ca|ch|at|be|se|fi|no|dk|cz|sk|hu|ro|bg|gr|lt|lv|ee"
 )
+_URL = (r"(?<![\w@/.-])(?:https?://[^\s,;)<>\"]+|(?:[a-z0-9-]+\.)+(?:" + TLDS + r")\b(?!\.[a-z0-9])"
+        r"(?:/[^\s,;)<>\"]*)?)")
+URL = re.compile(_URL, re.IGNORECASE)
+TAG_LIST = r"\[\d+[a-z]?(?:,\s*\d+[a-z]?)*\]"  # [4a], [9, 4a]: the SOURCE TAGS a source cites
 DEFAULT_METHOD = (
     "each scenario minus the baseline, paired by replication (same seed, common random numbers); "
     "mean of the differences with a Student t 95% confidence interval; significant when the "
@@ -153,14 +159,14 @@ def nodes_html(summary: dict) -> str:
     rows = []
     for nid, n in limited_nodes(summary):
         util = n.get("utilization")
-        high = util is not None and util > NODE_SATURATION
+        load = node_load(util)
         lo, hi = n.get("utilization_ci95") or (None, None)
         ci = "n/a" if lo is None else f"{lo:.1%}–{hi:.1%}"
         rows.append((
             [_e(nid), _e(n.get("name", nid)), _e(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
              _num(n.get("mean_wait_days"), 3), _e(n.get("max_queue", "")),
-             '<span class="warn">near saturation</span>' if high else ""],
-            "flag" if high else "",
+             f'<span class="warn">{load}</span>' if load else ""],
+            "flag" if load else "",
         ))
     if not rows:
         return '<p class="meta">No node has limited capacity (servers) in this scenario.</p>'
@@ -170,12 +176,12 @@ def nodes_html(summary: dict) -> str:
 
 def glance_html(summary: dict, label: str = "") -> str:
     """What needs a look before the numbers are believed (the terminal's warnings), or that
-    nothing does: saturated routes, containers left over, nodes near saturation."""
+    nothing does: saturated routes, containers left over, nodes saturated or near saturation."""
     warnings = run_warnings(summary)
     of = f"<b>{_e(label)}</b>: " if label else ""
     if not warnings:
         return (f'<p class="glance">{of}No route is saturated, every counted container was delivered by the '
-                f"end of the run and no node ran above {NODE_SATURATION:.0%} utilization.</p>")
+                f"end of the run and no node ran above {NODE_NEAR_SATURATION:.0%} utilization.</p>")
     items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
     return (f'<div class="glance bad">{of}<span class="warn">Check before reading the numbers:</span>'
             f"<ul>{items}</ul></div>")
@@ -243,35 +249,127 @@ def compact(value: Any) -> str:
     return str(value)
 
 
-def _linked(text: str) -> str:
-    """Escaped text with its URLs as links (links are not loaded; the page stays offline)."""
-    out, last = [], 0
-    for m in URL.finditer(text):
-        out.append(_e(text[last:m.start()]))
-        url = m.group(0).rstrip(".:")  # a sentence's full stop is not part of the address
+class Linker:
+    """Source text as HTML: URLs, the scenario file's short labels (as links to the pages
+    they stand for) and its [tags] (as links to what they stand for, further down the page).
+
+    ``anchor`` prefixes the page anchors of the tags, so that each scenario of a comparison
+    links to its own list. Links are not loaded; the page stays offline.
+    """
+
+    def __init__(self, notes: SourceNotes | None = None, anchor: str = "") -> None:
+        self.notes = notes or SourceNotes()
+        self.anchor = anchor
+        self.by_name: dict[str, list[Label]] = {}
+        for label in self.notes.labels:
+            self.by_name.setdefault(label.name.lower(), []).append(label)
+        names = sorted(self.by_name, key=len, reverse=True)
+        alternatives = []
+        if names:  # a label, with the host's sub-domains a source may add ("en." + "inform.kz a3992304")
+            alternatives.append(r"(?P<label>(?<![\w@/.-])(?:[a-z0-9-]+\.)*(?:"
+                                + "|".join(re.escape(n) for n in names) + r")(?![\w/]))")
+        alternatives += [f"(?P<tags>{TAG_LIST})", f"(?P<url>{_URL})"]
+        self.pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+        self.names = names
+
+    def tag_id(self, tag: str) -> str:
+        """The page anchor of a tag's entry in the list of source tags."""
+        return f"{self.anchor}tag-{tag}"
+
+    def __call__(self, text: str) -> str:
+        """``text`` escaped, with its labels, tags and URLs as links."""
+        out, last = [], 0
+        for m in self.pattern.finditer(text):
+            if m.start() < last:
+                continue
+            out.append(_e(text[last:m.start()]))
+            if m.group("tags") is not None:
+                out.append(self._tags(m.group("tags")))
+                last = m.end()
+            elif "label" in m.groupdict() and m.group("label") is not None:
+                shown = m.group("label")
+                label = self._label(shown, text[m.end():m.end() + 80])
+                out.append(f'<a href="{_e(label.url)}">{_e(shown)}</a>' if label else self._url(shown))
+                last = m.end()
+            else:
+                url = m.group("url").rstrip(".:")  # a sentence's full stop is not part of the address
+                out.append(self._url(url))
+                last = m.start() + len(url)
+        out.append(_e(text[last:]))
+        return "".join(out)
+
+    def _label(self, shown: str, after: str) -> Label | None:
+        """The label ``shown`` cites; where one name has several pages, the one whose
+        qualifier's words follow it ("en.cfts.org.ua (BCh 2015: ...)"); None if unclear."""
+        lowered = shown.lower()
+        name = next(n for n in self.names if lowered.endswith(n))
+        candidates = self.by_name[name]
+        if len(candidates) == 1:
+            return candidates[0]
+        words = after.lower()
+
+        def score(label: Label) -> int:
+            return sum(w in words for w in re.findall(r"\w{3,}|\d+", label.qualifier.lower()))
+
+        best = max(candidates, key=score)
+        tied = [c for c in candidates if score(c) == score(best)]
+        return best if score(best) > 0 and len(tied) == 1 else None
+
+    def _url(self, url: str) -> str:
+        if not URL.fullmatch(url):  # a label cited bare ("railways.kz 2025-03-05"): its host only
+            host = URL.match(url)
+            return self._url(host.group(0)) + _e(url[host.end():]) if host else _e(url)
         href = url if url.lower().startswith("http") else "https://" + url
-        out.append(f'<a href="{_e(href)}">{_e(url)}</a>')
-        last = m.start() + len(url)
-    out.append(_e(text[last:]))
-    return "".join(out)
+        return f'<a href="{_e(href)}">{_e(url)}</a>'
+
+    def _tags(self, text: str) -> str:
+        parts = re.split(r"(,\s*)", text[1:-1])
+        shown = []
+        for part in parts:
+            if part in self.notes.tags:
+                title = self.notes.tags[part]
+                title = title if len(title) <= 300 else title[:297] + "..."
+                shown.append(f'<a href="#{self.tag_id(part)}" title="{_e(title)}">{_e(part)}</a>')
+            else:
+                shown.append(_e(part))
+        return "[" + "".join(shown) + "]"
+
+    def tags_html(self) -> str:
+        """The scenario file's SOURCE TAGS: each tag with what it stands for, linked."""
+        if not self.notes.tags:
+            return ""
+        items = "".join(f'<dt id="{self.tag_id(tag)}">[{_e(tag)}]</dt><dd>{self(text)}</dd>'
+                        for tag, text in self.notes.tags.items())
+        return (f'<h3 id="{self.anchor}tags">Source tags</h3><p class="meta">A tag such as [4a] in a source '
+                f"stands for the publications listed under it in the scenario file (SOURCE TAGS).</p>"
+                f'<dl class="tags">{items}</dl>')
 
 
-def parameters_html(raw: dict) -> str:
-    """Each section's entries: id, parameters in compact form, and the source given."""
+def parameters_html(raw: dict, linker: Linker | None = None, ran: dict[str, Any] | None = None) -> str:
+    """Each section's entries: id, parameters in compact form, and the source given, linked
+    by ``linker``; then the source tags they cite.  ``ran`` holds the settings the run used
+    where the command line changed the file's (-n, --seed)."""
+    linker = linker or Linker()
     parts = []
     run = raw.get("run")
     if isinstance(run, dict):
-        settings = ", ".join(f"{k} = {compact(v)}" for k, v in run.items() if k != "description")
-        parts.append(f"<p><b>run</b>: {_e(settings)}</p>")
+        settings = [f"{k} = {compact(v)}" for k, v in run.items() if k != "description" and k not in (ran or {})]
+        for key, value in (ran or {}).items():
+            given = run.get(key)
+            note = "" if given == value else (
+                f" (as run; the file's run.{key} is {compact(given)})" if given is not None else " (as run)")
+            settings.append(f"{key} = {compact(value)}{note}")
+        parts.append(f"<p><b>run</b>: {_e(', '.join(settings))}</p>")
     for key in ("source", "notes", "note"):
         if isinstance(raw.get(key), str):
-            parts.append(f"<p><b>{_e(key)}</b>: {_linked(raw[key])}</p>")
+            parts.append(f"<p><b>{_e(key)}</b>: {linker(raw[key])}</p>")
     for section in SECTIONS:
-        rows = [_parameter_row(entry, section) for entry in _entries(raw, section)]
+        rows = [_parameter_row(entry, section, linker) for entry in _entries(raw, section)]
         if rows:
             parts.append(f"<h3>{_e(section)}</h3>")
             parts.append(_table(("id", "parameters", "source"), rows, (False, False, False),
                                 classes=("", "p", "src"), table_class="params"))
+    parts.append(linker.tags_html())
     return "".join(parts)
 
 
@@ -286,7 +384,7 @@ def _entries(raw: dict, section: str) -> list[dict]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def _parameter_row(entry: dict, section: str) -> tuple[list[str], str]:
+def _parameter_row(entry: dict, section: str, linker: Linker) -> tuple[list[str], str]:
     """id (with name, or from → to, beneath), the other parameters, and the linked source."""
     shown = {"id", "source", "name"}
     sub = entry.get("name")
@@ -298,7 +396,7 @@ def _parameter_row(entry: dict, section: str) -> tuple[list[str], str]:
     params = "; ".join(f"{k} = {_parameter(k, v)}" for k, v in entry.items() if k not in shown)
     source = entry.get("source")
     if source:
-        cited = _linked(str(source))
+        cited = linker(str(source))
     elif "demand" in shown and entry["demand"].get("source"):
         cited = '<span class="meta">demand: see below</span>'
     else:
@@ -332,31 +430,36 @@ def _version(runs: Sequence[RunData], comparison: dict | None) -> str:
     return str((comparison or {}).get("routesim_version") or runs[0].summary.get("routesim_version") or __version__)
 
 
+def _overrides_text(overrides: Sequence[Any]) -> str:
+    """'overrides: --set a, --set b' or 'overrides: none', the one way the page names them."""
+    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
+    return f"overrides: {sets}"
+
+
 def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
+    """Title, settings, and each scenario's description and own overrides (what was run)."""
     names = " vs ".join(r.label for r in runs)
     kind = "comparison" if comparison is not None else "run"
     lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
-    for run in runs:
-        if run.summary.get("description"):
-            lines.append(f"<p><b>{_e(run.label)}</b>: {_e(run.summary['description'])}</p>")
     seed, replications, overrides = _settings(runs, comparison)
     windows = [_window(r.summary) for r in runs]
     if len(set(windows)) == 1:
         window = _e(windows[0])
     else:
         window = "; ".join(f"{_e(r.label)}: {_e(w)}" for r, w in zip(runs, windows))
-    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
-    lines.append(
-        f'<p class="meta">routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · '
-        f"{_e(replications)} replications · {window} · overrides: {sets}</p>"
-    )
-    if comparison is not None:  # each scenario's own overrides: what tells a variant apart
-        common = set(overrides)
-        for run in runs:
-            own = [str(o) for o in run.summary.get("overrides") or [] if str(o) not in common]
-            if own:
-                shown = ", ".join(f"<code>{_e(o)}</code>" for o in own)
-                lines.append(f'<p class="meta"><b>{_e(run.label)}</b> also: {shown}</p>')
+    meta = f"routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · {_e(replications)} replications · {window}"
+    if comparison is None:
+        if runs[0].summary.get("description"):
+            lines.append(f"<p><b>{_e(runs[0].label)}</b>: {_e(runs[0].summary['description'])}</p>")
+        lines.append(f'<p class="meta">{meta} · {_overrides_text(overrides)}</p>')
+        return "".join(lines)
+    lines.append(f'<p class="meta">{meta}</p>')
+    # Each scenario with every override it ran with (those given to all included): what
+    # tells a scenario and its variant apart, said the same way for each.
+    for run in runs:
+        described = f": {_e(run.summary['description'])}" if run.summary.get("description") else ""
+        own = [str(o) for o in run.summary.get("overrides") or []]
+        lines.append(f'<p><b>{_e(run.label)}</b>{described}<br><span class="meta">{_overrides_text(own)}</span></p>')
     return "".join(lines)
 
 
@@ -415,12 +518,17 @@ def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
     )
 
 
+def _checks(runs: Sequence[RunData]) -> str:
+    """Per run what needs a look before any number is read: at the top of the page, above
+    a comparison's differences as above a run's tables."""
+    return "\n".join(glance_html(run.summary, run.label if len(runs) > 1 else "") for run in runs)
+
+
 def _results(runs: Sequence[RunData]) -> str:
-    """Per run the one-line check, the routes table and the capacity-limited nodes."""
+    """Per run the routes table and the capacity-limited nodes."""
     parts = ['<h2 id="results">Results</h2>']
     for run in runs:
         of = f": {_e(run.label)}" if len(runs) > 1 else ""
-        parts.append(glance_html(run.summary, run.label if len(runs) > 1 else ""))
         parts.append(f"<h3>Routes{of}</h3>" + routes_html(run.summary))
         parts.append(f"<h3>Capacity-limited nodes{of}</h3>" + nodes_html(run.summary))
     return "\n".join(parts)
@@ -441,9 +549,11 @@ def _figures(figures: Sequence[tuple[str, str, bytes]]) -> str:
 def _parameters(runs: Sequence[RunData]) -> str:
     """Every run's scenario parameters with sources; folded per scenario in a comparison."""
     parts = ['<h2 id="parameters">Parameters and their sources</h2>']
-    for run in runs:
+    for i, run in enumerate(runs):
         source = run.summary.get("source") or run.scenario.source or run.label
-        block = f'<p class="meta">loaded from {_e(source)}</p>' + parameters_html(run.scenario.raw)
+        linker = Linker(run.source_notes, f"s{i + 1}-" if len(runs) > 1 else "")
+        ran = {k: run.summary[k] for k in ("replications", "seed") if run.summary.get(k) is not None}
+        block = f'<p class="meta">loaded from {_e(source)}</p>' + parameters_html(run.scenario.raw, linker, ran)
         if len(runs) > 1:  # folded: a comparison's scenarios mostly share their parameters
             summary = f'{_e(run.label)} <span class="meta">({_e(source)})</span>'
             block = f"<details><summary>{summary}</summary>{block}</details>"
@@ -465,7 +575,7 @@ def report_html(
     comparison: dict | None = None,
 ) -> str:
     """The whole report as one HTML document: figures embedded, no external resources."""
-    body = [_header(runs, comparison), _contents(comparison, bool(figures))]
+    body = [_header(runs, comparison), _contents(comparison, bool(figures)), _checks(runs)]
     if comparison is not None:
         body.append('<h2 id="differences">Differences against the baseline</h2>' + differences_html(comparison))
     body.append(_results(runs))

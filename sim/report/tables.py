@@ -84,12 +84,26 @@ def limited_nodes(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return limited
 
 
-NODE_SATURATION = 0.95  # utilization above which a node's queue grows without bound in practice
+# How busy a capacity-limited node is, in the words of the terminal, the report and its
+# flags: the one place these thresholds live.
+NODE_NEAR_SATURATION = 0.95  # above it, small changes in demand make the queue explode
+NODE_SATURATED = 0.99  # at or above it the servers are never idle: the queue only grows
+
+
+def node_load(utilization: float | None) -> str | None:
+    """'saturated' (utilization >= 99%), 'near saturation' (> 95%), or None for a node with slack."""
+    if utilization is None:
+        return None
+    if utilization >= NODE_SATURATED:
+        return "saturated"
+    if utilization > NODE_NEAR_SATURATION:
+        return "near saturation"
+    return None
 
 
 def run_warnings(summary: dict[str, Any]) -> list[str]:
     """What needs a look before the numbers are believed: saturated routes, containers left
-    undelivered, nodes near saturation; one sentence each, for the terminal and the report."""
+    undelivered, nodes saturated or near saturation; one sentence each, for the terminal and the report."""
     out = []
     for rid, r in summary["routes"].items():
         if r.get("saturated"):
@@ -109,8 +123,9 @@ def run_warnings(summary: dict[str, Any]) -> list[str]:
                 "(raise run.cooldown_days, or the route is saturated)"
             )
     for nid, n in summary["nodes"].items():
-        if n.get("utilization") is not None and n["utilization"] > NODE_SATURATION:
-            out.append(f"node {nid}: utilization {n['utilization']:.0%}, close to saturation")
+        load = node_load(n.get("utilization"))
+        if load is not None:
+            out.append(f"node {nid}: utilization {n['utilization']:.0%}, {load}")
     return out
 
 

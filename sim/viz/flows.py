@@ -85,6 +85,16 @@ def capacity_nodes(runs: Sequence[RunData]) -> list[str]:
     return list(dict.fromkeys(nid for run in runs for nid in run.nodes))
 
 
+def servers_text(runs: Sequence[RunData], nid: str) -> str:
+    """A node's servers in each run: '2 servers' when the runs agree, else 'servers 1 vs 2'
+    in the order of the legend ('–' for a run without the node)."""
+    counts = [run.nodes[nid].servers if nid in run.nodes else None for run in runs]
+    present = list(dict.fromkeys(c for c in counts if c is not None))
+    if len(present) == 1 and None not in counts:
+        return f"{present[0]} server{'' if present[0] == 1 else 's'}"
+    return "servers " + " vs ".join("–" if c is None else str(c) for c in counts)
+
+
 def bottleneck_figure(
     runs: Sequence[RunData], colours: Mapping[str, str], scenario_colours: Mapping[str, str] | None = None
 ) -> Figure:
@@ -118,8 +128,8 @@ def bottleneck_figure(
             longest = max(longest, float(series.queue.max(initial=0.0)))
         owner = next(r for r in runs if nid in r.nodes)
         name = owner.scenario.nodes[nid].name if nid in owner.scenario.nodes else nid
-        queue_ax.set_title(f"{name} ({nid}, {owner.nodes[nid].servers} servers): vehicles queueing",
-                           fontsize=9, loc="left")
+        about = servers_text(runs, nid) if name == nid else f"{nid}, {servers_text(runs, nid)}"
+        queue_ax.set_title(f"{name} ({about}): vehicles queueing", fontsize=9, loc="left")
         util_ax.set_title(f"{name}: utilization", fontsize=9, loc="left")
         queue_ax.set_ylabel("vehicles", fontsize=8.5)
         if longest < 0.05:
