@@ -17,7 +17,8 @@ from typing import Any, Mapping, Sequence
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
 from sim.model.distributions import Distribution
 from sim.model.errors import ScenarioError
-from sim.model.overrides import Override, apply_overrides, merge_document
+from sim.model.events import parse_background, parse_events
+from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
     KM_PER_NM,
@@ -57,7 +58,6 @@ BUNDLED_DIR = next(
     (d for d in (_PACKAGE_DIR / "scenarios", _PACKAGE_DIR.parent / "scenarios") if d.is_dir()),
     _PACKAGE_DIR.parent / "scenarios",
 )
-LIST_SECTIONS = ("nodes", "legs", "services", "routes")
 TOP_KEYS = ("run",) + LIST_SECTIONS + ("source", "notes", "note")
 
 
@@ -182,7 +182,7 @@ def scenario_from(
             (c for c in (_override_at(p, overrides) for p in (exc.key, *exc.related)) if c), None
         )
         if culprit is not None:
-            raise ScenarioError(exc.message, exc.key, f"{culprit.flag} {culprit.text[:80]}") from None
+            raise ScenarioError(exc.message, exc.key, culprit.where) from None
         raise exc.located(source) from None
     except RecursionError:
         raise ScenarioError("scenario nested too deeply", file=source) from None
@@ -327,7 +327,7 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
     t = Table(
         entry,
         path,
-        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat"),
+        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat", "background"),
     )
     servers = None
     if t.has("servers"):
@@ -361,6 +361,7 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
         country=t.string("country", ""),
         lon=lon,
         lat=lat,
+        background=parse_background(t, servers) if t.has("background") else None,
     )
 
 
@@ -581,7 +582,10 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
     _check_service_use(routes, services)
     _check_vehicle_modes(routes, legs, services)
-    scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims)
+    events = parse_events(raw, settings, nodes, legs, services, routes)
+    scenario = Scenario(
+        settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims, events=events
+    )
     for route in routes.values():
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])
