@@ -40,7 +40,7 @@ from sim.model.reading import (
     route_services,
     segments as path_segments,
 )
-from sim.model.scenario import EVENT_KINDS, Background, Event, Leg, Node, Route, Service, Settings
+from sim.model.scenario import EVENT_KINDS, VEHICLES, Background, Event, Leg, Node, Route, Service, Settings
 from sim.model.suggest import unknown_key_message
 
 SECTIONS = ("nodes", "legs", "services", "routes")
@@ -167,7 +167,7 @@ def _one_target(value: Any, key: str, kind: str, network: Mapping[str, Mapping])
         )
     allowed = KIND_SECTIONS[kind]
     if section not in allowed:
-        what = " or ".join(f"{s}.<id>" for s in allowed)
+        what = ", ".join(f"{s}.<id>" for s in allowed[:-1]) + (" or " if len(allowed) > 1 else "") + f"{allowed[-1]}.<id>"
         extra = ", a list of them, or routes.*" if allowed == ("routes",) else ""
         raise ScenarioError(f"a {kind} event targets {what}{extra}, not {section}", key)
     if ident == "*" and section == "routes":
@@ -194,8 +194,8 @@ def _window(t: Table, settings: Settings) -> tuple[float, Distribution | None]:
         )
     if start >= settings.horizon_days:
         raise ScenarioError(
-            f"{shown} is not before the horizon ({_when_text(settings.horizon_days - settings.warmup_days, settings)}, "
-            "the end of the measured window): the event would change nothing that is measured",
+            f"{shown} is not before the end of the measured window ({_when_text(settings.horizon_days - settings.warmup_days, settings)}, "
+            "the horizon): the event would change nothing that is measured",
             t.sub("start"),
         )
     unit = one_of(t, ("end", "duration_days"), required=False)
@@ -281,7 +281,14 @@ def _set(t: Table, section: str, target: Any, network: Mapping[str, Mapping]) ->
             _needs_servers(target, s.sub("servers"))
             out["servers"] = s.integer("servers", minimum=1)
         if s.has("handling_hours"):
-            h = Table(s.get("handling_hours"), s.sub("handling_hours"), tuple(target.handling) or ("(none)",))
+            value = s.get("handling_hours")
+            for vehicle in value if isinstance(value, Mapping) else ():
+                if vehicle in VEHICLES and vehicle not in target.handling:
+                    raise ScenarioError(
+                        f"node '{target.id}' handles no {vehicle} (its handling_hours are for "
+                        f"{', '.join(target.handling) or 'no vehicle'})", f"{s.sub('handling_hours')}.{vehicle}",
+                    )
+            h = Table(value, s.sub("handling_hours"), tuple(target.handling))
             out["handling_hours"] = {v: h.distribution(v, HOURS) for v in target.handling if h.has(v)}
             if not out["handling_hours"]:
                 raise ScenarioError(f"is empty: give the handling of {', '.join(target.handling)}", s.sub("handling_hours"))
@@ -371,8 +378,8 @@ def _divert(t: Table, targets: Sequence[str], network: Mapping[str, Mapping]) ->
         route = routes[rid]
         if (stops[0], stops[-1]) != (route.path[0], route.path[-1]):
             raise ScenarioError(
-                f"must run from route '{rid}''s origin '{route.path[0]}' to its destination '{route.path[-1]}' "
-                f"(a diverted route keeps its ends), got '{stops[0]}' to '{stops[-1]}'", t.sub("path"),
+                f"must run from '{route.path[0]}' to '{route.path[-1]}', the ends of route '{rid}' (a diverted "
+                f"route keeps its origin and destination), got '{stops[0]}' to '{stops[-1]}'", t.sub("path"),
             )
         if t.has("services"):
             per_leg = route_services(t, len(leg_ids), services)

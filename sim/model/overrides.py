@@ -191,6 +191,12 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
             i += 2
             continue
         if child is None:
+            if i == 0 and key in LIST_SECTIONS and len(keys) > 2:
+                raise ScenarioError(
+                    f"unknown [[{key}]] id '{keys[1]}': the scenario has no [[{key}]] entries"
+                    + (" (add one with --event)" if key == "events" else ""),
+                    file=label,
+                )
             if i == 0:
                 raise ScenarioError(
                     unknown_key_message(key, ("run",) + LIST_SECTIONS, what="section"),
