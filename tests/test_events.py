@@ -597,3 +597,61 @@ def test_an_event_leaves_the_draws_of_everything_it_does_not_reach() -> None:
         for node in ("xian", "dostyk", "duisburg"):
             np.testing.assert_array_equal(r.nodes[node].start, b.nodes[node].start)
         assert r.ledgers["sea"].created.size > b.ledgers["sea"].created.size
+
+
+def test_dated_and_random_closures_of_a_service_are_one_mechanism() -> None:
+    """A service with random weather closures and a dated strike: no departure falls in
+    either, and without the strike the departures are those of the random closures alone."""
+    from sim.engine.simulation import Model
+
+    closures = {"per_year": 40, "duration_days": 2}
+    scn = scenario(TRANSFER_CORRIDOR, {"id": "strike", "kind": "closure", "target": "services.ship", "start": 20, "end": 30},
+                   run={"horizon_days": 120}, edit=lambda doc: entry(doc, "services", "ship").update(closures=closures))
+    for i in range(3):
+        model = Model(scn, 4, i)
+        closed = model.closures["ship"]
+        result = model.run()
+        ship = result.trips["r"].depart[result.trips["r"].segment == 1]
+        inside = (ship[:, None] >= closed[:, 0]) & (ship[:, None] < closed[:, 1])
+        assert not inside.any() and ((closed[:, 0] <= 20) & (closed[:, 1] >= 30)).any()
+        random_only = Model(without_events(scn), 4, i).closures["ship"]
+        assert all(((closed[:, 0] <= a) & (closed[:, 1] >= b)).any() for a, b in random_only)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_combinations_of_events_conserve_containers(seed: int) -> None:
+    """Events of every kind on random targets, dates and sizes: timestamps in order, every
+    counted container delivered, on its way or waiting at the horizon, each counted once at
+    every node of the path it took."""
+    rng = np.random.default_rng(seed)
+    pick = lambda xs: xs[int(rng.integers(len(xs)))]  # noqa: E731
+    capacity = [("nodes.dostyk", {"scale": {"servers": 3, "handling_hours": 0.5}}),
+                ("nodes.xian", {"set": {"servers": 2}}),
+                ("legs.suez", {"scale": {"speed": 0.7}}),
+                ("services.train", {"scale": {"departures_per_week": 0.5, "capacity_teu": 2}}),
+                ("services.trucks", {"set": {"capacity_teu": 4}})]
+    events = []
+    for i in range(6):
+        start, days = float(rng.uniform(-20, 80)), float(rng.uniform(0.5, 30))  # calendar days of the run
+        kind = pick(["closure", "capacity", "demand"])
+        if kind == "closure":
+            target = pick(["nodes.xian", "nodes.dostyk", "nodes.rotterdam", "legs.cn_rail", "legs.road", "services.trucks", "services.ship"])
+            events.append({"kind": kind, "target": target})
+        elif kind == "capacity":  # each target once: two changes of one number at once are refused
+            target, change = capacity.pop(int(rng.integers(len(capacity))))
+            events.append({"kind": kind, "target": target, **change})
+        else:
+            events.append({"kind": kind, "target": pick(["routes.sea", "routes.*"]), "factor": float(rng.uniform(0, 3))})
+        events[-1].update(id=f"e{i}", start=start, duration_days=days)
+    scn = scenario(NETWORK, *events)
+    s = scn.settings
+    for r in run_experiment(scn, 2, seed=seed):
+        for rid in scn.routes:
+            ledger = r.ledgers[rid]
+            assert (np.diff(ledger.created) >= 0).all()
+            went, came = ~np.isnan(ledger.departed), ~np.isnan(ledger.delivered)
+            assert not (came & ~went).any() and (ledger.delivered[came] > ledger.departed[came]).all()
+            counts = route_counts(ledger, s.warmup_days, s.horizon_days)
+            assert counts.created == counts.delivered + counts.in_transit + counts.waiting
+        for nid, log in r.nodes.items():
+            assert (log.start >= log.arrive - 1e-9).all() and (log.end >= log.start).all(), nid

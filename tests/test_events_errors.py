@@ -404,3 +404,36 @@ def test_cli_bad_event_is_one_line_exit_2_and_nothing_written(base_file: Path, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"routesim: error: {bad}: events.e.start: 2019-12-01 is before the run begins")
     assert not out.exists()
+
+
+def test_idle_events_are_warnings(tmp_path: Path) -> None:
+    doc = raw(EVENTS_BASE)
+    doc["nodes"].append({"id": "nowhere", "servers": 1})
+    doc["events"] = [
+        {"id": "idle", "kind": "closure", "target": "nodes.nowhere", "start": 3, "duration_days": 1},
+        {**DIVERT, "id": "same", "end": 40, "path": ["xian", "dostyk", "duisburg"]},
+        {**DIVERT, "id": "used", "start": 50, "path": ["xian", "altynkol", "duisburg"]},
+        {"id": "alt", "kind": "closure", "target": "nodes.altynkol", "start": 3, "duration_days": 1},
+    ]
+    scn = load_scenario(str(write(tmp_path, doc)))
+    assert scn.warnings == (
+        "events.idle: no route uses node 'nowhere', so the event changes nothing",
+        "events.same: diverts route 'rail' onto its own path and services, so it changes nothing",
+    )
+
+
+def test_a_scenario_extending_another_changes_its_events_by_id(tmp_path: Path) -> None:
+    doc = raw(EVENTS_BASE)
+    doc["events"] = [CLOSE, {**DIVERT, "id": "detour"}]
+    write(tmp_path, doc, "base.toml")
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'extends = "base.toml"\n[run]\nname = "child"\n\n'
+        '[[events]]\nid = "e"\nduration_days = 9\n\n'
+        '[[events]]\nid = "detour"\nremove = true\n\n'
+        '[[events]]\nid = "more"\nkind = "demand"\ntarget = "routes.*"\nstart = 2020-02-01\nfactor = 2\n',
+        encoding="utf-8",
+    )
+    scn = load_scenario(str(child))
+    assert [(e.id, e.kind) for e in scn.events] == [("e", "closure"), ("more", "demand")]
+    assert scn.events[0].duration.value == 9 and scn.events[0].targets == ("dostyk",)

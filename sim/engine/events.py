@@ -568,6 +568,18 @@ def _servers(base: int | None, e: Event) -> int:
     return max(1, int(round(value * e.scale.get("servers", 1.0))))
 
 
+def baseline_rows(result: Any, route_id: str) -> np.ndarray:
+    """For each container of a route's ledger in ``result`` (a ReplicationResult), its row in
+    the ledger of the same replication of ``without_events(scenario)`` (-1: added by a demand
+    surge).  The identity unless a demand event targets the route: then containers pair by
+    this, and a surge's additions have no partner."""
+    for record in result.events.values():
+        rows = record.base_rows.get(route_id)
+        if rows is not None:
+            return rows
+    return np.arange(result.ledgers[route_id].created.size, dtype=np.int64)
+
+
 def without_events(scenario: Scenario) -> Scenario:
     """The same scenario without its dated events (random service closures and background
     traffic stay): run with the same seed, it is the baseline an event is measured against,

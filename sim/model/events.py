@@ -471,6 +471,27 @@ def _day_text(day: float, settings: Settings) -> str:
     return calendar.iso(day) if calendar.dated and float(day).is_integer() else f"day {day:g}"
 
 
+def event_warnings(scenario: Any) -> list[str]:
+    """Legal but idle events, one line each: a target no vehicle reaches, a diversion onto
+    the route's own path."""
+    used: dict[str, set[str]] = {"nodes": set(), "legs": set(), "services": set()}
+    paths = [seg for r in scenario.routes.values() for seg in r.segments]
+    paths += [seg for e in scenario.events for segs in e.segments.values() for seg in segs]
+    for seg in paths:
+        used["nodes"].update(seg.nodes)
+        used["legs"].update(seg.legs)
+        used["services"].add(seg.service)
+    used["nodes"].update(nid for nid, n in scenario.nodes.items() if n.background is not None)
+    out = []
+    for e in scenario.events:
+        if e.section in used and e.targets[0] not in used[e.section]:
+            out.append(f"events.{e.id}: no route uses {SINGULAR[e.section]} '{e.targets[0]}', so the event changes nothing")
+        for rid, segs in e.segments.items():
+            if segs == scenario.routes[rid].segments:
+                out.append(f"events.{e.id}: diverts route '{rid}' onto its own path and services, so it changes nothing")
+    return out
+
+
 # ---------------------------------------------------------------------------------------
 # Background traffic at a node (not an event: it runs all the time, in the baseline too)
 

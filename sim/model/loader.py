@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
 from sim.model.distributions import Distribution
 from sim.model.errors import ScenarioError
-from sim.model.events import parse_background, parse_events
+from sim.model.events import event_warnings, parse_background, parse_events
 from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
@@ -620,8 +620,8 @@ def _check_vehicle_modes(routes: Mapping[str, Route], legs: Mapping[str, Leg], s
 
 
 def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
-    """Legal but suspicious input, one line each: a speed far outside its mode's range, or
-    handling times given for a vehicle kind that never stops at that node."""
+    """Legal but suspicious input, one line each: a speed far outside its mode's range,
+    handling times given for a vehicle kind that never stops at that node, an idle event."""
     out = []
     for leg in scenario.legs.values():
         if leg.speed_km_per_day is None:
@@ -645,7 +645,7 @@ def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
                 f"nodes.{nid}.handling_hours: {', '.join(unused)} handling is given but no "
                 f"{' or '.join(unused)} stops at {nid} (it is handled only as {', '.join(sorted(visiting[nid]))})"
             )
-    return tuple(out)
+    return tuple(out + event_warnings(scenario))
 
 
 def _check_capacity(scenario: Scenario, route: Route, service: Service) -> None:
