@@ -17,6 +17,10 @@ probability zero; they matter only in hand-built deterministic scenarios.
 The model runs ``cooldown_days`` past the horizon, with demand continuing, so that
 containers created before the horizon can finish their journey; the state at the horizon
 is read back from the timestamps.
+
+Dated events (sim.engine.events) attach gates to the nodes, legs and services they change
+and reshape demand and paths; without events none of that code runs.  A node's background
+traffic is one more process feeding its servers.
 """
 
 from __future__ import annotations
@@ -88,6 +92,11 @@ class NodeLog:
     handled: np.ndarray
     counted: np.ndarray
     servers: int | None
+
+    @property
+    def background(self) -> np.ndarray:
+        """Rows of background traffic (vehicles without modelled cargo): trip -1."""
+        return self.trip < 0
 
 
 @dataclass

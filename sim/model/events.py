@@ -114,7 +114,7 @@ def _event(ident: str, entry: Mapping[str, Any], settings: Settings, network: Ma
     start, duration = _window(t, settings)
     event = Event(
         id=ident, kind=kind, section=section, targets=targets, start=start, duration=duration,
-        source=str(entry.get("source", "")),
+        source=str(entry.get("source", "")), name=t.string("name", ident),
     )
     if kind == "capacity":
         target = network[section][targets[0]]

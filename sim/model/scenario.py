@@ -236,6 +236,7 @@ class Event:
     path: tuple[str, ...] = ()
     segments: dict[str, tuple[Segment, ...]] = field(default_factory=dict)  # divert: per route
     source: str = ""
+    name: str = ""  # a label for tables and figures (default: the id)
 
     @property
     def target(self) -> str:
