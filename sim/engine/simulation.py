@@ -503,7 +503,8 @@ class Model:
                 else:  # held at a closed node even if not handled there
                     go = gate.hold(t)
                     rec.record(t, go, go, load, vehicle_index, route_index, trip, go > t, counted)
-                    gate.watch(trip, route.id, ranges, t, go)
+                    if go > t:
+                        gate.watch(trip, route.id, ranges, t, go)
                     t = go
             else:
                 if rec.free is not None and t > env.now:

@@ -40,7 +40,7 @@ from sim.model.reading import (
     route_services,
     segments as path_segments,
 )
-from sim.model.scenario import EVENT_KINDS, VEHICLES, Background, Event, Leg, Node, Route, Service, Settings
+from sim.model.scenario import EVENT_KINDS, VEHICLES, Background, Event, Leg, Node, Route, Scenario, Service, Settings
 from sim.model.suggest import unknown_key_message
 
 SECTIONS = ("nodes", "legs", "services", "routes")
@@ -121,17 +121,13 @@ def _event(ident: str, entry: Mapping[str, Any], settings: Settings, network: Ma
         changes = {k: v for k, v in (("set", _set(t, section, target, network)), ("scale", _scale(t, section, target, network))) if v}
         if not changes:
             raise ScenarioError("a capacity event needs set = { ... } (new values) or scale = { ... } (multipliers)", path)
-        return _replace(event, **changes)
+        return dataclasses.replace(event, **changes)
     if kind == "demand":
-        return _replace(event, factor=t.number("factor", minimum=0, maximum=MAX_SCALE))
+        return dataclasses.replace(event, factor=t.number("factor", minimum=0, maximum=MAX_SCALE))
     if kind == "divert":
         stops, segs = _divert(t, targets, network)
-        return _replace(event, path=stops, segments=segs)
+        return dataclasses.replace(event, path=stops, segments=segs)
     return event
-
-
-def _replace(event: Event, **changes: Any) -> Event:
-    return dataclasses.replace(event, **changes)
 
 
 def _targets(t: Table, kind: str, network: Mapping[str, Mapping]) -> tuple[str, tuple[str, ...]]:
@@ -431,7 +427,7 @@ def _check_overlaps(events: Sequence[Event], settings: Settings) -> None:
         for earlier in events[:j]:
             if earlier.section != later.section or not set(earlier.targets) & set(later.targets):
                 continue
-            if not _overlap(earlier, later, settings):
+            if not _overlap(earlier, later):
                 continue
             target = f"{later.section}.{sorted(set(earlier.targets) & set(later.targets))[0]}"
             if later.kind == earlier.kind == "divert":
@@ -451,7 +447,7 @@ def _check_overlaps(events: Sequence[Event], settings: Settings) -> None:
                     )
 
 
-def _overlap(a: Event, b: Event, settings: Settings) -> bool:
+def _overlap(a: Event, b: Event) -> bool:
     def end(e: Event) -> float:
         return math.inf if e.duration is None else e.start + e.duration.mean
 
@@ -459,19 +455,19 @@ def _overlap(a: Event, b: Event, settings: Settings) -> bool:
 
 
 def _span(e: Event, settings: Settings) -> str:
+    """'2020-01-21 to 2020-02-10' (or day numbers) for messages; a random duration by its mean."""
     calendar = settings.calendar
+
+    def day(d: float) -> str:
+        return calendar.iso(d) if calendar.dated and float(d).is_integer() else f"day {d:g}"
+
     first = calendar.calendar_day(e.start)
     if e.duration is None:
-        return f"from {_day_text(first, settings)} on"
-    return f"{_day_text(first, settings)} to {_day_text(first + e.duration.mean, settings)}"
+        return f"from {day(first)} on"
+    return f"{day(first)} to {day(first + e.duration.mean)}"
 
 
-def _day_text(day: float, settings: Settings) -> str:
-    calendar = settings.calendar
-    return calendar.iso(day) if calendar.dated and float(day).is_integer() else f"day {day:g}"
-
-
-def event_warnings(scenario: Any) -> list[str]:
+def event_warnings(scenario: Scenario) -> list[str]:
     """Legal but idle events, one line each: a target no vehicle reaches, a diversion onto
     the route's own path."""
     used: dict[str, set[str]] = {"nodes": set(), "legs": set(), "services": set()}
