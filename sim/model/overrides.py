@@ -41,6 +41,12 @@ class Override:
         return ".".join(self.keys)
 
     @property
+    def label(self) -> str:
+        """A short name of the change, for comparison labels: the text, or for an added entry
+        'events+<id>'."""
+        return f"{self.keys[0]}+{self.keys[1]}" if self.append else self.text
+
+    @property
     def where(self) -> str:
         """The option as typed, for messages: '--set nodes.dostyk.servers=4'."""
         return f"{self.flag} {(self.typed or self.text)[:80]}"
