@@ -128,12 +128,13 @@ def test_deterministic_closure_queue_peak_clearance_and_every_vehicles_delay() -
 def test_poisson_closure_peak_and_clearance_contain_the_fluid_values() -> None:
     """M/M/1 (lam 20, mu 40 a day) closed for D = 10 days from day 5, 40 replications.
 
-    Peak: at the reopening the queue holds the Lq waiting at s (stationary M/M/1: rho^2 /
-    (1 - rho) = 0.5) plus the Poisson(lam D) arrivals of the closure; afterwards it can rise
-    further by the maximum M of a random walk stepping +1 with probability lam / (lam + mu)
-    = 1/3, -1 otherwise: P(M >= k) = (1/2)^k, E[M] = 1.  So lam D <= E[peak] <= lam D + 1.5:
-    the 99.9% interval of the mean peak, widened by 1.5 on its upper side... that is, the
-    interval [mean - half - 1.5, mean + half] must hold lam D = 200.
+    Peak: just before the reopening the queue holds the trucks waiting at s (stationary
+    M/M/1: Lq = rho^2 / (1 - rho) = 0.5 on average) plus the Poisson(lam D) arrivals of the
+    closure; afterwards it can rise further by at most the maximum M of a random walk
+    stepping +1 with probability lam / (lam + mu) = 1/3, -1 otherwise: P(M >= k) = (1/2)^k,
+    E[M] = 1.  So lam D <= E[peak] <= lam D + Lq + E[M] = lam D + 1.5, and with the 99.9%
+    interval mean +- half of the replications' peaks, lam D = 200 must lie in
+    [mean - half - 1.5, mean + half].
 
     Clearance: from the reopening the server is busy until the N = Lq(s) + Poisson(lam D)
     waiting trucks and all that join them are done: N M/M/1 busy periods, of mean

@@ -90,13 +90,7 @@ def closure_intervals(closures: Closures, end: float, rng: np.random.Generator) 
     n = rng.poisson(closures.per_year * end / 365.0)
     starts = np.sort(rng.uniform(0.0, end, n))
     stops = starts + np.maximum(closures.duration_days.sample(rng, n), 0.0)
-    merged: list[list[float]] = []
-    for a, b in zip(starts.tolist(), stops.tolist()):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return np.asarray(merged, dtype=np.float64).reshape(-1, 2)
+    return merge_intervals(list(zip(starts.tolist(), stops.tolist())))
 
 
 def reopening(closed: np.ndarray | None, t: float) -> float:
