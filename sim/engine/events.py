@@ -20,7 +20,15 @@ holds), which is exactly "start when fewer than c' are busy"; a rise gives them 
 Random numbers: an event draws only from its own streams (``event:<id>:...``), so every
 other draw of the replication is the one the scenario without the event makes (common
 random numbers).  Where an event replaces a drawn time (``set`` handling or speed) the
-usual draw is still taken and discarded, so the draws after it stay aligned.
+usual draw is still taken and discarded, so the draws after it stay aligned.  Draws are
+taken in the order vehicles need them, so once an event has reordered the vehicles at a
+node or on a leg, later vehicles there may swap draws with each other: the pairing is exact
+for fixed times and approximate (same distribution, strongly correlated) for random ones.
+
+Measuring an impact: run ``without_events(scenario)`` with the same seed beside the
+scenario; ``baseline_rows`` pairs each container with its twin there (a demand surge adds
+containers without one), and ``ReplicationResult.events[id]`` (an EventRecord) says which
+vehicle trips and containers the event touched.
 """
 
 from __future__ import annotations
