@@ -515,9 +515,10 @@ EVENT_HELP = """\
 --event KIND:TARGET:WHEN[,KEY=VALUE...] adds one [[events]] entry, checked like the file.
   KIND is closure, capacity, demand or divert; TARGET nodes.<id>, legs.<id>, services.<id>
   or routes.<id> (routes.* for every route); WHEN is START, START+DAYS or START..END, each
-  an ISO date or a day number (0 = the end of the warm-up).  KEY=VALUE pairs give the other
+  an ISO date or a day number (0 = the end of the warm-up; END is the first day no longer
+  affected; START alone lasts until the run ends).  KEY=VALUE pairs give the other
   keys of the entry (VALUE is TOML, as for --set): set, scale, factor, path, services,
-  duration_days, id (default KIND_TARGET), source.  Or give every key as KEY=VALUE pairs.
+  duration_days, id (default KIND_TARGET), name, source.  Or give every key as KEY=VALUE pairs.
 """
 
 
