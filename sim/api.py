@@ -23,6 +23,7 @@ from sim.analysis.summary import Summary
 from sim.engine.replications import run_experiment
 from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
+from sim.model.events import event_override
 from sim.model.loader import load_scenario, scenario_from
 from sim.model.overrides import Override, override_from, parse_override
 from sim.model.scenario import Scenario
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 Overrides = Mapping[str, Any] | Sequence[str | Override] | None
+# Events to add: compact --event texts ("closure:nodes.suez:2020-03-23+6") or [[events]] tables.
+Events = Sequence[str | Mapping[str, Any]] | None
 MAX_REPLICATIONS = 100_000
 MAX_WORKERS = 1024
 
@@ -52,20 +55,32 @@ def _overrides(overrides: Overrides) -> list[Override]:
     return [o if isinstance(o, Override) else parse_override(o) for o in overrides]
 
 
-def load(scenario: str | Path | Scenario, overrides: Overrides = None) -> Scenario:
-    """A validated scenario from a bundled name or a .toml path, with overrides applied.
+def _events(events: Events) -> list[Override]:
+    """Events given as compact texts or tables, as overrides that add them to [[events]]."""
+    if events is None:
+        return []
+    if isinstance(events, (str, Mapping)):
+        raise UsageError("events: give a list of events (compact texts or tables), not one event")
+    return [event_override(e) for e in events]
+
+
+def load(scenario: str | Path | Scenario, overrides: Overrides = None, events: Events = None) -> Scenario:
+    """A validated scenario from a bundled name or a .toml path, with events and overrides applied.
 
     ``overrides`` maps dotted paths to values, ``{"nodes.dostyk.servers": 8}``, or lists
-    ``--set`` texts; errors raise ``ScenarioError`` with the file, key path and message.
-    A Scenario passed in is returned as it is, or reloaded from its source with the overrides.
+    ``--set`` texts; ``events`` lists events to add, as ``--event`` texts
+    (``"closure:nodes.suez:2020-03-23+6"``) or ``[[events]]`` tables; they are added before
+    the overrides apply, so an override may change them.  Errors raise ``ScenarioError``
+    with the file (or the option), the key path and the message.  A Scenario passed in is
+    returned as it is, or reloaded from its source with the events and overrides.
     """
+    new = _events(events) + _overrides(overrides)
     if isinstance(scenario, Scenario):
-        if not overrides:
+        if not new:
             return scenario
-        new = _overrides(overrides)
         changed = scenario_from(scenario.raw, scenario.source, new, default_name=scenario.settings.name)
         return dataclasses.replace(changed, overrides=(*scenario.overrides, *new))
-    return load_scenario(str(scenario), _overrides(overrides))
+    return load_scenario(str(scenario), new)
 
 
 def _count(name: str, value: int, low: int, high: int) -> int:
@@ -197,15 +212,16 @@ def run(
     overrides: Overrides = None,
     progress: Progress | None = None,
     spill: bool | None = None,
+    events: Events = None,
 ) -> Run:
     """Run a scenario's replications (default: its ``run.replications`` and ``run.seed``).
 
     Replication i of seed s draws the same numbers whatever ``workers`` is, so the results
-    are identical serial or parallel.  Finished replications stay in memory unless holding
-    them all would crowd it (or ``spill=True``): then they wait in a temporary folder, read
-    back one at a time, with the same results.
+    are identical serial or parallel.  ``events`` adds events as ``load`` does.  Finished
+    replications stay in memory unless holding them all would crowd it (or ``spill=True``):
+    then they wait in a temporary folder, read back one at a time, with the same results.
     """
-    scn = load(scenario, overrides)
+    scn = load(scenario, overrides, events)
     settings = scn.settings
     reps = _count("replications", settings.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
@@ -298,17 +314,19 @@ def compare(
     overrides: Overrides = None,
     vary: Overrides = None,
     progress: Progress | None = None,
+    events: Events = None,
 ) -> Comparison:
     """Run every scenario with the same seed and compare each with the first.
 
     Random numbers are keyed by what draws them, so scenarios share them wherever they share
     routes, legs and nodes (common random numbers): the differences are the scenarios'
     doing, not noise. ``overrides`` apply to every scenario; ``vary`` compares the first
-    scenario with itself changed by those overrides (the everyday what-if).
+    scenario with itself changed by those overrides (the everyday what-if); ``events`` are
+    added to every scenario, as ``load`` adds them.
     """
     if not scenarios:
         raise UsageError("compare needs at least one scenario (two, or one with vary)")
-    loaded = [load(s, overrides) for s in scenarios]
+    loaded = [load(s, overrides, events) for s in scenarios]
     inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
     varied: tuple[str, ...] = ()
     names = list(inputs)

@@ -23,6 +23,7 @@ from sim.analysis.metrics import vocabulary
 from sim.engine.replications import usable_workers
 from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import Interrupted, RoutesimError, UsageError
+from sim.model.events import EVENT_HELP
 from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as check_containers
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override, printable
@@ -51,16 +52,25 @@ examples:
   routesim run china_europe_2020 -n 20 --seed 7 --workers 2
   routesim run china_europe_2020 --set nodes.dostyk.servers=4
   routesim run china_europe_2020 --set 'legs.kz_rail.speed_km_per_day={ dist = "triangular", min = 700, mode = 900, max = 1000 }'
+  routesim run china_europe_2020 --event closure:nodes.suez:2020-03-23+6            (the canal blocked 6 days)
+  routesim run china_europe_2020 --event 'closure:nodes.suez:2020-03-23,duration_days={ dist = "uniform", min = 4, max = 8 }'
+  routesim run china_europe_2020 --event 'capacity:nodes.dostyk:2020-08-01..2020-11-15,set={ servers = 5 }'
+  routesim run china_europe_2020 --event 'capacity:legs.kz_rail:2020-06-01+30,scale={ speed = 0.5 }'
+  routesim run china_europe_2020 --event demand:routes.rail_xian_duisburg:2020-09-01+90,factor=1.25
+  routesim run china_europe_2020 --event 'divert:routes.sea_shanghai_rotterdam:2020-10-01,path=["shanghai", "ningbo", "yantian", "singapore", "cape_good_hope", "rotterdam"]'
 
---set PATH=VALUE: PATH is dotted; entries of [[nodes]], [[legs]], [[services]] and
-[[routes]] are addressed by their id. VALUE is a TOML value (number, "string", true,
+--set PATH=VALUE: PATH is dotted; entries of [[nodes]], [[legs]], [[services]], [[routes]]
+and [[events]] are addressed by their id. VALUE is a TOML value (number, "string", true,
 [array] or { inline table } for a distribution) and is checked like the file itself.
-"""
+PATH+={ id = ..., ... } adds an entry to a list of tables (events+={ ... }).
+
+""" + EVENT_HELP
 
 
 COMPARE_EXAMPLES = """\
 examples:
   routesim compare china_europe_2020 --vary nodes.dostyk.servers=5      (what if Dostyk had 5 tracks?)
+  routesim compare china_europe_2019 china_europe_2020 --event closure:nodes.suez:2020-03-23+6   (both with the canal closed)
   routesim compare china_europe_2019 china_europe_2020 --routes rail_xian_duisburg,sea_shanghai_rotterdam
   routesim compare china_europe_2020 my_variant.toml -n 10 --workers 2
   routesim plot results/compare_china_europe_2019_vs_china_europe_2020 --format svg
@@ -123,6 +133,7 @@ def build_parser() -> ArgumentParser:
     )
     _add_run_options(run, default_out="results/<scenario name>/")
     _add_set_option(run, "change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4")
+    _add_event_option(run, "add one event (repeatable), e.g. --event closure:nodes.suez:2020-03-23+6 (see below)")
     _add_figure_options(run)
     run.set_defaults(handler=cmd_run)
     compare = commands.add_parser(
@@ -144,6 +155,7 @@ def build_parser() -> ArgumentParser:
     )
     _add_run_options(compare, default_out="results/compare_<A>_vs_<B>/")
     _add_set_option(compare, "change one parameter in every scenario (repeatable)")
+    _add_event_option(compare, "add one event to every scenario (repeatable; the forms of routesim run --help)")
     compare.add_argument(
         "--vary", action="append", default=[], metavar="PATH=VALUE",
         help="compare the first scenario with itself changed by PATH=VALUE (repeatable: all of them in one variant)",
@@ -196,6 +208,13 @@ def _add_set_option(command: argparse.ArgumentParser, help_text: str) -> None:
     """--set PATH=VALUE (repeatable)."""
     command.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=help_text
+    )
+
+
+def _add_event_option(command: argparse.ArgumentParser, help_text: str) -> None:
+    """--event KIND:TARGET:WHEN[,KEY=VALUE...] (repeatable)."""
+    command.add_argument(
+        "--event", dest="events", action="append", default=[], metavar="KIND:TARGET:WHEN", help=help_text
     )
 
 
@@ -307,7 +326,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is None:
         raise UsageError("run needs a SCENARIO (a bundled name such as china_europe_2020, or a .toml file)")
     check_containers(args.containers)
-    scenario = api.load(args.scenario, args.overrides)
+    scenario = api.load(args.scenario, args.overrides, args.events)
     _scenario_warnings(scenario)
     _worker_note(args)
     check_figure_format(args.format)
@@ -359,7 +378,7 @@ def _progress_bar(args: argparse.Namespace, total: int, label: str):
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
     check_containers(args.containers)
-    scenarios = [api.load(name, args.overrides) for name in args.scenarios]
+    scenarios = [api.load(name, args.overrides, args.events) for name in args.scenarios]
     inputs = list(args.scenarios)
     vary = [parse_override(v, flag="--vary") for v in args.vary]
     if vary:
@@ -380,7 +399,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     with folder_lock(out, retry=OTHER_OUT):
         comparison = api.compare(
             *args.scenarios, replications=reps, seed=args.seed, workers=args.workers, overrides=args.overrides,
-            vary=vary or None, progress=bar,
+            vary=vary or None, progress=bar, events=args.events,
         )
         _status(args, "writing results, figures and report.html ...")
         args.written = comparison.write(

@@ -38,8 +38,9 @@ LABEL_LIMIT = 60  # characters of a label: folder names must fit the file system
 
 def labels_for(scenarios: Sequence[Scenario]) -> list[str]:
     """A label per scenario that says what differs: its name; where names clash, its file;
-    where those clash too, its overrides (``name +nodes.dostyk.servers=5``); last, its position."""
-    texts = [[o.text for o in s.overrides] for s in scenarios]
+    where those clash too, its overrides (``name +nodes.dostyk.servers=5``, ``name +events+suez``);
+    last, its position."""
+    texts = [[o.label for o in s.overrides] for s in scenarios]
     common = set.intersection(*(set(t) for t in texts)) if texts else set()
     candidates = [
         [s.settings.name for s in scenarios],

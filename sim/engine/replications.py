@@ -44,7 +44,12 @@ def units_drawn(scenario: Scenario) -> float:
     for route in scenario.routes.values():
         d = route.demand
         growth = max(1.0, (1.0 + d.growth_per_year) ** (days / 365.0))
-        total += d.units_per_year * days / 365.0 * growth  # seasonality moves demand, it adds none
+        # Seasonality moves demand, it adds none; a demand event over 1 adds its surplus.
+        surges = sum(
+            (e.factor - 1.0) * min(days, e.duration.mean if e.duration is not None else days)
+            for e in scenario.events if e.kind == "demand" and e.factor > 1.0 and route.id in e.targets
+        )
+        total += d.units_per_year * (days + surges) / 365.0 * growth
     return total
 
 

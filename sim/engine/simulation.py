@@ -17,64 +17,39 @@ probability zero; they matter only in hand-built deterministic scenarios.
 The model runs ``cooldown_days`` past the horizon, with demand continuing, so that
 containers created before the horizon can finish their journey; the state at the horizon
 is read back from the timestamps.
+
+Dated events (sim.engine.events) attach gates to the nodes, legs and services they change
+and reshape demand and paths; without events none of that code runs.  A node's background
+traffic is one more process feeding its servers.
 """
 
 from __future__ import annotations
 
 import heapq
 from array import array
-import zlib
 from collections import deque
-from dataclasses import dataclass
-from typing import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Generator
 
 import numpy as np
 import simpy
 
-from sim.engine.demand import arrival_times
-from sim.model.distributions import Distribution
-from sim.model.scenario import Closures, Leg, Route, Scenario, Segment
+from sim.engine.demand import arrival_times, with_demand_events
+from sim.engine.events import EventRecord, LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
+from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
+    Sampler,
+    closure_intervals,
+    driving_days,
+    merge_intervals,
+    reopening,
+    stream,
+    travel_sampler,
+)
+from sim.model.scenario import Background, Route, Scenario, Segment
 
-SAMPLE_BLOCK = 256
+# Node-log rows of background traffic have this vehicle, route and trip: no modelled cargo.
+BACKGROUND = -1
 
-
-def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
-    """An independent generator per (seed, replication, purpose).
-
-    Keyed by name, not by creation order, so two scenarios run with the same seed share
-    random numbers wherever they share a node, leg or route (common random numbers).
-    """
-    key = (replication, zlib.crc32(purpose.encode("utf-8")))
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
-
-
-class Sampler:
-    """Draws from a distribution in blocks: one numpy call per SAMPLE_BLOCK values."""
-
-    __slots__ = ("dist", "rng", "buf", "i", "transform")
-
-    def __init__(
-        self,
-        dist: Distribution,
-        rng: np.random.Generator,
-        transform: Callable[[np.ndarray], np.ndarray] | None = None,
-    ) -> None:
-        self.dist = dist
-        self.rng = rng
-        self.transform = transform
-        self.buf: list[float] = []
-        self.i = 0
-
-    def __call__(self) -> float:
-        if self.i >= len(self.buf):
-            block = self.dist.sample(self.rng, SAMPLE_BLOCK)
-            if self.transform is not None:
-                block = self.transform(block)
-            self.buf = block.tolist()
-            self.i = 0
-        value = self.buf[self.i]
-        self.i += 1
-        return value
 
 
 # ---------------------------------------------------------------------------------------
@@ -118,6 +93,11 @@ class NodeLog:
     counted: np.ndarray
     servers: int | None
 
+    @property
+    def background(self) -> np.ndarray:
+        """Rows of background traffic (vehicles without modelled cargo): trip -1."""
+        return self.trip < 0
+
 
 @dataclass
 class TripLog:
@@ -140,6 +120,8 @@ class ReplicationResult:
     nodes: dict[str, NodeLog]
     trips: dict[str, TripLog]
     vehicle_names: tuple[str, ...]
+    # What each dated event did (sim.engine.events.EventRecord), by event id; empty without events.
+    events: dict[str, EventRecord] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------
@@ -208,11 +190,12 @@ class TransferPool:
 class _NodeRecorder:
     __slots__ = (
         "free", "arrive", "start", "end", "containers", "vehicle", "route", "trip", "servers", "handled",
-        "counted",
+        "counted", "gate",
     )
 
     def __init__(self, env: simpy.Environment, servers: int | None) -> None:
         self.servers = servers
+        self.gate = None  # a sim.engine.events.NodeGate when events change this node
         # First-come-first-served servers: the k-th vehicle to arrive is the k-th to start,
         # so its start is known on arrival: when the earliest-free server frees up.  A heap
         # of the servers' free-at times replaces simpy.Resource and its request/release events.
@@ -267,6 +250,9 @@ class Model:
         self.env = simpy.Environment()
         self.vehicle_names = tuple(sorted({sv.vehicle for sv in scenario.services.values()}))
         self.route_ids = tuple(scenario.routes)
+        # Dated events, their windows drawn from their own streams; None when there are none,
+        # and then nothing below looks at them (a scenario without events runs as before).
+        self.events = ReplicationEvents(scenario, self._rng, self.end_time) if scenario.events else None
         self.nodes = {nid: _NodeRecorder(self.env, n.servers) for nid, n in scenario.nodes.items()}
         self.handling: dict[tuple[str, str], Sampler] = {}
         for nid, node in scenario.nodes.items():
@@ -274,12 +260,16 @@ class Model:
                 self.handling[(nid, vehicle)] = Sampler(dist, self._rng(f"node:{nid}:{vehicle}"))
         self.travel: dict[str, Sampler] = {}
         for lid, leg in scenario.legs.items():
-            self.travel[lid] = _travel_sampler(leg, self._rng(f"leg:{lid}"))
+            self.travel[lid] = travel_sampler(leg, self._rng(f"leg:{lid}"))
         self.closures = {
             sid: closure_intervals(sv.closures, self.end_time, self._rng(f"closures:{sid}"))
             for sid, sv in scenario.services.items()
             if sv.closures is not None
         }
+        self.leg_gates: dict[str, LegGate] = {}
+        self.service_gates: dict[str, ServiceGate] = {}
+        if self.events is not None:
+            self._gates()
         self.ledgers: dict[str, RouteLedger] = {}
         self.trips: dict[str, tuple[array, array, array, array]] = {}
         self.trips_started = 0
@@ -287,6 +277,8 @@ class Model:
             created = arrival_times(
                 route.demand, s.calendar, self.end_time, self._rng(f"demand:{rid}")
             )
+            if self.events is not None and self.events.demand(rid):
+                created = self._surge(route, created)
             self.ledgers[rid] = RouteLedger(
                 created,
                 np.full(created.size, np.nan),
@@ -296,36 +288,96 @@ class Model:
             )
             self.trips[rid] = (array("q"), array("d"), array("d"), array("q"))
             self._build_route(route)
+        for nid, node in scenario.nodes.items():
+            if node.background is not None and node.background.vehicles_per_day > 0:
+                self.env.process(self._background(nid, node.background))
 
     def _rng(self, purpose: str) -> np.random.Generator:
         return stream(self.seed, self.replication, purpose)
 
+    def _gates(self) -> None:
+        """Attach the events' gates to the nodes, legs and services they target."""
+        events = self.events
+        for nid, rec in self.nodes.items():
+            rec.gate = events.node_gate(nid, rec.free)
+        for lid in self.scenario.legs:
+            gate = events.leg_gate(lid)
+            if gate is not None:
+                self.leg_gates[lid] = gate
+        for sid in self.scenario.services:
+            gate = events.service_gate(sid)
+            if gate is not None:
+                self.service_gates[sid] = gate
+            dated = events.service_closures(sid)
+            if dated:  # one mechanism for random and dated closures: merged intervals
+                random = self.closures.get(sid, np.empty((0, 2)))
+                self.closures[sid] = merge_intervals([*map(tuple, random.tolist()), *dated])
+
+    def _surge(self, route: Route, created: np.ndarray) -> np.ndarray:
+        """The route's arrivals with its demand events applied; each event records the
+        containers created in its window and every container's row without the events."""
+        spans = self.events.demand(route.id)
+        times, base_rows = with_demand_events(
+            created, route.demand, self.scenario.settings.calendar, self.end_time,
+            [(s, e, f) for s, e, f, _ in spans], self._rng(f"events:demand:{route.id}"),
+        )
+        for s, e, _, rec in spans:
+            lo, hi = np.searchsorted(times, [s, e], side="left")
+            rec.add_rows(route.id, [(int(lo), int(hi))])
+            rec.base_rows[route.id] = base_rows
+        return times
+
     def _build_route(self, route: Route) -> None:
         ledger = self.ledgers[route.id]
-        pools: list = [OriginPool(ledger.created)]
-        pools += [TransferPool(self.env) for _ in route.segments[1:]]
-        for k, seg in enumerate(route.segments):
-            downstream = pools[k + 1] if k + 1 < len(pools) else None
-            self.env.process(self._dispatcher(route, k, seg, pools[k], downstream))
+        origin = OriginPool(ledger.created)
+        diverts = self.events.diverts(route.id) if self.events is not None else []
+        if not diverts:
+            pools: list = [origin]
+            pools += [TransferPool(self.env) for _ in route.segments[1:]]
+            for k, seg in enumerate(route.segments):
+                downstream = pools[k + 1] if k + 1 < len(pools) else None
+                self.env.process(self._dispatcher(route, k, seg, pools[k], downstream))
+            return
+        # Diverted: each plan (the route's own path, each diversion's) has its own transfer
+        # pools and departures after the first; the origin's departures choose the plan in
+        # force when they leave.
+        plans = route_plans(route, diverts)
+        for plan in plans:
+            pools = [TransferPool(self.env) for _ in plan.segments[1:]]
+            plan.pools = pools
+            for k, seg in enumerate(plan.segments[1:], start=1):
+                downstream = pools[k] if k < len(pools) else None
+                self.env.process(self._dispatcher(route, plan.log_index[k], seg, pools[k - 1], downstream))
+        for service, (off, choose) in origin_choice(plans, self.end_time).items():
+            seg = next(p.segments[0] for p in plans if p.segments[0].service == service)
+            self.env.process(self._dispatcher(route, 0, seg, origin, None, choose, off))
 
     # -- departures ------------------------------------------------------------------
 
-    def _dispatcher(self, route: Route, k: int, seg: Segment, pool, downstream) -> Generator:
+    def _dispatcher(self, route: Route, k: int, seg: Segment, pool, downstream, choose=None, off=None) -> Generator:
         service = self.scenario.services[seg.service]
         capacity = self.scenario.service_capacity(route, seg.service)
         schedule = service.schedule
         env = self.env
+        gate = self.service_gates.get(seg.service) if self.service_gates else None
         if schedule.kind == "when_full":
-            yield from self._when_full(route, k, seg, pool, downstream, capacity, schedule.max_wait_days)
+            yield from self._when_full(route, k, seg, pool, downstream, capacity, schedule.max_wait_days, choose, off)
             return
         closed = self.closures.get(seg.service)
-        for t in self._timetable(schedule):
+        times = self._timetable(schedule)
+        if gate is not None and gate.headways:
+            times = gate.timetable(times, self.end_time)
+        for t in times:
+            if off is not None and reopening(off, t) != t:
+                continue  # another service leaves the origin then (a diversion)
+            due = t
             t = reopening(closed, t)
             if t >= self.end_time:
                 return
             if t > env.now:
                 yield env.timeout(t - env.now)
-            self._depart(route, k, seg, pool, downstream, capacity, t)
+            load = capacity if gate is None else gate.capacity(t, route, capacity)
+            self._depart(route, k, seg, pool, downstream, load, t, choose, due)
 
     def _timetable(self, schedule) -> Generator[float, None, None]:
         if schedule.kind == "frequency":
@@ -345,17 +397,26 @@ class Model:
                     yield t
                 week += 1
 
-    def _when_full(self, route, k, seg, pool, downstream, capacity, max_wait) -> Generator:
+    def _when_full(self, route, k, seg, pool, downstream, capacity, max_wait, choose=None, off=None) -> Generator:
         env = self.env
         closed = self.closures.get(seg.service)
+        gate = self.service_gates.get(seg.service) if self.service_gates else None
         if isinstance(pool, OriginPool):
             created = pool.created
             n = created.size
             while pool.next < n:
                 first = created[pool.next]
-                last_needed = pool.next + capacity - 1
+                load = capacity if gate is None else gate.capacity(max(first, env.now), route, capacity)
+                last_needed = pool.next + load - 1
                 full_at = created[last_needed] if last_needed < n else np.inf
                 due = min(full_at, first + max_wait) if max_wait is not None else full_at
+                if off is not None and reopening(off, due) != due:
+                    due = reopening(off, due)  # another service leaves the origin until then
+                    if not due < self.end_time:
+                        return
+                    yield env.timeout(due - env.now)
+                    continue
+                planned = due
                 due = reopening(closed, due)
                 if not np.isfinite(due) or due >= self.end_time:
                     return
@@ -364,53 +425,70 @@ class Model:
                     cutoff = due  # exact, whatever the rounding of env.now
                 else:
                     cutoff = env.now
-                self._depart(route, k, seg, pool, downstream, capacity, cutoff)
+                self._depart(route, k, seg, pool, downstream, load, cutoff, choose, planned)
             return
+        held = None
         while True:
             if pool.count == 0:
                 yield pool.changed
                 continue
             lifts = reopening(closed, env.now)
             if lifts > env.now:
+                held = env.now if held is None else held
                 yield env.timeout(lifts - env.now)
                 continue
-            if pool.count >= capacity:
-                self._depart(route, k, seg, pool, downstream, capacity)
+            load = capacity if gate is None else gate.capacity(env.now, route, capacity)
+            if pool.count >= load:
+                self._depart(route, k, seg, pool, downstream, load, None, None, held)
+                held = None
                 continue
             if max_wait is None:
                 yield pool.changed
                 continue
             due = pool.first_ready() + max_wait
             if due <= env.now:
-                self._depart(route, k, seg, pool, downstream, capacity)
+                self._depart(route, k, seg, pool, downstream, load, None, None, held)
+                held = None
                 continue
             yield env.any_of([pool.changed, env.timeout(due - env.now)])
 
     def _depart(
-        self, route: Route, k: int, seg: Segment, pool, downstream, capacity: int, cutoff: float | None = None
+        self, route: Route, k: int, seg: Segment, pool, downstream, capacity: int, cutoff: float | None = None,
+        choose=None, due: float | None = None,
     ) -> None:
         # The scheduled time is exact; env.now may differ from it by rounding of timeouts.
         now = self.env.now if cutoff is None else cutoff
         ranges = pool.take(now, capacity)
         if not ranges:
             return  # nothing to carry: the departure is cancelled
+        trip = self.trips_started
+        self.trips_started += 1
         if k == 0:
             departed = self.ledgers[route.id].departed
             for start, stop in ranges:
                 departed[start:stop] = now
-        self.env.process(self._trip(route, k, seg, ranges, downstream, now))
+        if choose is not None:  # a diverted route: the plan in force now
+            plan = choose(now)
+            k, seg = plan.log_index[0], plan.segments[0]
+            downstream = plan.pools[0] if plan.pools else None
+            if plan.recorder is not None:
+                plan.recorder.add(trip, route.id, ranges)
+        if self.service_gates:
+            gate = self.service_gates.get(seg.service)
+            if gate is not None:
+                gate.departed(now if due is None else due, now, trip, route.id, ranges)
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip))
 
     # -- a vehicle's trip ------------------------------------------------------------
 
-    def _trip(self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float) -> Generator:
+    def _trip(self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float, trip: int) -> Generator:
         env = self.env
         vehicle = self.scenario.services[seg.service].vehicle
         vehicle_index = self.vehicle_names.index(vehicle)
         route_index = self.route_ids.index(route.id)
         load = sum(stop - start for start, stop in ranges)
-        trip = self.trips_started
-        self.trips_started += 1
         last = len(seg.nodes) - 1
+        leg_gates = self.leg_gates
         # The vehicle keeps its own exact clock; SimPy's catches up only where vehicles
         # interact (shared servers, the end of the trip), which saves most events.
         t = depart
@@ -418,18 +496,36 @@ class Model:
             rec = self.nodes[node_id]
             counted = j < last or downstream is None
             sampler = self.handling.get((node_id, vehicle))
+            gate = rec.gate
             if sampler is None:
-                rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted)
+                if gate is None:
+                    rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted)
+                else:  # held at a closed node even if not handled there
+                    go = gate.hold(t)
+                    rec.record(t, go, go, load, vehicle_index, route_index, trip, go > t, counted)
+                    if go > t:
+                        gate.watch(trip, route.id, ranges, t, go)
+                    t = go
             else:
                 if rec.free is not None and t > env.now:
                     # Shared servers: arrive in time order so first come is first served.
                     yield env.timeout(t - env.now)
                 duration = sampler()
-                start = rec.admit(t, duration)
-                rec.record(t, start, start + duration, load, vehicle_index, route_index, trip, True, counted)
-                t = start + duration
+                if gate is None:
+                    start = rec.admit(t, duration)
+                    end = start + duration
+                else:
+                    start, end = gate.admit(t, duration, vehicle)
+                    gate.watch(trip, route.id, ranges, t, start)
+                rec.record(t, start, end, load, vehicle_index, route_index, trip, True, counted)
+                t = end
             if j < last:
-                t += self.travel[seg.legs[j]]()
+                leg_id = seg.legs[j]
+                leg_gate = leg_gates.get(leg_id) if leg_gates else None
+                if leg_gate is None:
+                    t += self.travel[leg_id]()
+                else:
+                    t = leg_gate.travel(t, self.travel[leg_id], trip, route.id, ranges)
         if t > env.now:
             yield env.timeout(t - env.now)
         segment, departs, arrives, loads = self.trips[route.id]
@@ -444,6 +540,26 @@ class Model:
         else:
             downstream.put(ranges, t)
 
+    def _background(self, node_id: str, background: Background) -> Generator:
+        """Vehicles without modelled cargo taking the node's servers: Poisson arrivals over the
+        run, drawn up front from the node's own streams, queueing with the others."""
+        env = self.env
+        rec = self.nodes[node_id]
+        rng = self._rng(f"background:{node_id}")
+        n = int(rng.poisson(background.vehicles_per_day * self.end_time))
+        arrivals = np.sort(rng.uniform(0.0, self.end_time, n)).tolist()
+        sampler = Sampler(background.handling, self._rng(f"background:{node_id}:handling"))
+        for t in arrivals:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            duration = sampler()
+            if rec.gate is None:
+                start = rec.admit(t, duration)
+                end = start + duration
+            else:
+                start, end = rec.gate.admit(t, duration, None)
+            rec.record(t, start, end, 0, BACKGROUND, BACKGROUND, BACKGROUND, True, False)
+
     # -- run -------------------------------------------------------------------------
 
     def run(self) -> ReplicationResult:
@@ -456,6 +572,7 @@ class Model:
             nodes={nid: self._node_log(nid) for nid in self.nodes},
             trips={rid: _trip_log(t) for rid, t in self.trips.items()},
             vehicle_names=self.vehicle_names,
+            events=self.events.records() if self.events is not None else {},
         )
 
     def _node_log(self, nid: str) -> NodeLog:
@@ -476,8 +593,9 @@ class Model:
             start=_numpy(rec.start, np.float64)[keep],
             end=end[keep],
             containers=containers,
-            teu=containers * teu[route],
-            tonnes=containers * tonnes[route],
+            # Background rows (route -1) carry nothing: index 0 for them, times 0 containers.
+            teu=containers * teu[np.maximum(route, 0)],
+            tonnes=containers * tonnes[np.maximum(route, 0)],
             vehicle=_numpy(rec.vehicle, np.int64)[keep],
             route=route,
             trip=_numpy(rec.trip, np.int64)[keep],
@@ -485,58 +603,6 @@ class Model:
             counted=_numpy(rec.counted, np.int8)[keep].astype(bool),
             servers=rec.servers,
         )
-
-
-def _travel_sampler(leg: Leg, rng: np.random.Generator) -> Sampler:
-    """Travel time of a leg in days: a duration, or its distance at a sampled speed."""
-    if leg.duration_days is not None:
-        return Sampler(leg.duration_days, rng)
-    distance = leg.distance_km
-    limit = leg.driving_hours_per_day
-    if limit is None:
-        return Sampler(leg.speed_km_per_day, rng, lambda v: distance / np.maximum(v, 1e-9))
-    return Sampler(
-        leg.speed_km_per_day,
-        rng,
-        lambda v: driving_days(distance / np.maximum(v, 1e-9) * 24.0, limit),
-    )
-
-
-def driving_days(hours: np.ndarray, limit: float) -> np.ndarray:
-    """Elapsed days for ``hours`` of driving at ``limit`` hours a day, resting in between.
-
-    Each full day of driving is followed by rest until the next day; the last (partial)
-    day ends when driving does: 14.3 h at 9 h/day = 1 day + 5.3 h.
-    """
-    full = np.ceil(hours / limit) - 1.0
-    full = np.maximum(full, 0.0)
-    return full + (hours - full * limit) / 24.0
-
-
-def closure_intervals(closures: Closures, end: float, rng: np.random.Generator) -> np.ndarray:
-    """Closed periods in [0, end) as an (n, 2) array of merged, sorted [start, stop)."""
-    if closures.per_year <= 0:
-        return np.empty((0, 2))
-    n = rng.poisson(closures.per_year * end / 365.0)
-    starts = np.sort(rng.uniform(0.0, end, n))
-    stops = starts + np.maximum(closures.duration_days.sample(rng, n), 0.0)
-    merged: list[list[float]] = []
-    for a, b in zip(starts.tolist(), stops.tolist()):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return np.asarray(merged, dtype=np.float64).reshape(-1, 2)
-
-
-def reopening(closed: np.ndarray | None, t: float) -> float:
-    """``t`` if the service is open then, else the time its closure lifts."""
-    if closed is None or closed.size == 0:
-        return t
-    i = int(np.searchsorted(closed[:, 0], t, side="right")) - 1
-    if i >= 0 and t < closed[i, 1]:
-        return float(closed[i, 1])
-    return t
 
 
 def _numpy(values: array, dtype: type) -> np.ndarray:
@@ -589,6 +655,7 @@ class PackedResult:
     trip_floats: np.ndarray  # rows: depart, arrive
     trip_ints: np.ndarray  # rows: segment, containers
     trip_sizes: np.ndarray
+    events: dict[str, EventRecord] = field(default_factory=dict)  # small: sent as they are
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -636,6 +703,7 @@ def pack(result: ReplicationResult) -> PackedResult:
         trip_floats=joined(trips, "depart", "arrive", dtype=np.float64),
         trip_ints=joined(trips, "segment", "containers", dtype=np.int64),
         trip_sizes=np.array([t.depart.size for t in trips], dtype=np.int64),
+        events=result.events,
     )
 
 
@@ -665,7 +733,7 @@ def unpack(p: PackedResult) -> ReplicationResult:
         )
         for i, rid in enumerate(p.route_ids)
     }
-    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names)
+    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events)
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:

@@ -9,20 +9,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import math
 import os
-import re
 import tomllib
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
-from sim.model.distributions import DOC_KEYS, Distribution, Fixed, parse_distribution
-from sim.model.errors import ScenarioError, kind_of
-from sim.model.overrides import Override, apply_overrides, merge_document
+from sim.model.distributions import Distribution
+from sim.model.errors import ScenarioError
+from sim.model.events import event_warnings, parse_background, parse_events
+from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
-    KM_PER_DAY_PER_KNOT,
     KM_PER_NM,
     LEG_MODES,
     NODE_KINDS,
@@ -35,9 +33,21 @@ from sim.model.scenario import (
     Route,
     Scenario,
     Schedule,
-    Segment,
     Service,
     Settings,
+)
+from sim.model.reading import (
+    HOURS,
+    SUITS,
+    Table,
+    check_number,
+    items as _items,
+    leg_timing,
+    one_of as _one_of,
+    path_legs,
+    read_date as _date,
+    route_services as _route_services,
+    segments as _segments,
 )
 from sim.model.suggest import unknown_key_message
 
@@ -48,9 +58,7 @@ BUNDLED_DIR = next(
     (d for d in (_PACKAGE_DIR / "scenarios", _PACKAGE_DIR.parent / "scenarios") if d.is_dir()),
     _PACKAGE_DIR.parent / "scenarios",
 )
-LIST_SECTIONS = ("nodes", "legs", "services", "routes")
 TOP_KEYS = ("run",) + LIST_SECTIONS + ("source", "notes", "note")
-HOURS = 1 / 24
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,7 +182,7 @@ def scenario_from(
             (c for c in (_override_at(p, overrides) for p in (exc.key, *exc.related)) if c), None
         )
         if culprit is not None:
-            raise ScenarioError(exc.message, exc.key, f"{culprit.flag} {culprit.text[:80]}") from None
+            raise ScenarioError(exc.message, exc.key, culprit.where) from None
         raise exc.located(source) from None
     except RecursionError:
         raise ScenarioError("scenario nested too deeply", file=source) from None
@@ -213,131 +221,7 @@ def _override_at(path: str, overrides: Sequence[Override]) -> Override | None:
 # Small typed readers: each names the key path in its error
 
 
-class Table:
-    """A mapping read with its key path, rejecting keys that are never read."""
-
-    def __init__(self, data: Any, path: str, allowed: Iterable[str]) -> None:
-        if not isinstance(data, Mapping):
-            raise ScenarioError(f"must be a table, got {kind_of(data)}", path)
-        self.data = data
-        self.path = path
-        allowed = set(allowed) | DOC_KEYS
-        for key in data:
-            if key not in allowed:
-                raise ScenarioError(
-                    unknown_key_message(str(key), sorted(allowed)), self.sub(str(key))
-                )
-
-    def sub(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
-
-    def required(self, key: str) -> Any:
-        if key not in self.data:
-            raise ScenarioError(f"missing required key '{key}'", self.path or "(top level)")
-        return self.data[key]
-
-    def string(self, key: str, default: str | None = None, choices: Sequence[str] = ()) -> str:
-        value = self.required(key) if default is None else self.data.get(key, default)
-        if not isinstance(value, str):
-            raise ScenarioError(f"must be a string, got {kind_of(value)}", self.sub(key))
-        if choices and value not in choices:
-            raise ScenarioError(unknown_key_message(value, choices, what="value"), self.sub(key))
-        return value
-
-    def number(
-        self,
-        key: str,
-        default: float | None = None,
-        *,
-        positive: bool = False,
-        minimum: float | None = None,
-        maximum: float | None = None,
-    ) -> float:
-        value = self.required(key) if default is None else self.data.get(key, default)
-        return check_number(value, self.sub(key), positive=positive, minimum=minimum, maximum=maximum)
-
-    def integer(self, key: str, default: int | None = None, *, minimum: int = 0) -> int:
-        value = self.required(key) if default is None else self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ScenarioError(f"must be an integer, got {kind_of(value)}", self.sub(key))
-        if value < minimum:
-            raise ScenarioError(f"must be >= {minimum}, got {value}", self.sub(key))
-        if value > 2**63 - 1:
-            raise ScenarioError("is too large", self.sub(key))
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise ScenarioError(f"must be true or false, got {kind_of(value)}", self.sub(key))
-        return value
-
-    def distribution(self, key: str, scale: float = 1.0) -> Distribution:
-        return parse_distribution(self.required(key), self.sub(key)).scaled(scale)
-
-
-def check_number(
-    value: Any,
-    path: str,
-    *,
-    positive: bool = False,
-    minimum: float | None = None,
-    maximum: float | None = None,
-) -> float:
-    """Validate a finite number against simple bounds."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"must be a number, got {kind_of(value)}", path)
-    if not math.isfinite(value):
-        raise ScenarioError(f"must be a finite number, got {value}", path)
-    if positive and value <= 0:
-        raise ScenarioError(f"must be > 0, got {value:g}", path)
-    if minimum is not None and value < minimum:
-        raise ScenarioError(f"must be >= {minimum:g}, got {value:g}", path)
-    if maximum is not None and value > maximum:
-        raise ScenarioError(f"must be <= {maximum:g}, got {value:g}", path)
-    return float(value)
-
-
-
-MAX_ID_LENGTH = 100
 MAX_SERVERS = 100_000
-
-
-def _items(raw: Mapping[str, Any], section: str) -> list[tuple[str, Mapping[str, Any]]]:
-    """The ``[[section]]`` entries as (id, table), checking ids are present and unique."""
-    entries = raw.get(section, [])
-    if not isinstance(entries, list):
-        raise ScenarioError(f"must be an array of tables ([[{section}]]), got {kind_of(entries)}", section)
-    seen: dict[str, int] = {}
-    out = []
-    for i, entry in enumerate(entries):
-        if not isinstance(entry, Mapping):
-            raise ScenarioError(f"must be a table, got {kind_of(entry)}", f"{section}[{i}]")
-        ident = entry.get("id")
-        if not isinstance(ident, str) or not ident:
-            raise ScenarioError("every entry needs a non-empty string 'id'", f"{section}[{i}]")
-        if not ident.replace("_", "").replace("-", "").isalnum() or not ident.isascii():
-            raise ScenarioError(
-                f"id {ident[:60]!r} may hold only ASCII letters, digits, '_' and '-'",
-                f"{section}[{i}].id",
-            )
-        if len(ident) > MAX_ID_LENGTH:  # ids name files (marey_<route>.png): keep them well under 255 bytes
-            raise ScenarioError(f"id is {len(ident):,} characters long; at most {MAX_ID_LENGTH}", f"{section}[{i}].id")
-        if ident.startswith("-"):  # a spreadsheet opening the CSVs would read "-x" as a formula
-            raise ScenarioError(f"id {ident[:60]!r} may not begin with '-'", f"{section}[{i}].id")
-        if ident in seen:
-            raise ScenarioError(
-                f"duplicate id '{ident}' (also entry {seen[ident]})", f"{section}[{i}].id"
-            )
-        seen[ident] = i
-        out.append((ident, entry))
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -383,9 +267,6 @@ def _settings(raw: Mapping[str, Any], default_name: str) -> Settings:
     )
 
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
 def _start_date(t: Table, days_after: float) -> dt.date | None:
     """run.start_date (a TOML date or 'YYYY-MM-DD'), or 1 January of run.year, or None.
 
@@ -411,23 +292,6 @@ def _start_date(t: Table, days_after: float) -> dt.date | None:
             t.sub(key),
         )
     return start
-
-
-def _date(value: Any, path: str) -> dt.date:
-    # TOML has its own date type; a string is read strictly, so '2020-3-1' or a date-time
-    # in a string is refused rather than guessed at.
-    if isinstance(value, dt.datetime):
-        raise ScenarioError(f"must be a date (YYYY-MM-DD) without a time of day, got {value.isoformat()}", path)
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str):
-        raise ScenarioError(f"must be a date (YYYY-MM-DD), got {kind_of(value)}", path)
-    if not _ISO_DATE.fullmatch(value):
-        raise ScenarioError(f"must be a date as YYYY-MM-DD, got {value[:40]!r}", path)
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ScenarioError(f"{value!r} is not a calendar date ({exc})", path) from None
 
 
 def _claims_file(raw: Mapping[str, Any], source: str) -> Claims | None:
@@ -463,7 +327,7 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
     t = Table(
         entry,
         path,
-        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat"),
+        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat", "background"),
     )
     servers = None
     if t.has("servers"):
@@ -497,6 +361,7 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
         country=t.string("country", ""),
         lon=lon,
         lat=lat,
+        background=parse_background(t, servers) if t.has("background") else None,
     )
 
 
@@ -525,24 +390,7 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         if t.has("distance_km")
         else t.number("distance_nm", positive=True) * KM_PER_NM
     )
-    timing = _one_of(
-        t, ("speed_km_per_day", "speed_kmh", "speed_knots", "duration_days", "duration_hours"), required=True
-    )
-    speed = duration = None
-    if timing == "speed_km_per_day":
-        speed = t.distribution("speed_km_per_day")
-    elif timing == "speed_kmh":
-        speed = t.distribution("speed_kmh", 24.0)
-    elif timing == "speed_knots":
-        speed = t.distribution("speed_knots", KM_PER_DAY_PER_KNOT)
-    elif timing == "duration_days":
-        duration = t.distribution("duration_days")
-    else:
-        duration = t.distribution("duration_hours", HOURS)
-    if speed is not None:
-        low = speed.value if isinstance(speed, Fixed) else speed.mean
-        if low <= 0:
-            raise ScenarioError("speed must be > 0", t.sub(timing))
+    speed, duration = leg_timing(t)
     mode = t.string("mode", choices=LEG_MODES)
     driving = _driving_hours(t, mode, speed)
     return Leg(
@@ -568,17 +416,6 @@ def _driving_hours(t: Table, mode: str, speed: Distribution | None) -> float | N
     if speed is None:
         raise ScenarioError("needs a speed (speed_kmh or speed_km_per_day), not a duration", key)
     return t.number("driving_hours_per_day", positive=True, maximum=24)
-
-
-def _one_of(t: Table, keys: Sequence[str], required: bool) -> str | None:
-    present = [k for k in keys if t.has(k)]
-    if len(present) > 1:
-        raise ScenarioError(f"give only one of {', '.join(present)}", t.path)
-    if not present:
-        if required:
-            raise ScenarioError(f"needs one of: {', '.join(keys)}", t.path)
-        return None
-    return present[0]
 
 
 def _schedule(value: Any, path: str) -> Schedule:
@@ -700,22 +537,7 @@ def _route(
     path = f"routes.{ident}"
     t = Table(entry, path, ("id", "name", "path", "services", "demand", "mode"))
     stops = t.required("path")
-    if not isinstance(stops, list) or len(stops) < 2:
-        raise ScenarioError("must be an array of at least two node ids", t.sub("path"))
-    _check_ids(stops, nodes, "node", t.sub("path"))
-    if len(set(stops)) != len(stops):
-        raise ScenarioError("visits the same node twice", t.sub("path"))
-    leg_ids = []
-    for i, (a, b) in enumerate(zip(stops, stops[1:])):
-        found = [leg.id for leg in legs.values() if leg.connects(a, b)]
-        if not found:
-            raise ScenarioError(
-                f"route does not connect: no leg from '{a}' to '{b}' (add a [[legs]] entry or fix the path)",
-                f"{t.sub('path')}[{i}]",
-            )
-        if len(found) > 1:
-            raise ScenarioError(f"legs {', '.join(found)} all join '{a}' and '{b}'; keep one", t.sub("path"))
-        leg_ids.append(found[0])
+    leg_ids = path_legs(stops, nodes, legs, t.sub("path"))
     per_leg = _route_services(t, len(leg_ids), services)
     segments = _segments(stops, leg_ids, per_leg, t.sub("services"))
     distance = sum(legs[leg].distance_km for leg in leg_ids)
@@ -729,51 +551,6 @@ def _route(
         demand=_demand(t.required("demand"), t.sub("demand")),
         distance_km=distance,
     )
-
-
-def _check_ids(ids: Sequence[Any], known: Mapping[str, Any], what: str, path: str) -> None:
-    """Every item is the id (a string) of a known entry; name the first that is not."""
-    for i, ident in enumerate(ids):
-        if not isinstance(ident, str):
-            raise ScenarioError(f"must be a {what} id (string), got {kind_of(ident)}", f"{path}[{i}]")
-        if ident not in known:
-            raise ScenarioError(unknown_key_message(ident, known, what=what), f"{path}[{i}]")
-
-
-def _route_services(t: Table, n_legs: int, services: Mapping[str, Service]) -> list[str]:
-    raw = t.required("services")
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list) or not raw:
-        raise ScenarioError("must be a service id or an array of them", t.sub("services"))
-    _check_ids(raw, services, "service", t.sub("services"))
-    if len(raw) == 1:
-        return raw * n_legs
-    if len(raw) != n_legs:
-        raise ScenarioError(
-            f"gives {len(raw)} services for {n_legs} legs: give one service for the whole "
-            "path or one per leg",
-            t.sub("services"),
-        )
-    return list(raw)
-
-
-def _segments(
-    stops: Sequence[str], leg_ids: Sequence[str], per_leg: Sequence[str], path: str
-) -> tuple[Segment, ...]:
-    segments: list[Segment] = []
-    start = 0
-    for i in range(1, len(per_leg) + 1):
-        if i == len(per_leg) or per_leg[i] != per_leg[start]:
-            if any(s.service == per_leg[start] for s in segments):
-                raise ScenarioError(
-                    f"service '{per_leg[start]}' appears on two separate stretches of the route", path
-                )
-            segments.append(
-                Segment(per_leg[start], tuple(stops[start : i + 1]), tuple(leg_ids[start:i]))
-            )
-            start = i
-    return tuple(segments)
 
 
 def _route_mode(leg_ids: Sequence[str], legs: Mapping[str, Leg]) -> str:
@@ -805,21 +582,16 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
     _check_service_use(routes, services)
     _check_vehicle_modes(routes, legs, services)
-    scenario = Scenario(settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims)
+    events = parse_events(raw, settings, nodes, legs, services, routes)
+    scenario = Scenario(
+        settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims, events=events
+    )
     for route in routes.values():
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])
     return dataclasses.replace(scenario, warnings=plausibility_warnings(scenario))
 
 
-# Which leg modes each vehicle kind can travel (ferries carry trains, trucks and ships' boxes).
-SUITS = {
-    "train": ("rail", "ferry"),
-    "ship": ("sea", "ferry"),
-    "ferry": ("ferry", "sea"),
-    "truck": ("road", "ferry"),
-    "plane": ("air",),
-}
 # Plausible moving speeds by leg mode, km/day (km/h x 24 for road and air): outside them a
 # unit is probably mixed up (60 km/day for a train is 60 km/h typed as km/day).
 PLAUSIBLE_KM_PER_DAY = {
@@ -848,8 +620,8 @@ def _check_vehicle_modes(routes: Mapping[str, Route], legs: Mapping[str, Leg], s
 
 
 def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
-    """Legal but suspicious input, one line each: a speed far outside its mode's range, or
-    handling times given for a vehicle kind that never stops at that node."""
+    """Legal but suspicious input, one line each: a speed far outside its mode's range,
+    handling times given for a vehicle kind that never stops at that node, an idle event."""
     out = []
     for leg in scenario.legs.values():
         if leg.speed_km_per_day is None:
@@ -873,7 +645,7 @@ def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
                 f"nodes.{nid}.handling_hours: {', '.join(unused)} handling is given but no "
                 f"{' or '.join(unused)} stops at {nid} (it is handled only as {', '.join(sorted(visiting[nid]))})"
             )
-    return tuple(out)
+    return tuple(out + event_warnings(scenario))
 
 
 def _check_capacity(scenario: Scenario, route: Route, service: Service) -> None:

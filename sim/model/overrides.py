@@ -9,6 +9,7 @@ Nothing is evaluated: TOML is data.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import tomllib
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from sim.model.errors import ScenarioError
 from sim.model.suggest import unknown_key_message
 
 MAX_OVERRIDE_LENGTH = 10_000
+# The lists of tables whose entries are addressed by id (by --set and by extends).
+LIST_SECTIONS = ("nodes", "legs", "services", "routes", "events")
 
 
 @dataclass(frozen=True)
@@ -28,10 +31,25 @@ class Override:
     value: Any
     text: str
     flag: str = "--set"  # the option it came from, for messages
+    # PATH+=TABLE: add the table as a new entry of the list of tables at keys[0]; keys[1] is
+    # the new entry's id, so an error inside it is blamed on this override alone.
+    append: bool = False
+    typed: str = ""  # the option's text as typed, when it is not ``text`` (--event's compact form)
 
     @property
     def dotted(self) -> str:
         return ".".join(self.keys)
+
+    @property
+    def label(self) -> str:
+        """A short name of the change, for comparison labels: the text, or for an added entry
+        'events+<id>'."""
+        return f"{self.keys[0]}+{self.keys[1]}" if self.append else self.text
+
+    @property
+    def where(self) -> str:
+        """The option as typed, for messages: '--set nodes.dostyk.servers=4'."""
+        return f"{self.flag} {(self.typed or self.text)[:80]}"
 
 
 def parse_override(text: str, flag: str = "--set") -> Override:
@@ -46,6 +64,9 @@ def parse_override(text: str, flag: str = "--set") -> Override:
         raise ScenarioError("expected PATH=VALUE, e.g. nodes.dostyk.servers=4", file=label)
     path, _, value_text = text.partition("=")
     path = path.strip()
+    append = path.endswith("+")
+    if append:  # PATH+=TABLE adds an entry to a list of tables, e.g. events+={ id = "x", ... }
+        path = path[:-1].strip()
     keys = tuple(path.split("."))
     if not path or any(not k.strip() for k in keys):
         raise ScenarioError(f"bad path {path!r}: expected dotted keys like nodes.dostyk.servers", file=label)
@@ -55,7 +76,22 @@ def parse_override(text: str, flag: str = "--set") -> Override:
     value_text = value_text.strip()
     if not value_text:
         raise ScenarioError(f"no value given for {path}", file=label)
-    return Override(keys, parse_value(value_text, label), text, flag)
+    value = parse_value(value_text, label)
+    if append:
+        return _append_override(keys, value, text, flag, label)
+    return Override(keys, value, text, flag)
+
+
+def _append_override(keys: tuple[str, ...], value: Any, text: str, flag: str, label: str) -> Override:
+    """PATH+=TABLE: the table must have an id (it names the entry in messages and --set)."""
+    if len(keys) != 1:
+        raise ScenarioError(f"+= adds an entry to a list of tables such as events, not to {'.'.join(keys)}", file=label)
+    if not isinstance(value, dict):
+        raise ScenarioError("+= takes an inline table, e.g. events+={ id = \"x\", kind = \"closure\", ... }", file=label)
+    ident = value.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ScenarioError("the entry added with += needs a non-empty string 'id'", file=label)
+    return Override((keys[0], ident), value, text, flag, append=True)
 
 
 def override_from(path: str, value: Any) -> Override:
@@ -89,6 +125,8 @@ def toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # JSON's escapes are valid TOML basic strings
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()  # a TOML local date
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -129,7 +167,13 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[Override], file: st
 
 
 def _apply_one(raw: dict[str, Any], override: Override) -> None:
-    label = f"{override.flag} {override.text[:80]}"
+    label = override.where
+    if override.append:
+        entries = raw.setdefault(override.keys[0], [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ScenarioError(f"'{override.keys[0]}' is not a list of tables to add an entry to", file=label)
+        entries.append(copy.deepcopy(override.value))
+        return
     node: Any = raw
     walked: list[str] = []
     keys = override.keys
@@ -153,9 +197,15 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
             i += 2
             continue
         if child is None:
+            if i == 0 and key in LIST_SECTIONS and len(keys) > 2:
+                raise ScenarioError(
+                    f"unknown [[{key}]] id '{keys[1]}': the scenario has no [[{key}]] entries"
+                    + (" (add one with --event)" if key == "events" else ""),
+                    file=label,
+                )
             if i == 0:
                 raise ScenarioError(
-                    unknown_key_message(key, ("run", "nodes", "legs", "services", "routes"), what="section"),
+                    unknown_key_message(key, ("run",) + LIST_SECTIONS, what="section"),
                     file=label,
                 )
             child = {}
@@ -177,13 +227,10 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
 # ---------------------------------------------------------------------------------------
 # extends: a scenario file applied on top of its base
 
-LIST_SECTIONS = ("nodes", "legs", "services", "routes")
-
-
 def merge_document(base: dict[str, Any], child: dict[str, Any], file: str) -> dict[str, Any]:
     """``child`` applied on top of ``base`` (modified in place and returned) by the rules of
     ``--set``: tables merge key by key; a ``[[nodes]]``/``[[legs]]``/``[[services]]``/
-    ``[[routes]]`` entry is matched by ``id`` and merged key by key, or added if its id is new,
+    ``[[routes]]``/``[[events]]`` entry is matched by ``id`` and merged key by key, or added if its id is new,
     or deleted by ``remove = true``; any other value (a number, an array, a distribution
     table with ``dist``) replaces the base's whole.  Errors name ``file`` and the key path."""
     for key, value in child.items():

@@ -28,6 +28,7 @@ LEG_MODES = ("rail", "sea", "road", "ferry", "air")
 VEHICLES = ("train", "ship", "truck", "ferry", "plane")
 ROUTE_MODES = ("rail", "sea", "road", "air", "multimodal")
 ARRIVAL_PROCESSES = ("poisson", "even")
+EVENT_KINDS = ("closure", "capacity", "demand", "divert")
 
 KM_PER_NM = 1.852
 KM_PER_DAY_PER_KNOT = 1.852 * 24
@@ -60,6 +61,20 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Background:
+    """Traffic a node handles that the scenario does not model container by container.
+
+    Vehicles arrive as a Poisson process of ``vehicles_per_day`` and hold one of the node's
+    servers for a ``handling`` time (days) each: they queue with the modelled vehicles (in
+    arrival order), carry no cargo, and count in the node's visits, waits, queue and
+    utilization (their node-log rows have ``trip`` -1).
+    """
+
+    vehicles_per_day: float
+    handling: Distribution
+
+
+@dataclass(frozen=True)
 class Node:
     """A place where vehicles are handled: terminal, border crossing, port, canal.
 
@@ -77,6 +92,7 @@ class Node:
     country: str = ""
     lon: float | None = None
     lat: float | None = None
+    background: Background | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,44 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Event:
+    """A dated change of the network, in force over [start, start + duration) of simulation time.
+
+    kind 'closure': the target node, leg or service is closed (vehicles wait at the node, at
+    the leg's start, or departures wait for the reopening); 'capacity': ``set`` gives new
+    values and ``scale`` multipliers of some of the target's numbers; 'demand': the arrival
+    rate of the target routes is multiplied by ``factor``; 'divert': containers leaving the
+    origin of a target route in the window follow ``segments[route]`` instead of its path.
+
+    ``set`` holds parsed values in the model's units: nodes ``servers`` (int) and
+    ``handling_hours`` ({vehicle: Distribution in days}); legs ``speed_km_per_day`` or
+    ``duration_days`` (Distribution); services ``departures_per_week``, ``capacity_teu``,
+    ``capacity_wagons``.  ``scale`` maps nodes ``servers`` and ``handling_hours``, legs
+    ``speed``, services ``departures_per_week``, ``capacity_teu`` and ``capacity_wagons`` to
+    factors.  ``duration`` None: until the run ends.
+    """
+
+    id: str
+    kind: str
+    section: str  # what the targets are: "nodes", "legs", "services" or "routes"
+    targets: tuple[str, ...]
+    start: float  # simulation days (calendar day + warm-up)
+    duration: Distribution | None
+    set: dict[str, Any] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    factor: float = 1.0
+    path: tuple[str, ...] = ()
+    segments: dict[str, tuple[Segment, ...]] = field(default_factory=dict)  # divert: per route
+    source: str = ""
+    name: str = ""  # a label for tables and figures (default: the id)
+
+    @property
+    def target(self) -> str:
+        """The first target as written: 'nodes.suez'."""
+        return f"{self.section}.{self.targets[0]}"
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole validated scenario.  ``raw`` is the resolved file content (after ``--set``)."""
 
@@ -208,6 +262,8 @@ class Scenario:
     # The claims file named by run.claims (sim.model.claims.Claims): the figures' claim band
     # and ratio, and what `routesim validate` checks.  None: the figures draw neither.
     claims: Any = field(default=None, compare=False, repr=False)
+    # Dated [[events]] (sim.model.events); random service closures stay on their services.
+    events: tuple[Event, ...] = ()
 
     def service_capacity(self, route: Route, service_id: str) -> int:
         """Vehicle capacity in the route's units: containers of its size, or bulk wagons."""

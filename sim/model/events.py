@@ -1,0 +1,626 @@
+"""``[[events]]``: dated closures, capacity changes, demand surges and diversions.
+
+Each entry is read into an immutable :class:`sim.model.scenario.Event` and checked against
+the scenario it changes: its target exists and is of the right kind, its dates fall in the
+run, its ``set``/``scale`` keys are ones the target has, a diverted path connects and its
+services can run it, and no two events give the same number of the same target two values
+at the same time.  Every problem is one ScenarioError at ``events.<id>.<key>``.
+
+Dates are ISO dates (``2020-05-04``, a TOML date or a string, on the run's calendar) or day
+numbers: calendar days, 0 being the end of the warm-up (``run.start_date``), as in every
+output file.  ``end`` is the first instant the event no longer applies, so ``end - start`` is
+its ``duration_days``; with neither, it lasts until the run ends.
+
+The ``--event`` option's compact text is parsed here too (:func:`event_from_text`), into the
+same table a file gives, so the command line is validated by the very same code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from typing import Any, Mapping, Sequence
+
+from sim.model.distributions import Distribution, Fixed
+from sim.model.errors import ScenarioError, kind_of
+from sim.model.overrides import Override, parse_value, printable, toml_value
+from sim.model.reading import (
+    HOURS,
+    LEG_TIMING_KEYS,
+    SUITS,
+    Table,
+    check_number,
+    items,
+    leg_timing,
+    one_of,
+    path_legs,
+    read_date,
+    route_services,
+    segments as path_segments,
+)
+from sim.model.scenario import EVENT_KINDS, VEHICLES, Background, Event, Leg, Node, Route, Scenario, Service, Settings
+from sim.model.suggest import unknown_key_message
+
+SECTIONS = ("nodes", "legs", "services", "routes")
+COMMON_KEYS = ("id", "kind", "target", "start", "end", "duration_days", "name")
+KIND_KEYS = {
+    "closure": (),
+    "capacity": ("set", "scale"),
+    "demand": ("factor",),
+    "divert": ("path", "services"),
+}
+# What each kind may target.
+KIND_SECTIONS = {
+    "closure": ("nodes", "legs", "services"),
+    "capacity": ("nodes", "legs", "services"),
+    "demand": ("routes",),
+    "divert": ("routes",),
+}
+# The numbers a capacity event may change, by what it targets: set (new values) and scale
+# (multipliers).  A leg's set takes any one of its timing keys, normalised to km/day or days.
+SET_KEYS = {
+    "nodes": ("servers", "handling_hours"),
+    "legs": LEG_TIMING_KEYS,
+    "services": ("departures_per_week", "capacity_teu", "capacity_wagons"),
+}
+SCALE_KEYS = {
+    "nodes": ("servers", "handling_hours"),
+    "legs": ("speed",),
+    "services": ("departures_per_week", "capacity_teu", "capacity_wagons"),
+}
+SINGULAR = {"nodes": "node", "legs": "leg", "services": "service", "routes": "route"}
+MAX_SCALE = 1000.0
+
+
+# ---------------------------------------------------------------------------------------
+# [[events]] entries
+
+
+def parse_events(
+    raw: Mapping[str, Any],
+    settings: Settings,
+    nodes: Mapping[str, Node],
+    legs: Mapping[str, Leg],
+    services: Mapping[str, Service],
+    routes: Mapping[str, Route],
+) -> tuple[Event, ...]:
+    """Every ``[[events]]`` entry of a scenario document, read and checked."""
+    network = {"nodes": nodes, "legs": legs, "services": services, "routes": routes}
+    events = tuple(
+        _event(ident, entry, settings, network) for ident, entry in items(raw, "events", by_id=True)
+    )
+    _check_overlaps(events, settings)
+    return events
+
+
+def _event(ident: str, entry: Mapping[str, Any], settings: Settings, network: Mapping[str, Mapping]) -> Event:
+    path = f"events.{ident}"
+    # The kind first: it says which other keys the entry may have.
+    if isinstance(entry, Mapping) and "kind" in entry:
+        kind = Table({"kind": entry["kind"]}, path, ("kind",)).string("kind", choices=EVENT_KINDS)
+    else:
+        raise ScenarioError(f"missing required key 'kind' (one of: {', '.join(EVENT_KINDS)})", path)
+    others = sorted({k for keys in KIND_KEYS.values() for k in keys} - set(KIND_KEYS[kind]))
+    for key in others:
+        if key in entry:
+            owners = [k for k, keys in KIND_KEYS.items() if key in keys]
+            raise ScenarioError(
+                f"does not apply to a {kind} event (it belongs to {' and '.join(owners)} events)", f"{path}.{key}"
+            )
+    t = Table(entry, path, COMMON_KEYS + KIND_KEYS[kind])
+    section, targets = _targets(t, kind, network)
+    start, duration = _window(t, settings)
+    event = Event(
+        id=ident, kind=kind, section=section, targets=targets, start=start, duration=duration,
+        source=str(entry.get("source", "")), name=t.string("name", ident),
+    )
+    if kind == "capacity":
+        target = network[section][targets[0]]
+        changes = {k: v for k, v in (("set", _set(t, section, target, network)), ("scale", _scale(t, section, target, network))) if v}
+        if not changes:
+            raise ScenarioError("a capacity event needs set = { ... } (new values) or scale = { ... } (multipliers)", path)
+        return dataclasses.replace(event, **changes)
+    if kind == "demand":
+        return dataclasses.replace(event, factor=t.number("factor", minimum=0, maximum=MAX_SCALE))
+    if kind == "divert":
+        stops, segs = _divert(t, targets, network)
+        return dataclasses.replace(event, path=stops, segments=segs)
+    return event
+
+
+def _targets(t: Table, kind: str, network: Mapping[str, Mapping]) -> tuple[str, tuple[str, ...]]:
+    """(section, ids) of an event's ``target``: 'nodes.suez', or for routes a list or 'routes.*'."""
+    key = t.sub("target")
+    value = t.required("target")
+    allowed = KIND_SECTIONS[kind]
+    if isinstance(value, list):
+        if allowed != ("routes",):
+            raise ScenarioError(f"a {kind} event has one target (a list of routes is for demand and divert events)", key)
+        if not value:
+            raise ScenarioError("must list at least one route (routes.<id>)", key)
+        ids = [_one_target(v, f"{key}[{i}]", kind, network)[1] for i, v in enumerate(value)]
+        found = [i for i in ids if i != "*"]
+        if len(found) != len(set(found)):
+            raise ScenarioError("lists the same route twice", key)
+        if "*" in ids:
+            raise ScenarioError("routes.* already means every route: give it alone, not in a list", key)
+        return "routes", tuple(found)
+    section, ident = _one_target(value, key, kind, network)
+    if ident == "*":
+        return section, tuple(network["routes"])
+    return section, (ident,)
+
+
+def _one_target(value: Any, key: str, kind: str, network: Mapping[str, Mapping]) -> tuple[str, str]:
+    if not isinstance(value, str):
+        raise ScenarioError(f"must be a target like 'nodes.suez' or 'routes.rail_xian_duisburg', got {kind_of(value)}", key)
+    section, dot, ident = value.partition(".")
+    if section not in SECTIONS or not dot or not ident:
+        raise ScenarioError(
+            f"must be nodes.<id>, legs.<id>, services.<id> or routes.<id>, got {printable(value[:60])!r}", key
+        )
+    allowed = KIND_SECTIONS[kind]
+    if section not in allowed:
+        what = ", ".join(f"{s}.<id>" for s in allowed[:-1]) + (" or " if len(allowed) > 1 else "") + f"{allowed[-1]}.<id>"
+        extra = ", a list of them, or routes.*" if allowed == ("routes",) else ""
+        raise ScenarioError(f"a {kind} event targets {what}{extra}, not {section}", key)
+    if ident == "*" and section == "routes":
+        return section, ident
+    if ident not in network[section]:
+        raise ScenarioError(unknown_key_message(ident, network[section], what=SINGULAR[section]), key)
+    return section, ident
+
+
+# ---------------------------------------------------------------------------------------
+# When
+
+
+def _window(t: Table, settings: Settings) -> tuple[float, Distribution | None]:
+    """(start in simulation days, duration) of an event, checked against the run."""
+    start_day = _day(t.required("start"), t.sub("start"), settings)
+    start = settings.calendar.sim_time(start_day)
+    shown = _shown(t.get("start"))
+    if start < 0:
+        raise ScenarioError(
+            f"{shown} is before the run begins ({_when_text(-settings.warmup_days, settings)}, "
+            f"the start of its {settings.warmup_days:g}-day warm-up)",
+            t.sub("start"),
+        )
+    if start >= settings.horizon_days:
+        raise ScenarioError(
+            f"{shown} is not before the end of the measured window ({_when_text(settings.horizon_days - settings.warmup_days, settings)}, "
+            "the horizon): the event would change nothing that is measured",
+            t.sub("start"),
+        )
+    unit = one_of(t, ("end", "duration_days"), required=False)
+    if unit == "end":
+        end_day = _day(t.get("end"), t.sub("end"), settings)
+        if end_day <= start_day:
+            raise ScenarioError(f"end ({_shown(t.get('end'))}) must be after start ({shown})", t.sub("end"),
+                                related=(t.sub("start"),))
+        return start, Fixed(end_day - start_day)
+    if unit == "duration_days":
+        value = t.get("duration_days")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return start, Fixed(t.number("duration_days", positive=True))
+        duration = t.distribution("duration_days")
+        if not duration.mean > 0:
+            raise ScenarioError(f"must have a mean > 0, got {duration.mean:g}", t.sub("duration_days"))
+        return start, duration
+    return start, None
+
+
+def _day(value: Any, key: str, settings: Settings) -> float:
+    """Calendar day of a date (ISO, on the run's calendar) or a day number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, dt.date)):
+        raise ScenarioError(f"must be a date (YYYY-MM-DD) or a day number, got {kind_of(value)}", key)
+    if isinstance(value, (int, float)):
+        return check_number(value, key)
+    calendar = settings.calendar
+    if not calendar.dated:
+        raise ScenarioError(
+            f"{_shown(value)} is a date, but the scenario has no calendar (run.year or run.start_date): "
+            "give a day number (0 = the end of the warm-up)", key,
+        )
+    return float(calendar.day(read_date(value, key)))
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"day {value:g}"
+    return str(value)
+
+
+def _when_text(day: float, settings: Settings) -> str:
+    """'2019-11-02' on a dated calendar (with the day), else 'day -60'."""
+    calendar = settings.calendar
+    if calendar.dated and float(day).is_integer():
+        return f"{calendar.iso(day)}, day {day:g}"
+    return f"day {day:g}"
+
+
+# ---------------------------------------------------------------------------------------
+# What a capacity event changes
+
+
+def _keys(t: Table, key: str, section: str, target: Any, allowed: Sequence[str], what: str) -> Mapping[str, Any] | None:
+    """The ``set`` or ``scale`` table, with every key one the target has."""
+    if not t.has(key):
+        return None
+    value = t.get(key)
+    where = t.sub(key)
+    if not isinstance(value, Mapping):
+        raise ScenarioError(f"must be a table like {{ {allowed[0]} = ... }}, got {kind_of(value)}", where)
+    if not value:
+        raise ScenarioError(f"is empty: give at least one of {', '.join(allowed)}", where)
+    for k in value:
+        if k not in allowed:
+            hint = unknown_key_message(str(k), allowed, what="key").split("; ", 1)[1]
+            raise ScenarioError(
+                f"{SINGULAR[section]} '{target.id}' has no '{printable(str(k))[:40]}' to {what}; {hint}", f"{where}.{k}"
+            )
+    return value
+
+
+def _set(t: Table, section: str, target: Any, network: Mapping[str, Mapping]) -> dict[str, Any]:
+    value = _keys(t, "set", section, target, SET_KEYS[section], "set")
+    if value is None:
+        return {}
+    s = Table(value, t.sub("set"), SET_KEYS[section])
+    out: dict[str, Any] = {}
+    if section == "nodes":
+        if s.has("servers"):
+            _needs_servers(target, s.sub("servers"))
+            out["servers"] = s.integer("servers", minimum=1)
+        if s.has("handling_hours"):
+            value = s.get("handling_hours")
+            for vehicle in value if isinstance(value, Mapping) else ():
+                if vehicle in VEHICLES and vehicle not in target.handling:
+                    raise ScenarioError(
+                        f"node '{target.id}' handles no {vehicle} (its handling_hours are for "
+                        f"{', '.join(target.handling) or 'no vehicle'})", f"{s.sub('handling_hours')}.{vehicle}",
+                    )
+            h = Table(value, s.sub("handling_hours"), tuple(target.handling))
+            out["handling_hours"] = {v: h.distribution(v, HOURS) for v in target.handling if h.has(v)}
+            if not out["handling_hours"]:
+                raise ScenarioError(f"is empty: give the handling of {', '.join(target.handling)}", s.sub("handling_hours"))
+    elif section == "legs":
+        speed, duration = leg_timing(s)
+        out["speed_km_per_day" if speed is not None else "duration_days"] = speed if speed is not None else duration
+    else:
+        if s.has("departures_per_week"):
+            _needs_frequency(target, s.sub("departures_per_week"))
+            out["departures_per_week"] = s.number("departures_per_week", positive=True, maximum=7 * 24 * 60)
+        for k in ("capacity_teu", "capacity_wagons"):
+            if s.has(k):
+                _needs_capacity_key(target, k, s.sub(k))
+                out[k] = s.number(k, positive=True) if k == "capacity_teu" else s.integer(k, minimum=1)
+        _check_room(target, out.get("capacity_teu"), s.sub("capacity_teu"), network)
+    return out
+
+
+def _scale(t: Table, section: str, target: Any, network: Mapping[str, Mapping]) -> dict[str, float]:
+    value = _keys(t, "scale", section, target, SCALE_KEYS[section], "scale")
+    if value is None:
+        return {}
+    s = Table(value, t.sub("scale"), SCALE_KEYS[section])
+    out = {k: s.number(k, positive=True, maximum=MAX_SCALE) for k in SCALE_KEYS[section] if s.has(k)}
+    where = s.sub
+    if section == "nodes":
+        if "servers" in out:
+            _needs_servers(target, where("servers"))
+        if "handling_hours" in out and not target.handling:
+            raise ScenarioError(f"node '{target.id}' handles no vehicle (no handling_hours) to scale", where("handling_hours"))
+    elif section == "services":
+        if "departures_per_week" in out:
+            _needs_frequency(target, where("departures_per_week"))
+        for k in ("capacity_teu", "capacity_wagons"):
+            if k in out:
+                _needs_capacity_key(target, k, where(k))
+        if "capacity_teu" in out:
+            _check_room(target, target.capacity_teu * out["capacity_teu"], where("capacity_teu"), network)
+    return out
+
+
+def _needs_servers(node: Node, key: str) -> None:
+    if node.servers is None:
+        raise ScenarioError(
+            f"node '{node.id}' has no servers (no capacity limit) to change: give the node servers = N", key
+        )
+
+
+def _needs_frequency(service: Service, key: str) -> None:
+    if service.schedule.kind != "frequency":
+        what = "departure_days" if service.schedule.kind == "days" else "when_full"
+        raise ScenarioError(
+            f"service '{service.id}' runs on {what}, not departures_per_week: there is no frequency to change", key
+        )
+
+
+def _needs_capacity_key(service: Service, key: str, where: str) -> None:
+    has = "capacity_teu" if service.capacity_teu is not None else "capacity_wagons"
+    if key != has:
+        raise ScenarioError(f"service '{service.id}' has {has}, not {key}", where)
+
+
+def _check_room(service: Service, capacity_teu: float | None, key: str, network: Mapping[str, Mapping]) -> None:
+    """A changed TEU capacity still holds one container of every route the service carries."""
+    if capacity_teu is None:
+        return
+    for route in network["routes"].values():
+        if any(seg.service == service.id for seg in route.segments) and capacity_teu < route.demand.unit_teu - 1e-9:
+            raise ScenarioError(
+                f"would leave service '{service.id}' {capacity_teu:g} TEU, smaller than one container of "
+                f"route '{route.id}' ({route.demand.unit_teu:g} TEU)", key,
+            )
+
+
+# ---------------------------------------------------------------------------------------
+# Diversions
+
+
+def _divert(t: Table, targets: Sequence[str], network: Mapping[str, Mapping]) -> tuple[tuple[str, ...], dict]:
+    """The diverted path (checked like a route's) and each target route's segments on it."""
+    nodes, legs, services, routes = (network[s] for s in SECTIONS)
+    stops = t.required("path")
+    leg_ids = path_legs(stops, nodes, legs, t.sub("path"))
+    used = {seg.service: r.id for r in routes.values() for seg in r.segments}
+    out = {}
+    for rid in targets:
+        route = routes[rid]
+        if (stops[0], stops[-1]) != (route.path[0], route.path[-1]):
+            raise ScenarioError(
+                f"must run from '{route.path[0]}' to '{route.path[-1]}', the ends of route '{rid}' (a diverted "
+                f"route keeps its origin and destination), got '{stops[0]}' to '{stops[-1]}'", t.sub("path"),
+            )
+        if t.has("services"):
+            per_leg = route_services(t, len(leg_ids), services)
+        elif len({seg.service for seg in route.segments}) == 1:
+            per_leg = [route.segments[0].service] * len(leg_ids)
+        else:
+            raise ScenarioError(
+                f"route '{rid}' changes service on the way: give the services of the diverted path", t.path
+            )
+        segs = path_segments(stops, leg_ids, per_leg, t.sub("services"))
+        for seg in segs:
+            owner = used.get(seg.service)
+            if owner is not None and owner != rid:
+                raise ScenarioError(
+                    f"service '{seg.service}' runs route '{owner}'; a diverted route uses its own services "
+                    "or ones no route uses", t.sub("services"),
+                )
+            service = services[seg.service]
+            for leg_id in seg.legs:
+                mode = legs[leg_id].mode
+                if mode not in SUITS[service.vehicle]:
+                    raise ScenarioError(
+                        f"service '{seg.service}' runs {service.vehicle}s, which cannot travel {mode} leg '{leg_id}' "
+                        f"of the diverted path (a {service.vehicle} travels {' or '.join(SUITS[service.vehicle])} legs)",
+                        t.sub("services") if t.has("services") else t.sub("path"),
+                    )
+            _check_cargo(route, service, t.sub("services") if t.has("services") else t.sub("path"))
+        out[rid] = segs
+    return tuple(stops), out
+
+
+def _check_cargo(route: Route, service: Service, key: str) -> None:
+    """The service can carry the route's kind of cargo, and at least one unit of it."""
+    if route.demand.cargo == "bulk":
+        if service.capacity_wagons is None:
+            raise ScenarioError(f"service '{service.id}' has no capacity_wagons for bulk route '{route.id}'", key)
+    elif service.capacity_teu is None or service.capacity_teu < route.demand.unit_teu - 1e-9:
+        raise ScenarioError(f"service '{service.id}' cannot carry a container of route '{route.id}'", key)
+
+
+# ---------------------------------------------------------------------------------------
+# Two events at once
+
+
+def _check_overlaps(events: Sequence[Event], settings: Settings) -> None:
+    """No two events change the same number of the same target, or divert the same route,
+    over the same days (with a random duration, over its mean)."""
+    for j, later in enumerate(events):
+        for earlier in events[:j]:
+            if earlier.section != later.section or not set(earlier.targets) & set(later.targets):
+                continue
+            if not _overlap(earlier, later):
+                continue
+            target = f"{later.section}.{sorted(set(earlier.targets) & set(later.targets))[0]}"
+            if later.kind == earlier.kind == "divert":
+                raise ScenarioError(
+                    f"diverts {target} while event '{earlier.id}' diverts it too: give one path per period",
+                    f"events.{later.id}.start", related=(f"events.{earlier.id}.start",),
+                )
+            if later.kind == earlier.kind == "capacity":
+                for key in sorted((set(later.set) | set(later.scale)) & (set(earlier.set) | set(earlier.scale))):
+                    if earlier.set.get(key, None) == later.set.get(key, None) and key not in later.scale and key not in earlier.scale:
+                        continue  # the same new value twice: nothing contradicts
+                    where = "set" if key in later.set else "scale"
+                    raise ScenarioError(
+                        f"changes {key} of {target} while event '{earlier.id}' changes it too "
+                        f"({_span(earlier, settings)}): give one value per period",
+                        f"events.{later.id}.{where}.{key}", related=(f"events.{earlier.id}.start",),
+                    )
+
+
+def _overlap(a: Event, b: Event) -> bool:
+    def end(e: Event) -> float:
+        return math.inf if e.duration is None else e.start + e.duration.mean
+
+    return a.start < end(b) and b.start < end(a)
+
+
+def _span(e: Event, settings: Settings) -> str:
+    """'2020-01-21 to 2020-02-10' (or day numbers) for messages; a random duration by its mean."""
+    calendar = settings.calendar
+
+    def day(d: float) -> str:
+        return calendar.iso(d) if calendar.dated and float(d).is_integer() else f"day {d:g}"
+
+    first = calendar.calendar_day(e.start)
+    if e.duration is None:
+        return f"from {day(first)} on"
+    return f"{day(first)} to {day(first + e.duration.mean)}"
+
+
+def event_warnings(scenario: Scenario) -> list[str]:
+    """Legal but idle events, one line each: a target no vehicle reaches, a diversion onto
+    the route's own path."""
+    used: dict[str, set[str]] = {"nodes": set(), "legs": set(), "services": set()}
+    paths = [seg for r in scenario.routes.values() for seg in r.segments]
+    paths += [seg for e in scenario.events for segs in e.segments.values() for seg in segs]
+    for seg in paths:
+        used["nodes"].update(seg.nodes)
+        used["legs"].update(seg.legs)
+        used["services"].add(seg.service)
+    used["nodes"].update(nid for nid, n in scenario.nodes.items() if n.background is not None)
+    out = []
+    for e in scenario.events:
+        if e.section in used and e.targets[0] not in used[e.section]:
+            out.append(f"events.{e.id}: no route uses {SINGULAR[e.section]} '{e.targets[0]}', so the event changes nothing")
+        for rid, segs in e.segments.items():
+            if segs == scenario.routes[rid].segments:
+                out.append(f"events.{e.id}: diverts route '{rid}' onto its own path and services, so it changes nothing")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Background traffic at a node (not an event: it runs all the time, in the baseline too)
+
+MAX_BACKGROUND_PER_DAY = 100_000.0
+
+
+def parse_background(node: Table, servers: int | None) -> Background:
+    """A node's ``background = { vehicles_per_day = .., handling_hours = .. }``."""
+    t = Table(node.get("background"), node.sub("background"), ("vehicles_per_day", "handling_hours"))
+    if servers is None:
+        raise ScenarioError(
+            "background traffic shares the node's servers, and this node has none (no capacity limit): "
+            "give the node servers = N", t.path,
+        )
+    return Background(
+        vehicles_per_day=t.number("vehicles_per_day", minimum=0, maximum=MAX_BACKGROUND_PER_DAY),
+        handling=t.distribution("handling_hours", HOURS),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# --event: one event on the command line
+
+EVENT_HELP = """\
+--event KIND:TARGET:WHEN[,KEY=VALUE...] adds one [[events]] entry, checked like the file.
+  KIND is closure, capacity, demand or divert; TARGET nodes.<id>, legs.<id>, services.<id>
+  or routes.<id> (routes.* for every route); WHEN is START, START+DAYS or START..END, each
+  an ISO date or a day number (0 = the end of the warm-up; END is the first day no longer
+  affected; START alone lasts until the run ends).  KEY=VALUE pairs give the other
+  keys of the entry (VALUE is TOML, as for --set): set, scale, factor, path, services,
+  duration_days, id (default KIND_TARGET), name, source.  Or give every key as KEY=VALUE pairs.
+"""
+
+
+def event_from_text(text: str, flag: str = "--event") -> dict[str, Any]:
+    """The ``[[events]]`` table a compact ``--event`` text stands for (not yet validated)."""
+    label = f"{flag} {printable(text[:80])}"
+    parts = _split_top_level(text.strip(), label)
+    if not parts or not parts[0]:
+        raise ScenarioError("expected KIND:TARGET:WHEN, e.g. closure:nodes.suez:2020-05-04+6", file=label)
+    table: dict[str, Any] = {}
+    if "=" not in parts[0].split(":", 1)[0]:
+        head = parts.pop(0).split(":")
+        if len(head) != 3 or not all(h.strip() for h in head):
+            raise ScenarioError(
+                "expected KIND:TARGET:WHEN (e.g. closure:nodes.suez:2020-05-04+6), then ,KEY=VALUE pairs", file=label
+            )
+        kind, target, when = (h.strip() for h in head)
+        table.update(kind=kind, target=target, **_when_from_text(when, label))
+    for part in parts:
+        key, eq, value = part.partition("=")
+        key = key.strip()
+        if not eq or not key or not value.strip():
+            raise ScenarioError(f"expected KEY=VALUE, got {printable(part[:60])!r}", file=label)
+        if key in table:
+            raise ScenarioError(f"gives '{key}' twice", file=label)
+        table[key] = parse_value(value.strip(), label)
+    return with_id(table)
+
+
+def with_id(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The event table with an id: its own, or KIND_TARGET ('closure_suez', 'demand_all')."""
+    if "id" in table:
+        return dict(table)
+    target = table.get("target")
+    last = target.rpartition(".")[2] if isinstance(target, str) else "routes"
+    return {"id": f"{table.get('kind', 'event')}_{'all' if last == '*' else last}", **table}
+
+
+def _when_from_text(when: str, label: str) -> dict[str, Any]:
+    """START, START+DAYS, START..END or START.. as event keys."""
+    if ".." in when:
+        first, _, last = when.partition("..")
+        out = {"start": _point(first, label)}
+        if last.strip():
+            out["end"] = _point(last, label)
+        return out
+    first, plus, days = when.rpartition("+") if "+" in when[1:] else (when, "", "")
+    if plus and first:
+        return {"start": _point(first, label), "duration_days": parse_value(days.strip(), label)}
+    return {"start": _point(when, label)}
+
+
+def _point(text: str, label: str) -> Any:
+    text = text.strip()
+    if not text:
+        raise ScenarioError("a date or day number is missing in WHEN (START, START+DAYS or START..END)", file=label)
+    return parse_value(text, label)
+
+
+def _split_top_level(text: str, label: str) -> list[str]:
+    """``text`` cut at commas outside brackets, braces and quotes (TOML values keep theirs)."""
+    parts, depth, quote, current = [], 0, "", []
+    for c in text:
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(c)
+    if quote or depth:
+        raise ScenarioError("unbalanced quotes or brackets", file=label)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def event_override(spec: str | Mapping[str, Any], flag: str = "--event") -> Override:
+    """An Override that appends one event (compact text or a table) to ``[[events]]``.
+
+    Its text is the ``--set events+=...`` that adds the same entry, so records and reproduce
+    commands stay plain ``--set`` texts; errors in the event are blamed on ``flag`` and the
+    text as typed.
+    """
+    if isinstance(spec, str):
+        table = event_from_text(spec, flag)
+        typed = spec
+    elif isinstance(spec, Mapping):
+        table = with_id(spec)
+        typed = ""
+    else:
+        raise ScenarioError(f"an event is a compact text or a table, got {kind_of(spec)}", file=flag)
+    ident = table.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ScenarioError("every event needs a non-empty string 'id'", file=f"{flag} {printable(typed[:80])}".strip())
+    try:
+        text = f"events+={toml_value(table)}"
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(str(exc), file=flag) from None
+    return Override(("events", ident), table, text, flag, append=True, typed=typed or text)
