@@ -8,6 +8,7 @@ pandas until a figure or a DataFrame is asked for.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from sim.analysis.comparison import (
     Arm, check_comparable, comparison_document, default_folder, folder_name, labels_for,
 )
+from sim.analysis.impact import event_impact
 from sim.analysis.metrics import MetricsTable, metrics_table
 from sim.analysis.statistics import cohort
 from sim.analysis.summary import Summary
@@ -57,11 +59,15 @@ def _overrides(overrides: Overrides) -> list[Override]:
 
 def _events(events: Events) -> list[Override]:
     """Events given as compact texts or tables, as overrides that add them to [[events]]."""
+    return [event_override(e) for e in _event_list(events)]
+
+
+def _event_list(events: Events) -> list:
     if events is None:
         return []
     if isinstance(events, (str, Mapping)):
         raise UsageError("events: give a list of events (compact texts or tables), not one event")
-    return [event_override(e) for e in events]
+    return list(events)
 
 
 def load(scenario: str | Path | Scenario, overrides: Overrides = None, events: Events = None) -> Scenario:
@@ -213,6 +219,7 @@ def run(
     progress: Progress | None = None,
     spill: bool | None = None,
     events: Events = None,
+    impact: bool = True,
 ) -> Run:
     """Run a scenario's replications (default: its ``run.replications`` and ``run.seed``).
 
@@ -220,6 +227,10 @@ def run(
     are identical serial or parallel.  ``events`` adds events as ``load`` does.  Finished
     replications stay in memory unless holding them all would crowd it (or ``spill=True``):
     then they wait in a temporary folder, read back one at a time, with the same results.
+
+    A scenario with events also runs each replication without them (same seed, same
+    worker), so each event's impact (summary ``events.<id>``) is exact container by
+    container; that doubles the simulation.  ``impact=False`` skips it (no event metrics).
     """
     scn = load(scenario, overrides, events)
     settings = scn.settings
@@ -227,8 +238,14 @@ def run(
     seed = settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
     workers = _count("workers", workers, 1, MAX_WORKERS)
     notes = read_source_notes(scn.source) if scn.source else SourceNotes()
-    results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill)
+    measure = functools.partial(event_impact, scn) if impact and scn.events else None
+    results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure)
     return Run(scn, results, seed, notes)
+
+
+def measures_impact(scenario: Scenario, impact: bool = True) -> bool:
+    """True when ``run`` would also run the scenario without its events (to measure their impact)."""
+    return impact and bool(scenario.events)
 
 
 @dataclass(frozen=True)
@@ -315,6 +332,8 @@ def compare(
     vary: Overrides = None,
     progress: Progress | None = None,
     events: Events = None,
+    vary_events: Events = None,
+    impact: bool = True,
 ) -> Comparison:
     """Run every scenario with the same seed and compare each with the first.
 
@@ -322,7 +341,9 @@ def compare(
     routes, legs and nodes (common random numbers): the differences are the scenarios'
     doing, not noise. ``overrides`` apply to every scenario; ``vary`` compares the first
     scenario with itself changed by those overrides (the everyday what-if); ``events`` are
-    added to every scenario, as ``load`` adds them.
+    added to every scenario, as ``load`` adds them; ``vary_events`` (compact texts or tables)
+    are added to that variant (with ``vary``, if any): the first scenario with and without
+    them, paired.  ``impact`` as in ``run``.
     """
     if not scenarios:
         raise UsageError("compare needs at least one scenario (two, or one with vary)")
@@ -330,8 +351,10 @@ def compare(
     inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
     varied: tuple[str, ...] = ()
     names = list(inputs)
-    if vary:
-        variant = load(loaded[0], vary)
+    extra = [event_override(e, flag="--vary-event") if not isinstance(e, Override) else e
+             for e in _event_list(vary_events)]
+    if vary or extra:
+        variant = load(loaded[0], _overrides(vary) + extra)
         varied = tuple(o.text for o in variant.overrides[len(loaded[0].overrides):])
         loaded.append(variant)
         names.append(inputs[0] + "".join(f" --vary {v}" for v in varied))
@@ -339,7 +362,7 @@ def compare(
     base = loaded[0].settings
     reps = _count("replications", base.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = base.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
-    runs = tuple(run(s, reps, seed, workers, progress=progress) for s in loaded)
+    runs = tuple(run(s, reps, seed, workers, progress=progress, impact=impact) for s in loaded)
     return Comparison(runs, tuple(labels_for(loaded)), tuple(inputs), varied)
 
 

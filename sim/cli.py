@@ -23,7 +23,7 @@ from sim.analysis.metrics import vocabulary
 from sim.engine.replications import usable_workers
 from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import Interrupted, RoutesimError, UsageError
-from sim.model.events import EVENT_HELP
+from sim.model.events import EVENT_HELP, event_override
 from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as check_containers
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override, printable
@@ -70,6 +70,7 @@ PATH+={ id = ..., ... } adds an entry to a list of tables (events+={ ... }).
 COMPARE_EXAMPLES = """\
 examples:
   routesim compare china_europe_2020 --vary nodes.dostyk.servers=5      (what if Dostyk had 5 tracks?)
+  routesim compare china_europe_2020 --vary-event closure:nodes.suez:2020-03-23+6   (with and without the canal closed)
   routesim compare china_europe_2019 china_europe_2020 --event closure:nodes.suez:2020-03-23+6   (both with the canal closed)
   routesim compare china_europe_2019 china_europe_2020 --routes rail_xian_duisburg,sea_shanghai_rotterdam
   routesim compare china_europe_2020 my_variant.toml -n 10 --workers 2
@@ -134,6 +135,7 @@ def build_parser() -> ArgumentParser:
     _add_run_options(run, default_out="results/<scenario name>/")
     _add_set_option(run, "change one scenario parameter (repeatable), e.g. --set nodes.dostyk.servers=4")
     _add_event_option(run, "add one event (repeatable), e.g. --event closure:nodes.suez:2020-03-23+6 (see below)")
+    _add_impact_option(run)
     _add_figure_options(run)
     run.set_defaults(handler=cmd_run)
     compare = commands.add_parser(
@@ -160,6 +162,12 @@ def build_parser() -> ArgumentParser:
         "--vary", action="append", default=[], metavar="PATH=VALUE",
         help="compare the first scenario with itself changed by PATH=VALUE (repeatable: all of them in one variant)",
     )
+    compare.add_argument(
+        "--vary-event", dest="vary_events", action="append", default=[], metavar="KIND:TARGET:WHEN",
+        help="compare the first scenario with itself plus this event (the forms of --event; repeatable, "
+        "all in one variant, with any --vary): paired CIs of the event's effect",
+    )
+    _add_impact_option(compare)
     compare.add_argument(
         "--routes", metavar="ID,ID", help="print the differences of these routes only (the files hold all of them)",
     )
@@ -208,6 +216,15 @@ def _add_set_option(command: argparse.ArgumentParser, help_text: str) -> None:
     """--set PATH=VALUE (repeatable)."""
     command.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE", help=help_text
+    )
+
+
+def _add_impact_option(command: argparse.ArgumentParser) -> None:
+    """--no-impact: skip the runs without events that measure each event's impact."""
+    command.add_argument(
+        "--no-impact", action="store_true",
+        help="with events, skip running each replication again without them (same seed) to measure "
+        "each event's impact (summary events.<id>); halves the work, and no event metrics are written",
     )
 
 
@@ -335,8 +352,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     reps = args.replications or scenario.settings.replications
+    impact = not args.no_impact
+    _impact_note(args, [scenario], impact)
     with folder_lock(out, retry=OTHER_OUT):
-        run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name))
+        run = api.run(scenario, reps, args.seed, args.workers, progress=_progress_bar(args, reps, scenario.settings.name),
+                      impact=impact)
         _status(args, "writing results, figures and report.html ...")
         # Recorded the moment the folder is in place: a signal from here on (releasing the
         # lock, printing the tables) reports the results as written, not the old ones as kept.
@@ -347,6 +367,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         _print_report(summary, out)
     return 0
+
+
+def _impact_note(args: argparse.Namespace, scenarios: Sequence, impact: bool) -> None:
+    """Say, before a long run, that events double the work (and how not to)."""
+    with_events = [s for s in scenarios if api.measures_impact(s, impact)]
+    if with_events and not args.quiet:
+        ids = ", ".join(dict.fromkeys(e.id for s in with_events for e in s.events))
+        _say("note", f"events ({ids}): each replication also runs without them (same seed) to measure "
+                     "their impact exactly; --no-impact skips that")
 
 
 def _worker_note(args: argparse.Namespace) -> None:
@@ -381,9 +410,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [api.load(name, args.overrides, args.events) for name in args.scenarios]
     inputs = list(args.scenarios)
     vary = [parse_override(v, flag="--vary") for v in args.vary]
+    vary += [event_override(v, flag="--vary-event") for v in args.vary_events]
     if vary:
         scenarios.append(api.load(scenarios[0], vary))
-        inputs.append(inputs[0] + "".join(f" --vary {v}" for v in args.vary))
+        inputs.append(inputs[0] + "".join(f" --vary {v}" for v in args.vary)
+                      + "".join(f" --vary-event {v}" for v in args.vary_events))
     api.check_comparable(scenarios, inputs)
     for scn in scenarios[: len(args.scenarios)]:
         _scenario_warnings(scn)
@@ -396,10 +427,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
     bar = _progress_bar(args, reps * len(scenarios), "compare")
+    impact = not args.no_impact
+    _impact_note(args, scenarios, impact)
     with folder_lock(out, retry=OTHER_OUT):
         comparison = api.compare(
             *args.scenarios, replications=reps, seed=args.seed, workers=args.workers, overrides=args.overrides,
-            vary=vary or None, progress=bar, events=args.events,
+            vary=vary or None, progress=bar, events=args.events, impact=impact,
         )
         _status(args, "writing results, figures and report.html ...")
         args.written = comparison.write(

@@ -172,6 +172,24 @@ def differences(arms: Sequence[Arm]) -> tuple[list[dict], list[dict]]:
     return route_rows, node_rows
 
 
+def event_differences(arms: Sequence[Arm]) -> list[dict]:
+    """Difference rows of the impact of every event that the baseline and a scenario both
+    measured (the same event id, in both arms' tables)."""
+    base = arms[0]
+    rows: list[dict] = []
+    for arm in arms[1:]:
+        for eid in base.table.entities("event"):
+            if eid not in arm.table.entities("event"):
+                continue
+            for m in vocabulary():
+                if m.kind == "event" and m.compare:
+                    rows.append({
+                        "scenario": arm.label, "event": eid, "metric": m.name, "unit": m.unit,
+                        **paired_difference(base.table.values("event", eid, m.name), arm.table.values("event", eid, m.name)),
+                    })
+    return rows
+
+
 def comparison_document(
     arms: Sequence[Arm],
     summaries: Sequence[Summary],
@@ -199,4 +217,5 @@ def comparison_document(
         "routes": {a.label: s.to_dict()["routes"] for a, s in zip(arms, summaries)},
         "differences": route_rows,
         "node_differences": node_rows,
+        "event_differences": event_differences(arms),
     }

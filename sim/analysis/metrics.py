@@ -1,6 +1,6 @@
 """The metrics registry and the one long metrics table of a run.
 
-Every number routesim reports about a route, a node or a route's service is defined here
+Every number routesim reports about a route, a node, a route's service or an event is defined here
 once: its name, unit, meaning and how it is computed from one replication. The table holds
 one row per (replication, entity kind, entity id, metric) with a value; summary.json,
 routes.csv, nodes.csv, metrics.csv, the terminal and HTML tables, ``compare``'s paired
@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
 
 POOLED = -1
 DAYS_PER_YEAR = 365.0
-KINDS = ("route", "node", "route_service")
+KINDS = ("route", "node", "route_service", "event")
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,6 +109,20 @@ class RouteServiceContext:
     route_id: str
     segment: int
     factors: list[float]
+
+
+@dataclass
+class EventContext:
+    """A dated event in one replication: its impact against the same replication without
+    events, measured as the replication ran (sim.analysis.impact)."""
+
+    scenario: Scenario
+    result: ReplicationResult
+    event_id: str
+
+    @property
+    def impact(self) -> dict[str, float]:
+        return self.result.impact[self.event_id]
 
 
 @dataclass
@@ -241,7 +255,34 @@ _ROUTE_SERVICE: tuple[Metric, ...] = (
            lambda c: c.factors[c.segment]),
 )
 
-REGISTRY: dict[tuple[str, str], Metric] = {(m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _ROUTE_SERVICE}
+
+def _impact(name: str) -> Callable[[EventContext], float]:
+    return lambda c: c.impact[name]
+
+
+# An event's impact: see sim.analysis.impact for the definitions these lines sum up.
+_EVENT: tuple[Metric, ...] = (
+    Metric("containers_affected", "event", "units", "units on the vehicle trips the event held, delayed, slowed or diverted; for a demand surge, the units it added",
+           _impact("containers_affected"), compare=True, integer=True, label="affected"),
+    Metric("extra_delay_days", "event", "d", "mean of delivered with the event minus delivered without it (same replication, same seed) over the affected units with a twin that both runs delivered; a surge: its window's twinned units",
+           _impact("extra_delay_days"), compare=True, label="extra delay"),
+    Metric("extra_delay_days.p95", "event", "d", "95th percentile of the same units' extra delays, per replication",
+           _impact("extra_delay_days.p95"), label="extra delay p95"),
+    Metric("containers_undelivered", "event", "units", "affected units with a twin left out of the extra delay: undelivered when either run stopped",
+           _impact("containers_undelivered"), integer=True),
+    Metric("peak_queue", "event", "vehicles|units", "largest queue at the target from the event's start to its recovery: vehicles waiting at a node; units waiting at a route's origin (a service: the origins it leaves); NaN for a leg",
+           _impact("peak_queue"), compare=True, label="peak queue"),
+    Metric("recovery_days", "event", "d", "days from the event's end until the target's queue is within 10% of the same replication's without events at that instant; NaN if not before the run stopped",
+           _impact("recovery_days"), compare=True, label="recovery"),
+    Metric("recovered", "event", "0/1", "1 when the queue recovered before the run stopped (mean over replications: the share that did)",
+           _impact("recovered")),
+    Metric("containers_diverted", "event", "units", "units whose vehicle left the origin in a divert event's window and took its path (0 for other kinds)",
+           _impact("containers_diverted"), integer=True, label="diverted"),
+)
+
+REGISTRY: dict[tuple[str, str], Metric] = {
+    (m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _ROUTE_SERVICE + _EVENT
+}
 
 
 def metric(kind: str, name: str) -> Metric:
@@ -345,6 +386,7 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
     pooled = [m for m in metrics if m.kind == "route" and m.pooled]
     per_node = [m for m in metrics if m.kind == "node"]
     per_service = [m for m in metrics if m.kind == "route_service"]
+    per_event = [m for m in metrics if m.kind == "event"]
     for result in results:
         rep = result.replication
         for rid, route in scenario.routes.items():
@@ -360,6 +402,10 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
             nctx = NodeContext(scenario, result, nid)
             for m in per_node:
                 add(rep, "node", nid, m, nctx)
+        for eid in result.impact:  # measured only when the run paired it with a baseline
+            ectx = EventContext(scenario, result, eid)
+            for m in per_event:
+                add(rep, "event", eid, m, ectx)
     percentiles = pooled_percentiles(scenario, results)
     for rid in scenario.routes:
         pctx = PooledContext(scenario, rid, percentiles[rid])

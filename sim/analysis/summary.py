@@ -8,14 +8,16 @@ summary.json always agrees with metrics.csv, routes.csv and nodes.csv.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclasses_field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim.analysis.metrics import MetricsTable, metrics_table, route_service_id
+from sim.analysis.metrics import MetricsTable, metrics_table, route_service_id, vocabulary
 from sim.analysis.statistics import mean_ci95
 from sim.engine.simulation import ReplicationResult
+from sim.model.calendar import Calendar
+from sim.model.distributions import Fixed
 from sim.model.scenario import Scenario
 
 
@@ -131,6 +133,28 @@ class NodeSummary:
 
 
 @dataclass(frozen=True)
+class EventSummary:
+    """One dated event: what it was, and its impact metrics over replications (each a mean
+    with its 95% interval; ``recovered``'s mean is the share of replications that recovered)."""
+
+    name: str
+    kind: str
+    targets: tuple[str, ...]  # "nodes.suez", ...
+    start_day: float  # calendar day
+    start_date: str | None
+    duration_days: float | None  # a fixed duration; None: random (the mean is in the scenario) or open-ended
+    source: str
+    impact: Mapping[str, Interval]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "kind": self.kind, "targets": list(self.targets), "start_day": self.start_day,
+            "start_date": self.start_date, "duration_days": self.duration_days, "source": self.source,
+            **{k: v.to_dict() for k, v in self.impact.items()},
+        }
+
+
+@dataclass(frozen=True)
 class Summary:
     """The summary of a run; ``to_dict()`` is exactly summary.json."""
 
@@ -149,6 +173,7 @@ class Summary:
     results_format: int | None = None
     overrides: tuple[str, ...] = ()
     source: str | None = None
+    events: Mapping[str, EventSummary] = dataclasses_field(default_factory=dict)  # measured impacts only
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -159,6 +184,8 @@ class Summary:
             "routes": {k: v.to_dict() for k, v in self.routes.items()},
             "nodes": {k: v.to_dict() for k, v in self.nodes.items()},
         }
+        if self.events:
+            out["events"] = {k: v.to_dict() for k, v in self.events.items()}
         if self.routesim_version is not None:
             out.update(routesim_version=self.routesim_version, results_format=self.results_format,
                        overrides=list(self.overrides), source=self.source)
@@ -270,6 +297,20 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
     )
 
 
+def event_summary(scenario: Scenario, table: MetricsTable, event_id: str) -> EventSummary:
+    """An event's summary: its definition and its rows of the metrics table."""
+    e = next(e for e in scenario.events if e.id == event_id)
+    calendar = Calendar.of(scenario.settings)
+    day = float(calendar.calendar_day(e.start))
+    return EventSummary(
+        name=e.name or e.id, kind=e.kind, targets=tuple(f"{e.section}.{t}" for t in e.targets),
+        start_day=day, start_date=calendar.iso(day) or None,
+        duration_days=float(e.duration.value) if isinstance(e.duration, Fixed) else None,
+        source=e.source,
+        impact={m.name: Interval.of(table.values("event", event_id, m.name)) for m in vocabulary() if m.kind == "event"},
+    )
+
+
 def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
     """The run's summary: every route and node of the scenario, from the metrics table."""
     s = scenario.settings
@@ -279,6 +320,7 @@ def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
         start_date=s.start_date.isoformat() if s.start_date else None,
         routes={rid: route_summary(scenario, table, rid) for rid in scenario.routes},
         nodes={nid: node_summary(scenario, table, nid) for nid in scenario.nodes},
+        events={eid: event_summary(scenario, table, eid) for eid in table.entities("event")},
     )
 
 

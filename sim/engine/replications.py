@@ -2,6 +2,11 @@
 
 Replication ``i`` of seed ``s`` always draws the same random numbers (see engine.stream),
 so the results do not depend on the worker count or on which process finishes first.
+
+When events' impact is measured (``impact``), replication i of ``without_events(scenario)``
+runs right after replication i, in the same process and with the same seed, and only the
+impact numbers are kept from it: the store holds no more, a worker holds two replications
+at its peak, and what a replication returns still depends on nothing but (scenario, seed, i).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import tempfile
 from multiprocessing.connection import Connection, wait
 from typing import Callable
 
-from sim.engine.simulation import pack, run_replication
+from sim.engine.events import without_events
+from sim.engine.simulation import ReplicationResult, pack, run_replication
 from sim.engine.store import MEMORY_SHARE, ResultStore
 from sim.model.errors import RoutesimError
 from sim.model.scenario import Scenario
@@ -68,16 +74,20 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
 
 
-def plan_storage(scenario: Scenario, replications: int, workers: int, spill: bool | None = None) -> bool:
+def plan_storage(scenario: Scenario, replications: int, workers: int, spill: bool | None = None,
+                 paired: bool = False) -> bool:
     """Whether the finished replications go to disk (True) or stay in memory, refusing
     before anything runs a run that fits in neither.
 
     ``spill=None`` decides by size: to disk when holding them all would take more than
-    store.MEMORY_SHARE of the memory available now.
+    store.MEMORY_SHARE of the memory available now.  ``paired``: each replication is
+    followed by its baseline without events, held beside it until its impact is measured.
     """
     units = units_drawn(scenario)
     per_rep = units * BYTES_PER_UNIT_HELD
     running = per_rep * PEAK_FACTOR * max(0, workers - 1)  # replications being simulated
+    if paired:  # every worker (or the one process) also holds a baseline being simulated
+        running += units_drawn(without_events(scenario)) * BYTES_PER_UNIT_HELD * PEAK_FACTOR * workers
     free = available_memory()
     if spill is None:
         spill = free is not None and per_rep * replications > MEMORY_SHARE * free
@@ -117,6 +127,8 @@ class WorkerDied(RoutesimError):
     """A worker process ended without its result (killed by the OS, for example for memory)."""
 
 Progress = Callable[[int, int], None]
+# Measures each event's impact from a replication and the same one without events.
+Impact = Callable[[ReplicationResult, ReplicationResult], dict[str, dict[str, float]]]
 
 _PR_SET_PDEATHSIG = 1
 
@@ -137,12 +149,24 @@ def _worker_signals() -> None:
             pass
 
 
-def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int]) -> None:
+def replicate(scenario: Scenario, seed: int, i: int, impact: Impact | None = None) -> ReplicationResult:
+    """Replication i, with its events' impact measured against replication i (same seed)
+    of the scenario without events when ``impact`` is given and the scenario has events."""
+    result = run_replication(scenario, seed, i)
+    if impact is not None and scenario.events:
+        base = run_replication(without_events(scenario), seed, i)
+        result.impact = impact(result, base)
+        del base
+        gc.collect()  # the baseline's model cycles hold its arrays (see store.add)
+    return result
+
+
+def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int], impact: Impact | None = None) -> None:
     """Run the given replications and send each back packed (a few flat arrays)."""
     _worker_signals()
     try:
         for i in indices:
-            conn.send(pack(run_replication(scenario, seed, i)))
+            conn.send(pack(replicate(scenario, seed, i, impact)))
             gc.collect()  # the finished model's reference cycles hold its arrays (see store.add)
     except BaseException as exc:  # reported to the parent, which ends the run with one line
         conn.send(f"{type(exc).__name__}: {exc}")
@@ -157,26 +181,29 @@ def run_experiment(
     workers: int = 1,
     progress: Progress | None = None,
     spill: bool | None = None,
+    impact: Impact | None = None,
 ) -> ResultStore:
     """Run ``replications`` replications; the store gives them back ordered by index.
 
     Replications are kept as they finish, in memory or (``spill``, see plan_storage) on
-    disk, so a long run's memory does not grow with the number of replications.
+    disk, so a long run's memory does not grow with the number of replications.  With
+    ``impact`` and a scenario with events, each also runs without its events (see replicate).
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
     if workers < 1:
         raise ValueError("workers must be >= 1")
     workers = min(usable_workers(workers), replications)
-    store = ResultStore(spill=plan_storage(scenario, replications, workers, spill))
+    paired = impact is not None and bool(scenario.events)
+    store = ResultStore(spill=plan_storage(scenario, replications, workers, spill, paired))
     try:
         if workers == 1:
             for i in range(replications):
-                store.add(run_replication(scenario, seed, i))
+                store.add(replicate(scenario, seed, i, impact))
                 if progress:
                     progress(i + 1, replications)
         else:
-            _in_workers(store, scenario, replications, seed, workers, progress)
+            _in_workers(store, scenario, replications, seed, workers, progress, impact)
     except BaseException:
         store.close()
         raise
@@ -184,7 +211,7 @@ def run_experiment(
 
 
 def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed: int, workers: int,
-                progress: Progress | None) -> None:
+                progress: Progress | None, impact: Impact | None = None) -> None:
     """Replication i runs in worker i mod W: plain child processes with a pipe each, so
     stopping them (an interrupt, a worker the OS killed) never waits on a shared queue."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -193,7 +220,7 @@ def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed:
     try:
         for w in range(workers):
             mine, theirs = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(theirs, scenario, seed, list(range(w, replications, workers))),
+            proc = ctx.Process(target=_worker, args=(theirs, scenario, seed, list(range(w, replications, workers)), impact),
                                name=f"routesim replications {w + 1}/{workers}", daemon=True)
             proc.start()
             theirs.close()

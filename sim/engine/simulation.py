@@ -122,6 +122,9 @@ class ReplicationResult:
     vehicle_names: tuple[str, ...]
     # What each dated event did (sim.engine.events.EventRecord), by event id; empty without events.
     events: dict[str, EventRecord] = field(default_factory=dict)
+    # Each event's impact against the same replication without events, by event id and metric
+    # name (sim.analysis.impact); empty unless the run measured it.
+    impact: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------
@@ -656,6 +659,7 @@ class PackedResult:
     trip_ints: np.ndarray  # rows: segment, containers
     trip_sizes: np.ndarray
     events: dict[str, EventRecord] = field(default_factory=dict)  # small: sent as they are
+    impact: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -704,6 +708,7 @@ def pack(result: ReplicationResult) -> PackedResult:
         trip_ints=joined(trips, "segment", "containers", dtype=np.int64),
         trip_sizes=np.array([t.depart.size for t in trips], dtype=np.int64),
         events=result.events,
+        impact=result.impact,
     )
 
 
@@ -733,7 +738,7 @@ def unpack(p: PackedResult) -> ReplicationResult:
         )
         for i, rid in enumerate(p.route_ids)
     }
-    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events)
+    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events, p.impact)
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationResult:

@@ -1,0 +1,140 @@
+"""Events' impact (summary events.<id>) against hand calculation, and the paired baseline runs.
+
+The deterministic single server of tests/test_events.py closed for D days gives every
+affected truck's extra delay, the peak queue and the recovery time by the fluid argument;
+a surge's affected containers are the ones it adds; a divert's are those it sends the new
+way.  The baseline runs (the scenario without events, same seed) happen only when a
+scenario has events and impact is asked for, and change nothing across worker counts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import sim
+import sim.engine.replications as replications
+from scenarios_for_tests import NETWORK, SINGLE_QUEUE, write
+from sim.cli import main
+from test_events import DIVERT, VIA_C, scenario, single_queue
+
+LAM, MU, START, D = 10.0, 20.0, 10.0, 5.0
+CLOSURE = {"id": "shut", "kind": "closure", "target": "nodes.q", "start": START, "duration_days": D}
+SHORT = {"horizon_days": 40, "warmup_days": 0, "cooldown_days": 5}
+
+
+def closed_queue(arrivals: str = "even", handling=24 / MU):
+    return scenario(SINGLE_QUEUE, CLOSURE, run=SHORT, edit=single_queue(LAM, handling, arrivals))
+
+
+def test_deterministic_closure_impact_matches_the_fluid_argument() -> None:
+    """Trucks every 1/lam arriving in [s, e) are held; the n-th (from s) starts at e + n/mu,
+    so its extra delay is e + n/mu - a (the baseline never queues); the queue peaks at lam D
+    (+-1) and is empty again lam D / (mu - lam) after e (+- an arrival and a service)."""
+    run = sim.run(closed_queue(), 1, 1)
+    impact = run.results[0].impact["shut"]
+    log = run.results[0].nodes["q"]
+    e = START + D
+    held = (log.arrive >= START) & (log.arrive < e)
+    n = np.arange(held.sum())
+    delays = e + n / MU - log.arrive[held]
+    assert impact["containers_affected"] == held.sum() == pytest.approx(LAM * D, abs=1)
+    assert impact["extra_delay_days"] == pytest.approx(delays.mean(), abs=1e-9)
+    assert impact["extra_delay_days.p95"] == pytest.approx(np.percentile(delays, 95), abs=1e-9)
+    assert impact["extra_delay_days"] == pytest.approx(D - (LAM * D - 1) / 2 * (1 / LAM - 1 / MU), abs=0.1)
+    assert impact["peak_queue"] == pytest.approx(LAM * D, abs=1)
+    assert impact["recovery_days"] == pytest.approx(LAM * D / (MU - LAM), abs=1 / LAM + 1 / MU)
+    assert impact["recovered"] == 1.0 and impact["containers_undelivered"] == 0
+    assert impact["containers_diverted"] == 0
+    summary = run.summary.to_dict()["events"]["shut"]
+    assert summary["kind"] == "closure" and summary["targets"] == ["nodes.q"] and summary["duration_days"] == D
+    assert summary["peak_queue"]["mean"] == impact["peak_queue"]
+    assert set(run.table.entities("event")) == {"shut"}
+
+
+def test_a_queue_that_never_clears_reports_nan_and_the_flag() -> None:
+    """Closed until the run ends: no recovery to measure, so NaN and recovered 0, never a number."""
+    open_ended = {k: v for k, v in CLOSURE.items() if k != "duration_days"}
+    scn = scenario(SINGLE_QUEUE, open_ended, run=SHORT, edit=single_queue(LAM, 24 / MU, "even"))
+    impact = sim.run(scn, 1, 1).results[0].impact["shut"]
+    assert math.isnan(impact["recovery_days"]) and impact["recovered"] == 0.0
+    assert impact["containers_undelivered"] > 0  # held until the end: no delay is made up for them
+
+
+def test_demand_surge_affects_the_containers_it_adds_and_delays_the_others() -> None:
+    """Even arrivals doubled for 5 days at a server of 15 a day: the surge adds lam D trucks
+    (the affected ones), and the containers of its window that the base run also had are
+    delivered no earlier than there (deterministic service: the queue only grows)."""
+    surge = {"id": "rush", "kind": "demand", "target": "routes.r", "start": START, "duration_days": D, "factor": 2.0}
+    scn = scenario(SINGLE_QUEUE, surge, run=SHORT, edit=single_queue(LAM, 24 / 15, "even"))
+    result = sim.run(scn, 1, 1).results[0]
+    impact = result.impact["rush"]
+    added = int((result.events["rush"].base_rows["r"] < 0).sum())
+    assert impact["containers_affected"] == added == pytest.approx(LAM * D, abs=1)
+    assert impact["extra_delay_days"] > 0 and impact["extra_delay_days.p95"] >= impact["extra_delay_days"]
+    # A route's queue is its origin's: trucks leave as they fill, so none builds there.
+    assert impact["peak_queue"] == 0 and impact["recovery_days"] == 0 and impact["recovered"] == 1.0
+
+
+def test_divert_counts_the_containers_departing_in_its_window() -> None:
+    event = {"id": "detour", "kind": "divert", "target": "routes.r", "start": 15, "end": 30, "path": VIA_C}
+    result = sim.run(scenario(DIVERT, event), 1, 9).results[0]
+    departed = result.ledgers["r"].departed
+    assert result.impact["detour"]["containers_diverted"] == int(((departed >= 15) & (departed < 30)).sum()) > 0
+    assert result.impact["detour"]["extra_delay_days"] > 0.9  # the way by c is a day longer
+
+
+def _counting(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    real = replications.run_replication
+
+    def counted(scn, seed, i):
+        calls.append(i)
+        return real(scn, seed, i)
+
+    monkeypatch.setattr(replications, "run_replication", counted)
+    return calls
+
+
+def test_no_events_no_baseline_and_no_impact_without_asking(monkeypatch) -> None:
+    calls = _counting(monkeypatch)
+    plain = scenario(SINGLE_QUEUE, run=SHORT)
+    run = sim.run(plain, 2, 1)
+    assert calls == [0, 1] and "events" not in run.summary.to_dict() and not run.table.entities("event")
+    calls.clear()
+    run = sim.run(closed_queue(), 2, 1, impact=False)
+    assert calls == [0, 1] and "events" not in run.summary.to_dict() and not run.table.entities("event")
+    calls.clear()
+    sim.run(closed_queue(), 2, 1)
+    assert calls == [0, 0, 1, 1]  # each replication, then the same one without events
+
+
+def test_same_seed_same_impact_whatever_the_workers() -> None:
+    scn = closed_queue("poisson", {"dist": "exponential", "mean": 24 / MU})
+    one = sim.run(scn, 3, 5, workers=1).summary.to_dict()["events"]
+    two = sim.run(scn, 3, 5, workers=2).summary.to_dict()["events"]
+    assert one == two
+
+
+def test_compare_vary_event_gives_the_paired_difference_of_transit(tmp_path) -> None:
+    path = write(tmp_path, NETWORK, "network.toml")
+    out = tmp_path / "cmp"
+    code = main(["compare", str(path), "--vary-event", "closure:nodes.dostyk:10+20", "-n", "3", "-q",
+                 "--no-plot", "--containers", "none", "--out", str(out)])
+    assert code == 0
+    doc = json.loads((out / "comparison.json").read_text())
+    rows = [r for r in doc["differences"] if r["metric"] == "transit_days" and r["pairs"] == 3]
+    assert rows and any(r["difference"] and r["difference"] > 0 for r in rows)
+    variant = json.loads((out / doc["folders"][doc["scenarios"][1]] / "summary.json").read_text())
+    assert "closure_dostyk" in variant["events"]
+
+
+def test_bad_vary_event_is_one_line_exit_2(tmp_path, capsys) -> None:
+    path = write(tmp_path, NETWORK, "network.toml")
+    assert main(["compare", str(path), "--vary-event", "closure:nodes.nowhere:10+2", "-q", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--vary-event" in err
+    assert not (tmp_path / "x").exists()
