@@ -33,7 +33,7 @@ from sim.output.folder import folder_lock, read_manifest
 from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
 from sim.report.progress import ProgressBar
 from sim.report.tables import (
-    comparison_text, metrics_listing, nodes_table, routes_table, run_warnings, scenario_listing, validation_text,
+    comparison_text, events_table, metrics_listing, nodes_table, routes_table, run_warnings, scenario_listing, validation_text,
 )
 
 TRANSIT_PNG = "transit_times.png"
@@ -509,6 +509,10 @@ def _print_report(summary: dict, out: Path) -> None:
     if any(n["servers"] for n in summary["nodes"].values()):
         print()
         print(nodes_table(summary))
+    if summary.get("events"):
+        print()
+        print("events (impact against the same replications without events):")
+        print(events_table(summary))
     print()
     print(f"results: {out}/")
 

@@ -534,6 +534,64 @@ def _results(runs: Sequence[RunData]) -> str:
     return "\n".join(parts)
 
 
+def events_html(summary: dict, linker: "Linker | None" = None) -> str:
+    """Each event measured: what it was (kind, target, dates, source) and its impact, means
+    over replications with their 95% CIs, against the same replications without events."""
+    linker = linker or Linker()
+    events = summary.get("events", {})
+    sources = any(e.get("source") for e in events.values())
+    diverts = any(e.get("kind") == "divert" for e in events.values())
+    rows = []
+    for eid, e in events.items():
+        when = e.get("start_date") or f"day {_g(e.get('start_day'))}"
+        if e.get("duration_days") is not None:
+            when += f", {_g(e['duration_days'])} d"
+
+        def cell(name: str, digits: int = 2, ci: bool = True) -> str:
+            v = e.get(name) or {}
+            interval = _ci(v.get("ci95"), digits) if ci else "n/a"
+            return _num(v.get("mean"), digits) + (f'<br><span class="meta">{interval}</span>' if interval != "n/a" else "")
+
+        recovered = (e.get("recovered") or {}).get("mean")
+        recovery = cell("recovery_days", 1)
+        if recovered is not None and recovered < 1:
+            recovery += f'<br><span class="warn">{recovered:.0%} of runs recovered</span>'
+        cells = [_labelled(eid, e.get("name")), _e(e.get("kind", "")), _e(", ".join(e.get("targets", []))),
+                 f'<span style="white-space:nowrap">{_e(when)}</span>']
+        cells += [linker(e.get("source") or "")] if sources else []
+        cells += [cell("containers_affected", 0, ci=False), cell("extra_delay_days"), cell("extra_delay_days.p95"),
+                  cell("peak_queue", 1), recovery]
+        cells += [cell("containers_diverted", 0, ci=False) if e.get("kind") == "divert" else ""] if diverts else []
+        rows.append((cells, ""))
+    headers = ["event", "kind", "target", "from", *(["source"] if sources else []), "containers affected",
+               "extra delay (d)", "extra delay p95 (d)", "peak queue", "recovery (d)", *(["diverted"] if diverts else [])]
+    numeric = [False] * (5 if sources else 4) + [True] * (5 + diverts)
+    return _table(headers, rows, numeric)
+
+
+EVENTS_NOTE = (
+    "Each replication ran again without its events, with the same seed (common random numbers), "
+    "so each container is compared with itself. Affected: the containers on the vehicles an event "
+    "held, delayed, slowed or diverted (a demand surge: those it added). Extra delay: delivered with "
+    "minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
+    "containers waiting at a route's origin. Recovery: days from the event's end until that queue is "
+    "within 10% of the run without events at the same moment. Means over replications, with their 95% CIs below them."
+)
+
+
+def _events(runs: Sequence[RunData]) -> str:
+    """The Events section: every run whose summary measured events."""
+    measured = [(i, run) for i, run in enumerate(runs) if run.summary.get("events")]
+    if not measured:
+        return ""
+    parts = ['<h2 id="events">Events</h2>', f'<p class="meta">{_e(EVENTS_NOTE)}</p>']
+    for i, run in measured:
+        of = f"<h3>{_e(run.label)}</h3>" if len(runs) > 1 else ""
+        linker = Linker(run.source_notes, f"s{i + 1}-" if len(runs) > 1 else "")
+        parts.append(of + events_html(run.summary, linker))
+    return "\n".join(parts)
+
+
 def _figures(figures: Sequence[tuple[str, str, bytes]]) -> str:
     """Each figure under its title, embedded as a base64 PNG, with its caption."""
     parts = ['<h2 id="figures">Figures</h2>']
@@ -561,10 +619,11 @@ def _parameters(runs: Sequence[RunData]) -> str:
     return "\n".join(parts)
 
 
-def _contents(comparison: dict | None, figures: bool) -> str:
+def _contents(comparison: dict | None, figures: bool, events: bool = False) -> str:
     """In-page links to the sections (anchors only: nothing is loaded)."""
     sections = [("differences", "Differences")] if comparison is not None else []
-    sections += [("results", "Results")] + ([("figures", "Figures")] if figures else [])
+    sections += [("results", "Results")] + ([("events", "Events")] if events else [])
+    sections += [("figures", "Figures")] if figures else []
     sections += [("parameters", "Parameters and sources"), ("reproduce", "Reproduce")]
     return '<nav class="meta">' + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in sections) + "</nav>"
 
@@ -575,10 +634,13 @@ def report_html(
     comparison: dict | None = None,
 ) -> str:
     """The whole report as one HTML document: figures embedded, no external resources."""
-    body = [_header(runs, comparison), _contents(comparison, bool(figures)), _checks(runs)]
+    events = _events(runs)
+    body = [_header(runs, comparison), _contents(comparison, bool(figures), bool(events)), _checks(runs)]
     if comparison is not None:
         body.append('<h2 id="differences">Differences against the baseline</h2>' + differences_html(comparison))
     body.append(_results(runs))
+    if events:
+        body.append(events)
     if figures:
         body.append(_figures(figures))
     body.append(_parameters(runs))

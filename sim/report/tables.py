@@ -77,6 +77,37 @@ def nodes_table(summary: dict[str, Any]) -> str:
     return format_table(headers, rows, (False, False, True, True, True, True))
 
 
+def events_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per measured event: what and when, then its impact (means over replications)."""
+    rows = []
+    for eid, e in summary.get("events", {}).items():
+        when = e["start_date"] or f"day {e['start_day']:g}"
+        if e["duration_days"] is not None:
+            when += f" +{e['duration_days']:g} d"
+        recovered = e["recovered"]["mean"]
+        recovery = _num(e["recovery_days"]["mean"])
+        if recovered is not None and recovered < 1:  # a mean over the replications that recovered
+            recovery = f"{recovery} ({recovered:.0%} recovered)" if recovered > 0 else "not recovered"
+        rows.append((
+            eid, e["kind"], ", ".join(e["targets"]), when,
+            _num(e["containers_affected"]["mean"], 0),
+            _num(e["extra_delay_days"]["mean"], 2), _ci(e["extra_delay_days"]["ci95"], 2),
+            _num(e["extra_delay_days.p95"]["mean"], 2),
+            _num(e["peak_queue"]["mean"]), recovery,
+            _num(e["containers_diverted"]["mean"], 0) if e["kind"] == "divert" else "",
+        ))
+    return rows
+
+
+EVENT_HEADERS = ("event", "kind", "target", "when", "affected", "extra delay d", "95% CI", "p95 d",
+                 "peak queue", "recovery d", "diverted")
+
+
+def events_table(summary: dict[str, Any]) -> str:
+    """Each event's impact against the same replications without events."""
+    return format_table(EVENT_HEADERS, events_rows(summary), (False, False, False, False, *([True] * 7)))
+
+
 def limited_nodes(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The summary's nodes with servers, busiest first (stable), as the tables list them."""
     limited = [(nid, n) for nid, n in summary["nodes"].items() if n.get("servers")]
