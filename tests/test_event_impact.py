@@ -112,11 +112,13 @@ def test_no_events_no_baseline_and_no_impact_without_asking(monkeypatch) -> None
     assert calls == [0, 0, 1, 1]  # each replication, then the same one without events
 
 
-def test_same_seed_same_impact_whatever_the_workers() -> None:
+def test_same_seed_same_impact_whatever_the_workers_and_on_disk() -> None:
     scn = closed_queue("poisson", {"dist": "exponential", "mean": 24 / MU})
     one = sim.run(scn, 3, 5, workers=1).summary.to_dict()["events"]
     two = sim.run(scn, 3, 5, workers=2).summary.to_dict()["events"]
-    assert one == two
+    spilled = sim.run(scn, 3, 5, workers=2, spill=True).summary.to_dict()["events"]  # impact travels packed
+    assert one == two == spilled
+    assert replications.plan_storage(scn, 3, 2, paired=True) is False  # the doubled work still fits
 
 
 def test_compare_vary_event_gives_the_paired_difference_of_transit(tmp_path) -> None:
@@ -138,3 +140,29 @@ def test_bad_vary_event_is_one_line_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--vary-event" in err
     assert not (tmp_path / "x").exists()
+
+
+def test_run_writes_event_metrics_and_no_impact_leaves_none(tmp_path, capsys) -> None:
+    """metrics.csv carries the event rows and summary.json events.<id>; --no-impact neither,
+    and the note that the baseline runs is printed only when they run."""
+    path = write(tmp_path, NETWORK, "network.toml")
+    options = ["-n", "2", "--no-plot", "--containers", "none", "--event", "closure:nodes.dostyk:10+4"]
+    assert main(["run", str(path), *options, "--out", str(tmp_path / "with")]) == 0
+    out = capsys.readouterr()
+    assert "also runs without them" in out.err and "closure_dostyk" in out.out.split("events (impact")[1]
+    summary = json.loads((tmp_path / "with" / "summary.json").read_text())
+    assert summary["events"]["closure_dostyk"]["containers_affected"]["mean"] > 0
+    assert ",event,closure_dostyk,recovery_days," in (tmp_path / "with" / "metrics.csv").read_text()
+    assert main(["run", str(path), *options, "--no-impact", "-q", "--out", str(tmp_path / "without")]) == 0
+    assert "also runs without" not in capsys.readouterr().err
+    assert "events" not in json.loads((tmp_path / "without" / "summary.json").read_text())
+    assert ",event," not in (tmp_path / "without" / "metrics.csv").read_text()
+
+
+def test_the_memory_check_counts_the_baseline_beside_each_replication(monkeypatch) -> None:
+    scn = closed_queue()
+    per_rep = replications.units_drawn(scn) * replications.BYTES_PER_UNIT_HELD
+    monkeypatch.setattr(replications, "available_memory", lambda: int(2.5 * per_rep))
+    assert replications.plan_storage(scn, 1, 1, spill=False) is False  # one replication fits
+    with pytest.raises(replications.TooBig):  # it and its baseline being simulated do not
+        replications.plan_storage(scn, 1, 1, spill=False, paired=True)

@@ -14,7 +14,8 @@ Definitions (the metric meanings in sim.analysis.metrics say the same in one lin
   stopped has no extra delay (it would be a guess) and is counted in ``undelivered``.
 - the target's queue: vehicles waiting (arrived, not yet handled or let through) at a target
   node, all traffic counted; containers waiting at the origin of a target route, or of the
-  routes a target service leaves the origin on.  Legs: not measured (NaN).
+  routes a target service leaves the origin on.  Legs, and events starting after the run
+  stopped: not measured (NaN).
 - pre-event level: the baseline run's queue at the same instant.  CRN makes the two runs
   identical until the event starts and identical again once its backlog is gone, so the
   baseline at time t is the queue the target would have had at t; a mean over the days
@@ -141,8 +142,8 @@ def event_impact(scenario: Scenario, result: ReplicationResult, base: Replicatio
             "containers_undelivered": float(undelivered),
             "containers_diverted": float(record.containers()) if record.kind == "divert" else 0.0,
         }
-        with_q = target_queue(scenario, result, record)
-        if with_q is None:
+        with_q = target_queue(scenario, result, record) if record.start < result.end_time else None
+        if with_q is None:  # a leg, or an event that starts only after the run stopped
             values.update(peak_queue=math.nan, recovery_days=math.nan, recovered=math.nan)
         else:
             base_q = target_queue(scenario, base, record)
