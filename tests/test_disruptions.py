@@ -24,7 +24,8 @@ EVENT_DAYS_COLUMNS = ["replication", "kind", "id", "day", "date", "mean_queue", 
 
 def _run(tmp_path_factory, name: str, *extra: str) -> Path:
     out = tmp_path_factory.mktemp(name.replace("/", "_")) / "out"
-    assert main(["run", name, "-n", "1", "--no-plot", "--out", str(out), *extra]) == 0
+    # No containers file: not read here, and writing it is a quarter of the run's time.
+    assert main(["run", name, "-n", "1", "--no-plot", "--containers", "none", "--out", str(out), *extra]) == 0
     return out
 
 
@@ -144,3 +145,16 @@ def test_no_events_no_event_days_and_no_events_figure(tmp_path: Path) -> None:
     # Even arrivals (one truck a day) and a closure from day 100 to 105: each day of the closure
     # holds at least the queue of the day before, and more by its end.
     assert (np.diff(queue[99:105]) >= 0).all() and queue[104] > queue[100] + 2
+
+
+def test_the_baseline_hook_draws_the_no_event_series_dashed(tmp_path: Path) -> None:
+    path = write(tmp_path, SINGLE_QUEUE)
+    shut = tmp_path / "shut"
+    assert main(["run", str(path), "-n", "1", "--no-plot", "--containers", "none", "--out", str(shut),
+                 "--event", "closure:nodes.q:100+5"]) == 0
+    run = read_run(shut)
+    # Stands in for the event_days of the run without events (same targets, same seed).
+    fig = events_figure([run], route_colours(run.scenario.routes), baseline=run.event_days)
+    ax = next(a for a in fig.axes if a.get_title(loc="left").startswith("q"))
+    assert [line.get_linestyle() for line in ax.get_lines() if line.get_label().startswith(("with", "without"))] == ["-", "--"]
+    assert ax.get_legend() is not None

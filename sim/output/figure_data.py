@@ -161,7 +161,9 @@ def event_targets(scenario: Scenario) -> tuple[list[str], list[str]]:
     return list(nodes), list(named) + rest
 
 
-def event_days_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
+def event_days_writer(
+    scenario: Scenario, results: Sequence[ReplicationResult], targets: tuple[list[str], list[str]] | None = None,
+) -> Writer:
     """event_days.csv: per day, the queue at each node and route the events affect, and the
     mean transit of a route's containers by the day they departed its origin.
 
@@ -172,11 +174,16 @@ def event_days_writer(scenario: Scenario, results: Sequence[ReplicationResult]) 
     for their first departure; departed: containers that left the origin that day (empty for
     a node); mean_transit_days: their mean transit, creation to delivery (empty for a node
     or a day without departures; containers not delivered by the end of the run left out).
+
+    ``targets`` (nodes, routes) default to ``event_targets(scenario)``; a run of the same
+    scenario without its events (the baseline) passes those of the scenario with them, so
+    its series can be drawn dashed beside them (``events_figure``'s ``baseline``, read by
+    ``read_event_days``).
     """
     s = scenario.settings
     calendar = s.calendar
     columns = ("replication", "kind", "id", "day", "date", "mean_queue", "departed", "mean_transit_days")
-    nodes, routes = event_targets(scenario)
+    nodes, routes = targets if targets is not None else event_targets(scenario)
 
     def rows() -> Iterable[tuple]:
         edges = window_edges(calendar.calendar_day(s.horizon_days), 1.0)
@@ -298,7 +305,7 @@ def read_run(folder: Path, label: str | None = None) -> RunData:
         nodes=_read_days(folder / NODE_DAYS),
         marey=_read_marey(folder / MAREY, scenario),
         source_notes=read_source_notes(folder / SCENARIO),
-        event_days=_read_event_days(folder / EVENT_DAYS) if scenario.events else {},
+        event_days=read_event_days(folder / EVENT_DAYS) if scenario.events else {},
     )
 
 
@@ -513,7 +520,9 @@ def _read_marey(path: Path, scenario: Scenario) -> dict[str, list[MareyStop]]:
     return out
 
 
-def _read_event_days(path: Path) -> dict[tuple[str, str], EventDays]:
+def read_event_days(path: Path) -> dict[tuple[str, str], EventDays]:
+    """event_days.csv by (kind, id), means over replications (transit: over the replications
+    in which containers departed that day)."""
     cols = _read_table(path)
     kind, ident = _strings(cols, "kind", path), _strings(cols, "id", path)
     rep = _whole(_floats(cols, "replication", path), "replication", path)
