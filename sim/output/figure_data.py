@@ -26,7 +26,9 @@ from sim.model.loader import load_scenario
 from sim.output.files import SCENARIO, SUMMARY, Writer, write_csv
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes, read_source_notes
-from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, transit_quantiles
+from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, transit_quantiles, window_edges
+# The time-average of a count of intervals, the same integral as node_days uses (one place).
+from sim.analysis.series import _occupancy_integral as occupancy_integral
 
 RESULTS_FORMAT = 3  # bump when a file the figures read changes meaning or columns
 ROUTE_WEEKS = "route_weeks.csv"
@@ -34,6 +36,8 @@ NODE_DAYS = "node_days.csv"
 MAREY = "marey.csv"
 TRANSIT_QUANTILES = "transit_quantiles.csv"
 FIGURE_DATA = (ROUTE_WEEKS, NODE_DAYS, MAREY, TRANSIT_QUANTILES)
+# Written only when the scenario has [[events]] (then read_run requires it): the events figure.
+EVENT_DAYS = "event_days.csv"
 
 
 # ---------------------------------------------------------------------------------------
@@ -129,6 +133,91 @@ def transit_quantiles_writer(scenario: Scenario, results: Sequence[ReplicationRe
     return lambda path: write_csv(path, columns, rows())
 
 
+def event_targets(scenario: Scenario) -> tuple[list[str], list[str]]:
+    """(nodes, routes) the scenario's events affect, in the order the events figure shows them.
+
+    Nodes: those an event targets.  Routes: those an event targets (demand, divert) first,
+    then those running through a targeted node, along a targeted leg or on a targeted
+    service, by TEU a year (the busiest first).
+    """
+    nodes: dict[str, None] = {}
+    named: dict[str, None] = {}
+    through: dict[str, None] = {}
+    for e in scenario.events:
+        for t in e.targets:
+            if e.section == "nodes":
+                nodes[t] = None
+            elif e.section == "routes":
+                named[t] = None
+            for rid, route in scenario.routes.items():
+                uses = (
+                    (e.section == "nodes" and t in route.path)
+                    or (e.section == "legs" and any(t in s.legs for s in route.segments))
+                    or (e.section == "services" and any(t == s.service for s in route.segments))
+                )
+                if uses:
+                    through[rid] = None
+    rest = sorted((r for r in through if r not in named), key=lambda r: -scenario.routes[r].demand.teu_per_year)
+    return list(nodes), list(named) + rest
+
+
+def event_days_writer(
+    scenario: Scenario, results: Sequence[ReplicationResult], targets: tuple[list[str], list[str]] | None = None,
+) -> Writer:
+    """event_days.csv: per day, the queue at each node and route the events affect, and the
+    mean transit of a route's containers by the day they departed its origin.
+
+    Columns: replication; kind (node | route); id; day (calendar day, day 0 = the start
+    date) and date (ISO, empty when undated) of the day's start; mean_queue, time-averaged
+    over the day: vehicles waiting at the node (for a server or held by a closure; background
+    vehicles included), or containers (wagons on bulk routes) waiting at the route's origin
+    for their first departure; departed: containers that left the origin that day (empty for
+    a node); mean_transit_days: their mean transit, creation to delivery (empty for a node
+    or a day without departures; containers not delivered by the end of the run left out).
+
+    ``targets`` (nodes, routes) default to ``event_targets(scenario)``; a run of the same
+    scenario without its events (the baseline) passes those of the scenario with them, so
+    its series can be drawn dashed beside them (``events_figure``'s ``baseline``, read by
+    ``read_event_days``).
+    """
+    s = scenario.settings
+    calendar = s.calendar
+    columns = ("replication", "kind", "id", "day", "date", "mean_queue", "departed", "mean_transit_days")
+    nodes, routes = targets if targets is not None else event_targets(scenario)
+
+    def rows() -> Iterable[tuple]:
+        edges = window_edges(calendar.calendar_day(s.horizon_days), 1.0)
+        at = calendar.sim_time(edges)
+        dates = calendar.iso_dates(edges[:-1])
+        width = np.diff(edges)
+        for r in results:
+            for nid in nodes:
+                log = r.nodes[nid]
+                queue = np.diff(occupancy_integral(log.arrive, log.start, at)) / width
+                for i in range(width.size):
+                    yield (r.replication, "node", nid, float(edges[i]), dates[i], round(float(queue[i]), 6), "", "")
+            for rid in routes:
+                ledger = r.ledgers[rid]
+                left = ~np.isnan(ledger.departed)
+                # Containers still at the origin at the end wait until the run ends.
+                departed_at = np.where(left, ledger.departed, max(float(at[-1]), float(ledger.created.max(initial=0))))
+                queue = np.diff(occupancy_integral(ledger.created, departed_at, at)) / width
+                done = left & ~np.isnan(ledger.delivered)
+                day = np.floor(calendar.calendar_day(ledger.departed[left])).astype(np.int64)
+                inside = (day >= 0) & (day < width.size)
+                count = np.bincount(day[inside], minlength=width.size)
+                transit = (ledger.delivered - ledger.created)[left][inside]
+                ok = done[left][inside]
+                total = np.bincount(day[inside][ok], weights=transit[ok], minlength=width.size)
+                n_ok = np.bincount(day[inside][ok], minlength=width.size)
+                for i in range(width.size):
+                    mean = round(float(total[i] / n_ok[i]), 6) if n_ok[i] else ""
+                    yield (r.replication, "route", rid, float(edges[i]), dates[i], round(float(queue[i]), 6),
+                           int(count[i]), mean)
+
+    return lambda path: write_csv(path, columns, rows())
+
+
 def figure_data_writers(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, Writer]:
     """Every file the figures are drawn from, by file name."""
     return {
@@ -136,6 +225,7 @@ def figure_data_writers(scenario: Scenario, results: Sequence[ReplicationResult]
         NODE_DAYS: node_days_writer(scenario, results),
         MAREY: marey_writer(scenario, results),
         TRANSIT_QUANTILES: transit_quantiles_writer(scenario, results),
+        **({EVENT_DAYS: event_days_writer(scenario, results)} if scenario.events else {}),
     }
 
 
@@ -166,6 +256,15 @@ class DaySeries:
 
 
 @dataclass(frozen=True)
+class EventDays:
+    """One node's or route's daily series of event_days.csv, means over replications."""
+
+    day: np.ndarray
+    queue: np.ndarray  # vehicles at a node, containers waiting at a route's origin
+    transit: np.ndarray  # mean transit days by departure day (NaN: none departed; nodes: all NaN)
+
+
+@dataclass(frozen=True)
 class RunData:
     """Everything the figures and the report of one run need, read from its folder."""
 
@@ -179,6 +278,8 @@ class RunData:
     marey: dict[str, list[MareyStop]]
     # What the scenario's source labels and [tags] stand for (the comments of its scenario.toml).
     source_notes: SourceNotes = field(default_factory=SourceNotes)
+    # event_days.csv by (kind, id), kind "node" or "route"; empty for a scenario without events.
+    event_days: dict[tuple[str, str], EventDays] = field(default_factory=dict)
 
 
 def read_run(folder: Path, label: str | None = None) -> RunData:
@@ -192,6 +293,8 @@ def read_run(folder: Path, label: str | None = None) -> RunData:
     if missing:
         raise UsageError(f"{folder}: results folder is incomplete, missing {', '.join(missing)}")
     scenario = load_scenario(str(folder / SCENARIO))
+    if scenario.events and not (folder / EVENT_DAYS).is_file():
+        raise UsageError(f"{folder}: results folder is incomplete, missing {EVENT_DAYS} (the scenario has events)")
     return RunData(
         folder=folder,
         label=label if label is not None else str(summary.get("scenario", folder.name)),
@@ -202,6 +305,7 @@ def read_run(folder: Path, label: str | None = None) -> RunData:
         nodes=_read_days(folder / NODE_DAYS),
         marey=_read_marey(folder / MAREY, scenario),
         source_notes=read_source_notes(folder / SCENARIO),
+        event_days=read_event_days(folder / EVENT_DAYS) if scenario.events else {},
     )
 
 
@@ -413,4 +517,26 @@ def _read_marey(path: Path, scenario: Scenario) -> dict[str, list[MareyStop]]:
                 MareyStop(int(trip[i]), int(segment[i]), str(node[i]), float(km[i]),
                           float(arrive[i]), float(depart[i]), int(units[i]))
             )
+    return out
+
+
+def read_event_days(path: Path) -> dict[tuple[str, str], EventDays]:
+    """event_days.csv by (kind, id), means over replications (transit: over the replications
+    in which containers departed that day)."""
+    cols = _read_table(path)
+    kind, ident = _strings(cols, "kind", path), _strings(cols, "id", path)
+    rep = _whole(_floats(cols, "replication", path), "replication", path)
+    day, queue, transit = (_floats(cols, n, path) for n in ("day", "mean_queue", "mean_transit_days"))
+    out = {}
+    for key in dict.fromkeys(zip(kind.tolist(), ident.tolist())):
+        mine = (kind == key[0]) & (ident == key[1])
+        reps = np.unique(rep[mine]).size
+        first = mine & (rep == rep[mine].min())
+        _mean_by(queue[mine], rep[mine], reps, path)  # refuses replications of unequal length
+        t = transit[mine].reshape(reps, -1)
+        with np.errstate(invalid="ignore"):
+            # Mean over the replications where containers departed that day (NaN: none did).
+            counted = np.isfinite(t).sum(axis=0)
+            mean_t = np.where(counted > 0, np.nansum(t, axis=0) / np.maximum(counted, 1), np.nan)
+        out[key] = EventDays(day=day[first], queue=queue[mine].reshape(reps, -1).mean(axis=0), transit=mean_t)
     return out

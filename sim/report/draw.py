@@ -50,6 +50,14 @@ CAPTIONS = {
         "Every vehicle of one route that left in the first four weeks (replication 1): "
         "sloped lines are travel, flat segments are dwell at a node.",
     ),
+    "events": (
+        "Events",
+        "Per node an event changes, vehicles queueing there per day (waiting for a server or "
+        "held by a closure, background traffic included); per affected route, containers "
+        "waiting at its origin per day and the mean transit of containers by the day they "
+        "departed. Means over replications; each event's span shaded and labelled with its "
+        "name and dates (data: event_days.csv).",
+    ),
     "route_map": (
         "Route map",
         "Every route over coastlines and borders; line width by TEU carried per year.",
@@ -122,7 +130,7 @@ def draw(
 
 # Rough drawing cost of a figure, relative to a single-panel one: the grids have a panel per
 # route or node, the map computes sea lanes.
-_COST = {"throughput": 4, "bottlenecks": 3, "route_map": 4}
+_COST = {"throughput": 4, "bottlenecks": 3, "route_map": 4, "events": 3}
 
 
 def _write_figures_in_two(runs, folder: Path, fmt: str, marey_route, figure_builders, write_figures) -> list[Path]:

@@ -12,6 +12,7 @@ from sim.viz.colours import route_colours, scenario_colours
 from sim.viz.flows import bottleneck_figure, throughput_figure
 from sim.viz.marey import default_marey_route, marey_figure
 from sim.viz.transit import transit_box_figure, transit_ecdf_figure
+from sim.viz.events import events_figure, has_events
 from sim.viz.common import all_routes, run_title
 from sim.output.figure_data import RunData
 
@@ -34,6 +35,8 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> 
         f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios),
         "route_map": lambda: _route_map(runs, colours),
     }
+    if has_events(runs):  # only a scenario with [[events]] has its figure
+        builders["events"] = lambda: events_figure(runs, colours)
     return {stem: plain_text(build) for stem, build in builders.items()}
 
 
