@@ -166,3 +166,22 @@ def test_the_memory_check_counts_the_baseline_beside_each_replication(monkeypatc
     assert replications.plan_storage(scn, 1, 1, spill=False) is False  # one replication fits
     with pytest.raises(replications.TooBig):  # it and its baseline being simulated do not
         replications.plan_storage(scn, 1, 1, spill=False, paired=True)
+
+
+def test_compare_prints_the_impact_difference_of_an_event_both_arms_measure(tmp_path, capsys) -> None:
+    """The same closure with one server more in the variant: the queue it leaves drains
+    faster, so its containers' extra delay differs, and the terminal table says so in an
+    event block."""
+    path = write(tmp_path, NETWORK, "network.toml")
+    out = tmp_path / "cmp"
+    code = main(["compare", str(path), "--event", "closure:nodes.dostyk:10+20", "--vary", "nodes.dostyk.servers=3",
+                 "-n", "3", "--no-plot", "--containers", "none", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    doc = json.loads((out / "comparison.json").read_text())
+    delay = next(r for r in doc["event_differences"] if r["event"] == "closure_dostyk" and r["metric"] == "extra_delay_days")
+    assert delay["difference"] is not None and delay["difference"] < 0  # more tracks clear the backlog sooner
+    header = next(line for line in printed.splitlines() if line.startswith("event "))
+    assert "difference" in header
+    lines = [x for x in printed.splitlines() if x.startswith("closure_dostyk ")]
+    assert any(f"{delay['difference']:+.2f}" in x for x in lines), lines

@@ -319,15 +319,17 @@ def difference_cells(row: dict, key: str) -> tuple[str, ...]:
 
 def comparison_text(document: dict, routes: Sequence[str] | None = None) -> str:
     """The terminal table of differences, one block per scenario against the baseline
-    (only ``routes``' rows, and no node rows, when routes are given)."""
+    (only ``routes``' rows, and no node or event rows, when routes are given)."""
     blocks = [
         f"compare: {', '.join(document['scenarios'])}; baseline {document['baseline']}; "
         f"{document['replications']} replications, seed {document['seed']}, common random numbers"
     ]
     right = (False, False, True, True, True, True, False)
     for label in document["scenarios"][1:]:
-        for key, rows in (("route", document["differences"]), ("node", document["node_differences"])):
-            if routes is not None and key == "node":
+        kinds = (("route", document["differences"]), ("node", document["node_differences"]),
+                 ("event", document.get("event_differences", [])))  # events: the impact both arms measured
+        for key, rows in kinds:
+            if routes is not None and key != "route":
                 continue
             mine = [difference_cells(r, key) for r in rows
                     if r["scenario"] == label and (routes is None or r[key] in routes)]
