@@ -7,6 +7,9 @@ scenario's events and asks it for
 - a LegGate per leg: vehicles held at its start while it is closed, speeds that change;
 - a ServiceGate per service: departures per week and vehicle capacity that change (its
   closures join the random ``closures`` of the service: one mechanism for both);
+- random closures of a service (``random = {...}``): spells drawn per replication from the
+  very stream and function a service's ``closures`` key uses (draw_spells), so the key is
+  shorthand for the event; the event's record has the spells and what they held;
 - each route's demand stretches (applied in sim.engine.demand) and diversions.
 Every gate writes what it touched into its event's Recorder: the vehicle trips held,
 delayed, slowed or diverted and the ledger rows of the containers they carried.
