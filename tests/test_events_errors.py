@@ -131,6 +131,7 @@ def event(**changes: Any) -> dict[str, Any]:
 
 DIVERT = {"id": "e", "kind": "divert", "target": "routes.rail", "start": 20, "path": ["xian", "altynkol", "duisburg"]}
 CAPACITY = {"id": "e", "kind": "capacity", "target": "nodes.dostyk", "start": 20, "end": 40}
+RANDOM = {"id": "e", "kind": "closure", "target": "services.feeder", "random": {"per_year": 4, "duration_days": 2}}
 
 CASES = {
     # name: (events, exact text after "<file>: ")
@@ -233,6 +234,14 @@ CASES = {
         [DIVERT, {**DIVERT, "id": "b", "start": 50}],
         "events.b.start: diverts routes.rail while event 'e' diverts it too: give one path per period",
     ),
+    "random closure with a start": ([{**RANDOM, "start": 20}], "events.e.start: a random closure has no dates: its spells are drawn from random = { per_year, duration_days }"),
+    "random closure of a node": ([{**RANDOM, "target": "nodes.dostyk"}], "events.e.target: random closures target services.<id> (like a service's closures key), not nodes"),
+    "random closure without a rate": ([{**RANDOM, "random": {"duration_days": 2}}], "events.e.random: missing required key 'per_year'"),
+    "random closure with a bad key": ([{**RANDOM, "random": {"per_year": 4, "duration": 2}}], "events.e.random.duration: unknown key 'duration'; did you mean 'duration_days'?"),
+    "random closure rate out of range": ([{**RANDOM, "random": {"per_year": -1, "duration_days": 2}}], "events.e.random.per_year: must be >= 0, got -1"),
+    "random closure not a table": ([{**RANDOM, "random": 4}], "events.e.random: must be a table, got an integer (4)"),
+    "random on a capacity event": ([{**CAPACITY, "set": {"servers": 2}, "random": {"per_year": 4, "duration_days": 2}}], 'events.e.random: does not apply to a capacity event (it belongs to closure events)'),
+    "two random closures of a service": ([RANDOM, {**RANDOM, "id": "b"}], "events.b.random: service 'feeder' already has random closures (event 'e'): give them once"),
     "duplicate id": ([CLOSE, CLOSE], "events.e.id: duplicate id 'e' (also entry 0)"),
 }
 

@@ -145,13 +145,18 @@ class EventSummary:
     duration_days: float | None  # a fixed duration; None: random (the mean is in the scenario) or open-ended
     source: str
     impact: Mapping[str, Interval]
+    # A random closure: {"per_year", "mean_duration_days"} (its dates differ by replication);
+    # None, and no "random" key in summary.json, for a dated event.
+    random: Mapping[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name, "kind": self.kind, "targets": list(self.targets), "start_day": self.start_day,
             "start_date": self.start_date, "duration_days": self.duration_days, "source": self.source,
-            **{k: v.to_dict() for k, v in self.impact.items()},
         }
+        if self.random is not None:
+            out["random"] = dict(self.random)
+        return {**out, **{k: v.to_dict() for k, v in self.impact.items()}}
 
 
 @dataclass(frozen=True)
@@ -308,6 +313,7 @@ def event_summary(scenario: Scenario, table: MetricsTable, event_id: str) -> Eve
         duration_days=float(e.duration.value) if isinstance(e.duration, Fixed) else None,
         source=e.source,
         impact={m.name: Interval.of(table.values("event", event_id, m.name)) for m in vocabulary() if m.kind == "event"},
+        random=None if e.random is None else {"per_year": e.random.per_year, "mean_duration_days": float(e.random.duration_days.mean)},
     )
 
 

@@ -7,6 +7,9 @@ scenario's events and asks it for
 - a LegGate per leg: vehicles held at its start while it is closed, speeds that change;
 - a ServiceGate per service: departures per week and vehicle capacity that change (its
   closures join the random ``closures`` of the service: one mechanism for both);
+- random closures of a service (``random = {...}``): spells drawn per replication from the
+  very stream and function a service's ``closures`` key uses (draw_spells), so the key is
+  shorthand for the event; the event's record has the spells and what they held;
 - each route's demand stretches (applied in sim.engine.demand) and diversions.
 Every gate writes what it touched into its event's Recorder: the vehicle trips held,
 delayed, slowed or diverted and the ledger rows of the containers they carried.
@@ -42,7 +45,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from sim.engine.sampling import Sampler, merge_intervals, reopening, travel_sampler
+from sim.engine.sampling import Sampler, closure_intervals, merge_intervals, reopening, travel_sampler
 from sim.model.distributions import Fixed
 from sim.model.scenario import Event, Route, Scenario, Segment, Service
 
@@ -64,6 +67,11 @@ class EventRecord:
     containers created in its window).  ``base_rows[route]`` (demand events only) gives, for
     each container of that route's ledger, its row in the ledger of the same replication
     without demand events (-1: a container the surge added), so containers can be paired.
+
+    A random closure (``random`` True) has ``spells``, the (n, 2) [start, end) closed spells
+    drawn in this replication (merged, sorted); then ``start`` is the first spell's start and
+    ``end`` the last one's end (both the run's end when none was drawn).  A dated event has
+    one spell, [start, end).
     """
 
     id: str
@@ -75,6 +83,8 @@ class EventRecord:
     trips: np.ndarray
     rows: dict[str, np.ndarray] = field(default_factory=dict)
     base_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    spells: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    random: bool = False
 
     def containers(self, route: str | None = None) -> int:
         """Containers (or wagons) on what the event touched, on one route or all."""
@@ -85,12 +95,13 @@ class EventRecord:
 class Recorder:
     """Collects an event's touches during the run (C arrays: no Python object per touch)."""
 
-    __slots__ = ("event", "start", "end", "trips", "rows", "base_rows")
+    __slots__ = ("event", "start", "end", "spells", "trips", "rows", "base_rows")
 
-    def __init__(self, event: Event, start: float, end: float) -> None:
+    def __init__(self, event: Event, start: float, end: float, spells: np.ndarray | None = None) -> None:
         self.event = event
         self.start = start
         self.end = end
+        self.spells = np.array([[start, end]]) if spells is None else spells
         self.trips = array("q")
         self.rows: dict[str, array] = {}
         self.base_rows: dict[str, np.ndarray] = {}
@@ -116,6 +127,8 @@ class Recorder:
             np.unique(np.frombuffer(self.trips, dtype=np.int64)) if len(self.trips) else np.empty(0, np.int64),
             {r: np.frombuffer(a, dtype=np.int64).reshape(-1, 2).copy() for r, a in self.rows.items()},
             dict(self.base_rows),
+            self.spells,
+            e.random is not None,
         )
 
 
@@ -150,11 +163,21 @@ def _at(stretches: Sequence[tuple[float, float, Any]], t: float) -> Any:
     return None
 
 
+def draw_spells(event: Event, end_time: float, rng: Rng) -> np.ndarray:
+    """A random closure's spells in one replication, drawn exactly as a service's ``closures``
+    key draws them (same function, same ``closures:<service>`` stream): the key is shorthand
+    for the event, and results do not change when one is written as the other."""
+    return closure_intervals(event.random, end_time, rng(f"closures:{event.targets[0]}"))
+
+
 def draw_windows(events: Sequence[Event], end_time: float, rng: Rng) -> dict[str, tuple[float, float]]:
     """Each event's [start, end) in simulation days for one replication: a random duration
-    is drawn from the event's own stream; open-ended events last until the run ends."""
+    is drawn from the event's own stream; open-ended events last until the run ends (a
+    random closure: from its first spell to its last, see draw_spells)."""
     out = {}
     for e in events:
+        if e.random is not None:
+            continue  # its spells are drawn by ReplicationEvents
         if e.duration is None:
             stop = max(end_time, e.start)
         elif isinstance(e.duration, Fixed):
@@ -452,12 +475,19 @@ class ReplicationEvents:
         self.scenario = scenario
         self.end_time = end_time
         windows = draw_windows(scenario.events, end_time, rng)
-        self.recorders = {e.id: Recorder(e, *windows[e.id]) for e in scenario.events}
+        self.recorders = {}
+        for e in scenario.events:
+            if e.random is None:
+                self.recorders[e.id] = Recorder(e, *windows[e.id])
+            else:
+                spells = draw_spells(e, end_time, rng)
+                first, last = (float(spells[0, 0]), float(spells[-1, 1])) if spells.size else (end_time, end_time)
+                self.recorders[e.id] = Recorder(e, first, last, spells)
         self.rng = rng
         by_target: dict[tuple[str, str], list[tuple[Event, Recorder]]] = {}
         # An event that starts when the run has ended changes nothing, not even the starts a
         # saturated node has scheduled past the end (it keeps its empty record).
-        for e in (e for e in scenario.events if e.start < end_time):
+        for e in (e for e in scenario.events if self.recorders[e.id].start < end_time):
             for ident in e.targets:
                 by_target.setdefault((e.section, ident), []).append((e, self.recorders[e.id]))
         self.by_target = by_target
@@ -522,8 +552,9 @@ class ReplicationEvents:
     # -- services ----------------------------------------------------------------------
 
     def service_closures(self, service_id: str) -> list[tuple[float, float]]:
-        """The dated closures of a service (joined to its random closures by the caller)."""
-        return [(r.start, r.end) for e, r in self._on("services", service_id, "closure")]
+        """The closed spells of a service's closure events, dated and random (joined to the
+        random closures of its ``closures`` key by the caller)."""
+        return [(a, b) for e, r in self._on("services", service_id, "closure") for a, b in r.spells.tolist()]
 
     def service_gate(self, service_id: str) -> ServiceGate | None:
         """The gate of a service events target, or None."""
@@ -547,7 +578,7 @@ class ReplicationEvents:
             service,
             pieces(headways),
             pieces(capacities),
-            [(r.start, r.end, r) for e, r in events if e.kind == "closure"],
+            [(a, b, r) for e, r in events if e.kind == "closure" for a, b in r.spells.tolist()],
             [(r.start, r.end, r) for e, r in events if e.kind == "capacity"],
         )
 
@@ -589,8 +620,9 @@ def baseline_rows(result: Any, route_id: str) -> np.ndarray:
 
 
 def without_events(scenario: Scenario) -> Scenario:
-    """The same scenario without its dated events (random service closures and background
-    traffic stay): run with the same seed, it is the baseline an event is measured against,
-    drawing the same random numbers wherever the event does not reach."""
+    """The same scenario without any of its ``[[events]]``, random closure events included
+    (a service's ``closures`` key and background traffic stay: they are the network, not
+    measured events): run with the same seed, it is the baseline an event is measured
+    against, drawing the same random numbers wherever the event does not reach."""
     raw = {k: v for k, v in scenario.raw.items() if k != "events"}
     return dataclasses.replace(scenario, events=(), raw=raw)

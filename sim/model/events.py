@@ -39,13 +39,13 @@ from sim.model.reading import (
     route_services,
     segments as path_segments,
 )
-from sim.model.scenario import EVENT_KINDS, VEHICLES, Background, Event, Leg, Node, Route, Scenario, Service, Settings
+from sim.model.scenario import EVENT_KINDS, VEHICLES, Background, Closures, Event, Leg, Node, Route, Scenario, Service, Settings
 from sim.model.suggest import unknown_key_message
 
 SECTIONS = ("nodes", "legs", "services", "routes")
 COMMON_KEYS = ("id", "kind", "target", "start", "end", "duration_days", "name")
 KIND_KEYS = {
-    "closure": (),
+    "closure": ("random",),
     "capacity": ("set", "scale"),
     "demand": ("factor",),
     "divert": ("path", "services"),
@@ -91,6 +91,15 @@ def parse_events(
         _event(ident, entry, settings, network) for ident, entry in items(raw, "events", by_id=True)
     )
     _check_overlaps(events, settings)
+    seen: dict[str, str] = {}
+    for e in events:
+        if e.random is not None:
+            if e.targets[0] in seen:  # both would draw the same spells from the service's stream
+                raise ScenarioError(
+                    f"service '{e.targets[0]}' already has random closures (event '{seen[e.targets[0]]}'): give them once",
+                    f"events.{e.id}.random",
+                )
+            seen[e.targets[0]] = e.id
     return events
 
 
@@ -110,6 +119,8 @@ def _event(ident: str, entry: Mapping[str, Any], settings: Settings, network: Ma
             )
     t = Table(entry, path, COMMON_KEYS + KIND_KEYS[kind])
     section, targets = _targets(t, kind, network)
+    if kind == "closure" and "random" in entry:
+        return _random_closure(t, ident, section, targets, network)
     start, duration = _window(t, settings)
     event = Event(
         id=ident, kind=kind, section=section, targets=targets, start=start, duration=duration,
@@ -127,6 +138,36 @@ def _event(ident: str, entry: Mapping[str, Any], settings: Settings, network: Ma
         stops, segs = _divert(t, targets, network)
         return dataclasses.replace(event, path=stops, segments=segs)
     return event
+
+
+def _random_closure(t: Table, ident: str, section: str, targets: tuple[str, ...], network: Mapping[str, Mapping]) -> Event:
+    """A closure with random spells: ``random = { per_year, duration_days }`` instead of dates."""
+    for key in ("start", "end", "duration_days"):
+        if t.has(key):
+            raise ScenarioError("a random closure has no dates: its spells are drawn from random = { per_year, duration_days }", t.sub(key))
+    if section != "services":
+        raise ScenarioError(f"random closures target services.<id> (like a service's closures key), not {section}", t.sub("target"))
+    service = network["services"][targets[0]]
+    if service.closures is not None:
+        # Two sets of random spells on one service would draw from the same stream.
+        raise ScenarioError(
+            f"service '{service.id}' already has closures = {{ ... }}, the shorthand for this event: give its random closures once",
+            t.sub("random"),
+        )
+    return Event(
+        id=ident, kind="closure", section=section, targets=targets, start=0.0, duration=None,
+        source=str(t.get("source", "")), name=t.string("name", ident), random=random_closures(t.get("random"), t.sub("random")),
+    )
+
+
+def random_closures(value: Any, path: str) -> Closures:
+    """``{ per_year, duration_days | duration_hours }``: a service's ``closures`` or a random closure event's ``random``."""
+    t = Table(value, path, ("per_year", "duration_days", "duration_hours"))
+    unit = one_of(t, ("duration_days", "duration_hours"), required=True)
+    return Closures(
+        per_year=t.number("per_year", minimum=0, maximum=365),
+        duration_days=t.distribution(unit, HOURS if unit == "duration_hours" else 1.0),
+    )
 
 
 def _targets(t: Table, kind: str, network: Mapping[str, Mapping]) -> tuple[str, tuple[str, ...]]:

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
 from sim.model.distributions import Distribution
 from sim.model.errors import ScenarioError
-from sim.model.events import event_warnings, parse_background, parse_events
+from sim.model.events import event_warnings, parse_background, parse_events, random_closures
 from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
@@ -473,12 +473,8 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
 
 
 def _closures(value: Any, path: str) -> Closures:
-    t = Table(value, path, ("per_year", "duration_days", "duration_hours"))
-    unit = _one_of(t, ("duration_days", "duration_hours"), required=True)
-    return Closures(
-        per_year=t.number("per_year", minimum=0, maximum=365),
-        duration_days=t.distribution(unit, HOURS if unit == "duration_hours" else 1.0),
-    )
+    """A service's ``closures``: the shorthand of a random closure event (the same reader)."""
+    return random_closures(value, path)
 
 
 CONTAINER_DEMAND_KEYS = ("teu_per_year", "container_teu", "tonnes_per_teu")

@@ -222,6 +222,10 @@ class Event:
     ``capacity_wagons``.  ``scale`` maps nodes ``servers`` and ``handling_hours``, legs
     ``speed``, services ``departures_per_week``, ``capacity_teu`` and ``capacity_wagons`` to
     factors.  ``duration`` None: until the run ends.
+
+    ``random`` (closures of one service only): the closure has no dates but random spells,
+    drawn per replication like a service's ``closures`` key (its shorthand, same stream);
+    then ``start`` is 0 and ``duration`` None.
     """
 
     id: str
@@ -237,6 +241,7 @@ class Event:
     segments: dict[str, tuple[Segment, ...]] = field(default_factory=dict)  # divert: per route
     source: str = ""
     name: str = ""  # a label for tables and figures (default: the id)
+    random: Closures | None = None  # random spells instead of start/end (service closures)
 
     @property
     def target(self) -> str:

@@ -546,6 +546,8 @@ def events_html(summary: dict, linker: "Linker | None" = None) -> str:
         when = e.get("start_date") or f"day {_g(e.get('start_day'))}"
         if e.get("duration_days") is not None:
             when += f", {_g(e['duration_days'])} d"
+        if e.get("random"):  # random spells: their rate and mean length, not dates
+            when = f"random, {_g(e['random']['per_year'])}/yr x {_g(e['random']['mean_duration_days'])} d"
 
         def cell(name: str, digits: int = 2, ci: bool = True) -> str:
             v = e.get(name) or {}

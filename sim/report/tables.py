@@ -84,6 +84,8 @@ def events_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
         when = e["start_date"] or f"day {e['start_day']:g}"
         if e["duration_days"] is not None:
             when += f" +{e['duration_days']:g} d"
+        if e.get("random"):  # random spells: their rate and mean length, not dates
+            when = f"random, {e['random']['per_year']:g}/yr x {e['random']['mean_duration_days']:.3g} d"
         recovered = e["recovered"]["mean"]
         recovery = _num(e["recovery_days"]["mean"])
         if recovered is not None and recovered < 1:  # a mean over the replications that recovered

@@ -38,6 +38,8 @@ def event_span(e: Event, scenario: Scenario) -> tuple[float, float]:
 
 def span_label(e: Event, scenario: Scenario) -> str:
     """'Ever Given blocks Suez, 2021-03-23 – 2021-03-29': the event's name and dates."""
+    if e.random is not None:  # no dates: spells differ by replication
+        return f"{e.name or e.id}, random ({e.random.per_year:g}/yr)"
     first, last = event_span(e, scenario)
     calendar = scenario.settings.calendar
     if e.duration is None:
