@@ -185,3 +185,18 @@ def test_compare_prints_the_impact_difference_of_an_event_both_arms_measure(tmp_
     assert "difference" in header
     lines = [x for x in printed.splitlines() if x.startswith("closure_dostyk ")]
     assert any(f"{delay['difference']:+.2f}" in x for x in lines), lines
+
+
+def test_a_closed_legs_queue_is_the_vehicles_held_at_its_start() -> None:
+    """TRANSFER_CORRIDOR with leg ab closed over [3, 6) (tests/test_events.py): the trains
+    ready at 3.5 and 5.5 wait at its start until 6, so the queue peaks at 2 and, released
+    together, is gone the moment the leg reopens."""
+    from scenarios_for_tests import TRANSFER_CORRIDOR
+
+    scn = scenario(TRANSFER_CORRIDOR, {"id": "line", "kind": "closure", "target": "legs.ab", "start": 3, "end": 6})
+    run = sim.run(scn, 1, 0)
+    record = run.results[0].events["line"]
+    np.testing.assert_allclose(record.holds, [[3.5, 6.0], [5.5, 6.0]])
+    impact = run.results[0].impact["line"]
+    assert impact["peak_queue"] == 2
+    assert impact["recovery_days"] == 0 and impact["recovered"] == 1

@@ -77,8 +77,10 @@ def level_at(steps: tuple[np.ndarray, np.ndarray], x: np.ndarray) -> np.ndarray:
 
 
 def target_queue(scenario: Scenario, result: ReplicationResult, record: EventRecord) -> tuple[np.ndarray, np.ndarray] | None:
-    """The queue at the event's targets in one run (see the module docstring), or None (legs)."""
+    """The queue at the event's targets in one run (see the module docstring), or None."""
     ups, downs = [], []
+    if record.section == "legs":  # the vehicles the closure held at the leg's start
+        return queue(record.holds[:, 0], record.holds[:, 1])
     if record.section == "nodes":
         for nid in record.targets:
             log = result.nodes[nid]
@@ -143,10 +145,11 @@ def event_impact(scenario: Scenario, result: ReplicationResult, base: Replicatio
             "containers_diverted": float(record.containers()) if record.kind == "divert" else 0.0,
         }
         with_q = target_queue(scenario, result, record) if record.start < result.end_time else None
-        if with_q is None:  # a leg, or an event that starts only after the run stopped
+        if with_q is None:  # an event that starts only after the run stopped, or no queue to watch
             values.update(peak_queue=math.nan, recovery_days=math.nan, recovered=math.nan)
         else:
-            base_q = target_queue(scenario, base, record)
+            # Without events nothing is held at a leg; elsewhere the same targets' queue.
+            base_q = (np.empty(0), np.empty(0, np.int64)) if record.section == "legs" else target_queue(scenario, base, record)
             end = min(record.end, result.end_time)
             peak, days, ok = _recovery(with_q, base_q, record.start, end, result.end_time)
             values.update(peak_queue=peak, recovery_days=days, recovered=float(ok))

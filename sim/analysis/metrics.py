@@ -270,7 +270,7 @@ _EVENT: tuple[Metric, ...] = (
            _impact("extra_delay_days.p95"), label="extra delay p95"),
     Metric("containers_undelivered", "event", "units", "affected units with a twin left out of the extra delay: undelivered when either run stopped",
            _impact("containers_undelivered"), integer=True),
-    Metric("peak_queue", "event", "vehicles|units", "largest queue at the target from the event's start to its recovery: vehicles waiting at a node; units waiting at a route's origin (a service: the origins it leaves); NaN for a leg",
+    Metric("peak_queue", "event", "vehicles|units", "largest queue at the target from the event's start to its recovery: vehicles waiting at a node; units waiting at a route's origin (a service: the origins it leaves); vehicles held at a closed leg's start",
            _impact("peak_queue"), compare=True, label="peak queue"),
     Metric("recovery_days", "event", "d", "days from the event's end until the target's queue is within 10% of the same replication's without events at that instant; NaN if not before the run stopped",
            _impact("recovery_days"), compare=True, label="recovery"),

@@ -85,6 +85,8 @@ class EventRecord:
     base_rows: dict[str, np.ndarray] = field(default_factory=dict)
     spells: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     random: bool = False
+    # Vehicles a leg closure held at the leg's start: (ready, released) days, one row each.
+    holds: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
 
     def containers(self, route: str | None = None) -> int:
         """Containers (or wagons) on what the event touched, on one route or all."""
@@ -95,7 +97,7 @@ class EventRecord:
 class Recorder:
     """Collects an event's touches during the run (C arrays: no Python object per touch)."""
 
-    __slots__ = ("event", "start", "end", "spells", "trips", "rows", "base_rows")
+    __slots__ = ("event", "start", "end", "spells", "trips", "rows", "base_rows", "holds")
 
     def __init__(self, event: Event, start: float, end: float, spells: np.ndarray | None = None) -> None:
         self.event = event
@@ -105,11 +107,17 @@ class Recorder:
         self.trips = array("q")
         self.rows: dict[str, array] = {}
         self.base_rows: dict[str, np.ndarray] = {}
+        self.holds = array("d")
 
     def add(self, trip: int, route_id: str, ranges: Sequence[tuple[int, int]]) -> None:
         """One vehicle trip touched, carrying these ledger rows of a route."""
         self.trips.append(trip)
         self.add_rows(route_id, ranges)
+
+    def hold(self, ready: float, released: float) -> None:
+        """A vehicle held at a closed leg's start from ``ready`` until ``released``."""
+        self.holds.append(ready)
+        self.holds.append(released)
 
     def add_rows(self, route_id: str, ranges: Sequence[tuple[int, int]]) -> None:
         """Containers touched without a vehicle (created in a demand event's window)."""
@@ -129,6 +137,7 @@ class Recorder:
             dict(self.base_rows),
             self.spells,
             e.random is not None,
+            np.frombuffer(self.holds, dtype=np.float64).reshape(-1, 2).copy(),
         )
 
 
@@ -317,6 +326,7 @@ class LegGate:
         for s, e, rec in self.held:
             if s <= t < e and go > t:
                 rec.add(trip, route_id, ranges)
+                rec.hold(t, go)
         for s, e, rec in self.changed:
             if s <= go < e:
                 rec.add(trip, route_id, ranges)
