@@ -200,3 +200,10 @@ def test_a_closed_legs_queue_is_the_vehicles_held_at_its_start() -> None:
     impact = run.results[0].impact["line"]
     assert impact["peak_queue"] == 2
     assert impact["recovery_days"] == 0 and impact["recovered"] == 1
+
+
+def test_the_events_table_names_a_few_targets_and_counts_the_rest() -> None:
+    from sim.report.tables import short_targets
+
+    assert short_targets(["routes.a"]) == "routes.a"
+    assert short_targets(["routes.a", "routes.b", "routes.c", "routes.d"]) == "routes.a, routes.b +2 more"

@@ -77,6 +77,13 @@ def nodes_table(summary: dict[str, Any]) -> str:
     return format_table(headers, rows, (False, False, True, True, True, True))
 
 
+def short_targets(targets: Sequence[str], most: int = 2) -> str:
+    """An event's targets for a table cell: the first few, then how many more (the report
+    and summary.json list them all)."""
+    shown = ", ".join(targets[:most])
+    return shown + (f" +{len(targets) - most} more" if len(targets) > most else "")
+
+
 def events_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
     """One row per measured event: what and when, then its impact (means over replications)."""
     rows = []
@@ -91,7 +98,7 @@ def events_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
         if recovered is not None and recovered < 1:  # a mean over the replications that recovered
             recovery = f"{recovery} ({recovered:.0%} recovered)" if recovered > 0 else "not recovered"
         rows.append((
-            eid, e["kind"], ", ".join(e["targets"]), when,
+            eid, e["kind"], short_targets(e["targets"]), when,
             _num(e["containers_affected"]["mean"], 0),
             _num(e["extra_delay_days"]["mean"], 2), _ci(e["extra_delay_days"]["ci95"], 2),
             _num(e["extra_delay_days.p95"]["mean"], 2),
