@@ -446,3 +446,21 @@ def test_a_scenario_extending_another_changes_its_events_by_id(tmp_path: Path) -
     scn = load_scenario(str(child))
     assert [(e.id, e.kind) for e in scn.events] == [("e", "closure"), ("more", "demand")]
     assert scn.events[0].duration.value == 9 and scn.events[0].targets == ("dostyk",)
+
+
+@pytest.mark.parametrize(("when", "why"), [("2020-13-01", "month must be in 1..12"), ("2020-02-30+3", "day is out of range")])
+def test_an_impossible_date_in_event_is_named_like_one_in_a_file(base_file: Path, tmp_path: Path, capsys, when: str, why: str) -> None:
+    """A date TOML itself refuses reaches the date reader: key path and reason, not a parser message."""
+    out = tmp_path / "res"
+    assert main(["run", str(base_file), "--out", str(out), "--event", f"closure:nodes.dostyk:{when}"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "events.closure_dostyk.start:" in err and "is not a calendar date" in err and why in err
+    assert not out.exists()
+
+
+def test_an_event_record_counts_zero_on_a_route_it_did_not_touch(base_file: Path) -> None:
+    from sim.engine.simulation import run_replication
+
+    scn = sim.load(str(base_file), events=["closure:nodes.dostyk:20+5"])
+    record = run_replication(scn, 1, 0).events["closure_dostyk"]
+    assert record.containers("no_such_route") == 0

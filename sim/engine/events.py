@@ -90,7 +90,7 @@ class EventRecord:
 
     def containers(self, route: str | None = None) -> int:
         """Containers (or wagons) on what the event touched, on one route or all."""
-        parts = [self.rows[route]] if route is not None else list(self.rows.values())
+        parts = [self.rows.get(route, np.empty((0, 2), np.int64))] if route is not None else list(self.rows.values())
         return int(sum(int((r[:, 1] - r[:, 0]).sum()) for r in parts if r.size))
 
 

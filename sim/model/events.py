@@ -17,6 +17,8 @@ same table a file gives, so the command line is validated by the very same code.
 
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import datetime as dt
 import math
@@ -615,7 +617,15 @@ def _point(text: str, label: str) -> Any:
     text = text.strip()
     if not text:
         raise ScenarioError("a date or day number is missing in WHEN (START, START+DAYS or START..END)", file=label)
+    if _DATE_SHAPE.fullmatch(text):  # a date TOML refuses (2020-13-01) goes to the date reader,
+        try:  # which names the key and says what is wrong with it
+            return parse_value(text, label)
+        except ScenarioError:
+            return text
     return parse_value(text, label)
+
+
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _split_top_level(text: str, label: str) -> list[str]:
