@@ -207,3 +207,19 @@ def test_the_events_table_names_a_few_targets_and_counts_the_rest() -> None:
 
     assert short_targets(["routes.a"]) == "routes.a"
     assert short_targets(["routes.a", "routes.b", "routes.c", "routes.d"]) == "routes.a, routes.b +2 more"
+
+
+def test_an_open_ended_closure_is_warned_of_and_shows_no_recovery(tmp_path, capsys) -> None:
+    """A closure given only a start lasts the run: the loader says so (it is easily a
+    forgotten end), and the events table says there is nothing to recover from."""
+    from sim.report.tables import events_rows
+
+    path = write(tmp_path, NETWORK, "network.toml")
+    out = tmp_path / "res"
+    assert main(["run", str(path), "--event", "closure:nodes.dostyk:20", "-n", "1", "--no-plot",
+                 "--containers", "none", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "events.closure_dostyk: the closure has no end or duration_days, so it lasts until the run ends" in err
+    summary = json.loads((out / "summary.json").read_text())
+    (row,) = events_rows(summary)
+    assert row[0] == "closure_dostyk" and "n/a (no end)" in row

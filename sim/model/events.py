@@ -510,8 +510,8 @@ def _span(e: Event, settings: Settings) -> str:
 
 
 def event_warnings(scenario: Scenario) -> list[str]:
-    """Legal but idle events, one line each: a target no vehicle reaches, a diversion onto
-    the route's own path."""
+    """Legal but idle or easily misread events, one line each: a target no vehicle reaches,
+    a diversion onto the route's own path, a dated closure with no end (it lasts the run)."""
     used: dict[str, set[str]] = {"nodes": set(), "legs": set(), "services": set()}
     paths = [seg for r in scenario.routes.values() for seg in r.segments]
     paths += [seg for e in scenario.events for segs in e.segments.values() for seg in segs]
@@ -527,6 +527,8 @@ def event_warnings(scenario: Scenario) -> list[str]:
         for rid, segs in e.segments.items():
             if segs == scenario.routes[rid].segments:
                 out.append(f"events.{e.id}: diverts route '{rid}' onto its own path and services, so it changes nothing")
+        if e.kind == "closure" and e.duration is None and e.random is None:
+            out.append(f"events.{e.id}: the closure has no end or duration_days, so it lasts until the run ends")
     return out
 
 

@@ -95,7 +95,9 @@ def events_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
             when = f"random, {e['random']['per_year']:g}/yr x {e['random']['mean_duration_days']:.3g} d"
         recovered = e["recovered"]["mean"]
         recovery = _num(e["recovery_days"]["mean"])
-        if recovered is not None and recovered < 1:  # a mean over the replications that recovered
+        if e["duration_days"] is None and not e.get("random"):  # it never ends: nothing to recover from
+            recovery = "n/a (no end)"
+        elif recovered is not None and recovered < 1:  # a mean over the replications that recovered
             recovery = f"{recovery} ({recovered:.0%} recovered)" if recovered > 0 else "not recovered"
         rows.append((
             eid, e["kind"], short_targets(e["targets"]), when,
