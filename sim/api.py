@@ -25,7 +25,7 @@ from sim.analysis.summary import Summary
 from sim.engine.replications import run_experiment
 from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
-from sim.model.events import event_override
+from sim.model.event_text import event_override
 from sim.model.loader import load_scenario, scenario_from
 from sim.model.overrides import Override, override_from, parse_override
 from sim.model.scenario import Scenario

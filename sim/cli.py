@@ -23,7 +23,7 @@ from sim.analysis.metrics import vocabulary
 from sim.engine.replications import usable_workers
 from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import Interrupted, RoutesimError, UsageError
-from sim.model.events import EVENT_HELP, event_override
+from sim.model.event_text import EVENT_HELP, event_override
 from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as check_containers
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override, printable

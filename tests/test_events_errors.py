@@ -13,7 +13,7 @@ import sim
 from scenarios_for_tests import BASE, raw, write
 from sim.cli import main
 from sim.model.errors import ScenarioError
-from sim.model.events import event_from_text
+from sim.model.event_text import event_from_text
 from sim.model.loader import load_scenario
 from sim.model.overrides import parse_override
 

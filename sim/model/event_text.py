@@ -1,0 +1,133 @@
+"""``--event``: one event on the command line, read into the very table an ``[[events]]``
+entry of a file is, so that sim.model.events checks both with the same code and messages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from sim.model.errors import ScenarioError, kind_of
+from sim.model.overrides import Override, parse_value, printable, toml_value
+
+EVENT_HELP = """\
+--event KIND:TARGET:WHEN[,KEY=VALUE...] adds one [[events]] entry, checked like the file.
+  KIND is closure, capacity, demand or divert; TARGET nodes.<id>, legs.<id>, services.<id>
+  or routes.<id> (routes.* for every route); WHEN is START, START+DAYS or START..END, each
+  an ISO date or a day number (0 = the end of the warm-up; END is the first day no longer
+  affected; START alone lasts until the run ends).  KEY=VALUE pairs give the other
+  keys of the entry (VALUE is TOML, as for --set): set, scale, factor, path, services,
+  duration_days, id (default KIND_TARGET), name, source.  Or give every key as KEY=VALUE pairs.
+"""
+
+
+def event_from_text(text: str, flag: str = "--event") -> dict[str, Any]:
+    """The ``[[events]]`` table a compact ``--event`` text stands for (not yet validated)."""
+    label = f"{flag} {printable(text[:80])}"
+    parts = _split_top_level(text.strip(), label)
+    if not parts or not parts[0]:
+        raise ScenarioError("expected KIND:TARGET:WHEN, e.g. closure:nodes.suez:2020-05-04+6", file=label)
+    table: dict[str, Any] = {}
+    if "=" not in parts[0].split(":", 1)[0]:
+        head = parts.pop(0).split(":")
+        if len(head) != 3 or not all(h.strip() for h in head):
+            raise ScenarioError(
+                "expected KIND:TARGET:WHEN (e.g. closure:nodes.suez:2020-05-04+6), then ,KEY=VALUE pairs", file=label
+            )
+        kind, target, when = (h.strip() for h in head)
+        table.update(kind=kind, target=target, **_when_from_text(when, label))
+    for part in parts:
+        key, eq, value = part.partition("=")
+        key = key.strip()
+        if not eq or not key or not value.strip():
+            raise ScenarioError(f"expected KEY=VALUE, got {printable(part[:60])!r}", file=label)
+        if key in table:
+            raise ScenarioError(f"gives '{key}' twice", file=label)
+        table[key] = parse_value(value.strip(), label)
+    return with_id(table)
+
+
+def with_id(table: Mapping[str, Any]) -> dict[str, Any]:
+    """The event table with an id: its own, or KIND_TARGET ('closure_suez', 'demand_all')."""
+    if "id" in table:
+        return dict(table)
+    target = table.get("target")
+    last = target.rpartition(".")[2] if isinstance(target, str) else "routes"
+    return {"id": f"{table.get('kind', 'event')}_{'all' if last == '*' else last}", **table}
+
+
+def _when_from_text(when: str, label: str) -> dict[str, Any]:
+    """START, START+DAYS, START..END or START.. as event keys."""
+    if ".." in when:
+        first, _, last = when.partition("..")
+        out = {"start": _point(first, label)}
+        if last.strip():
+            out["end"] = _point(last, label)
+        return out
+    first, plus, days = when.rpartition("+") if "+" in when[1:] else (when, "", "")
+    if plus and first:
+        return {"start": _point(first, label), "duration_days": parse_value(days.strip(), label)}
+    return {"start": _point(when, label)}
+
+
+def _point(text: str, label: str) -> Any:
+    text = text.strip()
+    if not text:
+        raise ScenarioError("a date or day number is missing in WHEN (START, START+DAYS or START..END)", file=label)
+    if _DATE_SHAPE.fullmatch(text):  # a date TOML refuses (2020-13-01) goes to the date reader,
+        try:  # which names the key and says what is wrong with it
+            return parse_value(text, label)
+        except ScenarioError:
+            return text
+    return parse_value(text, label)
+
+
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _split_top_level(text: str, label: str) -> list[str]:
+    """``text`` cut at commas outside brackets, braces and quotes (TOML values keep theirs)."""
+    parts, depth, quote, current = [], 0, "", []
+    for c in text:
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "\"'":
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        current.append(c)
+    if quote or depth:
+        raise ScenarioError("unbalanced quotes or brackets", file=label)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def event_override(spec: str | Mapping[str, Any], flag: str = "--event") -> Override:
+    """An Override that appends one event (compact text or a table) to ``[[events]]``.
+
+    Its text is the ``--set events+=...`` that adds the same entry, so records and reproduce
+    commands stay plain ``--set`` texts; errors in the event are blamed on ``flag`` and the
+    text as typed.
+    """
+    if isinstance(spec, str):
+        table = event_from_text(spec, flag)
+        typed = spec
+    elif isinstance(spec, Mapping):
+        table = with_id(spec)
+        typed = ""
+    else:
+        raise ScenarioError(f"an event is a compact text or a table, got {kind_of(spec)}", file=flag)
+    ident = table.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ScenarioError("every event needs a non-empty string 'id'", file=f"{flag} {printable(typed[:80])}".strip())
+    try:
+        text = f"events+={toml_value(table)}"
+    except (TypeError, ValueError) as exc:
+        raise ScenarioError(str(exc), file=flag) from None
+    return Override(("events", ident), table, text, flag, append=True, typed=typed or text)
