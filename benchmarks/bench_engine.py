@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_e2e beside thi
 import bench_e2e  # noqa: E402
 
 from sim.engine.demand import arrival_times
-from sim.engine.simulation import ReplicationResult, Sampler, run_replication, stream
+from sim.engine.sampling import TripDraws, trip_draws
+from sim.engine.simulation import ReplicationResult, run_replication, stream
 from sim.model.errors import ScenarioError
 from sim.model.loader import build_scenario, load_scenario
 from sim.model.scenario import Schedule, Scenario, Segment
@@ -228,21 +229,12 @@ class PerContainerModel:
             nid: simpy.Resource(self.env, capacity=n.servers) if n.servers else None
             for nid, n in scenario.nodes.items()
         }
-        self.handling = {
-            (nid, vehicle): Sampler(dist, rng(f"node:{nid}:{vehicle}"))
-            for nid, node in scenario.nodes.items()
-            for vehicle, dist in node.handling.items()
+        # The engine's keyed draws: trip j of a route segment draws value j of each stream.
+        self.draws = {
+            (rid, k): trip_draws(scenario, rid, k, seg, rng)
+            for rid, route in scenario.routes.items()
+            for k, seg in enumerate(route.segments)
         }
-        self.travel: dict[str, Sampler] = {}
-        for lid, leg in scenario.legs.items():
-            if leg.duration_days is not None:
-                self.travel[lid] = Sampler(leg.duration_days, rng(f"leg:{lid}"))
-            else:
-                self.travel[lid] = Sampler(
-                    leg.speed_km_per_day,
-                    rng(f"leg:{lid}"),
-                    lambda v, d=leg.distance_km: d / np.maximum(v, 1e-9),
-                )
         self.created: dict[str, np.ndarray] = {}
         self.delivered: dict[str, list[float]] = {}
         for rid, route in scenario.routes.items():
@@ -252,7 +244,7 @@ class PerContainerModel:
             lines = [WaitingLine(self.env) for _ in route.segments]
             for k, seg in enumerate(route.segments):
                 capacity = scenario.service_capacity(route, seg.service)
-                self.env.process(self._dispatcher(seg, lines[k], capacity))
+                self.env.process(self._dispatcher(seg, lines[k], capacity, self.draws[(rid, k)]))
             self._start_containers(created, lines, self.delivered[rid])
 
     def _start_containers(self, created: np.ndarray, lines: list[WaitingLine], delivered: list[float]) -> None:
@@ -270,22 +262,26 @@ class PerContainerModel:
             yield ticket  # succeeds when the vehicle carrying this container arrives
         delivered[i] = env.now
 
-    def _dispatcher(self, seg: Segment, line: WaitingLine, capacity: int) -> Generator[simpy.Event, Any, None]:
+    def _dispatcher(
+        self, seg: Segment, line: WaitingLine, capacity: int, draws: TripDraws
+    ) -> Generator[simpy.Event, Any, None]:
         env = self.env
         service = self.scenario.services[seg.service]
         schedule = service.schedule
         if schedule.kind != "when_full":
-            for t in timetable(schedule, self.end_time):
+            for slot, t in enumerate(timetable(schedule, self.end_time)):
                 if t > env.now:
                     yield env.timeout(t - env.now)
-                self._depart(seg, service.vehicle, line, capacity)
+                self._depart(seg, line, capacity, draws, slot)
             return
+        slot = 0
         max_wait = schedule.max_wait_days
         while True:
             if not line.tickets:
                 yield line.wait_for(1)
             if len(line.tickets) >= capacity:
-                self._depart(seg, service.vehicle, line, capacity)
+                self._depart(seg, line, capacity, draws, slot)
+                slot += 1
                 continue
             if max_wait is None:
                 yield line.wait_for(capacity)
@@ -295,36 +291,40 @@ class PerContainerModel:
                 yield line.wait_for(capacity) | env.timeout(due - env.now)
                 line.wake = None
                 continue
-            self._depart(seg, service.vehicle, line, capacity)
+            self._depart(seg, line, capacity, draws, slot)
+            slot += 1
 
-    def _depart(self, seg: Segment, vehicle: str, line: WaitingLine, capacity: int) -> None:
+    def _depart(self, seg: Segment, line: WaitingLine, capacity: int, draws: TripDraws, slot: int) -> None:
         riders = line.board(capacity)
         if riders:  # an empty departure is cancelled, as in the engine
-            self.env.process(self._trip(seg, vehicle, riders))
+            handling = [None if h is None else h.at(slot) for h in draws.handling]
+            travel = [d.at(slot) for d in draws.travel]
+            self.env.process(self._trip(seg, handling, travel, riders))
 
-    def _trip(self, seg: Segment, vehicle: str, riders: list[simpy.Event]) -> Generator[simpy.Event, Any, None]:
+    def _trip(
+        self, seg: Segment, handling: list[float | None], travel: list[float], riders: list[simpy.Event]
+    ) -> Generator[simpy.Event, Any, None]:
         env = self.env
         last = len(seg.nodes) - 1
-        # Draws happen in the engine's order (handling, then the next leg, drawn when the
-        # vehicle reaches a node), so both models see the same random numbers.
+        # The trip's own draws (the engine's, keyed by its slot), so both models see the
+        # same random numbers whatever order vehicles reach the nodes in.
         delay = 0.0  # handling at unlimited nodes and travel, not yet waited for
         for j, node_id in enumerate(seg.nodes):
-            sampler = self.handling.get((node_id, vehicle))
-            if sampler is not None:
+            duration = handling[j]
+            if duration is not None:
                 resource = self.resources[node_id]
                 if resource is None:
-                    delay += sampler()
+                    delay += duration
                 else:
                     if delay > 0:
                         yield env.timeout(delay)
-                    duration = sampler()
-                    delay = self.travel[seg.legs[j]]() if j < last else 0.0
+                    delay = travel[j] if j < last else 0.0
                     with resource.request() as req:
                         yield req
                         yield env.timeout(duration)
                     continue
             if j < last:
-                delay += self.travel[seg.legs[j]]()
+                delay += travel[j]
         if delay > 0:
             yield env.timeout(delay)
         now = env.now

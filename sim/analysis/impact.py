@@ -6,11 +6,21 @@ the difference of their deliveries is the event's doing, container by container.
 here is numpy over the ledgers and node logs: no Python loop over containers or vehicles.
 
 Definitions (the metric meanings in sim.analysis.metrics say the same in one line each):
-- affected containers: those on the vehicle trips the event held, delayed, slowed or
-  diverted (its EventRecord); for a demand surge, the containers it added (no twin).
+- the event's routes: those whose path (or a diversion's) runs through a target node, leg or
+  service, and a demand or divert event's target routes.
+- affected containers: on the event's routes, delivered more than a minute earlier or later
+  than their twin, or delivered in one run only, and created before the route is calm again;
+  and the containers a surge added (no twin).  That counts the containers the event held
+  and also those queued behind its backlog once it ended.  A route is calm again from the
+  first container created after the event's end from which CALM_DAYS of creations are all
+  delivered as their twins; when that never happens (a departure pattern shifted for good,
+  trains leaving when full with other companions) the target's recovery (below) bounds the
+  count instead, or the run's end.  The random times are keyed per vehicle trip (sim.engine.sampling.TripDraws), so a
+  container no event reached is delivered at exactly its twin's time, and a difference is
+  the event's doing.
 - extra delay: delivered with the event minus delivered without it (days), over the
-  affected containers that have a twin (for a surge: the twinned containers created in its
-  window, whose vehicles the added ones crowd); a container undelivered when either run
+  affected containers delivered in both runs (negative when the event made them earlier: a
+  capacity added, or a surge filling trains sooner); a container undelivered when either run
   stopped has no extra delay (it would be a guess) and is counted in ``undelivered``.
 - the target's queue: vehicles waiting (arrived, not yet handled or let through) at a target
   node, all traffic counted; containers waiting at the origin of a target route, or of the
@@ -37,6 +47,8 @@ from sim.engine.simulation import ReplicationResult
 from sim.model.scenario import Scenario
 
 RECOVERED_WITHIN = 0.10  # back within 10% of the baseline's queue
+CHANGED_DAYS = 1.0 / 1440.0  # a delivery more than a minute from its twin's has changed
+CALM_DAYS = 14.0  # two weekly sailings delivered as without the event: the backlog is gone
 NAMES = (
     "containers_affected", "extra_delay_days", "extra_delay_days.p95", "containers_undelivered",
     "peak_queue", "recovery_days", "recovered", "containers_diverted",
@@ -120,38 +132,93 @@ def _recovery(with_q, base_q, start: float, end: float, stop: float) -> tuple[fl
     return peak, recovered_at - end, True
 
 
+def event_routes(scenario: Scenario, record: EventRecord) -> list[str]:
+    """The routes an event can reach (see the module docstring), in scenario order."""
+    if record.section == "routes":
+        reach = set(record.targets)
+    else:
+        targets = set(record.targets)
+        paths = {rid: list(route.segments) for rid, route in scenario.routes.items()}
+        for event in scenario.events:
+            for rid, segs in event.segments.items():
+                paths[rid] += segs
+        field_of = {"nodes": "nodes", "legs": "legs"}.get(record.section)
+        reach = {
+            rid for rid, segs in paths.items()
+            if any(targets & set(getattr(seg, field_of) if field_of else (seg.service,)) for seg in segs)
+        }
+    return [rid for rid in scenario.routes if rid in reach or rid in record.rows]
+
+
+def calm_from(created: np.ndarray, changed: np.ndarray, after: float, days: float = CALM_DAYS) -> float:
+    """The creation time of the first unit created at or after ``after`` from which ``days`` of
+    creations are all unchanged; inf when there is none (``created`` sorted)."""
+    first = int(np.searchsorted(created, after, side="left"))
+    if first >= created.size:
+        return math.inf
+    seen = np.concatenate([[0], np.cumsum(changed[first:])])
+    times = created[first:]
+    stop = np.searchsorted(times, times + days, side="left")  # the window of each candidate
+    whole = times + days <= created[-1]  # a window the run saw to its end
+    calm = (seen[stop] == seen[:-1]) & ~changed[first:] & whole
+    return float(times[np.argmax(calm)]) if calm.any() else math.inf
+
+
+def _delays(
+    scenario: Scenario, result: ReplicationResult, base: ReplicationResult, record: EventRecord, fallback: float
+) -> tuple[int, int, np.ndarray]:
+    """(affected, undelivered, extra delays of the affected delivered in both runs); ``fallback``
+    bounds the creations counted on a route that is never calm again."""
+    affected = undelivered = 0
+    parts = []
+    end = min(record.end, result.end_time)
+    for rid in event_routes(scenario, record):
+        ledger, twin = result.ledgers[rid], baseline_rows(result, rid)
+        paired = twin >= 0
+        if record.kind == "demand":  # the containers it added, created in its window
+            affected += int((~paired).sum())
+        rows = np.flatnonzero(paired)
+        with_ = ledger.delivered[rows]
+        without = base.ledgers[rid].delivered[twin[rows]]
+        lost = np.isnan(with_) != np.isnan(without)  # delivered in one run only
+        diff = with_ - without
+        changed = (np.abs(diff) > CHANGED_DAYS) | lost  # NaN compares False
+        created = ledger.created[rows]
+        until = calm_from(created, changed, end)
+        counted = created < (until if math.isfinite(until) else fallback)
+        lost &= counted
+        changed &= counted & ~lost
+        affected += int(lost.sum() + changed.sum())
+        undelivered += int(lost.sum())
+        parts.append(diff[changed])
+    return affected, undelivered, np.concatenate(parts) if parts else np.empty(0)
+
+
 def event_impact(scenario: Scenario, result: ReplicationResult, base: ReplicationResult) -> dict[str, dict[str, float]]:
     """Each event's impact metrics (NAMES) in one replication, against its baseline ``base``."""
     out: dict[str, dict[str, float]] = {}
+    stop = result.end_time
     for ident, record in result.events.items():
-        affected = undelivered = 0
-        extra_parts = []
-        for rid, ranges in record.rows.items():
-            rows = expand(ranges)
-            twin = baseline_rows(result, rid)[rows]
-            paired = twin >= 0
-            affected += int(rows.size - paired.sum()) if record.kind == "demand" else int(rows.size)
-            with_ = result.ledgers[rid].delivered[rows[paired]]
-            without = base.ledgers[rid].delivered[twin[paired]]
-            both = ~(np.isnan(with_) | np.isnan(without))
-            undelivered += int((~both).sum())
-            extra_parts.append(with_[both] - without[both])
-        extra = np.concatenate(extra_parts) if extra_parts else np.empty(0)
-        values = {
-            "containers_affected": float(affected),
-            "extra_delay_days": float(extra.mean()) if extra.size else math.nan,
-            "extra_delay_days.p95": float(np.percentile(extra, 95)) if extra.size else math.nan,
-            "containers_undelivered": float(undelivered),
-            "containers_diverted": float(record.containers()) if record.kind == "divert" else 0.0,
-        }
-        with_q = target_queue(scenario, result, record) if record.start < result.end_time else None
+        values: dict[str, float] = {}
+        with_q = target_queue(scenario, result, record) if record.start < stop else None
+        until = stop  # the creations counted on a route never calm again: until the target recovers
         if with_q is None:  # an event that starts only after the run stopped, or no queue to watch
             values.update(peak_queue=math.nan, recovery_days=math.nan, recovered=math.nan)
         else:
             # Without events nothing is held at a leg; elsewhere the same targets' queue.
             base_q = (np.empty(0), np.empty(0, np.int64)) if record.section == "legs" else target_queue(scenario, base, record)
-            end = min(record.end, result.end_time)
-            peak, days, ok = _recovery(with_q, base_q, record.start, end, result.end_time)
+            end = min(record.end, stop)
+            peak, days, ok = _recovery(with_q, base_q, record.start, end, stop)
             values.update(peak_queue=peak, recovery_days=days, recovered=float(ok))
-        out[ident] = values
+            if ok:
+                until = end + days
+        affected, undelivered, extra = _delays(scenario, result, base, record, until)
+        values.update({
+            "containers_affected": float(affected),
+            "extra_delay_days": float(extra.mean()) if extra.size else math.nan,
+            "extra_delay_days.p95": float(np.percentile(extra, 95)) if extra.size else math.nan,
+            "containers_undelivered": float(undelivered),
+            "containers_diverted": float(record.containers()) if record.kind == "divert" else 0.0,
+        })
+        out[ident] = {name: values[name] for name in NAMES}
     return out

@@ -262,9 +262,9 @@ def _impact(name: str) -> Callable[[EventContext], float]:
 
 # An event's impact: see sim.analysis.impact for the definitions these lines sum up.
 _EVENT: tuple[Metric, ...] = (
-    Metric("containers_affected", "event", "units", "units on the vehicle trips the event held, delayed, slowed or diverted; for a demand surge, the units it added",
+    Metric("containers_affected", "event", "units", "units on the event's routes delivered more than a minute earlier or later than without it (or in one run only), created before the target recovered; for a surge, also the units it added",
            _impact("containers_affected"), compare=True, integer=True, label="affected"),
-    Metric("extra_delay_days", "event", "d", "mean of delivered with the event minus delivered without it (same replication, same seed) over the affected units with a twin that both runs delivered; a surge: its window's twinned units",
+    Metric("extra_delay_days", "event", "d", "mean of delivered with the event minus delivered without it (same replication, same seed) over the affected units both runs delivered",
            _impact("extra_delay_days"), compare=True, label="extra delay"),
     Metric("extra_delay_days.p95", "event", "d", "95th percentile of the same units' extra delays, per replication",
            _impact("extra_delay_days.p95"), label="extra delay p95"),

@@ -313,10 +313,10 @@ class LegGate:
         self.held = held
         self.changed = changed
 
-    def travel(self, t: float, sampler: Sampler, trip: int, route_id: str, ranges: Sequence[tuple[int, int]]) -> float:
-        """Arrival at the leg's far end of a vehicle ready to leave its start at ``t``."""
+    def travel(self, t: float, days: float, trip: int, route_id: str, ranges: Sequence[tuple[int, int]]) -> float:
+        """Arrival at the leg's far end of a vehicle ready to leave its start at ``t`` that
+        would take ``days`` without the leg's events (its own keyed draw)."""
         go = reopening(self.closed, t)
-        days = sampler()  # drawn even when replaced: the leg's later draws stay aligned
         change = _at(self.travel_changes, go)
         if change is not None:
             factor, alternative = change

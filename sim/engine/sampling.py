@@ -1,19 +1,23 @@
 """Random streams, block samplers and time intervals: what the engine and its events share.
 
-Every random draw of a replication comes from a stream named by its purpose (``node:dostyk:
-train``, ``leg:kz_rail``, ``event:suez_blocked:duration``), so a scenario changed in one
-place (an event added) draws the same numbers everywhere else: common random numbers.
+Every random draw of a replication comes from a stream named by its purpose (``demand:
+rail_xian_duisburg``, ``event:suez_blocked:duration``), so a scenario changed in one place (an
+event added) draws the same numbers everywhere else: common random numbers.  A vehicle trip's
+handling and travel times are keyed by the trip itself (route, segment, timetable slot; see
+TripDraws), not by the order vehicles reach a node: when an event holds some vehicles and the
+others overtake them, every trip still gets the numbers its twin without the event got.
 """
 
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from sim.model.distributions import Distribution
-from sim.model.scenario import Closures, Leg
+from sim.model.scenario import Closures, Leg, Scenario, Segment
 
 SAMPLE_BLOCK = 256
 
@@ -31,7 +35,7 @@ def stream(seed: int, replication: int, purpose: str) -> np.random.Generator:
 class Sampler:
     """Draws from a distribution in blocks: one numpy call per SAMPLE_BLOCK values."""
 
-    __slots__ = ("dist", "rng", "buf", "i", "transform")
+    __slots__ = ("dist", "rng", "buf", "i", "transform", "block")
 
     def __init__(
         self,
@@ -44,6 +48,26 @@ class Sampler:
         self.transform = transform
         self.buf: list[float] = []
         self.i = 0
+        self.block = -1  # the block ``buf`` holds, for ``at``
+
+    def at(self, index: int) -> float:
+        """The stream's ``index``-th value (0-based), for keyed draws.
+
+        Indices must not go back to an earlier block (only the current one is kept); the
+        values skipped over are drawn all the same, so value k is the same whichever
+        indices were asked for.  Do not mix with ``__call__`` on one sampler.
+        """
+        block, offset = divmod(index, SAMPLE_BLOCK)
+        if block != self.block:
+            if block < self.block:
+                raise RuntimeError(f"keyed draw {index} after block {self.block}: indices must not go back")
+            while self.block < block:
+                values = self.dist.sample(self.rng, SAMPLE_BLOCK)
+                self.block += 1
+            if self.transform is not None:
+                values = self.transform(values)
+            self.buf = values.tolist()
+        return self.buf[offset]
 
     def __call__(self) -> float:
         if self.i >= len(self.buf):
@@ -70,6 +94,35 @@ def travel_sampler(leg: Leg, rng: np.random.Generator) -> Sampler:
         rng,
         lambda v: driving_days(distance / np.maximum(v, 1e-9) * 24.0, limit),
     )
+
+
+@dataclass(frozen=True)
+class TripDraws:
+    """The random times of the trips of one route segment, keyed by the trip's slot.
+
+    ``handling[j]`` draws the handling at the segment's j-th node (None: not handled there),
+    ``travel[j]`` the travel on its j-th leg; each is its own stream (``trip:<route>:<k>:
+    node:<id>`` or ``...:leg:<id>``) read at the trip's slot (its timetable index, or its
+    departure count for departures when full), so trip j draws value j of each.
+    """
+
+    handling: tuple[Sampler | None, ...]
+    travel: tuple[Sampler, ...]
+
+
+def trip_draws(
+    scenario: Scenario, route_id: str, k: int, seg: Segment, rng: Callable[[str], np.random.Generator]
+) -> TripDraws:
+    """The keyed samplers of segment ``k`` of a route (``rng`` maps a purpose to a stream)."""
+    vehicle = scenario.services[seg.service].vehicle
+    handling = []
+    for nid in seg.nodes:
+        dist = scenario.nodes[nid].handling.get(vehicle)
+        handling.append(None if dist is None else Sampler(dist, rng(f"trip:{route_id}:{k}:node:{nid}")))
+    travel = tuple(
+        travel_sampler(scenario.legs[lid], rng(f"trip:{route_id}:{k}:leg:{lid}")) for lid in seg.legs
+    )
+    return TripDraws(tuple(handling), travel)
 
 
 def driving_days(hours: np.ndarray, limit: float) -> np.ndarray:

@@ -38,12 +38,13 @@ from sim.engine.demand import arrival_times, with_demand_events
 from sim.engine.events import EventRecord, LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
 from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
     Sampler,
+    TripDraws,
     closure_intervals,
     driving_days,
     merge_intervals,
     reopening,
     stream,
-    travel_sampler,
+    trip_draws,
 )
 from sim.model.scenario import Background, Route, Scenario, Segment
 
@@ -257,13 +258,9 @@ class Model:
         # and then nothing below looks at them (a scenario without events runs as before).
         self.events = ReplicationEvents(scenario, self._rng, self.end_time) if scenario.events else None
         self.nodes = {nid: _NodeRecorder(self.env, n.servers) for nid, n in scenario.nodes.items()}
-        self.handling: dict[tuple[str, str], Sampler] = {}
-        for nid, node in scenario.nodes.items():
-            for vehicle, dist in node.handling.items():
-                self.handling[(nid, vehicle)] = Sampler(dist, self._rng(f"node:{nid}:{vehicle}"))
-        self.travel: dict[str, Sampler] = {}
-        for lid, leg in scenario.legs.items():
-            self.travel[lid] = travel_sampler(leg, self._rng(f"leg:{lid}"))
+        # Handling and travel times per (route, segment log index, segment), keyed by trip
+        # slot (sim.engine.sampling.TripDraws); built on a segment's first trip.
+        self.draws: dict[tuple[str, int, int], TripDraws] = {}
         self.closures = {
             sid: closure_intervals(sv.closures, self.end_time, self._rng(f"closures:{sid}"))
             for sid, sv in scenario.services.items()
@@ -370,7 +367,7 @@ class Model:
         times = self._timetable(schedule)
         if gate is not None and gate.headways:
             times = gate.timetable(times, self.end_time)
-        for t in times:
+        for slot, t in enumerate(times):
             if off is not None and reopening(off, t) != t:
                 continue  # another service leaves the origin then (a diversion)
             due = t
@@ -380,7 +377,7 @@ class Model:
             if t > env.now:
                 yield env.timeout(t - env.now)
             load = capacity if gate is None else gate.capacity(t, route, capacity)
-            self._depart(route, k, seg, pool, downstream, load, t, choose, due)
+            self._depart(route, k, seg, pool, downstream, load, slot, t, choose, due)
 
     def _timetable(self, schedule) -> Generator[float, None, None]:
         if schedule.kind == "frequency":
@@ -404,6 +401,7 @@ class Model:
         env = self.env
         closed = self.closures.get(seg.service)
         gate = self.service_gates.get(seg.service) if self.service_gates else None
+        slot = 0  # departures so far: the key of the next trip's random draws
         if isinstance(pool, OriginPool):
             created = pool.created
             n = created.size
@@ -428,7 +426,8 @@ class Model:
                     cutoff = due  # exact, whatever the rounding of env.now
                 else:
                     cutoff = env.now
-                self._depart(route, k, seg, pool, downstream, load, cutoff, choose, planned)
+                self._depart(route, k, seg, pool, downstream, load, slot, cutoff, choose, planned)
+                slot += 1
             return
         held = None
         while True:
@@ -442,7 +441,8 @@ class Model:
                 continue
             load = capacity if gate is None else gate.capacity(env.now, route, capacity)
             if pool.count >= load:
-                self._depart(route, k, seg, pool, downstream, load, None, None, held)
+                self._depart(route, k, seg, pool, downstream, load, slot, None, None, held)
+                slot += 1
                 held = None
                 continue
             if max_wait is None:
@@ -450,14 +450,15 @@ class Model:
                 continue
             due = pool.first_ready() + max_wait
             if due <= env.now:
-                self._depart(route, k, seg, pool, downstream, load, None, None, held)
+                self._depart(route, k, seg, pool, downstream, load, slot, None, None, held)
+                slot += 1
                 held = None
                 continue
             yield env.any_of([pool.changed, env.timeout(due - env.now)])
 
     def _depart(
-        self, route: Route, k: int, seg: Segment, pool, downstream, capacity: int, cutoff: float | None = None,
-        choose=None, due: float | None = None,
+        self, route: Route, k: int, seg: Segment, pool, downstream, capacity: int, slot: int,
+        cutoff: float | None = None, choose=None, due: float | None = None,
     ) -> None:
         # The scheduled time is exact; env.now may differ from it by rounding of timeouts.
         now = self.env.now if cutoff is None else cutoff
@@ -480,11 +481,20 @@ class Model:
             gate = self.service_gates.get(seg.service)
             if gate is not None:
                 gate.departed(now if due is None else due, now, trip, route.id, ranges)
-        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip))
+        draws = self.draws.get((route.id, k, id(seg)))
+        if draws is None:
+            draws = self.draws[(route.id, k, id(seg))] = trip_draws(self.scenario, route.id, k, seg, self._rng)
+        # Drawn now, in slot order: vehicles may reach later nodes in another order.
+        handling = [None if h is None else h.at(slot) for h in draws.handling]
+        travel = [d.at(slot) for d in draws.travel]
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel))
 
     # -- a vehicle's trip ------------------------------------------------------------
 
-    def _trip(self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float, trip: int) -> Generator:
+    def _trip(
+        self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float, trip: int,
+        handling: list[float | None], travel: list[float],
+    ) -> Generator:
         env = self.env
         vehicle = self.scenario.services[seg.service].vehicle
         vehicle_index = self.vehicle_names.index(vehicle)
@@ -498,9 +508,9 @@ class Model:
         for j, node_id in enumerate(seg.nodes):
             rec = self.nodes[node_id]
             counted = j < last or downstream is None
-            sampler = self.handling.get((node_id, vehicle))
+            duration = handling[j]
             gate = rec.gate
-            if sampler is None:
+            if duration is None:
                 if gate is None:
                     rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted)
                 else:  # held at a closed node even if not handled there
@@ -513,7 +523,6 @@ class Model:
                 if rec.free is not None and t > env.now:
                     # Shared servers: arrive in time order so first come is first served.
                     yield env.timeout(t - env.now)
-                duration = sampler()
                 if gate is None:
                     start = rec.admit(t, duration)
                     end = start + duration
@@ -526,9 +535,9 @@ class Model:
                 leg_id = seg.legs[j]
                 leg_gate = leg_gates.get(leg_id) if leg_gates else None
                 if leg_gate is None:
-                    t += self.travel[leg_id]()
+                    t += travel[j]
                 else:
-                    t = leg_gate.travel(t, self.travel[leg_id], trip, route.id, ranges)
+                    t = leg_gate.travel(t, travel[j], trip, route.id, ranges)
         if t > env.now:
             yield env.timeout(t - env.now)
         segment, departs, arrives, loads = self.trips[route.id]
