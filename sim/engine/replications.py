@@ -23,7 +23,9 @@ from multiprocessing.connection import Connection, wait
 from typing import Callable
 
 from sim.engine.events import without_events
-from sim.engine.simulation import ReplicationResult, pack, run_replication
+from sim.engine.packing import pack
+from sim.engine.records import ReplicationResult
+from sim.engine.simulation import run_replication
 from sim.engine.store import MEMORY_SHARE, ResultStore
 from sim.model.errors import RoutesimError
 from sim.model.scenario import Scenario

@@ -19,7 +19,8 @@ import weakref
 from pathlib import Path
 from typing import Iterator, Sequence, overload
 
-from sim.engine.simulation import PackedResult, ReplicationResult, pack, unpack
+from sim.engine.packing import PackedResult, pack, unpack
+from sim.engine.records import ReplicationResult
 
 PREFIX = "routesim-replications-"
 # Spill when the replications held at once would take more than this share of the memory

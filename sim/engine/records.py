@@ -1,0 +1,83 @@
+"""The plain records one replication produces: per-unit ledgers, node visits, vehicle trips.
+
+No SimPy objects: everything downstream (statistics, files, figures) reads only these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.engine.events import EventRecord
+
+
+@dataclass
+class RouteLedger:
+    """Per-unit timestamps (days) of one route, all units (containers or wagons) drawn.
+
+    ``departed`` is the first departure from the origin; NaN means not yet.
+    """
+
+    created: np.ndarray
+    departed: np.ndarray
+    delivered: np.ndarray
+    unit_teu: float
+    unit_tonnes: float
+
+
+@dataclass
+class NodeLog:
+    """Every vehicle visit to a node: arrival, start of handling, end of handling, load.
+
+    ``handled`` marks visits where the vehicle stopped to be handled (the rest passed
+    through).  ``counted`` marks visits whose load counts as passing the node: all but a
+    vehicle's arrival at a transfer node, where the load is counted again as it leaves on
+    the next service, so each unit counts once at every node of its path.
+    """
+
+    arrive: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    containers: np.ndarray  # units carried: containers, or wagons on bulk routes
+    teu: np.ndarray
+    tonnes: np.ndarray
+    vehicle: np.ndarray  # index into ``ReplicationResult.vehicle_names``
+    route: np.ndarray  # index into the scenario's route order
+    trip: np.ndarray  # the vehicle trip (numbered per replication), to follow one vehicle
+    handled: np.ndarray
+    counted: np.ndarray
+    servers: int | None
+
+    @property
+    def background(self) -> np.ndarray:
+        """Rows of background traffic (vehicles without modelled cargo): trip -1."""
+        return self.trip < 0
+
+
+@dataclass
+class TripLog:
+    """Every vehicle trip of a route segment: departure, arrival at the segment end, load."""
+
+    segment: np.ndarray
+    depart: np.ndarray
+    arrive: np.ndarray
+    containers: np.ndarray
+
+
+@dataclass
+class ReplicationResult:
+    """Everything one replication produced; plain arrays, no SimPy objects."""
+
+    replication: int
+    seed: int
+    end_time: float
+    ledgers: dict[str, RouteLedger]
+    nodes: dict[str, NodeLog]
+    trips: dict[str, TripLog]
+    vehicle_names: tuple[str, ...]
+    # What each dated event did (sim.engine.events.EventRecord), by event id; empty without events.
+    events: dict[str, EventRecord] = field(default_factory=dict)
+    # Each event's impact against the same replication without events, by event id and metric
+    # name (sim.analysis.impact); empty unless the run measured it.
+    impact: dict[str, dict[str, float]] = field(default_factory=dict)
