@@ -519,7 +519,9 @@ def _print_report(summary: dict, out: Path) -> None:
         print(nodes_table(summary))
     if summary.get("events"):
         print()
-        print("events (impact against the same replications without events):")
+        measured = any("containers_affected" in e for e in summary["events"].values())
+        print("events (impact against the same replications without events):" if measured
+              else "events (impact not measured: --no-impact):")
         print(events_table(summary))
     print()
     print(f"results: {out}/")
