@@ -105,3 +105,9 @@ def test_no_impact_keeps_the_events_description(tmp_path: Path, capsys) -> None:
     assert block.splitlines()[2].split() == ["closure_dostyk", "closure", "nodes.dostyk", "day", "10", "+4", "d"]
     html = (out / "report.html").read_text()
     assert 'id="events"' in html and "impact not measured" in html
+
+
+def test_a_vary_event_arm_is_labelled_by_the_event(tmp_path: Path) -> None:
+    path = write(tmp_path, NETWORK, "network.toml")
+    comparison = sim.compare(str(path), replications=1, vary_events=["closure:nodes.dostyk:10+20"])
+    assert comparison.document["scenarios"] == ["network", "network +closure_dostyk"]  # was 'network +events+closure_dostyk'

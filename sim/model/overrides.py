@@ -44,9 +44,11 @@ class Override:
 
     @property
     def label(self) -> str:
-        """A short name of the change, for comparison labels: the text, or for an added entry
-        'events+<id>'."""
-        return f"{self.keys[0]}+{self.keys[1]}" if self.append else self.text
+        """A short name of the change, for comparison labels: the text; an added event, its id
+        (the arm reads 'china_europe_2020 +closure_suez'); another added entry, 'nodes+<id>'."""
+        if self.append:
+            return self.keys[1] if self.keys[0] == "events" else f"{self.keys[0]}+{self.keys[1]}"
+        return self.text
 
     @property
     def where(self) -> str:
