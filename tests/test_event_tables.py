@@ -81,9 +81,12 @@ def test_the_html_table_shows_sources_as_short_links_and_the_notes(summary: dict
               for eid, e in summary["events"].items()}
     html = events_html({**summary, "events": events})
     table, below = html.split("</table>", 1)
-    assert '>railfreight.com</a>' in table and "a-very-long-page-name/</a>" not in table
-    assert "a-very-long-page-name/</a>" in below  # the full source, listed under the table
-    for header in ("undeliv\u00adered", "peak queue", "recovered"):
+    assert '<a href="#event-source-shut" title="railfreight.com">[1]</a>' in table  # a numbered reference
+    assert '<a href="#event-source-none" title="railfreight.com">[4]</a>' in table
+    assert "a-very-long-page-name" not in table
+    assert '<li id="event-source-shut"><b>shut</b>: closed: <a href=' in below  # the full source, listed under the table
+    assert "a-very-long-page-name/</a>" in below
+    for header in ("undeliv\u00adered", "peak queue", "recov\u00adered"):
         assert f"<th>{header}</th>" in table
     assert "vehicles" in table and "containers" in table
     assert "day 50<br>+random, mean 3.0 d" in table

@@ -36,7 +36,7 @@ tr.flag td{background:#fdebd0}tr.sig td{background:#d4efdf}
 .meta{color:#566573}.warn{color:#922b21;font-weight:600}figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #e5e8e8}figcaption{color:#566573;font-size:.9em}
 code{background:#f4f6f6;padding:1px 4px}details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
-td.src{overflow-wrap:anywhere}ul.sources{font-size:.85em;color:#566573;overflow-wrap:anywhere;max-width:1000px}
+td.src{overflow-wrap:anywhere}ol.sources{font-size:.85em;color:#566573;overflow-wrap:anywhere;max-width:1000px}
 table.events{max-width:1000px;font-size:.8em}
 span.nw{white-space:nowrap}table.params{width:100%;table-layout:fixed}table.params th:first-child{width:20%}
 table.params th:nth-child(2){width:42%}table.params td.p{overflow-wrap:anywhere}td.nw{white-space:nowrap}
@@ -539,20 +539,14 @@ def _results(runs: Sequence[RunData]) -> str:
 _HTTP = re.compile(r"https?://[^\s,;)<>\"]+", re.IGNORECASE)
 
 
-def source_links(source: str, note: str) -> str:
-    """An event's source for a table cell: a link per web page, labelled by its site
-    ('railfreight.com'), the full address in its tooltip; a source with no address and more
-    than a few words, a link to ``note`` (the list under the table gives it in full)."""
-    hosts: dict[str, str] = {}
+def source_links(source: str, note: str, number: int) -> str:
+    """An event's source for a table cell: a numbered reference ('[1]') to ``note``, its full
+    text in the list under the table; the sites it cites ('railfreight.com') in its tooltip."""
+    hosts: dict[str, None] = {}
     for m in _HTTP.finditer(source):
-        url = m.group(0).rstrip(".:")
-        host = re.sub(r"^www\.", "", url.split("//", 1)[1].split("/", 1)[0].lower())
-        hosts.setdefault(host, url)
-    if hosts:
-        return ", ".join(f'<a href="{_e(u)}" title="{_e(u)}">{_e(h)}</a>' for h, u in hosts.items())
-    if len(source) <= 30:
-        return _e(source)
-    return f'<a href="#{_e(note)}">note</a>'
+        hosts.setdefault(re.sub(r"^www\.", "", m.group(0).split("//", 1)[1].split("/", 1)[0].lower()), None)
+    title = ", ".join(hosts) or source[:80]
+    return f'<a href="#{_e(note)}" title="{_e(title)}">[{number}]</a>'
 
 
 def _count_cell(v: dict, digits: int = 0, unit: str = "") -> str:
@@ -578,13 +572,16 @@ def events_html(summary: dict, linker: "Linker | None" = None) -> str:
     rows = []
     for eid, e in events.items():
         targets = e.get("targets", [])
-        target = _e(short_targets(targets, 1)).replace(".", ".<wbr>")  # may break after a dot
+        target = _e(short_targets(targets, 1)).replace(".", ".<wbr>").replace("_", "_<wbr>")  # may break there
         if len(targets) > 1:
             target = f'<span title="{_e(", ".join(targets))}">{target}</span>'
-        when = _e(event_when(e)).replace(" +", "<br>+", 1)  # the date on one line, the length below
+        when = _e(event_when(e)).replace(" +", "<br>+", 1).replace(" on (no end)", "<br>on (no end)")  # date, then length
         cells = [_labelled(eid, e.get("name")), f'{_e(event_kind(e))}<span class="sub">{target}</span>',
                  f'<span class="nw">{when}</span>']
-        cells += [source_links(e.get("source") or "", f"{linker.anchor}event-source-{eid}")] if sources else []
+        if sources:
+            numbers = [k for k, x in events.items() if x.get("source")]
+            cells.append(source_links(e["source"], f"{linker.anchor}event-source-{eid}", numbers.index(eid) + 1)
+                         if e.get("source") else "")
         if measured:
             if "containers_affected" not in e:
                 cells += [""] * (7 + diverts)
@@ -602,18 +599,18 @@ def events_html(summary: dict, linker: "Linker | None" = None) -> str:
                 share = f'<span class="warn">{share}</span>'
             recovery = cell("recovery_days", 1)
             if e.get("duration_days") is None and not e.get("duration_random") and not e.get("random"):
-                recovery = "n/a (no end)"
+                recovery = "n/a<br>(no end)"
             p95 = _num((e.get("extra_delay_days.p95") or {}).get("mean"), 2)
             cells += [_count_cell(e.get("containers_affected") or {}),
                       cell("extra_delay_days") + f'<br><span class="meta">p95 {p95}</span>',
                       _count_cell(e.get("containers_undelivered") or {}),
-                      _count_cell(e.get("peak_queue") or {}, 1, e.get("queue_unit", "")), recovery, share]
+                      _count_cell(e.get("peak_queue") or {}, 0, e.get("queue_unit", "")), recovery, share]
             cells += [_count_cell(e.get("containers_diverted") or {}) if e.get("kind") == "divert" else ""] if diverts else []
         rows.append((cells, ""))
-    headers = ["event", "kind, target", "when", *(["source"] if sources else [])]
+    headers = ["event", "kind, target", "when", *(["src."] if sources else [])]
     if measured:
         headers += ["containers affected", "extra delay (d)", "undeliv\u00adered", "peak queue",
-                    "recovery (d)", "recovered", *(["diverted"] if diverts else [])]
+                    "recovery (d)", "recov\u00adered", *(["diverted"] if diverts else [])]
     numeric = [False] * (4 if sources else 3) + [True] * (len(headers) - (4 if sources else 3))
     parts = [_table(headers, rows, numeric, table_class="events")]
     notes = event_notes(summary)
@@ -623,7 +620,7 @@ def events_html(summary: dict, linker: "Linker | None" = None) -> str:
     if sources:
         items = "".join(f'<li id="{_e(linker.anchor)}event-source-{_e(eid)}"><b>{_e(eid)}</b>: {linker(e["source"])}</li>'
                         for eid, e in events.items() if e.get("source"))
-        parts.append(f'<p class="meta">Sources of the events:</p><ul class="sources">{items}</ul>')
+        parts.append(f'<p class="meta">Sources of the events:</p><ol class="sources">{items}</ol>')
     return "\n".join(parts)
 
 
