@@ -30,7 +30,7 @@ from sim.model.loader import load_scenario, scenario_from
 from sim.model.overrides import Override, override_from, parse_override
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes, read_source_notes
-from sim.output.figure_data import RESULTS_FORMAT, figure_data_writers, read_run
+from sim.output.figure_data import RESULTS_FORMAT, read_run
 from sim.output.files import COMPARISON, check_out_dir, folder_writer, summary_writer, write_results
 from sim.output.run_files import run_files, run_summary
 
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 Progress = Callable[[int, int], None]
 Overrides = Mapping[str, Any] | Sequence[str | Override] | None
 # Events to add: compact --event texts ("closure:nodes.suez:2020-03-23+6") or [[events]] tables.
-Events = Sequence[str | Mapping[str, Any]] | None
+Events = Sequence[str | Mapping[str, Any] | Override] | None
 MAX_REPLICATIONS = 100_000
 MAX_WORKERS = 1024
 
@@ -57,9 +57,12 @@ def _overrides(overrides: Overrides) -> list[Override]:
     return [o if isinstance(o, Override) else parse_override(o) for o in overrides]
 
 
-def _events(events: Events) -> list[Override]:
-    """Events given as compact texts or tables, as overrides that add them to [[events]]."""
-    return [event_override(e) for e in _event_list(events)]
+def _events(events: Events, name: str = "events") -> list[Override]:
+    """Events given as compact texts or tables, as overrides that add them to [[events]];
+    an error in one names the argument and its place (``events[0]``), not a command-line
+    option (the CLI passes Overrides it made with ``--event`` as their flag)."""
+    return [e if isinstance(e, Override) else event_override(e, flag=f"{name}[{i}]")
+            for i, e in enumerate(_event_list(events))]
 
 
 def _event_list(events: Events) -> list:
@@ -353,8 +356,7 @@ def compare(
     inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
     varied: tuple[str, ...] = ()
     names = list(inputs)
-    extra = [event_override(e, flag="--vary-event") if not isinstance(e, Override) else e
-             for e in _event_list(vary_events)]
+    extra = _events(vary_events, "vary_events")
     if vary or extra:
         variant = load(loaded[0], _overrides(vary) + extra)
         varied = tuple(o.text for o in variant.overrides[len(loaded[0].overrides):])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import signal
 import sys
@@ -228,6 +227,12 @@ def _add_impact_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _event_options(texts: list) -> list:
+    """The --event texts as Overrides whose errors name the --event option (the API, given
+    plain texts, names its events[i] argument instead)."""
+    return [event_override(t, flag="--event") for t in texts]
+
+
 def _add_event_option(command: argparse.ArgumentParser, help_text: str) -> None:
     """--event KIND:TARGET:WHEN[,KEY=VALUE...] (repeatable)."""
     command.add_argument(
@@ -343,6 +348,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is None:
         raise UsageError("run needs a SCENARIO (a bundled name such as china_europe_2020, or a .toml file)")
     check_containers(args.containers)
+    args.events = _event_options(args.events)
     scenario = api.load(args.scenario, args.overrides, args.events)
     _scenario_warnings(scenario)
     _worker_note(args)
@@ -407,6 +413,7 @@ def _progress_bar(args: argparse.Namespace, total: int, label: str):
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run scenarios with common random numbers; write each run, the differences and figures."""
     check_containers(args.containers)
+    args.events = _event_options(args.events)
     scenarios = [api.load(name, args.overrides, args.events) for name in args.scenarios]
     inputs = list(args.scenarios)
     vary = [parse_override(v, flag="--vary") for v in args.vary]
@@ -511,7 +518,9 @@ def _print_report(summary: dict, out: Path) -> None:
         print(nodes_table(summary))
     if summary.get("events"):
         print()
-        print("events (impact against the same replications without events):")
+        measured = any("containers_affected" in e for e in summary["events"].values())
+        print("events (impact against the same replications without events):" if measured
+              else "events (impact not measured: --no-impact):")
         print(events_table(summary))
     print()
     print(f"results: {out}/")

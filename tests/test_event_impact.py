@@ -133,7 +133,8 @@ def test_no_events_no_baseline_and_no_impact_without_asking(monkeypatch) -> None
     assert calls == [0, 1] and "events" not in run.summary.to_dict() and not run.table.entities("event")
     calls.clear()
     run = sim.run(closed_queue(), 2, 1, impact=False)
-    assert calls == [0, 1] and "events" not in run.summary.to_dict() and not run.table.entities("event")
+    assert calls == [0, 1] and not run.table.entities("event")
+    assert "containers_affected" not in run.summary.to_dict()["events"]["shut"]  # described, not measured
     calls.clear()
     sim.run(closed_queue(), 2, 1)
     assert calls == [0, 0, 1, 1]  # each replication, then the same one without events
@@ -182,7 +183,8 @@ def test_run_writes_event_metrics_and_no_impact_leaves_none(tmp_path, capsys) ->
     assert ",event,closure_dostyk,recovery_days," in (tmp_path / "with" / "metrics.csv").read_text()
     assert main(["run", str(path), *options, "--no-impact", "-q", "--out", str(tmp_path / "without")]) == 0
     assert "also runs without" not in capsys.readouterr().err
-    assert "events" not in json.loads((tmp_path / "without" / "summary.json").read_text())
+    described = json.loads((tmp_path / "without" / "summary.json").read_text())["events"]["closure_dostyk"]
+    assert described["kind"] == "closure" and "containers_affected" not in described  # what, not its impact
     assert ",event," not in (tmp_path / "without" / "metrics.csv").read_text()
 
 

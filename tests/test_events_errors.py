@@ -13,7 +13,7 @@ import sim
 from scenarios_for_tests import BASE, raw, write
 from sim.cli import main
 from sim.model.errors import ScenarioError
-from sim.model.event_text import event_from_text
+from sim.model.event_text import event_from_text, event_override
 from sim.model.loader import load_scenario
 from sim.model.overrides import parse_override
 
@@ -355,8 +355,8 @@ EVENT_ERRORS = [
 
 @pytest.mark.parametrize("text, message", EVENT_ERRORS, ids=[t for t, _ in EVENT_ERRORS])
 def test_bad_event_option_names_the_option_key_and_problem(base_file: Path, text: str, message: str) -> None:
-    with pytest.raises(ScenarioError) as info:
-        sim.load(str(base_file), events=[text])
+    with pytest.raises(ScenarioError) as info:  # as the CLI passes --event (plain texts name events[i])
+        sim.load(str(base_file), events=[event_override(text)])
     assert str(info.value) == message
 
 
@@ -372,7 +372,7 @@ def test_an_event_option_is_checked_like_the_file(base_file: Path, tmp_path: Pat
     doc["events"] = [{**CLOSE, "id": "closure_dostyk"}]
     path = write(tmp_path, doc, "with_event.toml")
     with pytest.raises(ScenarioError) as info:
-        sim.load(str(path), events=["closure:nodes.dostyk:20+1"])
+        sim.load(str(path), events=[event_override("closure:nodes.dostyk:20+1")])
     assert str(info.value) == "--event closure:nodes.dostyk:20+1: events.closure_dostyk.id: duplicate id 'closure_dostyk' (also entry 0)"
 
 

@@ -3,11 +3,11 @@ entry of a file is, so that sim.model.events checks both with the same code and 
 
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 from sim.model.errors import ScenarioError, kind_of
 from sim.model.overrides import Override, parse_value, printable, toml_value
+from sim.model.reading import id_problem
 
 EVENT_HELP = """\
 --event KIND:TARGET:WHEN[,KEY=VALUE...] adds one [[events]] entry, checked like the file.
@@ -22,7 +22,7 @@ EVENT_HELP = """\
 
 def event_from_text(text: str, flag: str = "--event") -> dict[str, Any]:
     """The ``[[events]]`` table a compact ``--event`` text stands for (not yet validated)."""
-    label = f"{flag} {printable(text[:80])}"
+    label = _where(flag, text)
     parts = _split_top_level(text.strip(), label)
     if not parts or not parts[0]:
         raise ScenarioError("expected KIND:TARGET:WHEN, e.g. closure:nodes.suez:2020-05-04+6", file=label)
@@ -73,15 +73,7 @@ def _point(text: str, label: str) -> Any:
     text = text.strip()
     if not text:
         raise ScenarioError("a date or day number is missing in WHEN (START, START+DAYS or START..END)", file=label)
-    if _DATE_SHAPE.fullmatch(text):  # a date TOML refuses (2020-13-01) goes to the date reader,
-        try:  # which names the key and says what is wrong with it
-            return parse_value(text, label)
-        except ScenarioError:
-            return text
-    return parse_value(text, label)
-
-
-_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+    return parse_value(text, label)  # a date TOML refuses (2020-13-01) stays text, for the date reader
 
 
 def _split_top_level(text: str, label: str) -> list[str]:
@@ -108,6 +100,13 @@ def _split_top_level(text: str, label: str) -> list[str]:
     return parts
 
 
+def _where(flag: str, typed: str) -> str:
+    """'--event TEXT' for the option; 'events[0]' (with its text, if one) for an API argument."""
+    if not flag.startswith("-"):
+        return f"{flag} {printable(typed[:80])!r}" if typed else flag
+    return f"{flag} {printable(typed[:80])}".strip()
+
+
 def event_override(spec: str | Mapping[str, Any], flag: str = "--event") -> Override:
     """An Override that appends one event (compact text or a table) to ``[[events]]``.
 
@@ -124,10 +123,15 @@ def event_override(spec: str | Mapping[str, Any], flag: str = "--event") -> Over
     else:
         raise ScenarioError(f"an event is a compact text or a table, got {kind_of(spec)}", file=flag)
     ident = table.get("id")
+    where = _where(flag, typed)
     if not isinstance(ident, str) or not ident:
-        raise ScenarioError("every event needs a non-empty string 'id'", file=f"{flag} {printable(typed[:80])}".strip())
+        raise ScenarioError("every event needs a non-empty string 'id'", "id", where)
+    problem = id_problem(ident)
+    if problem:  # named here: the loader, finding no events.<id> to blame, would name the scenario file
+        raise ScenarioError(problem, "id", where)
     try:
         text = f"events+={toml_value(table)}"
     except (TypeError, ValueError) as exc:
-        raise ScenarioError(str(exc), file=flag) from None
-    return Override(("events", ident), table, text, flag, append=True, typed=typed or text)
+        raise ScenarioError(str(exc), file=where) from None
+    return Override(("events", ident), table, text, flag, append=True,
+                    typed=typed or ("" if not flag.startswith("-") else text))  # an API table: named by its place

@@ -11,11 +11,13 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 from sim.model.errors import ScenarioError
+from sim.model.reading import id_problem
 from sim.model.suggest import unknown_key_message
 
 MAX_OVERRIDE_LENGTH = 10_000
@@ -42,13 +44,19 @@ class Override:
 
     @property
     def label(self) -> str:
-        """A short name of the change, for comparison labels: the text, or for an added entry
-        'events+<id>'."""
-        return f"{self.keys[0]}+{self.keys[1]}" if self.append else self.text
+        """A short name of the change, for comparison labels: the text; an added event, its id
+        (the arm reads 'china_europe_2020 +closure_suez'); another added entry, 'nodes+<id>'."""
+        if self.append:
+            return self.keys[1] if self.keys[0] == "events" else f"{self.keys[0]}+{self.keys[1]}"
+        return self.text
 
     @property
     def where(self) -> str:
-        """The option as typed, for messages: '--set nodes.dostyk.servers=4'."""
+        """The option as typed, for messages: '--set nodes.dostyk.servers=4'; for an API
+        argument (a flag such as 'events[0]', not an option) the argument, with its text
+        when it was one: "events[0] 'closure:nodes.suez:10+6'"."""
+        if not self.flag.startswith("-"):
+            return f"{self.flag} {printable(self.typed[:80])!r}" if self.typed else self.flag
         return f"{self.flag} {(self.typed or self.text)[:80]}"
 
 
@@ -91,6 +99,9 @@ def _append_override(keys: tuple[str, ...], value: Any, text: str, flag: str, la
     ident = value.get("id")
     if not isinstance(ident, str) or not ident:
         raise ScenarioError("the entry added with += needs a non-empty string 'id'", file=label)
+    problem = id_problem(ident)
+    if problem:
+        raise ScenarioError(problem, f"{keys[0]}.id", label)
     return Override((keys[0], ident), value, text, flag, append=True)
 
 
@@ -144,11 +155,16 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_value(text: str, label: str) -> Any:
     """Read one TOML value; a plain word that is not TOML becomes a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError as exc:
+        if _DATE_SHAPE.fullmatch(text):  # an impossible date (2020-02-31): the date reader of the
+            return text  # key it is for says what is wrong with it, and names the key path
         if text[0] in "{[\"'" or text[0].isdigit() or text[0] in "+-.":
             detail = str(exc).split(" (at line")[0]
             raise ScenarioError(f"bad value {text[:60]!r}: not a TOML value ({detail})", file=label) from None

@@ -116,6 +116,17 @@ def check_number(
 MAX_ID_LENGTH = 100
 
 
+def id_problem(ident: str) -> str | None:
+    """What is wrong with an entry's id, or None: the one rule for files, --set and --event."""
+    if not ident.replace("_", "").replace("-", "").isalnum() or not ident.isascii():
+        return f"id {ident[:60]!r} may hold only ASCII letters, digits, '_' and '-'"
+    if len(ident) > MAX_ID_LENGTH:  # ids name files (marey_<route>.png): keep them well under 255 bytes
+        return f"id is {len(ident):,} characters long; at most {MAX_ID_LENGTH}"
+    if ident.startswith("-"):  # a spreadsheet opening the CSVs would read "-x" as a formula
+        return f"id {ident[:60]!r} may not begin with '-'"
+    return None
+
+
 def items(raw: Mapping[str, Any], section: str, by_id: bool = False) -> list[tuple[str, Mapping[str, Any]]]:
     """The ``[[section]]`` entries as (id, table), checking ids are present and unique.
 
@@ -132,15 +143,9 @@ def items(raw: Mapping[str, Any], section: str, by_id: bool = False) -> list[tup
         ident = entry.get("id")
         if not isinstance(ident, str) or not ident:
             raise ScenarioError("every entry needs a non-empty string 'id'", f"{section}[{i}]")
-        if not ident.replace("_", "").replace("-", "").isalnum() or not ident.isascii():
-            raise ScenarioError(
-                f"id {ident[:60]!r} may hold only ASCII letters, digits, '_' and '-'",
-                f"{section}[{i}].id",
-            )
-        if len(ident) > MAX_ID_LENGTH:  # ids name files (marey_<route>.png): keep them well under 255 bytes
-            raise ScenarioError(f"id is {len(ident):,} characters long; at most {MAX_ID_LENGTH}", f"{section}[{i}].id")
-        if ident.startswith("-"):  # a spreadsheet opening the CSVs would read "-x" as a formula
-            raise ScenarioError(f"id {ident[:60]!r} may not begin with '-'", f"{section}[{i}].id")
+        problem = id_problem(ident)
+        if problem:
+            raise ScenarioError(problem, f"{section}[{i}].id")
         if ident in seen:
             # by_id: named by the id, so a duplicate an --event added is blamed on that option.
             raise ScenarioError(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import re
 import shlex
 from pathlib import Path
@@ -20,6 +19,7 @@ from sim.output.figure_data import RunData
 from sim.model.loader import BUNDLED_DIR
 from sim.model.sources import Label, SourceNotes
 from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
+from sim.report.tables import event_kind, event_notes, event_when, recovered_share, short_targets
 from sim.report.tables import number as _num
 
 if TYPE_CHECKING:
@@ -36,7 +36,9 @@ tr.flag td{background:#fdebd0}tr.sig td{background:#d4efdf}
 .meta{color:#566573}.warn{color:#922b21;font-weight:600}figure{margin:1.2em 0}
 figure img{max-width:100%;border:1px solid #e5e8e8}figcaption{color:#566573;font-size:.9em}
 code{background:#f4f6f6;padding:1px 4px}details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
-td.src{overflow-wrap:anywhere}table.params{width:100%;table-layout:fixed}table.params th:first-child{width:20%}
+td.src{overflow-wrap:anywhere}ol.sources{font-size:.85em;color:#566573;overflow-wrap:anywhere;max-width:1000px}
+table.events{max-width:1000px;font-size:.8em}
+span.nw{white-space:nowrap}table.params{width:100%;table-layout:fixed}table.params th:first-child{width:20%}
 table.params th:nth-child(2){width:42%}table.params td.p{overflow-wrap:anywhere}td.nw{white-space:nowrap}
 .sub{display:block;color:#566573;font-size:.85em;max-width:380px}nav{margin:.4em 0 1em}
 .glance{padding:6px 10px;border-left:4px solid #1e8449;background:#f4f6f6}.glance.bad{border-color:#922b21}
@@ -534,41 +536,92 @@ def _results(runs: Sequence[RunData]) -> str:
     return "\n".join(parts)
 
 
+_HTTP = re.compile(r"https?://[^\s,;)<>\"]+", re.IGNORECASE)
+
+
+def source_links(source: str, note: str, number: int) -> str:
+    """An event's source for a table cell: a numbered reference ('[1]') to ``note``, its full
+    text in the list under the table; the sites it cites ('railfreight.com') in its tooltip."""
+    hosts: dict[str, None] = {}
+    for m in _HTTP.finditer(source):
+        hosts.setdefault(re.sub(r"^www\.", "", m.group(0).split("//", 1)[1].split("/", 1)[0].lower()), None)
+    title = ", ".join(hosts) or source[:80]
+    return f'<a href="#{_e(note)}" title="{_e(title)}">[{number}]</a>'
+
+
+def _count_cell(v: dict, digits: int = 0, unit: str = "") -> str:
+    """A count's mean (with its unit) and its 95% CI below, the CI's lower bound clipped at 0."""
+    mean = _num(v.get("mean"), digits)
+    ci = v.get("ci95")
+    shown = f'{mean}<br><span class="meta">{_e(unit)}</span>' if unit and mean != "n/a" else mean
+    if not ci or ci[0] is None or ci[1] is None:
+        return shown
+    return shown + f'<br><span class="meta">{_ci((max(0.0, ci[0]), ci[1]), digits)}</span>'
+
+
 def events_html(summary: dict, linker: "Linker | None" = None) -> str:
-    """Each event measured: what it was (kind, target, dates, source) and its impact, means
-    over replications with their 95% CIs, against the same replications without events."""
+    """Each event: what it was (kind, target, when, source as short links) and, when measured,
+    its impact: means over replications with their 95% CIs, against the same replications
+    without events.  Under the table: the notes (events measured together, demand removed)
+    and each event's source in full."""
     linker = linker or Linker()
     events = summary.get("events", {})
+    measured = any("containers_affected" in e for e in events.values())
     sources = any(e.get("source") for e in events.values())
-    diverts = any(e.get("kind") == "divert" for e in events.values())
+    diverts = measured and any(e.get("kind") == "divert" for e in events.values())
     rows = []
     for eid, e in events.items():
-        when = e.get("start_date") or f"day {_g(e.get('start_day'))}"
-        if e.get("duration_days") is not None:
-            when += f", {_g(e['duration_days'])} d"
-        if e.get("random"):  # random spells: their rate and mean length, not dates
-            when = f"random, {_g(e['random']['per_year'])}/yr x {_g(e['random']['mean_duration_days'])} d"
+        targets = e.get("targets", [])
+        target = _e(short_targets(targets, 1)).replace(".", ".<wbr>").replace("_", "_<wbr>")  # may break there
+        if len(targets) > 1:
+            target = f'<span title="{_e(", ".join(targets))}">{target}</span>'
+        when = _e(event_when(e)).replace(" +", "<br>+", 1).replace(" on (no end)", "<br>on (no end)")  # date, then length
+        cells = [_labelled(eid, e.get("name")), f'{_e(event_kind(e))}<span class="sub">{target}</span>',
+                 f'<span class="nw">{when}</span>']
+        if sources:
+            numbers = [k for k, x in events.items() if x.get("source")]
+            cells.append(source_links(e["source"], f"{linker.anchor}event-source-{eid}", numbers.index(eid) + 1)
+                         if e.get("source") else "")
+        if measured:
+            if "containers_affected" not in e:
+                cells += [""] * (7 + diverts)
+                rows.append((cells, ""))
+                continue
 
-        def cell(name: str, digits: int = 2, ci: bool = True) -> str:
-            v = e.get(name) or {}
-            interval = _ci(v.get("ci95"), digits) if ci else "n/a"
-            return _num(v.get("mean"), digits) + (f'<br><span class="meta">{interval}</span>' if interval != "n/a" else "")
+            def cell(name: str, digits: int = 2) -> str:
+                v = e.get(name) or {}
+                interval = _ci(v.get("ci95"), digits)
+                return _num(v.get("mean"), digits) + (f'<br><span class="meta">{interval}</span>' if interval != "n/a" else "")
 
-        recovered = (e.get("recovered") or {}).get("mean")
-        recovery = cell("recovery_days", 1)
-        if recovered is not None and recovered < 1:
-            recovery += f'<br><span class="warn">{recovered:.0%} of runs recovered</span>'
-        cells = [_labelled(eid, e.get("name")), _e(e.get("kind", "")), _e(", ".join(e.get("targets", []))),
-                 f'<span style="white-space:nowrap">{_e(when)}</span>']
-        cells += [linker(e.get("source") or "")] if sources else []
-        cells += [cell("containers_affected", 0, ci=False), cell("extra_delay_days"), cell("extra_delay_days.p95"),
-                  cell("peak_queue", 1), recovery]
-        cells += [cell("containers_diverted", 0, ci=False) if e.get("kind") == "divert" else ""] if diverts else []
+            recovered = (e.get("recovered") or {}).get("mean")
+            share = recovered_share(e)
+            if share != "n/a" and recovered is not None and recovered < 1:
+                share = f'<span class="warn">{share}</span>'
+            recovery = cell("recovery_days", 1)
+            if e.get("duration_days") is None and not e.get("duration_random") and not e.get("random"):
+                recovery = "n/a<br>(no end)"
+            p95 = _num((e.get("extra_delay_days.p95") or {}).get("mean"), 2)
+            cells += [_count_cell(e.get("containers_affected") or {}),
+                      cell("extra_delay_days") + f'<br><span class="meta">p95 {p95}</span>',
+                      _count_cell(e.get("containers_undelivered") or {}),
+                      _count_cell(e.get("peak_queue") or {}, 0, e.get("queue_unit", "")), recovery, share]
+            cells += [_count_cell(e.get("containers_diverted") or {}) if e.get("kind") == "divert" else ""] if diverts else []
         rows.append((cells, ""))
-    headers = ["event", "kind", "target", "from", *(["source"] if sources else []), "containers affected",
-               "extra delay (d)", "extra delay p95 (d)", "peak queue", "recovery (d)", *(["diverted"] if diverts else [])]
-    numeric = [False] * (5 if sources else 4) + [True] * (5 + diverts)
-    return _table(headers, rows, numeric)
+    headers = ["event", "kind, target", "when", *(["src."] if sources else [])]
+    if measured:
+        headers += ["containers affected", "extra delay (d)", "undeliv\u00adered", "peak queue",
+                    "recovery (d)", "recov\u00adered", *(["diverted"] if diverts else [])]
+    numeric = [False] * (4 if sources else 3) + [True] * (len(headers) - (4 if sources else 3))
+    parts = [_table(headers, rows, numeric, table_class="events")]
+    notes = event_notes(summary)
+    if not measured:
+        notes.insert(0, "impact not measured (run without --no-impact to measure it)")
+    parts += [f'<p class="meta">Note: {_e(n)}.</p>' for n in notes]
+    if sources:
+        items = "".join(f'<li id="{_e(linker.anchor)}event-source-{_e(eid)}"><b>{_e(eid)}</b>: {linker(e["source"])}</li>'
+                        for eid, e in events.items() if e.get("source"))
+        parts.append(f'<p class="meta">Sources of the events:</p><ol class="sources">{items}</ol>')
+    return "\n".join(parts)
 
 
 EVENTS_NOTE = (
@@ -577,12 +630,14 @@ EVENTS_NOTE = (
     "held, delayed, slowed or diverted (a demand surge: those it added). Extra delay: delivered with "
     "minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
     "containers waiting at a route's origin. Recovery: days from the event's end until that queue is "
-    "within 10% of the run without events at the same moment. Means over replications, with their 95% CIs below them."
+    "within 10% of the run without events at the same moment; recovered: the replications in which it did. "
+    "Undelivered: affected containers not delivered when either run stopped (no extra delay is "
+    "counted for them). Means over replications, with their 95% CIs below them (a count's never below 0)."
 )
 
 
 def _events(runs: Sequence[RunData]) -> str:
-    """The Events section: every run whose summary measured events."""
+    """The Events section: every run whose scenario has events (their impact when measured)."""
     measured = [(i, run) for i, run in enumerate(runs) if run.summary.get("events")]
     if not measured:
         return ""
