@@ -285,15 +285,16 @@ class Comparison:
 
     @property
     def differences(self) -> "pandas.DataFrame":
-        """The paired differences, one row per scenario, route, node or shared event, and metric."""
+        """The paired differences, one row per scenario, route, node, shared fleet or event, and metric."""
         import pandas as pd
 
         rows = [{"kind": "route", "id": r["route"], **{k: v for k, v in r.items() if k != "route"}}
                 for r in self.document["differences"]]
         rows += [{"kind": "node", "id": r["node"], **{k: v for k, v in r.items() if k != "node"}}
                  for r in self.document["node_differences"]]
-        rows += [{"kind": "event", "id": r["event"], **{k: v for k, v in r.items() if k != "event"}}
-                 for r in self.document["event_differences"]]
+        for kind in ("service", "event"):
+            rows += [{"kind": kind, "id": r[kind], **{k: v for k, v in r.items() if k != kind}}
+                     for r in self.document.get(f"{kind}_differences", [])]
         frame = pd.DataFrame(rows)
         if "ci95" in frame:
             frame["ci95_low"] = [c[0] for c in frame["ci95"]]

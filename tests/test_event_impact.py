@@ -106,6 +106,19 @@ def test_demand_surge_affects_the_containers_it_adds_and_delays_the_others() -> 
     assert impact["peak_queue"] == 0 and impact["recovery_days"] == 0 and impact["recovered"] == 1.0
 
 
+def test_a_demand_cut_to_zero_removes_the_window_s_containers() -> None:
+    """Even arrivals at lam a day, factor 0 for D days: the run without the event created
+    lam D more containers (+-1), all in the window, and none is added."""
+    cut = {"id": "stop", "kind": "demand", "target": "routes.r", "start": START, "duration_days": D, "factor": 0.0}
+    scn = scenario(SINGLE_QUEUE, cut, run=SHORT, edit=single_queue(LAM, 24 / MU, "even"))
+    result = sim.run(scn, 1, 1).results[0]
+    base = sim.run(without_events(scn), 1, 1).results[0]
+    removed = result.impact["stop"]["containers_removed"]
+    assert removed == base.ledgers["r"].created.size - result.ledgers["r"].created.size == pytest.approx(LAM * D, abs=1)
+    created = base.ledgers["r"].created
+    assert removed == ((created >= START) & (created < START + D)).sum()
+
+
 def test_divert_counts_the_containers_departing_in_its_window() -> None:
     event = {"id": "detour", "kind": "divert", "target": "routes.r", "start": 15, "end": 30, "path": VIA_C}
     result = sim.run(scenario(DIVERT, event), 1, 9).results[0]

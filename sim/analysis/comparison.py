@@ -172,20 +172,20 @@ def differences(arms: Sequence[Arm]) -> tuple[list[dict], list[dict]]:
     return route_rows, node_rows
 
 
-def event_differences(arms: Sequence[Arm]) -> list[dict]:
-    """Difference rows of the impact of every event that the baseline and a scenario both
-    measured (the same event id, in both arms' tables)."""
+def entity_differences(arms: Sequence[Arm], kind: str) -> list[dict]:
+    """Difference rows of the compared metrics of every entity of a kind that the baseline and
+    a scenario both measured: 'event' (the same event id's impact), 'service' (a fleet)."""
     base = arms[0]
     rows: list[dict] = []
     for arm in arms[1:]:
-        for eid in base.table.entities("event"):
-            if eid not in arm.table.entities("event"):
+        for ident in base.table.entities(kind):
+            if ident not in arm.table.entities(kind):
                 continue
             for m in vocabulary():
-                if m.kind == "event" and m.compare:
+                if m.kind == kind and m.compare:
                     rows.append({
-                        "scenario": arm.label, "event": eid, "metric": m.name, "unit": m.unit,
-                        **paired_difference(base.table.values("event", eid, m.name), arm.table.values("event", eid, m.name)),
+                        "scenario": arm.label, kind: ident, "metric": m.name, "unit": m.unit,
+                        **paired_difference(base.table.values(kind, ident, m.name), arm.table.values(kind, ident, m.name)),
                     })
     return rows
 
@@ -217,5 +217,6 @@ def comparison_document(
         "routes": {a.label: s.to_dict()["routes"] for a, s in zip(arms, summaries)},
         "differences": route_rows,
         "node_differences": node_rows,
-        "event_differences": event_differences(arms),
+        "event_differences": entity_differences(arms, "event"),
+        "service_differences": entity_differences(arms, "service"),
     }

@@ -51,7 +51,7 @@ CHANGED_DAYS = 1.0 / 1440.0  # a delivery more than a minute from its twin's has
 CALM_DAYS = 14.0  # two weekly sailings delivered as without the event: the backlog is gone
 NAMES = (
     "containers_affected", "extra_delay_days", "extra_delay_days.p95", "containers_undelivered",
-    "peak_queue", "recovery_days", "recovered", "containers_diverted",
+    "peak_queue", "recovery_days", "recovered", "containers_diverted", "containers_removed",
 )
 
 
@@ -194,6 +194,16 @@ def _delays(
     return affected, undelivered, np.concatenate(parts) if parts else np.empty(0)
 
 
+def _removed(result: ReplicationResult, base: ReplicationResult, record: EventRecord) -> int:
+    """Containers of the run without events that a demand cut took away: those with no twin
+    in the run with it (0 for a surge, which only adds)."""
+    removed = 0
+    for rid in record.targets:
+        twin = baseline_rows(result, rid)
+        removed += base.ledgers[rid].created.size - np.unique(twin[twin >= 0]).size
+    return removed
+
+
 def event_impact(scenario: Scenario, result: ReplicationResult, base: ReplicationResult) -> dict[str, dict[str, float]]:
     """Each event's impact metrics (NAMES) in one replication, against its baseline ``base``."""
     out: dict[str, dict[str, float]] = {}
@@ -219,6 +229,7 @@ def event_impact(scenario: Scenario, result: ReplicationResult, base: Replicatio
             "extra_delay_days.p95": float(np.percentile(extra, 95)) if extra.size else math.nan,
             "containers_undelivered": float(undelivered),
             "containers_diverted": float(record.containers()) if record.kind == "divert" else 0.0,
+            "containers_removed": float(_removed(result, base, record)) if record.kind == "demand" else 0.0,
         })
         out[ident] = {name: values[name] for name in NAMES}
     return out

@@ -1,6 +1,7 @@
 """The metrics registry and the one long metrics table of a run.
 
-Every number routesim reports about a route, a node, a route's service or an event is defined here
+Every number routesim reports about a route, a node, a route's service, a service's fleet or an
+event is defined here
 once: its name, unit, meaning and how it is computed from one replication. The table holds
 one row per (replication, entity kind, entity id, metric) with a value; summary.json,
 routes.csv, nodes.csv, metrics.csv, the terminal and HTML tables, ``compare``'s paired
@@ -29,6 +30,7 @@ from sim.analysis.statistics import (
     saturation,
     train_index,
 )
+from sim.analysis.fleets import FleetStats, fleet_stats
 from sim.analysis.quantiles import pooled_quantiles
 from sim.engine.simulation import ReplicationResult
 from sim.model.scenario import Route, Scenario
@@ -38,7 +40,7 @@ if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
 
 POOLED = -1
 DAYS_PER_YEAR = 365.0
-KINDS = ("route", "node", "route_service", "event")
+KINDS = ("route", "node", "route_service", "service", "event")
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,6 +111,18 @@ class RouteServiceContext:
     route_id: str
     segment: int
     factors: list[float]
+
+
+@dataclass
+class ServiceContext(_Replication):
+    """A service with a finite fleet in one replication (sim.analysis.fleets)."""
+
+    service_id: str
+
+    @cached_property
+    def stats(self) -> FleetStats:
+        s = self.scenario.settings
+        return fleet_stats(self.result.fleets[self.service_id], s.warmup_days, s.horizon_days)
 
 
 @dataclass
@@ -256,6 +270,27 @@ _ROUTE_SERVICE: tuple[Metric, ...] = (
 )
 
 
+# A finite fleet: see sim.analysis.fleets for the states the shares divide its time into.
+_SERVICE: tuple[Metric, ...] = (
+    Metric("departures_per_week", "service", "/wk", "departures in the window per week: what the fleet offered",
+           lambda c: c.stats.departures_per_week, compare=True, label="departures/wk"),
+    Metric("vehicles", "service", "vehicles", "vehicles in the fleet",
+           lambda c: c.stats.vehicles, integer=True),
+    Metric("cycle_days", "service", "d", "mean cycle of the departures in the window: out, turnaround, back, turnaround, until ready again",
+           lambda c: c.stats.cycle_days, compare=True, label="cycle"),
+    *(
+        Metric(f"share_{state}", "service", "share", f"share of the fleet's time in the window spent {what}",
+               (lambda state: lambda c: c.stats.shares[state])(state), label=f"{state}")
+        for state, what in (("loaded", "loaded, departure to arrival"), ("turnaround", "turning around at either end"),
+                            ("returning", "on the way back"), ("idle", "ready at the origin, waiting to depart"))
+    ),
+    Metric("departures_delayed", "service", "departures", "departures in the window that left more than a minute after their slot for lack of a vehicle",
+           lambda c: c.stats.departures_delayed, integer=True, label="delayed"),
+    Metric("delay_days", "service", "d", "mean wait for a vehicle of the delayed departures",
+           lambda c: c.stats.delay_days, label="delay"),
+)
+
+
 def _impact(name: str) -> Callable[[EventContext], float]:
     return lambda c: c.impact[name]
 
@@ -278,10 +313,12 @@ _EVENT: tuple[Metric, ...] = (
            _impact("recovered")),
     Metric("containers_diverted", "event", "units", "units whose vehicle left the origin in a divert event's window and took its path (0 for other kinds)",
            _impact("containers_diverted"), integer=True, label="diverted"),
+    Metric("containers_removed", "event", "units", "units of the run without the event that a demand event with factor below 1 did not create (0 for other kinds)",
+           _impact("containers_removed"), integer=True, label="removed"),
 )
 
 REGISTRY: dict[tuple[str, str], Metric] = {
-    (m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _ROUTE_SERVICE + _EVENT
+    (m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _ROUTE_SERVICE + _SERVICE + _EVENT
 }
 
 
@@ -387,6 +424,7 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
     per_node = [m for m in metrics if m.kind == "node"]
     per_service = [m for m in metrics if m.kind == "route_service"]
     per_event = [m for m in metrics if m.kind == "event"]
+    per_fleet = [m for m in metrics if m.kind == "service"]
     for result in results:
         rep = result.replication
         for rid, route in scenario.routes.items():
@@ -402,6 +440,10 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
             nctx = NodeContext(scenario, result, nid)
             for m in per_node:
                 add(rep, "node", nid, m, nctx)
+        for sid in result.fleets:  # services with a finite fleet only
+            fctx = ServiceContext(scenario, result, sid)
+            for m in per_fleet:
+                add(rep, "service", sid, m, fctx)
         for eid in result.impact:  # measured only when the run paired it with a baseline
             ectx = EventContext(scenario, result, eid)
             for m in per_event:

@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.analysis.metrics import MetricsTable, metrics_table, route_service_id, vocabulary
 from sim.analysis.statistics import mean_ci95
+from sim.engine.fleet import headway_days
 from sim.engine.simulation import ReplicationResult
 from sim.model.calendar import Calendar
 from sim.model.distributions import Fixed
@@ -178,6 +179,33 @@ class EventSummary:
 
 
 @dataclass(frozen=True)
+class ServiceSummary:
+    """A service with a finite fleet: what it offered and where its vehicles' time went, each
+    a mean over replications with its 95% interval (sim.analysis.fleets)."""
+
+    vehicle: str
+    vehicles: int
+    rotation: tuple[str, ...]
+    headway_days: float | None  # the timetable's; None: it leaves when full
+    measures: Mapping[str, Interval]  # the "service" metrics of the metrics table
+
+    @property
+    def vehicles_needed(self) -> int | None:
+        """Vehicles a steady timetable needs at the cycle measured: ceil(cycle / headway)."""
+        cycle = self.measures["cycle_days"].mean
+        if self.headway_days is None or cycle is None:
+            return None
+        return max(1, math.ceil(cycle / self.headway_days - 1e-9))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "vehicle": self.vehicle, "vehicles": self.vehicles, "rotation": list(self.rotation),
+            "headway_days": self.headway_days, "vehicles_needed": self.vehicles_needed,
+            **{k: v.to_dict() for k, v in self.measures.items() if k != "vehicles"},
+        }
+
+
+@dataclass(frozen=True)
 class Summary:
     """The summary of a run; ``to_dict()`` is exactly summary.json."""
 
@@ -197,6 +225,7 @@ class Summary:
     overrides: tuple[str, ...] = ()
     source: str | None = None
     events: Mapping[str, EventSummary] = dataclasses_field(default_factory=dict)  # measured impacts only
+    services: Mapping[str, ServiceSummary] = dataclasses_field(default_factory=dict)  # finite fleets only
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -209,6 +238,8 @@ class Summary:
         }
         if self.events:
             out["events"] = {k: v.to_dict() for k, v in self.events.items()}
+        if self.services:
+            out["services"] = {k: v.to_dict() for k, v in self.services.items()}
         if self.routesim_version is not None:
             out.update(routesim_version=self.routesim_version, results_format=self.results_format,
                        overrides=list(self.overrides), source=self.source)
@@ -268,12 +299,25 @@ def _nanmean(values: np.ndarray) -> float:
 
 
 def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> dict[str, Any]:
-    """What holds a saturated route back: the busiest node of its path if one runs at
-    capacity, else the fullest timetabled service (too few slots), else its travel time.
+    """What holds a saturated route back: a closure on its way still in force at the horizon;
+    else the busiest node of its path if one runs at capacity; else a fleet that offers
+    fewer departures than its timetable; else the fullest timetabled service (too few
+    slots); else its travel time.
 
     A when-full service always leaves full, so its load factor says nothing and is not blamed.
     """
     route = scenario.routes[route_id]
+    horizon = scenario.settings.horizon_days
+    for e in scenario.events:
+        ends = math.inf if e.duration is None else e.start + e.duration.mean
+        if e.kind != "closure" or e.random is not None or not e.start < horizon <= ends:
+            continue
+        on_way = {
+            "nodes": set(route.path), "legs": {lid for seg in route.segments for lid in seg.legs},
+            "services": {seg.service for seg in route.segments}, "routes": {route_id},
+        }.get(e.section, set())
+        if on_way & set(e.targets):
+            return {"kind": "event", "id": e.id, "targets": [f"{e.section}.{t}" for t in e.targets]}
     nodes = [n for n in dict.fromkeys(route.path) if scenario.nodes[n].servers]
     busy = {n: _nanmean(table.values("node", n, "utilization")) for n in nodes}
     busy = {n: u for n, u in busy.items() if math.isfinite(u)}
@@ -281,6 +325,20 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
         node = max(busy, key=busy.__getitem__)
         wait = _mean(table.values("node", node, "mean_wait_days"))
         return {"kind": "node", "id": node, "utilization": busy[node], "mean_wait_days": wait}
+    for seg in route.segments:
+        fleet = scenario.services[seg.service].fleet
+        if fleet is None or not table.has("service", seg.service, "departures_per_week"):
+            continue
+        offered = _nanmean(table.values("service", seg.service, "departures_per_week"))
+        headway = headway_days(scenario, seg.service)
+        idle = _nanmean(table.values("service", seg.service, "share_idle"))
+        short = offered < 0.95 * 7.0 / headway if headway is not None else idle < 0.05
+        if short:
+            return {
+                "kind": "fleet", "id": seg.service, "vehicles": fleet.vehicles, "departures_per_week": offered,
+                "timetable_per_week": None if headway is None else 7.0 / headway,
+                "cycle_days": _mean(table.values("service", seg.service, "cycle_days")),
+            }
     slots = {}
     for seg in route.segments:
         if scenario.services[seg.service].schedule.kind == "when_full":
@@ -321,7 +379,8 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
 
 
 # Never below 0, so neither are their intervals' lower bounds (an extra delay can be negative).
-COUNT_METRICS = ("containers_affected", "containers_undelivered", "containers_diverted", "peak_queue", "recovery_days")
+COUNT_METRICS = ("containers_affected", "containers_undelivered", "containers_diverted", "containers_removed",
+                 "peak_queue", "recovery_days")
 QUEUE_UNITS = {"nodes": "vehicles", "legs": "vehicles", "routes": "containers", "services": "containers"}
 
 
@@ -422,6 +481,19 @@ def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
         nodes={nid: node_summary(scenario, table, nid) for nid in scenario.nodes},
         # Every event is described (with --no-impact too); its impact only when measured.
         events={e.id: event_summary(scenario, table, e.id, overlaps[e.id]) for e in scenario.events},
+        services={sid: service_summary(scenario, table, sid) for sid in table.entities("service")},
+    )
+
+
+def service_summary(scenario: Scenario, table: MetricsTable, service_id: str) -> ServiceSummary:
+    """A fleet's summary from its rows of the metrics table."""
+    service = scenario.services[service_id]
+    names = dict.fromkeys(name for kind, entity, name in zip(table.kind, table.entity, table.metric)
+                          if kind == "service" and entity == service_id)
+    return ServiceSummary(
+        vehicle=service.vehicle, vehicles=service.fleet.vehicles, rotation=service.fleet.rotation,
+        headway_days=headway_days(scenario, service_id),
+        measures={name: Interval.of(table.values("service", service_id, name)) for name in names},
     )
 
 

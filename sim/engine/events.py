@@ -323,12 +323,14 @@ class LegGate:
             if alternative is not None:
                 days = alternative()
             days /= factor
+        # An empty vehicle on its way back (no ranges) queues, but carries no one to record.
         for s, e, rec in self.held:
             if s <= t < e and go > t:
-                rec.add(trip, route_id, ranges)
+                if ranges:
+                    rec.add(trip, route_id, ranges)
                 rec.hold(t, go)
         for s, e, rec in self.changed:
-            if s <= go < e:
+            if ranges and s <= go < e:
                 rec.add(trip, route_id, ranges)
         return go + days
 

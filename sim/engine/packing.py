@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.events import EventRecord
+from sim.engine.fleet import FleetLog
 from sim.engine.records import NodeLog, ReplicationResult, RouteLedger, TripLog
 
 
@@ -43,6 +44,7 @@ class PackedResult:
     trip_sizes: np.ndarray
     events: dict[str, EventRecord] = field(default_factory=dict)  # small: sent as they are
     impact: dict[str, dict[str, float]] = field(default_factory=dict)
+    fleets: dict[str, FleetLog] = field(default_factory=dict)  # a row per vehicle cycle: small
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,6 +94,7 @@ def pack(result: ReplicationResult) -> PackedResult:
         trip_sizes=np.array([t.depart.size for t in trips], dtype=np.int64),
         events=result.events,
         impact=result.impact,
+        fleets=result.fleets,
     )
 
 
@@ -121,4 +124,4 @@ def unpack(p: PackedResult) -> ReplicationResult:
         )
         for i, rid in enumerate(p.route_ids)
     }
-    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events, p.impact)
+    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events, p.impact, p.fleets)

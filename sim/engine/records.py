@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.events import EventRecord
+from sim.engine.fleet import FleetLog
 
 
 @dataclass
@@ -81,3 +82,5 @@ class ReplicationResult:
     # Each event's impact against the same replication without events, by event id and metric
     # name (sim.analysis.impact); empty unless the run measured it.
     impact: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Each finite fleet's cycles (sim.engine.fleet.FleetLog), by service id; empty without fleets.
+    fleets: dict[str, FleetLog] = field(default_factory=dict)

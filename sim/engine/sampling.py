@@ -111,16 +111,18 @@ class TripDraws:
 
 
 def trip_draws(
-    scenario: Scenario, route_id: str, k: int, seg: Segment, rng: Callable[[str], np.random.Generator]
+    scenario: Scenario, route_id: str, k: int, seg: Segment, rng: Callable[[str], np.random.Generator],
+    prefix: str = "trip",
 ) -> TripDraws:
-    """The keyed samplers of segment ``k`` of a route (``rng`` maps a purpose to a stream)."""
+    """The keyed samplers of segment ``k`` of a route (``rng`` maps a purpose to a stream);
+    ``prefix`` 'back' for the way back of a fleet's vehicles."""
     vehicle = scenario.services[seg.service].vehicle
     handling = []
     for nid in seg.nodes:
         dist = scenario.nodes[nid].handling.get(vehicle)
-        handling.append(None if dist is None else Sampler(dist, rng(f"trip:{route_id}:{k}:node:{nid}")))
+        handling.append(None if dist is None else Sampler(dist, rng(f"{prefix}:{route_id}:{k}:node:{nid}")))
     travel = tuple(
-        travel_sampler(scenario.legs[lid], rng(f"trip:{route_id}:{k}:leg:{lid}")) for lid in seg.legs
+        travel_sampler(scenario.legs[lid], rng(f"{prefix}:{route_id}:{k}:leg:{lid}")) for lid in seg.legs
     )
     return TripDraws(tuple(handling), travel)
 

@@ -34,6 +34,7 @@ import numpy as np
 import simpy
 
 from sim.engine.demand import arrival_times, with_demand_events
+from sim.engine.fleet import FleetState, startup_ready
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
 from sim.engine.records import NodeLog, ReplicationResult, RouteLedger, TripLog
@@ -187,6 +188,10 @@ class Model:
         # Handling and travel times per (route, segment log index, segment), keyed by trip
         # slot (sim.engine.sampling.TripDraws); built on a segment's first trip.
         self.draws: dict[tuple[str, int, int], TripDraws] = {}
+        # The finite fleets by service (sim.engine.fleet), built with their first dispatcher;
+        # a service without ``fleet`` has unlimited vehicles and none here.
+        self.fleets: dict[str, FleetState] = {}
+        self.back_draws: dict[tuple[str, int, int], tuple[TripDraws, Sampler | None]] = {}
         self.closures = {
             sid: closure_intervals(sv.closures, self.end_time, self._rng(f"closures:{sid}"))
             for sid, sv in scenario.services.items()
@@ -290,20 +295,29 @@ class Model:
             yield from self._when_full(route, k, seg, pool, downstream, capacity, schedule.max_wait_days, choose, off)
             return
         closed = self.closures.get(seg.service)
+        fleet = self._fleet(seg)
         times = self._timetable(schedule)
         if gate is not None and gate.headways:
             times = gate.timetable(times, self.end_time)
+        waited_until = -np.inf
         for slot, t in enumerate(times):
             if off is not None and reopening(off, t) != t:
                 continue  # another service leaves the origin then (a diversion)
+            if t <= waited_until:
+                continue  # passed while the departure before waited for a vehicle: that one was it
             due = t
             t = reopening(closed, t)
             if t >= self.end_time:
                 return
             if t > env.now:
                 yield env.timeout(t - env.now)
+            planned = t
+            if fleet is not None and not fleet.idle:
+                while not fleet.idle:  # no vehicle back: leave when one is
+                    yield fleet.changed
+                t = waited_until = env.now
             load = capacity if gate is None else gate.capacity(t, route, capacity)
-            self._depart(route, k, seg, pool, downstream, load, slot, t, choose, due)
+            self._depart(route, k, seg, pool, downstream, load, slot, t, choose, due, planned)
 
     def _timetable(self, schedule) -> Generator[float, None, None]:
         if schedule.kind == "frequency":
@@ -328,6 +342,7 @@ class Model:
         closed = self.closures.get(seg.service)
         gate = self.service_gates.get(seg.service) if self.service_gates else None
         slot = 0  # departures so far: the key of the next trip's random draws
+        fleet = self._fleet(seg)
         if isinstance(pool, OriginPool):
             created = pool.created
             n = created.size
@@ -352,10 +367,14 @@ class Model:
                     cutoff = due  # exact, whatever the rounding of env.now
                 else:
                     cutoff = env.now
-                self._depart(route, k, seg, pool, downstream, load, slot, cutoff, choose, planned)
+                if fleet is not None and not fleet.idle:
+                    while not fleet.idle:  # loaded only once a vehicle is back
+                        yield fleet.changed
+                    cutoff = env.now
+                self._depart(route, k, seg, pool, downstream, load, slot, cutoff, choose, planned, due)
                 slot += 1
             return
-        held = None
+        held = wanted = None  # since when closed, since when waiting for a vehicle
         while True:
             if pool.count == 0:
                 yield pool.changed
@@ -365,27 +384,36 @@ class Model:
                 held = env.now if held is None else held
                 yield env.timeout(lifts - env.now)
                 continue
+            if fleet is not None and not fleet.idle:
+                wanted = env.now if wanted is None else wanted
+                yield fleet.changed
+                continue
             load = capacity if gate is None else gate.capacity(env.now, route, capacity)
             if pool.count >= load:
-                self._depart(route, k, seg, pool, downstream, load, slot, None, None, held)
+                self._depart(route, k, seg, pool, downstream, load, slot, None, None, held, wanted)
                 slot += 1
-                held = None
+                held = wanted = None
                 continue
             if max_wait is None:
                 yield pool.changed
                 continue
             due = pool.first_ready() + max_wait
             if due <= env.now:
-                self._depart(route, k, seg, pool, downstream, load, slot, None, None, held)
+                self._depart(route, k, seg, pool, downstream, load, slot, None, None, held, wanted)
                 slot += 1
-                held = None
+                held = wanted = None
                 continue
             yield env.any_of([pool.changed, env.timeout(due - env.now)])
 
     def _depart(
         self, route: Route, k: int, seg: Segment, pool, downstream, capacity: int, slot: int,
-        cutoff: float | None = None, choose=None, due: float | None = None,
+        cutoff: float | None = None, choose=None, due: float | None = None, planned: float | None = None,
     ) -> None:
+        """A departure of segment k now (``cutoff``: exactly then) with what waits for it.
+
+        ``due`` is the slot before any closure moved it (for the events' records);
+        ``planned`` the time it was ready to go but for a vehicle of its fleet (the slot,
+        or when the load gathered), so that the wait for a vehicle can be measured."""
         # The scheduled time is exact; env.now may differ from it by rounding of timeouts.
         now = self.env.now if cutoff is None else cutoff
         ranges = pool.take(now, capacity)
@@ -407,19 +435,24 @@ class Model:
             gate = self.service_gates.get(seg.service)
             if gate is not None:
                 gate.departed(now if due is None else due, now, trip, route.id, ranges)
+        fleet = self.fleets.get(seg.service) if self.fleets else None
+        cycle = back = None
+        if fleet is not None:
+            cycle = fleet.take(now if planned is None else planned, now)
+            back = self._back_draws(route, k, seg, fleet, slot)
         draws = self.draws.get((route.id, k, id(seg)))
         if draws is None:
             draws = self.draws[(route.id, k, id(seg))] = trip_draws(self.scenario, route.id, k, seg, self._rng)
         # Drawn now, in slot order: vehicles may reach later nodes in another order.
         handling = [None if h is None else h.at(slot) for h in draws.handling]
         travel = [d.at(slot) for d in draws.travel]
-        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel))
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, cycle, back))
 
     # -- a vehicle's trip ------------------------------------------------------------
 
     def _trip(
         self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float, trip: int,
-        handling: list[float | None], travel: list[float],
+        handling: list[float | None], travel: list[float], cycle: list[float] | None = None, back=None,
     ) -> Generator:
         env = self.env
         vehicle = self.scenario.services[seg.service].vehicle
@@ -477,6 +510,82 @@ class Model:
                 delivered[start:stop] = t
         else:
             downstream.put(ranges, t)
+        if cycle is not None:
+            yield from self._come_back(seg, vehicle_index, cycle, back)
+
+    # -- a vehicle of a fleet coming back --------------------------------------------
+
+    def _fleet(self, seg: Segment) -> FleetState | None:
+        """The fleet of a segment's service (built on first use), or None: unlimited vehicles."""
+        fleet = self.scenario.services[seg.service].fleet
+        if fleet is None:
+            return None
+        state = self.fleets.get(seg.service)
+        if state is None:
+            state = self.fleets[seg.service] = FleetState(self.env, fleet, startup_ready(self.scenario, seg, fleet))
+        return state
+
+    def _back_draws(self, route: Route, k: int, seg: Segment, fleet: FleetState, slot: int) -> tuple:
+        """The way back of trip ``slot`` of segment k: its nodes and legs, their keyed draws
+        (handling at the nodes between the ends, travel) and its two turnarounds."""
+        key = (route.id, k, id(seg))
+        drawn = self.back_draws.get(key)
+        if drawn is None:
+            spec = fleet.fleet
+            if seg in self.scenario.routes[route.id].segments:
+                way = Segment(seg.service, spec.rotation, spec.rotation_legs)
+            else:  # a diverted trip comes back the way it went
+                way = Segment(seg.service, tuple(reversed(seg.nodes)), tuple(reversed(seg.legs)))
+            turn = spec.turnaround
+            drawn = self.back_draws[key] = (
+                way, trip_draws(self.scenario, route.id, k, way, self._rng, prefix="back"),
+                None if turn is None else Sampler(turn, self._rng(f"back:{route.id}:{k}:turnaround")),
+            )
+        way, draws, turn = drawn
+        handling = [None if h is None else h.at(slot) for h in draws.handling]
+        travel = [d.at(slot) for d in draws.travel]
+        turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
+        return way, handling, travel, turns
+
+    def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back) -> Generator:
+        """Turn around, travel the way back (queueing where it is handled), turn around at the
+        origin, and be ready again.  Empty: its visits are logged as traffic without cargo."""
+        env = self.env
+        way, handling, travel, (turn_end, turn_origin) = back
+        t = float(env.now)  # a Python float: the node logs take machine numbers
+        cycle[3] = t
+        t += turn_end
+        cycle[4] = t
+        leg_gates = self.leg_gates
+        last = len(way.nodes) - 1
+        for j in range(1, last + 1):
+            leg_id = way.legs[j - 1]
+            leg_gate = leg_gates.get(leg_id) if leg_gates else None
+            t = t + travel[j - 1] if leg_gate is None else leg_gate.travel(t, travel[j - 1], BACKGROUND, "", ())
+            if j == last:
+                break  # the origin: the turnaround there, not handling (loading is the next trip's)
+            rec = self.nodes[way.nodes[j]]
+            duration, gate = handling[j], rec.gate
+            if duration is None:
+                go = t if gate is None else gate.hold(t)
+                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, go > t, False)
+                t = go
+                continue
+            if rec.free is not None and t > env.now:
+                yield env.timeout(t - env.now)  # shared servers: first come, first served
+            if gate is None:
+                start = rec.admit(t, duration)
+                end = start + duration
+            else:
+                start, end = gate.admit(t, duration, self.scenario.services[seg.service].vehicle)
+            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, True, False)
+            t = end
+        cycle[5] = t
+        t += turn_origin
+        cycle[6] = t
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        self.fleets[seg.service].put(int(cycle[0]))
 
     def _background(self, node_id: str, background: Background) -> Generator:
         """Vehicles without modelled cargo taking the node's servers: Poisson arrivals over the
@@ -511,6 +620,7 @@ class Model:
             trips={rid: _trip_log(t) for rid, t in self.trips.items()},
             vehicle_names=self.vehicle_names,
             events=self.events.records() if self.events is not None else {},
+            fleets={sid: f.log() for sid, f in self.fleets.items()},
         )
 
     def _node_log(self, nid: str) -> NodeLog:

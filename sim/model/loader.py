@@ -18,6 +18,7 @@ from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
 from sim.model.distributions import Distribution
 from sim.model.errors import ScenarioError
 from sim.model.events import event_warnings, parse_background, parse_events, random_closures
+from sim.model.fleets import FLEET_KEYS, read_fleet, resolve_fleets
 from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
@@ -459,7 +460,7 @@ def _forbid(t: Table, keys: Sequence[str], kind: str) -> None:
 def _service(ident: str, entry: Mapping[str, Any]) -> Service:
     path = f"services.{ident}"
     t = Table(
-        entry, path, ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures")
+        entry, path, ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures", *FLEET_KEYS)
     )
     kind = _one_of(t, ("capacity_teu", "capacity_wagons"), required=True)
     return Service(
@@ -469,6 +470,7 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
         schedule=_schedule(t.required("schedule"), f"{path}.schedule"),
         capacity_wagons=t.integer("capacity_wagons", minimum=1) if kind == "capacity_wagons" else None,
         closures=_closures(t.get("closures"), t.sub("closures")) if t.has("closures") else None,
+        fleet=read_fleet(t),
     )
 
 
@@ -577,6 +579,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     if not routes:
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
     _check_service_use(routes, services)
+    services = resolve_fleets(services, routes, nodes, legs)
     _check_vehicle_modes(routes, legs, services)
     events = parse_events(raw, settings, nodes, legs, services, routes)
     scenario = Scenario(

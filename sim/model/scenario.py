@@ -145,6 +145,23 @@ class Closures:
 
 
 @dataclass(frozen=True)
+class Fleet:
+    """A service's finite fleet: its vehicles come back along ``rotation`` and only a vehicle
+    back at the origin can depart.
+
+    ``rotation`` runs from where the service's run ends back to its origin (node ids), over
+    ``rotation_legs``; ``turnaround`` is the time (days) a vehicle spends at each end before
+    it goes on: after unloading at the end of its run, and back at its origin before it is
+    ready to load.
+    """
+
+    vehicles: int
+    rotation: tuple[str, ...]
+    rotation_legs: tuple[str, ...]
+    turnaround: Distribution | None = None
+
+
+@dataclass(frozen=True)
 class Service:
     """A fleet of vehicles of one kind and capacity running to a schedule.
 
@@ -157,6 +174,7 @@ class Service:
     schedule: Schedule
     capacity_wagons: int | None = None
     closures: Closures | None = None
+    fleet: Fleet | None = None  # None: unlimited vehicles, none comes back
 
 
 @dataclass(frozen=True)

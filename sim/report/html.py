@@ -626,9 +626,10 @@ def events_html(summary: dict, linker: "Linker | None" = None) -> str:
 
 EVENTS_NOTE = (
     "Each replication ran again without its events, with the same seed (common random numbers), "
-    "so each container is compared with itself. Affected: the containers on the vehicles an event "
-    "held, delayed, slowed or diverted (a demand surge: those it added). Extra delay: delivered with "
-    "minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
+    "so each container is compared with itself. Affected: the containers on the routes an event "
+    "reaches delivered more than a minute earlier or later than without it, until the route is calm "
+    "again: those it held, and those queued behind its backlog once it ended (a demand surge: also "
+    "those it added). Extra delay: delivered with minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
     "containers waiting at a route's origin. Recovery: days from the event's end until that queue is "
     "within 10% of the run without events at the same moment; recovered: the replications in which it did. "
     "Undelivered: affected containers not delivered when either run stopped (no extra delay is "

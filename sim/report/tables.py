@@ -175,10 +175,10 @@ def event_notes(summary: dict[str, Any]) -> list[str]:
                 "against the run without all events, so each one's impact includes the other's"
             )
     for eid, e in events.items():
-        if e.get("factor") is not None and e["factor"] < 1 and "containers_affected" in e:
+        if e.get("factor") is not None and e["factor"] < 1 and "containers_removed" in e:
             out.append(
-                f"{eid}: demand x{e['factor']:g} removes containers; how many is not measured "
-                "('affected' counts only containers a surge adds)"
+                f"{eid}: demand x{e['factor']:g} removed {_num(e['containers_removed']['mean'], 0)} containers "
+                "a replication on average ('affected' counts those whose delivery it changed)"
             )
     return out
 
@@ -254,6 +254,15 @@ def _limit_text(limit: dict[str, Any] | None) -> str:
         return f"the queue at node {ident} limits it (utilization {limit.get('utilization', 0):.0%}{waits})"
     if kind == "service":
         return f"the slots of service {ident} limit it (its vehicles leave {limit.get('load_factor', 0):.0%} full)"
+    if kind == "event":
+        return f"event {ident} closes {', '.join(limit.get('targets', []))} past the horizon"
+    if kind == "fleet":
+        cycle = limit.get("cycle_days")
+        timetable = limit.get("timetable_per_week")
+        of = "" if timetable is None else f" of the {_num(timetable, 2)} its timetable offers"
+        cycles = "" if cycle is None else f", a {_num(cycle, 1)}-day cycle"
+        return (f"the fleet of service {ident} limits it ({limit.get('vehicles')} vehicles{cycles}: "
+                f"{_num(limit.get('departures_per_week', 0), 2)} departures a week{of})")
     transit = limit.get("transit_days")
     days = "" if transit is None else f" ({_num(transit, 1)} days on average)"
     return f"no node or timetable is at capacity: its travel time{days} keeps containers on their way past the horizon"
@@ -410,6 +419,7 @@ def comparison_text(document: dict, routes: Sequence[str] | None = None) -> str:
     right = (False, False, True, True, True, True, False)
     for label in document["scenarios"][1:]:
         kinds = (("route", document["differences"]), ("node", document["node_differences"]),
+                 ("service", document.get("service_differences", [])),  # fleets both arms have
                  ("event", document.get("event_differences", [])))  # events: the impact both arms measured
         for key, rows in kinds:
             if routes is not None and key != "route":

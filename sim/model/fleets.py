@@ -1,0 +1,85 @@
+"""A service's finite fleet: ``fleet``, ``rotation`` and ``turnaround_hours`` of its table.
+
+Read with the service (``read_fleet``), then resolved once the routes are known
+(``resolve_fleets``): the rotation runs from where the service's run ends back to its
+origin, and without one the vehicles come back the way they went.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+from sim.model.errors import ScenarioError, kind_of
+from sim.model.reading import HOURS, SUITS, Table, path_legs
+from sim.model.scenario import Fleet, Leg, Node, Route, Service
+
+FLEET_KEYS = ("fleet", "rotation", "turnaround_hours")
+# More vehicles than any service could keep busy is a typo (or meant 'unlimited': leave fleet out).
+MAX_VEHICLES = 100_000
+
+
+def read_fleet(t: Table) -> Fleet | None:
+    """The fleet of a service table ``t`` (its rotation still unchecked), or None without one."""
+    if not t.has("fleet"):
+        for key in ("rotation", "turnaround_hours"):
+            if t.has(key):
+                raise ScenarioError("applies only to a service with a fleet (add fleet = { vehicles = N })", t.sub(key))
+        return None
+    ft = Table(t.get("fleet"), t.sub("fleet"), ("vehicles",))
+    vehicles = ft.integer("vehicles", minimum=1)
+    if vehicles > MAX_VEHICLES:
+        raise ScenarioError(
+            f"{vehicles:,} vehicles is more than a service can use (at most {MAX_VEHICLES:,}); "
+            "leave fleet out for unlimited vehicles", ft.sub("vehicles"),
+        )
+    rotation: Any = t.get("rotation", ())
+    if not isinstance(rotation, (list, tuple)) or not all(isinstance(n, str) for n in rotation):
+        raise ScenarioError(f"must be an array of node ids, got {kind_of(rotation)}", t.sub("rotation"))
+    turnaround = t.distribution("turnaround_hours", HOURS) if t.has("turnaround_hours") else None
+    return Fleet(vehicles, tuple(rotation), (), turnaround)
+
+
+def resolve_fleets(
+    services: Mapping[str, Service], routes: Mapping[str, Route], nodes: Mapping[str, Node], legs: Mapping[str, Leg]
+) -> dict[str, Service]:
+    """The services with each fleet's rotation checked and its legs found (see the module doc)."""
+    out = dict(services)
+    runs = {seg.service: (route, seg) for route in routes.values() for seg in route.segments}
+    for sid, service in services.items():
+        fleet = service.fleet
+        if fleet is None:
+            continue
+        key = f"services.{sid}.rotation"
+        if sid not in runs:  # not used by any route: check what can be checked
+            if fleet.rotation:
+                out[sid] = dataclasses.replace(
+                    service, fleet=dataclasses.replace(fleet, rotation_legs=tuple(path_legs(list(fleet.rotation), nodes, legs, key)))
+                )
+            continue
+        route, seg = runs[sid]
+        if not fleet.rotation:
+            rotation, rotation_legs = tuple(reversed(seg.nodes)), tuple(reversed(seg.legs))
+        else:
+            rotation = fleet.rotation
+            rotation_legs = tuple(path_legs(list(rotation), nodes, legs, key))
+            if rotation[0] != seg.nodes[-1]:
+                raise ScenarioError(
+                    f"must start where the service's run ends ('{seg.nodes[-1]}' on route '{route.id}'), "
+                    f"got '{rotation[0]}'", f"{key}[0]",
+                )
+            if rotation[-1] != seg.nodes[0]:
+                raise ScenarioError(
+                    f"does not connect back to the service's origin: must end at '{seg.nodes[0]}' "
+                    f"(where route '{route.id}' loads it), got '{rotation[-1]}'", f"{key}[{len(rotation) - 1}]",
+                )
+        for leg_id in rotation_legs:
+            mode = legs[leg_id].mode
+            if mode not in SUITS[service.vehicle]:
+                raise ScenarioError(
+                    f"service '{sid}' runs {service.vehicle}s, which cannot travel {mode} leg '{leg_id}' on the way back "
+                    f"(a {service.vehicle} travels {' or '.join(SUITS[service.vehicle])} legs)", key,
+                    related=(f"legs.{leg_id}.mode",),
+                )
+        out[sid] = dataclasses.replace(service, fleet=dataclasses.replace(fleet, rotation=rotation, rotation_legs=rotation_legs))
+    return out
