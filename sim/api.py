@@ -240,9 +240,17 @@ def run(
     reps = _count("replications", settings.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = settings.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
     workers = _count("workers", workers, 1, MAX_WORKERS)
+    return _execute(scn, reps, seed, workers, progress, spill, impact)
+
+
+def _execute(scn: Scenario, reps: int, seed: int, workers: int, progress: Progress | None, spill: bool | None,
+             impact: bool, baseline: Run | None = None) -> Run:
+    """The run of a loaded scenario; ``baseline``: a run of the same scenario without its
+    events (same seed and replications) to measure their impact against instead of rerunning it."""
     notes = read_source_notes(scn.source) if scn.source else SourceNotes()
     measure = functools.partial(event_impact, scn) if impact and scn.events else None
-    results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure)
+    results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure,
+                             baseline=None if baseline is None else baseline.results)
     return Run(scn, results, seed, notes)
 
 
@@ -367,8 +375,14 @@ def compare(
     base = loaded[0].settings
     reps = _count("replications", base.replications if replications is None else replications, 1, MAX_REPLICATIONS)
     seed = base.seed if seed is None else _count("seed", seed, 0, 2**63 - 1)
-    runs = tuple(run(s, reps, seed, workers, progress=progress, impact=impact) for s in loaded)
-    return Comparison(runs, tuple(labels_for(loaded)), tuple(inputs), varied)
+    workers = _count("workers", workers, 1, MAX_WORKERS)
+    runs: list[Run] = []
+    for i, s in enumerate(loaded):
+        # A variant that only adds events to an event-free first scenario: its run without
+        # events is that scenario's, already run with the same seed; measure against it.
+        twin = runs[0] if (i > 0 and i == len(loaded) - 1 and extra and not vary and not loaded[0].events) else None
+        runs.append(_execute(s, reps, seed, workers, progress, None, impact, twin))
+    return Comparison(tuple(runs), tuple(labels_for(loaded)), tuple(inputs), varied)
 
 
 # ---------------------------------------------------------------------------------------

@@ -153,6 +153,20 @@ def test_no_events_no_baseline_and_no_impact_without_asking(monkeypatch) -> None
     assert calls == [0, 0, 1, 1]  # each replication, then the same one without events
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_variant_adding_events_is_measured_against_the_baseline_arm_without_rerunning_it(monkeypatch, workers) -> None:
+    """compare --vary-event: the variant's run without events is the baseline arm itself (same
+    seed), so 2 x 2 replications run, not 2 x 3, and the impact is the one a rerun measures."""
+    plain = scenario(SINGLE_QUEUE, run=SHORT, edit=single_queue(LAM, 24 / MU, "poisson"))
+    calls = _counting(monkeypatch)
+    cmp = sim.compare(plain, replications=2, seed=3, workers=workers, vary_events=[CLOSURE])
+    if workers == 1:
+        assert sorted(calls) == [0, 0, 1, 1]
+    paired = cmp.runs[1].summary.to_dict()["events"]["shut"]
+    alone = sim.run(cmp.runs[1].scenario, 2, 3).summary.to_dict()["events"]["shut"]
+    assert paired == alone
+
+
 def test_same_seed_same_impact_whatever_the_workers_and_on_disk() -> None:
     scn = closed_queue("poisson", {"dist": "exponential", "mean": 24 / MU})
     one = sim.run(scn, 3, 5, workers=1).summary.to_dict()["events"]

@@ -20,7 +20,7 @@ import shutil
 import signal
 import tempfile
 from multiprocessing.connection import Connection, wait
-from typing import Callable
+from typing import Callable, Sequence
 
 from sim.engine.events import without_events
 from sim.engine.packing import pack
@@ -151,24 +151,29 @@ def _worker_signals() -> None:
             pass
 
 
-def replicate(scenario: Scenario, seed: int, i: int, impact: Impact | None = None) -> ReplicationResult:
+def replicate(
+    scenario: Scenario, seed: int, i: int, impact: Impact | None = None,
+    baseline: Sequence[ReplicationResult] | None = None,
+) -> ReplicationResult:
     """Replication i, with its events' impact measured against replication i (same seed)
-    of the scenario without events when ``impact`` is given and the scenario has events."""
+    of the scenario without events when ``impact`` is given and the scenario has events;
+    ``baseline``, when given, already holds those replications (a comparison's baseline arm)."""
     result = run_replication(scenario, seed, i)
     if impact is not None and scenario.events:
-        base = run_replication(without_events(scenario), seed, i)
+        base = baseline[i] if baseline is not None else run_replication(without_events(scenario), seed, i)
         result.impact = impact(result, base)
         del base
         gc.collect()  # the baseline's model cycles hold its arrays (see store.add)
     return result
 
 
-def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int], impact: Impact | None = None) -> None:
+def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int], impact: Impact | None = None,
+            baseline: Sequence[ReplicationResult] | None = None) -> None:
     """Run the given replications and send each back packed (a few flat arrays)."""
     _worker_signals()
     try:
         for i in indices:
-            conn.send(pack(replicate(scenario, seed, i, impact)))
+            conn.send(pack(replicate(scenario, seed, i, impact, baseline)))
             gc.collect()  # the finished model's reference cycles hold its arrays (see store.add)
     except BaseException as exc:  # reported to the parent, which ends the run with one line
         conn.send(f"{type(exc).__name__}: {exc}")
@@ -184,28 +189,30 @@ def run_experiment(
     progress: Progress | None = None,
     spill: bool | None = None,
     impact: Impact | None = None,
+    baseline: Sequence[ReplicationResult] | None = None,
 ) -> ResultStore:
     """Run ``replications`` replications; the store gives them back ordered by index.
 
     Replications are kept as they finish, in memory or (``spill``, see plan_storage) on
     disk, so a long run's memory does not grow with the number of replications.  With
-    ``impact`` and a scenario with events, each also runs without its events (see replicate).
+    ``impact`` and a scenario with events, each also runs without its events (see replicate),
+    unless ``baseline`` holds those runs already (same seed, replication i at index i).
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
     if workers < 1:
         raise ValueError("workers must be >= 1")
     workers = min(usable_workers(workers), replications)
-    paired = impact is not None and bool(scenario.events)
+    paired = impact is not None and bool(scenario.events) and baseline is None
     store = ResultStore(spill=plan_storage(scenario, replications, workers, spill, paired))
     try:
         if workers == 1:
             for i in range(replications):
-                store.add(replicate(scenario, seed, i, impact))
+                store.add(replicate(scenario, seed, i, impact, baseline))
                 if progress:
                     progress(i + 1, replications)
         else:
-            _in_workers(store, scenario, replications, seed, workers, progress, impact)
+            _in_workers(store, scenario, replications, seed, workers, progress, impact, baseline)
     except BaseException:
         store.close()
         raise
@@ -213,7 +220,8 @@ def run_experiment(
 
 
 def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed: int, workers: int,
-                progress: Progress | None, impact: Impact | None = None) -> None:
+                progress: Progress | None, impact: Impact | None = None,
+                baseline: Sequence[ReplicationResult] | None = None) -> None:
     """Replication i runs in worker i mod W: plain child processes with a pipe each, so
     stopping them (an interrupt, a worker the OS killed) never waits on a shared queue."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -222,7 +230,7 @@ def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed:
     try:
         for w in range(workers):
             mine, theirs = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(theirs, scenario, seed, list(range(w, replications, workers)), impact),
+            proc = ctx.Process(target=_worker, args=(theirs, scenario, seed, list(range(w, replications, workers)), impact, baseline),
                                name=f"routesim replications {w + 1}/{workers}", daemon=True)
             proc.start()
             theirs.close()

@@ -14,7 +14,9 @@ EVENT_HELP = """\
   KIND is closure, capacity, demand or divert; TARGET nodes.<id>, legs.<id>, services.<id>
   or routes.<id> (routes.* for every route); WHEN is START, START+DAYS or START..END, each
   an ISO date or a day number (0 = the end of the warm-up; END is the first day no longer
-  affected; START alone lasts until the run ends).  KEY=VALUE pairs give the other
+  affected; START alone lasts until the run ends), or N/yr+DAYS for a service closed at
+  random N times a year for DAYS each (the random key: closure:services.<id>:4/yr+3).
+  KEY=VALUE pairs give the other
   keys of the entry (VALUE is TOML, as for --set): set, scale, factor, path, services,
   duration_days, id (default KIND_TARGET), name, source.  Or give every key as KEY=VALUE pairs.
 """
@@ -56,7 +58,13 @@ def with_id(table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _when_from_text(when: str, label: str) -> dict[str, Any]:
-    """START, START+DAYS, START..END or START.. as event keys."""
+    """START, START+DAYS, START..END, START.. or N/yr+DAYS (random spells) as event keys."""
+    if "/yr" in when:
+        rate, plus, days = when.partition("+")
+        per_year = rate.strip()[: -len("/yr")] if rate.strip().endswith("/yr") else ""
+        if not plus or not per_year.strip() or not days.strip():
+            raise ScenarioError(f"random closures are written N/yr+DAYS (e.g. 4/yr+3), got {printable(when)!r}", file=label)
+        return {"random": {"per_year": parse_value(per_year.strip(), label), "duration_days": parse_value(days.strip(), label)}}
     if ".." in when:
         first, _, last = when.partition("..")
         out = {"start": _point(first, label)}

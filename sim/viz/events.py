@@ -156,7 +156,9 @@ def events_figure(
             ax.plot(data.day[ok] + 0.5, y[ok], color=colour, lw=1.3 if style == "-" else 1.0, ls=style,
                     marker="o" if sparse else None, ms=3, label=label)
         mine = events_of(scenario, kind, ident)
-        spans = [(*event_span(e, scenario), span_label(e, scenario), span_colour[e.id]) for e in mine]
+        # Random spells differ by replication and the daily means blur them: not shaded, named.
+        spans = [(*event_span(e, scenario), span_label(e, scenario), span_colour[e.id]) for e in mine if e.random is None]
+        randoms = [span_label(e, scenario) for e in mine if e.random is not None]
         name = scenario.nodes[ident].name if kind == "node" else ident
         if kind == "node":
             ax.set_title(f"{name}: vehicles queueing", fontsize=10, loc="left")
@@ -178,6 +180,9 @@ def events_figure(
         hi = max((s[1] for s in spans), default=float(series.day[-1] + 1)) + 2 * MARGIN_DAYS
         _day_ticks(ax, calendar, max(0.0, lo), min(float(series.day[-1] + 1), hi), what)
         _shade(ax, spans)
+        if randoms:
+            ax.text(0.01, 0.97 - 0.09 * len(spans), "; ".join(randoms) + ": spells differ by replication (not shaded)",
+                    transform=ax.transAxes, fontsize=TICK_FONT - 1, va="top", color="0.3")
         ax.tick_params(labelsize=TICK_FONT)
         ax.xaxis.label.set_size(TICK_FONT)
         ax.grid(alpha=0.3)
