@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
 
 POOLED = -1
 DAYS_PER_YEAR = 365.0
-KINDS = ("route", "node", "route_service", "service", "event")
+KINDS = ("route", "node", "node_pool", "route_service", "service", "event")
 
 
 # ---------------------------------------------------------------------------------------
@@ -100,6 +100,25 @@ class NodeContext(_Replication):
     def stats(self) -> NodeStats:
         s = self.scenario.settings
         return node_stats(self.result.nodes[self.node_id], s.warmup_days, s.horizon_days, train_index(self.result))
+
+
+@dataclass
+class NodePoolContext(_Replication):
+    """One pool of a node (sim.model.pools) in one replication: the visits it took."""
+
+    node_id: str
+    pool: int  # its number: 1 for the node's first pool
+
+    @cached_property
+    def stats(self) -> NodeStats:
+        s = self.scenario.settings
+        log = self.result.nodes[self.node_id].part(self.pool)
+        return node_stats(log, s.warmup_days, s.horizon_days, train_index(self.result))
+
+
+def node_pool_id(node_id: str, pool_id: str) -> str:
+    """The metrics-table id of a node's pool: 'dostyk.westbound'."""
+    return f"{node_id}.{pool_id}"
 
 
 @dataclass
@@ -264,6 +283,20 @@ _NODE: tuple[Metric, ...] = (
            lambda c: c.stats.tonnes_through),
 )
 
+# A node's pool: the node metrics a shipper feels, over the visits the pool took.
+_NODE_POOL: tuple[Metric, ...] = (
+    Metric("visits", "node_pool", "vehicles", "vehicles the pool handled, arriving in the window",
+           lambda c: c.stats.visits, integer=True),
+    Metric("utilization", "node_pool", "share", "busy servers over the pool's servers (its own, or the node's it shares), time-averaged over the window",
+           lambda c: _nan(c.stats.utilization), label="utilization"),
+    Metric("mean_wait_days", "node_pool", "d", "mean queueing before handling of the pool's vehicles arriving in the window",
+           lambda c: c.stats.mean_wait_days, compare=True, label="mean wait"),
+    Metric("mean_handling_days", "node_pool", "d", "mean handling time of the pool's vehicles arriving in the window",
+           lambda c: c.stats.mean_handling_days),
+    Metric("max_queue", "node_pool", "vehicles", "largest number of the pool's vehicles waiting at once in the window",
+           lambda c: c.stats.max_queue, integer=True),
+)
+
 _ROUTE_SERVICE: tuple[Metric, ...] = (
     Metric("load_factor", "route_service", "share", "mean load over capacity of the route's vehicles of that service that left in the window (1: every one left full)",
            lambda c: c.factors[c.segment]),
@@ -318,7 +351,7 @@ _EVENT: tuple[Metric, ...] = (
 )
 
 REGISTRY: dict[tuple[str, str], Metric] = {
-    (m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _ROUTE_SERVICE + _SERVICE + _EVENT
+    (m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _NODE_POOL + _ROUTE_SERVICE + _SERVICE + _EVENT
 }
 
 
@@ -422,6 +455,7 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
     per_route = [m for m in metrics if m.kind == "route" and not m.pooled]
     pooled = [m for m in metrics if m.kind == "route" and m.pooled]
     per_node = [m for m in metrics if m.kind == "node"]
+    per_pool = [m for m in metrics if m.kind == "node_pool"]
     per_service = [m for m in metrics if m.kind == "route_service"]
     per_event = [m for m in metrics if m.kind == "event"]
     per_fleet = [m for m in metrics if m.kind == "service"]
@@ -440,6 +474,10 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
             nctx = NodeContext(scenario, result, nid)
             for m in per_node:
                 add(rep, "node", nid, m, nctx)
+            for k, pool in enumerate(scenario.nodes[nid].pools, start=1):
+                pctx_ = NodePoolContext(scenario, result, nid, k)
+                for m in per_pool:
+                    add(rep, "node_pool", node_pool_id(nid, pool.id), m, pctx_)
         for sid in result.fleets:  # services with a finite fleet only
             fctx = ServiceContext(scenario, result, sid)
             for m in per_fleet:

@@ -184,7 +184,9 @@ def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = 
     the scenario has no trains).
     """
     window = horizon - warmup
-    busy = np.clip(np.minimum(log.end, horizon) - np.maximum(log.start, warmup), 0, None).sum()
+    each = np.clip(np.minimum(log.end, horizon) - np.maximum(log.start, warmup), 0, None)
+    busy = each.sum()
+    limited = each[log.limited].sum() if len(log.pool_servers) > 1 else busy  # of the servers that limit it
     arriving = log.handled & (log.arrive >= warmup) & (log.arrive < horizon)
     done = (log.end >= warmup) & (log.end < horizon)
     passed = done & log.counted
@@ -192,7 +194,7 @@ def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = 
     handling = (log.end - log.start)[arriving]
     return NodeStats(
         visits=int(arriving.sum()),
-        utilization=(float(busy) / (log.servers * window)) if log.servers else None,
+        utilization=(float(limited) / (log.servers * window)) if log.servers else None,
         mean_in_service=float(busy) / window,
         mean_wait_days=float(waits.mean()) if waits.size else 0.0,
         mean_handling_days=float(handling.mean()) if handling.size else 0.0,

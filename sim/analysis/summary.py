@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim.analysis.metrics import MetricsTable, metrics_table, route_service_id, vocabulary
+from sim.analysis.metrics import MetricsTable, metrics_table, node_pool_id, route_service_id, vocabulary
 from sim.analysis.statistics import mean_ci95
 from sim.engine.fleet import headway_days
 from sim.engine.simulation import ReplicationResult
@@ -121,9 +121,11 @@ class NodeSummary:
     teu_through: Interval
     tonnes_through: Interval
     trains_through: Interval
+    # Its pools (sim.model.pools), by pool id: which vehicles, servers, and their measures.
+    pools: Mapping[str, Mapping[str, Any]] = dataclasses_field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name, "kind": self.kind, "servers": self.servers, "utilization": self.utilization,
             "utilization_ci95": list(self.utilization_ci95), "mean_in_service": self.mean_in_service,
             "mean_wait_days": self.mean_wait_days, "mean_wait_days_ci95": list(self.mean_wait_days_ci95),
@@ -131,6 +133,9 @@ class NodeSummary:
             "vehicles_per_year": self.vehicles_per_year.to_dict(), "teu_through": self.teu_through.to_dict(),
             "tonnes_through": self.tonnes_through.to_dict(), "trains_through": self.trains_through.to_dict(),
         }
+        if self.pools:
+            out["pools"] = {k: dict(v) for k, v in self.pools.items()}
+        return out
 
 
 @dataclass(frozen=True)
@@ -360,10 +365,22 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
     def v(name: str) -> np.ndarray:
         return table.values("node", node_id, name)
 
-    limited = bool(node.servers)
+    own = [node.servers] + [p.servers for p in node.pools if p.servers is not None]
+    servers = sum(n for n in own if n is not None) if any(n is not None for n in own) else None
+    limited = bool(servers)
     util = Interval.of(v("utilization"))
+    pools = {}
+    for p in node.pools:
+        pid = node_pool_id(node_id, p.id)
+        pools[p.id] = {
+            "direction": p.direction, "from": list(p.from_nodes), "services": list(p.services),
+            "servers": p.servers, "shares_node_servers": p.servers is None,
+            **{name: Interval.of(table.values("node_pool", pid, name)).to_dict()
+               for name in ("visits", "utilization", "mean_wait_days", "mean_handling_days")},
+            "max_queue": int(table.values("node_pool", pid, "max_queue").max()),
+        }
     return NodeSummary(
-        name=node.name, kind=node.kind, servers=node.servers,
+        name=node.name, kind=node.kind, servers=servers,
         utilization=_mean(v("utilization")) if limited else None,
         utilization_ci95=util.ci95 if limited else (None, None),
         mean_in_service=_mean(v("mean_in_service")),
@@ -375,6 +392,7 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
         teu_through=Interval.of(v("teu_through")),
         tonnes_through=Interval.of(v("tonnes_through")),
         trains_through=Interval.of(v("trains_through")),
+        pools=pools,
     )
 
 

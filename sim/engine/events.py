@@ -509,14 +509,20 @@ class ReplicationEvents:
 
     # -- nodes -------------------------------------------------------------------------
 
-    def node_gate(self, node_id: str, free: list[float] | None) -> NodeGate | None:
-        """The gate of a node events target (None if none does); ``free`` is its server heap."""
+    def node_gate(self, node_id: str, free: list[float] | None, pool: int = 0) -> NodeGate | None:
+        """The gate of a node events target (None if none does); ``free`` is its server heap.
+
+        ``pool`` k > 0: the gate of the node's k-th pool with servers of its own, which its
+        closures close and its handling changes change; a change of servers is the node's own."""
         events = self._on("nodes", node_id)
         if not events:
             return None
         node = self.scenario.nodes[node_id]
+        base = node.pools[pool - 1].servers if pool else node.servers
         closures = [(r.start, r.end) for e, r in events if e.kind == "closure"]
-        servers = [(r.start, r.end, _servers(node.servers, e)) for e, r in events if e.kind == "capacity" and _touches(e, "servers")]
+        servers = [] if pool else [
+            (r.start, r.end, _servers(node.servers, e)) for e, r in events if e.kind == "capacity" and _touches(e, "servers")
+        ]
         handling = [
             (r.start, r.end, self._handling_change(node_id, e))
             for e, r in events if e.kind == "capacity" and _touches(e, "handling_hours")
@@ -524,7 +530,7 @@ class ReplicationEvents:
         return NodeGate(
             free,
             merge_intervals(closures) if closures else None,
-            server_steps(node.servers, closures, servers) if node.servers else [],
+            server_steps(base, closures, servers) if base else [],
             pieces(handling),
             [(r.start, r.end, r) for e, r in events],
         )

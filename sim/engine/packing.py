@@ -35,8 +35,9 @@ class PackedResult:
     ledger_sizes: np.ndarray
     node_ids: tuple[str, ...]
     servers: tuple[int | None, ...]
+    pool_servers: tuple[tuple[int | None, ...], ...]
     node_floats: np.ndarray  # rows: arrive, start, end, teu, tonnes
-    node_ints: np.ndarray  # rows: containers, vehicle, route, trip
+    node_ints: np.ndarray  # rows: containers, vehicle, route, trip, pool
     node_flags: np.ndarray  # rows: handled, counted
     node_sizes: np.ndarray
     trip_floats: np.ndarray  # rows: depart, arrive
@@ -85,8 +86,9 @@ def pack(result: ReplicationResult) -> PackedResult:
         ledger_sizes=np.array([l.created.size for l in ledgers], dtype=np.int64),
         node_ids=tuple(result.nodes),
         servers=tuple(n.servers for n in nodes),
+        pool_servers=tuple(n.pool_servers for n in nodes),
         node_floats=joined(nodes, "arrive", "start", "end", "teu", "tonnes", dtype=np.float64),
-        node_ints=joined(nodes, "containers", "vehicle", "route", "trip", dtype=np.int64),
+        node_ints=joined(nodes, "containers", "vehicle", "route", "trip", "pool", dtype=np.int64),
         node_flags=joined(nodes, "handled", "counted", dtype=bool),
         node_sizes=np.array([n.arrive.size for n in nodes], dtype=np.int64),
         trip_floats=joined(trips, "depart", "arrive", dtype=np.float64),
@@ -111,10 +113,11 @@ def unpack(p: PackedResult) -> ReplicationResult:
     nodes = {}
     for i, nid in enumerate(p.node_ids):
         arrive, start, end, teu, tonnes = (np.ascontiguousarray(a) for a in floats[i])
-        containers, vehicle, route, trip = (np.ascontiguousarray(a) for a in ints[i])
+        containers, vehicle, route, trip, pool = (np.ascontiguousarray(a) for a in ints[i])
         handled, counted = (np.ascontiguousarray(a) for a in flags[i])
         nodes[nid] = NodeLog(
-            arrive, start, end, containers, teu, tonnes, vehicle, route, trip, handled, counted, p.servers[i]
+            arrive, start, end, containers, teu, tonnes, vehicle, route, trip, handled, counted, p.servers[i],
+            pool, p.pool_servers[i],
         )
     tf, ti = _split(p.trip_floats, p.trip_sizes), _split(p.trip_ints, p.trip_sizes)
     trips = {

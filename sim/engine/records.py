@@ -48,7 +48,27 @@ class NodeLog:
     trip: np.ndarray  # the vehicle trip (numbered per replication), to follow one vehicle
     handled: np.ndarray
     counted: np.ndarray
-    servers: int | None
+    servers: int | None  # servers that limit it: the node's and its pools' own, added (None: no limit)
+    # The node pool of each visit (0: the node's own servers and handling; k: its k-th pool,
+    # sim.model.pools) and each pool's servers (None: unlimited); all 0 and (servers,) without pools.
+    pool: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    pool_servers: tuple[int | None, ...] = ()
+
+    def part(self, pool: int) -> "NodeLog":
+        """The visits of one pool as a node log of their own, with that pool's servers."""
+        mine = self.pool == pool
+        arrays = {name: getattr(self, name)[mine] for name in (
+            "arrive", "start", "end", "containers", "teu", "tonnes", "vehicle", "route", "trip", "handled", "counted", "pool")}
+        servers = self.pool_servers[pool] if pool < len(self.pool_servers) else self.servers
+        return NodeLog(**arrays, servers=servers, pool_servers=(servers,))
+
+    @property
+    def limited(self) -> np.ndarray:
+        """Visits to a part of the node with a server limit (all of them at a node without pools)."""
+        if len(self.pool_servers) <= 1:
+            return np.full(self.arrive.size, self.servers is not None)
+        ok = np.array([s is not None for s in self.pool_servers])
+        return ok[self.pool]
 
     @property
     def background(self) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from sim.model.distributions import Distribution
+from sim.model.pools import handling_of, pool_of
 from sim.model.scenario import Closures, Leg, Scenario, Segment
 
 SAMPLE_BLOCK = 256
@@ -108,6 +109,7 @@ class TripDraws:
 
     handling: tuple[Sampler | None, ...]
     travel: tuple[Sampler, ...]
+    pools: tuple[int, ...] = ()  # per node: the node pool the trip uses (0: the node's own; sim.model.pools)
 
 
 def trip_draws(
@@ -117,14 +119,22 @@ def trip_draws(
     """The keyed samplers of segment ``k`` of a route (``rng`` maps a purpose to a stream);
     ``prefix`` 'back' for the way back of a fleet's vehicles."""
     vehicle = scenario.services[seg.service].vehicle
-    handling = []
-    for nid in seg.nodes:
-        dist = scenario.nodes[nid].handling.get(vehicle)
+    path = scenario.routes[route_id].path
+    handling, pools = [], []
+    for j, nid in enumerate(seg.nodes):
+        if j:
+            came = seg.nodes[j - 1]
+        else:  # where the cargo came from: the route's node before (None at its origin, or on the way back)
+            i = path.index(nid) if prefix == "trip" and nid in path else 0
+            came = path[i - 1] if i else None
+        pool = pool_of(scenario.nodes, nid, seg, came)
+        dist = handling_of(scenario.nodes[nid], pool, vehicle)
+        pools.append(pool)
         handling.append(None if dist is None else Sampler(dist, rng(f"{prefix}:{route_id}:{k}:node:{nid}")))
     travel = tuple(
         travel_sampler(scenario.legs[lid], rng(f"{prefix}:{route_id}:{k}:leg:{lid}")) for lid in seg.legs
     )
-    return TripDraws(tuple(handling), travel)
+    return TripDraws(tuple(handling), travel, tuple(pools))
 
 
 def driving_days(hours: np.ndarray, limit: float) -> np.ndarray:

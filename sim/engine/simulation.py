@@ -121,11 +121,13 @@ class TransferPool:
 class _NodeRecorder:
     __slots__ = (
         "free", "arrive", "start", "end", "containers", "vehicle", "route", "trip", "servers", "handled",
-        "counted", "gate",
+        "counted", "gate", "pool_log",
     )
 
-    def __init__(self, env: simpy.Environment, servers: int | None) -> None:
+    def __init__(self, env: simpy.Environment, servers: int | None, pools: bool = False) -> None:
         self.servers = servers
+        # At a node with pools, the pool (sim.model.pools) of each visit; None elsewhere.
+        self.pool_log = array("q") if pools else None
         self.gate = None  # a sim.engine.events.NodeGate when events change this node
         # First-come-first-served servers: the k-th vehicle to arrive is the k-th to start,
         # so its start is known on arrival: when the earliest-free server frees up.  A heap
@@ -147,8 +149,10 @@ class _NodeRecorder:
 
     def record(
         self, arrive: float, start: float, end: float, load: int, vehicle: int, route: int,
-        trip: int, handled: bool, counted: bool,
+        trip: int, handled: bool, counted: bool, pool: int = 0,
     ) -> None:
+        if self.pool_log is not None:
+            self.pool_log.append(pool)
         self.arrive.append(arrive)
         self.start.append(start)
         self.end.append(end)
@@ -184,7 +188,13 @@ class Model:
         # Dated events, their windows drawn from their own streams; None when there are none,
         # and then nothing below looks at them (a scenario without events runs as before).
         self.events = ReplicationEvents(scenario, self._rng, self.end_time) if scenario.events else None
-        self.nodes = {nid: _NodeRecorder(self.env, n.servers) for nid, n in scenario.nodes.items()}
+        self.nodes = {nid: _NodeRecorder(self.env, n.servers, bool(n.pools)) for nid, n in scenario.nodes.items()}
+        # The node pools with servers of their own (sim.model.pools), by (node, pool number);
+        # a pool without them queues at the node's own recorder, only its handling differs.
+        self.pool_recs = {
+            (nid, k): _NodeRecorder(self.env, p.servers, True)
+            for nid, n in scenario.nodes.items() for k, p in enumerate(n.pools, start=1) if p.servers is not None
+        }
         # Handling and travel times per (route, segment log index, segment), keyed by trip
         # slot (sim.engine.sampling.TripDraws); built on a segment's first trip.
         self.draws: dict[tuple[str, int, int], TripDraws] = {}
@@ -231,6 +241,8 @@ class Model:
         events = self.events
         for nid, rec in self.nodes.items():
             rec.gate = events.node_gate(nid, rec.free)
+        for (nid, k), rec in self.pool_recs.items():
+            rec.gate = events.node_gate(nid, rec.free, k)
         for lid in self.scenario.legs:
             gate = events.leg_gate(lid)
             if gate is not None:
@@ -446,13 +458,14 @@ class Model:
         # Drawn now, in slot order: vehicles may reach later nodes in another order.
         handling = [None if h is None else h.at(slot) for h in draws.handling]
         travel = [d.at(slot) for d in draws.travel]
-        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, cycle, back))
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, draws.pools, cycle, back))
 
     # -- a vehicle's trip ------------------------------------------------------------
 
     def _trip(
         self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float, trip: int,
-        handling: list[float | None], travel: list[float], cycle: list[float] | None = None, back=None,
+        handling: list[float | None], travel: list[float], pools: tuple[int, ...], cycle: list[float] | None = None,
+        back=None,
     ) -> Generator:
         env = self.env
         vehicle = self.scenario.services[seg.service].vehicle
@@ -465,16 +478,16 @@ class Model:
         # interact (shared servers, the end of the trip), which saves most events.
         t = depart
         for j, node_id in enumerate(seg.nodes):
-            rec = self.nodes[node_id]
+            rec = self.pool_recs.get((node_id, pools[j]), self.nodes[node_id]) if pools[j] else self.nodes[node_id]
             counted = j < last or downstream is None
             duration = handling[j]
             gate = rec.gate
             if duration is None:
                 if gate is None:
-                    rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted)
+                    rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted, pools[j])
                 else:  # held at a closed node even if not handled there
                     go = gate.hold(t)
-                    rec.record(t, go, go, load, vehicle_index, route_index, trip, go > t, counted)
+                    rec.record(t, go, go, load, vehicle_index, route_index, trip, go > t, counted, pools[j])
                     if go > t:
                         gate.watch(trip, route.id, ranges, t, go)
                     t = go
@@ -488,7 +501,7 @@ class Model:
                 else:
                     start, end = gate.admit(t, duration, vehicle)
                     gate.watch(trip, route.id, ranges, t, start)
-                rec.record(t, start, end, load, vehicle_index, route_index, trip, True, counted)
+                rec.record(t, start, end, load, vehicle_index, route_index, trip, True, counted, pools[j])
                 t = end
             if j < last:
                 leg_id = seg.legs[j]
@@ -545,13 +558,13 @@ class Model:
         handling = [None if h is None else h.at(slot) for h in draws.handling]
         travel = [d.at(slot) for d in draws.travel]
         turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
-        return way, handling, travel, turns
+        return way, handling, travel, draws.pools, turns
 
     def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back) -> Generator:
         """Turn around, travel the way back (queueing where it is handled), turn around at the
         origin, and be ready again.  Empty: its visits are logged as traffic without cargo."""
         env = self.env
-        way, handling, travel, (turn_end, turn_origin) = back
+        way, handling, travel, pools, (turn_end, turn_origin) = back
         t = float(env.now)  # a Python float: the node logs take machine numbers
         cycle[3] = t
         t += turn_end
@@ -564,11 +577,12 @@ class Model:
             t = t + travel[j - 1] if leg_gate is None else leg_gate.travel(t, travel[j - 1], BACKGROUND, "", ())
             if j == last:
                 break  # the origin: the turnaround there, not handling (loading is the next trip's)
-            rec = self.nodes[way.nodes[j]]
+            nid = way.nodes[j]
+            rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
             duration, gate = handling[j], rec.gate
             if duration is None:
                 go = t if gate is None else gate.hold(t)
-                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, go > t, False)
+                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, go > t, False, pools[j])
                 t = go
                 continue
             if rec.free is not None and t > env.now:
@@ -578,7 +592,7 @@ class Model:
                 end = start + duration
             else:
                 start, end = gate.admit(t, duration, self.scenario.services[seg.service].vehicle)
-            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, True, False)
+            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, True, False, pools[j])
             t = end
         cycle[5] = t
         t += turn_origin
@@ -624,32 +638,47 @@ class Model:
         )
 
     def _node_log(self, nid: str) -> NodeLog:
-        rec = self.nodes[nid]
-        end = _numpy(rec.end, np.float64)
+        node = self.scenario.nodes[nid]
+        parts = [(0, self.nodes[nid])] + [(k, r) for (n, k), r in self.pool_recs.items() if n == nid]
+
+        def column(name: str, dtype: type) -> np.ndarray:
+            return np.concatenate([_numpy(getattr(r, name), dtype) for _, r in parts])
+
+        arrive = column("arrive", np.float64)
+        pool = column("pool_log", np.int64) if node.pools else np.zeros(arrive.size, np.int64)
         # Visits are logged on arrival, with their start and end: first come, first served
         # fixes both then. Keep every vehicle that arrived within the run, also those still
         # queueing or being handled when it stopped, so a saturated node's waits and queue
-        # count the vehicles stuck in it instead of only those it got through.
-        keep = _numpy(rec.arrive, np.float64) < self.end_time
-        containers = _numpy(rec.containers, np.int64)[keep]
-        route = _numpy(rec.route, np.int64)[keep]
+        # count the vehicles stuck in it instead of only those it got through.  With pools,
+        # their visits merge in arrival order.
+        keep = arrive < self.end_time
+        if len(parts) > 1:
+            keep = np.flatnonzero(keep)
+            keep = keep[np.argsort(arrive[keep], kind="stable")]
+        containers = column("containers", np.int64)[keep]
+        route = column("route", np.int64)[keep]
         demands = [self.scenario.routes[r].demand for r in self.route_ids]
         teu = np.array([d.unit_teu for d in demands], dtype=np.float64)
         tonnes = np.array([d.unit_tonnes for d in demands], dtype=np.float64)
+        pool_servers = (node.servers, *(p.servers if p.servers is not None else node.servers for p in node.pools))
+        limits = [node.servers] + [r.servers for k, r in parts if k]
+        limited = [n for n in limits if n is not None]
         return NodeLog(
-            arrive=_numpy(rec.arrive, np.float64)[keep],
-            start=_numpy(rec.start, np.float64)[keep],
-            end=end[keep],
+            arrive=arrive[keep],
+            start=column("start", np.float64)[keep],
+            end=column("end", np.float64)[keep],
             containers=containers,
             # Background rows (route -1) carry nothing: index 0 for them, times 0 containers.
             teu=containers * teu[np.maximum(route, 0)],
             tonnes=containers * tonnes[np.maximum(route, 0)],
-            vehicle=_numpy(rec.vehicle, np.int64)[keep],
+            vehicle=column("vehicle", np.int64)[keep],
             route=route,
-            trip=_numpy(rec.trip, np.int64)[keep],
-            handled=_numpy(rec.handled, np.int8)[keep].astype(bool),
-            counted=_numpy(rec.counted, np.int8)[keep].astype(bool),
-            servers=rec.servers,
+            trip=column("trip", np.int64)[keep],
+            handled=column("handled", np.int8)[keep].astype(bool),
+            counted=column("counted", np.int8)[keep].astype(bool),
+            servers=sum(limited) if limited else None,
+            pool=pool[keep],
+            pool_servers=pool_servers,
         )
 
 

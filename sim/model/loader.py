@@ -20,6 +20,7 @@ from sim.model.errors import ScenarioError
 from sim.model.events import event_warnings, parse_background, parse_events, random_closures
 from sim.model.fleets import FLEET_KEYS, read_fleet, resolve_fleets
 from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
+from sim.model.pools import check_pools, read_pools
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
     KM_PER_NM,
@@ -38,7 +39,6 @@ from sim.model.scenario import (
     Settings,
 )
 from sim.model.reading import (
-    HOURS,
     SUITS,
     Table,
     check_number,
@@ -46,6 +46,8 @@ from sim.model.reading import (
     leg_timing,
     one_of as _one_of,
     path_legs,
+    read_handling,
+    read_servers,
     read_date as _date,
     route_services as _route_services,
     segments as _segments,
@@ -222,7 +224,6 @@ def _override_at(path: str, overrides: Sequence[Override]) -> Override | None:
 # Small typed readers: each names the key path in its error
 
 
-MAX_SERVERS = 100_000
 
 
 # ---------------------------------------------------------------------------------------
@@ -328,28 +329,10 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
     t = Table(
         entry,
         path,
-        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat", "background"),
+        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat", "background", "pools"),
     )
-    servers = None
-    if t.has("servers"):
-        value = t.get("servers")
-        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-            raise ScenarioError(
-                f"must be >= 1, got {value} (omit 'servers' for a node without a capacity limit)",
-                f"{path}.servers",
-            )
-        servers = t.integer("servers", minimum=1)
-        if servers > MAX_SERVERS:  # each server is a slot the engine tracks: a billion is gigabytes
-            raise ScenarioError(
-                f"must be at most {MAX_SERVERS:,}, got {servers:,} (omit 'servers' for a node without a capacity limit)",
-                t.sub("servers"),
-            )
-    handling: dict[str, Distribution] = {}
-    if t.has("handling_hours"):
-        h = Table(t.get("handling_hours"), f"{path}.handling_hours", VEHICLES)
-        for vehicle in VEHICLES:
-            if h.has(vehicle):
-                handling[vehicle] = h.distribution(vehicle, HOURS)
+    servers = read_servers(t)
+    handling = read_handling(t)
     lon = t.number("lon", minimum=-180, maximum=180) if t.has("lon") else None
     lat = t.number("lat", minimum=-90, maximum=90) if t.has("lat") else None
     return Node(
@@ -363,6 +346,7 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
         lon=lon,
         lat=lat,
         background=parse_background(t, servers) if t.has("background") else None,
+        pools=read_pools(t),
     )
 
 
@@ -585,6 +569,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     scenario = Scenario(
         settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims, events=events
     )
+    check_pools(scenario)
     for route in routes.values():
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])

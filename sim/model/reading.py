@@ -15,10 +15,11 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from sim.model.distributions import DOC_KEYS, Distribution, Fixed, parse_distribution
 from sim.model.errors import ScenarioError, kind_of
-from sim.model.scenario import KM_PER_DAY_PER_KNOT, Leg, Node, Segment, Service
+from sim.model.scenario import KM_PER_DAY_PER_KNOT, VEHICLES, Leg, Node, Segment, Service
 from sim.model.suggest import unknown_key_message
 
 HOURS = 1 / 24
+MAX_SERVERS = 100_000  # each server is a slot the engine tracks: a billion is gigabytes
 
 
 class Table:
@@ -88,6 +89,27 @@ class Table:
 
     def distribution(self, key: str, scale: float = 1.0) -> Distribution:
         return parse_distribution(self.required(key), self.sub(key)).scaled(scale)
+
+
+def read_servers(t: "Table", what: str = "a node") -> int | None:
+    """A node's (or a node pool's) ``servers``: None when not given (no capacity limit)."""
+    if not t.has("servers"):
+        return None
+    value = t.get("servers")
+    if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+        raise ScenarioError(f"must be >= 1, got {value} (omit 'servers' for {what} without a capacity limit)", t.sub("servers"))
+    servers = t.integer("servers", minimum=1)
+    if servers > MAX_SERVERS:
+        raise ScenarioError(f"must be at most {MAX_SERVERS:,}, got {servers:,} (omit 'servers' for {what} without a capacity limit)", t.sub("servers"))
+    return servers
+
+
+def read_handling(t: "Table") -> dict[str, Distribution]:
+    """``handling_hours`` per vehicle kind, as distributions in days (empty when not given)."""
+    if not t.has("handling_hours"):
+        return {}
+    h = Table(t.get("handling_hours"), t.sub("handling_hours"), VEHICLES)
+    return {vehicle: h.distribution(vehicle, HOURS) for vehicle in VEHICLES if h.has(vehicle)}
 
 
 def check_number(

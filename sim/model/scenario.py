@@ -75,6 +75,22 @@ class Background:
 
 
 @dataclass(frozen=True)
+class NodePool:
+    """Part of a node for some of its vehicles: those going one ``direction`` ('westbound' or
+    'eastbound': where their run ends against where it began), arriving ``from_nodes``, or
+    of ``services`` (every selector given must match).  ``servers`` is its own pool of
+    servers (None: it shares the node's, only its handling differs); ``handling`` its
+    handling times per vehicle kind (a kind it lacks is handled as at the node)."""
+
+    id: str
+    direction: str | None = None
+    from_nodes: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    servers: int | None = None
+    handling: dict[str, Distribution] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Node:
     """A place where vehicles are handled: terminal, border crossing, port, canal.
 
@@ -93,6 +109,9 @@ class Node:
     lon: float | None = None
     lat: float | None = None
     background: Background | None = None
+    # Parts of the node for some vehicles (sim.model.pools): the first that matches a vehicle
+    # handles it; a vehicle no pool matches uses the node's own servers and handling.
+    pools: tuple[NodePool, ...] = ()
 
 
 @dataclass(frozen=True)
