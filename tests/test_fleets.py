@@ -263,3 +263,26 @@ def test_bad_fleets_get_one_line_and_exit_2(tmp_path, capsys, service, message) 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not out.exists()
+
+
+def test_a_way_back_through_a_queue_then_a_pass_through_node() -> None:
+    """Ships leaving when full come back b -> m -> q -> a: through m, whose one server they
+    queue for (their clock then comes from the queue's), then q, which they pass without
+    stopping; both log the empties' visits, and every cycle ends."""
+    def edit(doc: dict) -> None:
+        doc["nodes"].insert(1, {"id": "q"})
+        entry(doc, "nodes", "m").update(servers=1, handling_hours={"ship": 40})  # busy: ships queue there
+        doc["legs"][0]["to"] = "q"
+        doc["legs"].insert(1, {"id": "qm", "from": "q", "to": "m", "mode": "sea", "distance_km": 100, "duration_days": 0.5})
+        doc["routes"][0]["path"] = ["a", "q", "m", "b"]
+        entry(doc, "services", "ship").update(schedule={"when_full": True, "max_wait_days": 0.5}, fleet={"vehicles": 8})
+        doc["routes"][0]["demand"]["arrivals"] = "poisson"
+
+    result = run_replication(build(LOOP, edit), 3, 0)
+    log = result.fleets["ship"]
+    early = log.cycles & (log.depart < 300)  # a cycle is under 30 days: these ended in the 400-day run
+    assert np.isfinite(log.ready[early]).all()
+    empties = {n: (result.nodes[n].containers == 0) & (result.nodes[n].trip < 0) for n in ("q", "m")}
+    assert empties["m"].sum() > 0 and abs(empties["m"].sum() - empties["q"].sum()) <= 1
+    m = result.nodes["m"]
+    assert ((m.start - m.arrive)[empties["m"]] > 0).any()  # some came back to a queue

@@ -487,7 +487,7 @@ class Model:
                     rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted, pools[j])
                 else:  # held at a closed node even if not handled there
                     go = gate.hold(t)
-                    rec.record(t, go, go, load, vehicle_index, route_index, trip, go > t, counted, pools[j])
+                    rec.record(t, go, go, load, vehicle_index, route_index, trip, bool(go > t), counted, pools[j])
                     if go > t:
                         gate.watch(trip, route.id, ranges, t, go)
                     t = go
@@ -582,7 +582,7 @@ class Model:
             duration, gate = handling[j], rec.gate
             if duration is None:
                 go = t if gate is None else gate.hold(t)
-                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, go > t, False, pools[j])
+                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, bool(go > t), False, pools[j])
                 t = go
                 continue
             if rec.free is not None and t > env.now:
