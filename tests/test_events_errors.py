@@ -179,6 +179,10 @@ CASES = {
         [{**CAPACITY, "target": "nodes.xian", "set": {"servers": 2}}],
         "events.e.set.servers: node 'xian' has no servers (no capacity limit) to change: give the node servers = N",
     ),
+    "a billion servers": (
+        [{**CAPACITY, "set": {"servers": 10**9}}],
+        "events.e.set.servers: must be at most 100,000, got 1,000,000,000",
+    ),
     "handling of a vehicle not handled": (
         [{**CAPACITY, "set": {"handling_hours": {"ship": 3}}}],
         "events.e.set.handling_hours.ship: node 'dostyk' handles no ship (its handling_hours are for train)",

@@ -244,7 +244,9 @@ def test_fleet_invariants(vehicles: int, per_week: float, turnaround: float, whe
         ({"fleet": {"vehicles": 2, "ships": 3}}, "services.ship.fleet.ships: unknown key"),
         ({"fleet": {"vehicles": 2}, "rotation": ["b", "m"]}, "services.ship.rotation[1]: does not connect back to the service's origin: must end at 'a'"),
         ({"fleet": {"vehicles": 2}, "rotation": ["m", "a"]}, "services.ship.rotation[0]: must start where the service's run ends ('b' on route 'r'), got 'm'"),
-        ({"fleet": {"vehicles": 2}, "rotation": ["b", "a"]}, "services.ship.rotation[0]: route does not connect: no leg from 'b' to 'a'"),
+        ({"fleet": {"vehicles": 2}, "rotation": ["b", "a"]}, "services.ship.rotation[0]: rotation does not connect: no leg from 'b' to 'a'"),
+        ({"fleet": {"vehicles": 2}, "rotation": ["a", "m", "b"]}, "services.ship.rotation[0]: must start where the service's run ends ('b' on route 'r'), got 'a'"),
+        ({"fleet": {"vehicles": 2}, "rotation": []}, "services.ship.rotation: must list the nodes from where the run ends back to its origin"),
         ({"fleet": {"vehicles": 2}, "rotation": "b, m, a"}, "services.ship.rotation: must be an array of node ids, got a string"),
         ({"fleet": None, "turnaround_hours": None, "rotation": ["b", "m", "a"]}, "services.ship.rotation: applies only to a service with a fleet"),
         ({"fleet": None, "turnaround_hours": 12}, "services.ship.turnaround_hours: applies only to a service with a fleet"),
@@ -286,3 +288,16 @@ def test_a_way_back_through_a_queue_then_a_pass_through_node() -> None:
     assert empties["m"].sum() > 0 and abs(empties["m"].sum() - empties["q"].sum()) <= 1
     m = result.nodes["m"]
     assert ((m.start - m.arrive)[empties["m"]] > 0).any()  # some came back to a queue
+
+
+def test_the_saturation_warning_names_a_fleet_too_small_and_a_closure_that_stays(tmp_path, capsys) -> None:
+    doc = raw(LOOP)
+    entry(doc, "services", "ship").update(fleet={"vehicles": 1})
+    assert main(["run", str(write(tmp_path, doc, "small.toml")), "-n", "1", "--no-plot", "--out", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "route r: saturated" in err and "the fleet of service ship limits it (1 vehicles, a 22.0-day cycle" in err
+    doc = raw(LOOP)
+    doc["events"] = [{"id": "shut", "kind": "closure", "target": "nodes.m", "start": 100}]
+    assert main(["run", str(write(tmp_path, doc, "shut.toml")), "-n", "1", "--no-plot", "--out", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert "route r: saturated" in err and "event shut keeps nodes.m closed" in err

@@ -10,7 +10,8 @@ Definitions (the metric meanings in sim.analysis.metrics say the same in one lin
   service, and a demand or divert event's target routes.
 - affected containers: on the event's routes, delivered more than a minute earlier or later
   than their twin, or delivered in one run only, and created before the route is calm again;
-  and the containers a surge added (no twin).  That counts the containers the event held
+  the containers on the vehicles it held, slowed or diverted, whatever their delivery; and
+  the containers a surge added (no twin).  That counts the containers the event held
   and also those queued behind its backlog once it ended.  A route is calm again from the
   first container created after the event's end from which CALM_DAYS of creations are all
   delivered as their twins; when that never happens (a departure pattern shifted for good,
@@ -186,8 +187,14 @@ def _delays(
         created = ledger.created[rows]
         until = calm_from(created, changed, end)
         counted = created < (until if math.isfinite(until) else fallback)
-        lost &= counted
-        changed &= counted & ~lost
+        # The containers the event touched count too, whatever their delivery (a diverted one
+        # that neither run delivered); with no delivery in either run they are undelivered.
+        touched = np.zeros(ledger.created.size, bool)
+        if rid in record.rows and record.kind != "demand":
+            touched[expand(record.rows[rid])] = True
+        touched = touched[rows]
+        lost = (lost & counted) | (touched & (np.isnan(with_) | np.isnan(without)))
+        changed = ((changed & counted) | touched) & ~lost
         affected += int(lost.sum() + changed.sum())
         undelivered += int(lost.sum())
         parts.append(diff[changed])

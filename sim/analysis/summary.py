@@ -146,7 +146,7 @@ class EventSummary:
     name: str
     kind: str
     targets: tuple[str, ...]  # "nodes.suez", ...
-    start_day: float  # calendar day
+    start_day: float | None  # calendar day (None: a random closure, no dates)
     start_date: str | None
     duration_days: float | None  # a fixed duration; None: random (the mean is in the scenario) or open-ended
     source: str
@@ -314,8 +314,12 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
     route = scenario.routes[route_id]
     horizon = scenario.settings.horizon_days
     for e in scenario.events:
-        ends = math.inf if e.duration is None else e.start + e.duration.mean
-        if e.kind != "closure" or e.random is not None or not e.start < horizon <= ends:
+        if e.kind != "closure":
+            continue
+        if e.random is not None:  # closed a large share of the time on average: blame it
+            if e.random.per_year * e.random.duration_days.mean / 365.0 < 0.25:
+                continue
+        elif not e.start < horizon <= (math.inf if e.duration is None else e.start + e.duration.mean):
             continue
         on_way = {
             "nodes": set(route.path), "legs": {lid for seg in route.segments for lid in seg.legs},
@@ -337,7 +341,9 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
         offered = _nanmean(table.values("service", seg.service, "departures_per_week"))
         headway = headway_days(scenario, seg.service)
         idle = _nanmean(table.values("service", seg.service, "share_idle"))
-        short = offered < 0.95 * 7.0 / headway if headway is not None else idle < 0.05
+        # Short of vehicles: fewer departures than the timetable while the vehicles are busy
+        # (idle ones mean something else holds the departures back, a closure).
+        short = (offered < 0.95 * 7.0 / headway if headway is not None else True) and idle < 0.05
         if short:
             return {
                 "kind": "fleet", "id": seg.service, "vehicles": fleet.vehicles, "departures_per_week": offered,
@@ -423,7 +429,9 @@ def event_summary(scenario: Scenario, table: MetricsTable, event_id: str,
     random_length = e.duration is not None and not isinstance(e.duration, Fixed)
     return EventSummary(
         name=e.name or e.id, kind=e.kind, targets=tuple(f"{e.section}.{t}" for t in e.targets),
-        start_day=day, start_date=calendar.iso(day) or None,
+        # A random closure has no dates: its spells differ by replication (see "random").
+        start_day=None if e.random is not None else day,
+        start_date=None if e.random is not None else (calendar.iso(day) or None),
         duration_days=float(e.duration.value) if isinstance(e.duration, Fixed) else None,
         source=e.source,
         impact=impact,

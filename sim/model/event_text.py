@@ -59,6 +59,8 @@ def with_id(table: Mapping[str, Any]) -> dict[str, Any]:
 
 def _when_from_text(when: str, label: str) -> dict[str, Any]:
     """START, START+DAYS, START..END, START.. or N/yr+DAYS (random spells) as event keys."""
+    if "/" in when and "/yr" not in when:
+        raise ScenarioError(f"random closures are written N/yr+DAYS (e.g. 4/yr+3), got {printable(when)!r}", file=label)
     if "/yr" in when:
         rate, plus, days = when.partition("+")
         per_year = rate.strip()[: -len("/yr")] if rate.strip().endswith("/yr") else ""

@@ -28,6 +28,7 @@ from sim.model.overrides import printable
 from sim.model.reading import (
     HOURS,
     LEG_TIMING_KEYS,
+    MAX_SERVERS,
     SUITS,
     Table,
     check_number,
@@ -316,6 +317,8 @@ def _set(t: Table, section: str, target: Any, network: Mapping[str, Mapping]) ->
         if s.has("servers"):
             _needs_servers(target, s.sub("servers"))
             out["servers"] = s.integer("servers", minimum=1)
+            if out["servers"] > MAX_SERVERS:  # each server is a slot the engine tracks, as for a node
+                raise ScenarioError(f"must be at most {MAX_SERVERS:,}, got {out['servers']:,}", s.sub("servers"))
         if s.has("handling_hours"):
             value = s.get("handling_hours")
             for vehicle in value if isinstance(value, Mapping) else ():

@@ -36,6 +36,11 @@ def read_fleet(t: Table) -> Fleet | None:
     rotation: Any = t.get("rotation", ())
     if not isinstance(rotation, (list, tuple)) or not all(isinstance(n, str) for n in rotation):
         raise ScenarioError(f"must be an array of node ids, got {kind_of(rotation)}", t.sub("rotation"))
+    if t.has("rotation") and len(rotation) < 2:
+        raise ScenarioError(
+            "must list the nodes from where the run ends back to its origin (at least two); "
+            "leave it out to come back the way out", t.sub("rotation"),
+        )
     turnaround = t.distribution("turnaround_hours", HOURS) if t.has("turnaround_hours") else None
     return Fleet(vehicles, tuple(rotation), (), turnaround)
 
@@ -62,7 +67,6 @@ def resolve_fleets(
             rotation, rotation_legs = tuple(reversed(seg.nodes)), tuple(reversed(seg.legs))
         else:
             rotation = fleet.rotation
-            rotation_legs = tuple(path_legs(list(rotation), nodes, legs, key))
             if rotation[0] != seg.nodes[-1]:
                 raise ScenarioError(
                     f"must start where the service's run ends ('{seg.nodes[-1]}' on route '{route.id}'), "
@@ -73,6 +77,7 @@ def resolve_fleets(
                     f"does not connect back to the service's origin: must end at '{seg.nodes[0]}' "
                     f"(where route '{route.id}' loads it), got '{rotation[-1]}'", f"{key}[{len(rotation) - 1}]",
                 )
+            rotation_legs = tuple(path_legs(list(rotation), nodes, legs, key, what="rotation"))
         for leg_id in rotation_legs:
             mode = legs[leg_id].mode
             if mode not in SUITS[service.vehicle]:

@@ -256,7 +256,7 @@ def segments(
 
 
 
-def path_legs(stops: Any, nodes: Mapping[str, Node], legs: Mapping[str, Leg], key: str) -> list[str]:
+def path_legs(stops: Any, nodes: Mapping[str, Node], legs: Mapping[str, Leg], key: str, what: str = "route") -> list[str]:
     """The leg joining each pair of consecutive nodes of a path (an array of node ids at ``key``)."""
     if not isinstance(stops, list) or len(stops) < 2:
         raise ScenarioError("must be an array of at least two node ids", key)
@@ -268,7 +268,7 @@ def path_legs(stops: Any, nodes: Mapping[str, Node], legs: Mapping[str, Leg], ke
         found = [leg.id for leg in legs.values() if leg.connects(a, b)]
         if not found:
             raise ScenarioError(
-                f"route does not connect: no leg from '{a}' to '{b}' (add a [[legs]] entry or fix the path)",
+                f"{what} does not connect: no leg from '{a}' to '{b}' (add a [[legs]] entry or fix the path)",
                 f"{key}[{i}]",
             )
         if len(found) > 1:

@@ -255,7 +255,7 @@ def _limit_text(limit: dict[str, Any] | None) -> str:
     if kind == "service":
         return f"the slots of service {ident} limit it (its vehicles leave {limit.get('load_factor', 0):.0%} full)"
     if kind == "event":
-        return f"event {ident} closes {', '.join(limit.get('targets', []))} past the horizon"
+        return f"event {ident} keeps {', '.join(limit.get('targets', []))} closed"
     if kind == "fleet":
         cycle = limit.get("cycle_days")
         timetable = limit.get("timetable_per_week")
