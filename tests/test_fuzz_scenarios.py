@@ -445,6 +445,9 @@ def written(tmp_path_factory) -> Path:
     assert main(["run", str(file), "--out", str(root / "run"), "-q", "--no-plot", "-n", "2"]) == 0
     assert main(["compare", str(file), "--vary", "nodes.dostyk.servers=2", "--out", str(root / "cmp"), "-q",
                  "--no-plot", "-n", "2"]) == 0
+    # With an event and a fleet: their summary sections are checked too.
+    assert main(["run", str(file), "--out", str(root / "ev"), "-q", "--no-plot", "-n", "2",
+                 "--event", "closure:nodes.dostyk:30+5", "--set", "services.ship.fleet={ vehicles = 2 }"]) == 0
     return root
 
 
@@ -500,6 +503,12 @@ TAMPERED = [
      _json_edit("comparison.json", lambda d: d["differences"][0].update(difference="big")), "'differences[0]"),
     ("comparison scenarios as numbers", "cmp", "comparison.json",
      _json_edit("comparison.json", lambda d: d.update(scenarios=[1, 2])), "'scenarios' holds something other than text"),
+    ("event impact as text", "ev", "summary.json",
+     _json_edit("summary.json", lambda d: d["events"]["closure_dostyk"]["peak_queue"].update(mean="lots")),
+     "'events.closure_dostyk.peak_queue' is a table"),
+    ("events missing", "ev", "summary.json", _json_edit("summary.json", lambda d: d.pop("events")), "has no 'events'"),
+    ("fleet of -3", "ev", "summary.json",
+     _json_edit("summary.json", lambda d: d["services"]["ship"].update(vehicles=-3)), "'services.ship.vehicles' is an integer (-3)"),
     ("an arm's summary", "cmp", "1-network/summary.json",
      lambda f: _json_edit("summary.json", lambda d: d.update(warmup_days=[]))(f / "1-network"), "'warmup_days' is an array"),
 ]

@@ -295,6 +295,10 @@ def read_run(folder: Path, label: str | None = None) -> RunData:
     scenario = load_scenario(str(folder / SCENARIO))
     if scenario.events and not (folder / EVENT_DAYS).is_file():
         raise UsageError(f"{folder}: results folder is incomplete, missing {EVENT_DAYS} (the scenario has events)")
+    fleets = sorted(sid for sid, sv in scenario.services.items() if sv.fleet is not None)
+    for key, needed in (("events", bool(scenario.events)), ("services", bool(fleets) and bool(summary["routes"]))):
+        if needed and key not in summary:
+            raise UsageError(f"{folder / SUMMARY}: has no '{key}' though its scenario.toml has them; not what routesim writes")
     return RunData(
         folder=folder,
         label=label if label is not None else str(summary.get("scenario", folder.name)),
@@ -341,6 +345,16 @@ _NODE_TYPES: dict[str, tuple] = {
     "utilization_ci95": (list,), "mean_wait_days": (*_NUMBER, type(None)), "max_queue": (int,),
 }
 # Tables of statistics (mean, ci95, p5 ...), whose leaves are numbers or missing.
+_EVENT_TYPES: dict[str, tuple] = {
+    "name": (str,), "kind": (str,), "targets": (list,), "start_day": (*_NUMBER, type(None)),
+    "start_date": (str, type(None)), "duration_days": (*_NUMBER, type(None)), "source": (str,),
+    "queue_unit": (str,), "overlaps": (dict,), "recovered_runs": (list,), "random": (dict,),
+    "duration_random": (dict,), "factor": _NUMBER,
+}
+_SERVICE_TYPES: dict[str, tuple] = {
+    "vehicle": (str,), "vehicles": (int,), "rotation": (list,), "headway_days": (*_NUMBER, type(None)),
+    "vehicles_needed": (int, type(None)),
+}
 _ROUTE_TABLES = (
     "teu_delivered", "tonnes_delivered", "transit_days", "wait_for_departure_days", "throughput_teu_per_year",
     "throughput_tonnes_per_year", "at_horizon_teu", "delivered_share_of_demand", "backlog_growth_per_day",
@@ -372,14 +386,24 @@ def check_summary(summary: dict, path: Path) -> None:
     for key, types in _SUMMARY_TYPES.items():
         if key in summary and not _typed(summary[key], types):
             raise UsageError(f"{path}: '{key}' is {kind_of(summary[key])}, not what routesim writes there")
-    for section, types in (("routes", _ROUTE_TYPES), ("nodes", _NODE_TYPES)):
+    # Events and fleets: their described keys typed, every other key a statistic (numbers).
+    sections = (("routes", _ROUTE_TYPES, False), ("nodes", _NODE_TYPES, False),
+                ("events", _EVENT_TYPES, True), ("services", _SERVICE_TYPES, True))
+    for section, types, statistics in sections:
+        if section not in summary:
+            continue
+        if not isinstance(summary[section], dict):
+            raise UsageError(f"{path}: '{section}' is {kind_of(summary[section])}, not a table")
         for ident, entry in summary[section].items():
             where = f"{section}.{ident}"
             if not isinstance(entry, dict):
                 raise UsageError(f"{path}: '{where}' is {kind_of(entry)}, not a table")
             for key, value in entry.items():
                 bad = (key in types and not _typed(value, types[key])) or (
-                    section == "routes" and key in _ROUTE_TABLES and not _numbers(value))
+                    section == "routes" and key in _ROUTE_TABLES and not _numbers(value)) or (
+                    statistics and key not in types and not _numbers(value))
+                if section == "services" and key == "vehicles" and not bad:
+                    bad = value < 1
                 if bad:
                     raise UsageError(f"{path}: '{where}.{key}' is {kind_of(value)}, not what routesim writes there")
 

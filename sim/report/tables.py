@@ -391,7 +391,9 @@ def format_metric(metric: str, value: float | None, signed: bool = False) -> str
 
 def _significance(row: dict) -> str:
     if row["significant"] is None:
-        return "n/a (needs 2+ replications)"
+        # One pair: too few runs; none: no replication has a value in both (nothing delivered,
+        # a queue that never recovered).
+        return "n/a (needs 2+ replications)" if row.get("pairs", 0) == 1 else "n/a (no value in both)"
     return "yes" if row["significant"] else "no"
 
 
