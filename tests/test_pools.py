@@ -199,3 +199,17 @@ def test_bad_pools_get_one_line_and_exit_2(tmp_path, capsys, pools, node, messag
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
     assert not out.exists()
+
+
+def test_a_saturated_pool_is_flagged_and_blamed_though_the_node_is_not(tmp_path, capsys) -> None:
+    """Westbound trains 30 h a day on their own track: that pool saturates, the node's other
+    track does not; the warnings and the nodes table name the pool, the route blames it."""
+    doc = raw(BORDER)
+    entry(doc, "nodes", "b")["pools"] = [{"id": "west", "direction": "westbound", "servers": 1, "handling_hours": {"train": 30}}]
+    assert main(["run", str(write(tmp_path, doc, "b.toml")), "-n", "1", "--no-plot", "--out", str(tmp_path / "o")]) == 0
+    captured = capsys.readouterr()
+    assert "node b.west: utilization 100%, saturated" in captured.err
+    assert "route westbound: saturated" in captured.err and "the queue at node b.west limits it" in captured.err
+    assert "route eastbound: saturated" not in captured.err
+    rows = [line.split() for line in captured.out.splitlines() if line.startswith(("b ", "b.west "))]
+    assert rows[0][0] == "b.west" and rows[1][0] == "b"  # busiest first

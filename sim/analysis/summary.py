@@ -16,6 +16,7 @@ import numpy as np
 from sim.analysis.metrics import MetricsTable, metrics_table, node_pool_id, route_service_id, vocabulary
 from sim.analysis.statistics import mean_ci95
 from sim.engine.fleet import headway_days
+from sim.model.pools import pool_of, visits
 from sim.engine.simulation import ReplicationResult
 from sim.model.calendar import Calendar
 from sim.model.distributions import Fixed
@@ -329,10 +330,17 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
             return {"kind": "event", "id": e.id, "targets": [f"{e.section}.{t}" for t in e.targets]}
     nodes = [n for n in dict.fromkeys(route.path) if scenario.nodes[n].servers]
     busy = {n: _nanmean(table.values("node", n, "utilization")) for n in nodes}
+    # A pool with servers of its own that this route's vehicles use: its own load counts.
+    for r, seg, _, nid, came in visits(scenario):
+        pool = pool_of(scenario.nodes, nid, seg, came) if r.id == route_id else 0
+        if pool and scenario.nodes[nid].pools[pool - 1].servers is not None:
+            pid = node_pool_id(nid, scenario.nodes[nid].pools[pool - 1].id)
+            busy[pid] = _nanmean(table.values("node_pool", pid, "utilization"))
     busy = {n: u for n, u in busy.items() if math.isfinite(u)}
     if busy and max(busy.values()) >= NODE_LIMIT:
         node = max(busy, key=busy.__getitem__)
-        wait = _mean(table.values("node", node, "mean_wait_days"))
+        kind = "node_pool" if node not in scenario.nodes else "node"
+        wait = _mean(table.values(kind, node, "mean_wait_days"))
         return {"kind": "node", "id": node, "utilization": busy[node], "mean_wait_days": wait}
     for seg in route.segments:
         fleet = scenario.services[seg.service].fleet

@@ -164,7 +164,7 @@ def nodes_html(summary: dict) -> str:
         util = n.get("utilization")
         load = node_load(util)
         lo, hi = n.get("utilization_ci95") or (None, None)
-        ci = "n/a" if lo is None else f"{lo:.1%}–{hi:.1%}"
+        ci = "n/a" if lo is None else f"{max(lo, 0.0):.1%}–{min(hi, 1.0):.1%}"  # a share: within 0-100%
         rows.append((
             [_e(nid), _e(n.get("name", nid)), _e(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
              _num(n.get("mean_wait_days"), 3), _e(n.get("max_queue", "")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sim.analysis.metrics import vocabulary
+from sim.analysis.metrics import node_pool_id, vocabulary
 from sim.analysis.validation import band_text, format_value, unit_suffix
 from sim.model.scenario import Scenario
 
@@ -192,8 +192,18 @@ def events_table(summary: dict[str, Any]) -> str:
 
 
 def limited_nodes(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The summary's nodes with servers, busiest first (stable), as the tables list them."""
+    """The summary's nodes with servers, busiest first (stable), as the tables list them; a
+    node's pools with servers of their own follow as 'node.pool' (a direction's own tracks
+    can be saturated while the node as a whole is not)."""
     limited = [(nid, n) for nid, n in summary["nodes"].items() if n.get("servers")]
+    for nid, n in summary["nodes"].items():
+        for pid, p in (n.get("pools") or {}).items():
+            if p.get("servers"):
+                limited.append((node_pool_id(nid, pid), {
+                    "name": f"{n.get('name', nid)}, {pid}", "kind": n.get("kind", ""), "servers": p["servers"],
+                    "utilization": p["utilization"]["mean"], "utilization_ci95": p["utilization"]["ci95"],
+                    "mean_wait_days": p["mean_wait_days"]["mean"], "max_queue": p["max_queue"],
+                }))
     limited.sort(key=lambda item: -(item[1].get("utilization") or 0.0))
     return limited
 
@@ -236,7 +246,7 @@ def run_warnings(summary: dict[str, Any]) -> list[str]:
                 "undelivered when the run stopped; their transit is not in the statistics "
                 "(raise run.cooldown_days, or the route is saturated)"
             )
-    for nid, n in summary["nodes"].items():
+    for nid, n in limited_nodes(summary):
         load = node_load(n.get("utilization"))
         if load is not None:
             out.append(f"node {nid}: utilization {n['utilization']:.0%}, {load}")
