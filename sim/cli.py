@@ -27,6 +27,7 @@ from sim.output.containers import FORMATS as CONTAINER_FORMATS, check_format as 
 from sim.model.loader import bundled_names, load_scenario
 from sim.model.overrides import parse_override, printable
 from sim.model.suggest import unknown_key_message
+from sim.model.text import counted
 from sim.output.files import check_out_dir
 from sim.output.folder import folder_lock, read_manifest
 from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
@@ -509,7 +510,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _print_report(summary: dict, out: Path) -> None:
     print(
-        f"{summary['scenario']}: {summary['replications']} replications, seed {summary['seed']}, "
+        f"{summary['scenario']}: {counted(summary['replications'], 'replication')}, seed {summary['seed']}, "
         f"measured days {summary['warmup_days']:g}–{summary['horizon_days']:g}"
     )
     print()

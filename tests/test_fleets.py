@@ -297,7 +297,7 @@ def test_the_saturation_warning_names_a_fleet_too_small_and_a_closure_that_stays
     entry(doc, "services", "ship").update(fleet={"vehicles": 1})
     assert main(["run", str(write(tmp_path, doc, "small.toml")), "-n", "1", "--no-plot", "--out", str(tmp_path / "a")]) == 0
     err = capsys.readouterr().err
-    assert "route r: saturated" in err and "the fleet of service ship limits it (1 vehicles, a 22.0-day cycle" in err
+    assert "route r: saturated" in err and "the fleet of service ship limits it (1 vehicle, a 22.0-day cycle" in err
     doc = raw(LOOP)
     doc["events"] = [{"id": "shut", "kind": "closure", "target": "nodes.m", "start": 100}]
     assert main(["run", str(write(tmp_path, doc, "shut.toml")), "-n", "1", "--no-plot", "--out", str(tmp_path / "b")]) == 0

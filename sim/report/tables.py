@@ -7,6 +7,7 @@ from typing import Any, Sequence
 from sim.analysis.metrics import node_pool_id, vocabulary
 from sim.analysis.validation import band_text, format_value, unit_suffix
 from sim.model.scenario import Scenario
+from sim.model.text import counted
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> str:
@@ -271,7 +272,7 @@ def _limit_text(limit: dict[str, Any] | None) -> str:
         timetable = limit.get("timetable_per_week")
         of = "" if timetable is None else f" of the {_num(timetable, 2)} its timetable offers"
         cycles = "" if cycle is None else f", a {_num(cycle, 1)}-day cycle"
-        return (f"the fleet of service {ident} limits it ({limit.get('vehicles')} vehicles{cycles}: "
+        return (f"the fleet of service {ident} limits it ({counted(limit.get('vehicles', 0), 'vehicle')}{cycles}: "
                 f"{_num(limit.get('departures_per_week', 0), 2)} departures a week{of})")
     transit = limit.get("transit_days")
     days = "" if transit is None else f" ({_num(transit, 1)} days on average)"
@@ -330,7 +331,7 @@ def validation_text(report: dict[str, Any]) -> str:
     names = report["scenarios"]
     against = f" vs {names['previous']}" if names.get("previous") else ""
     lines = [
-        f"{names['current']}{against}: {report['replications']} replications, seed {report['seed']}",
+        f"{names['current']}{against}: {counted(report['replications'], 'replication')}, seed {report['seed']}",
         "",
         format_table(VALIDATION_HEADERS, rows, VALIDATION_RIGHT),
         "",
@@ -426,7 +427,7 @@ def comparison_text(document: dict, routes: Sequence[str] | None = None) -> str:
     (only ``routes``' rows, and no node or event rows, when routes are given)."""
     blocks = [
         f"compare: {', '.join(document['scenarios'])}; baseline {document['baseline']}; "
-        f"{document['replications']} replications, seed {document['seed']}, common random numbers"
+        f"{counted(document['replications'], 'replication')}, seed {document['seed']}, common random numbers"
     ]
     right = (False, False, True, True, True, True, False)
     for label in document["scenarios"][1:]:

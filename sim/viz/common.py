@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.model.calendar import MONTH_NAMES, Calendar
+from sim.model.text import counted
 from sim.viz.save import subplots
 from sim.viz.colours import SCENARIO_STYLES, scenario_colours
 from sim.output.figure_data import RunData
@@ -29,7 +30,7 @@ def run_title(runs: Sequence[RunData], what: str) -> str:
     reps = list(dict.fromkeys(r.summary.get("replications") for r in runs))
     seeds = list(dict.fromkeys(r.summary.get("seed") for r in runs))
     if len(reps) == 1:
-        rep_text = f"{reps[0]} replication{'' if reps[0] == 1 else 's'}"
+        rep_text = counted(reps[0], "replication")
     else:
         rep_text = "replications " + ", ".join(str(r) for r in reps)
     seed_text = f"seed {seeds[0]}" if len(seeds) == 1 else "seeds " + ", ".join(str(s) for s in seeds)

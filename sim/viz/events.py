@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from sim.model.calendar import Calendar
 from sim.model.distributions import Fixed
 from sim.model.scenario import Event, Scenario
+from sim.model.text import counted
 from sim.viz.common import TICK_FONT, day_axis_label, suptitle, thousands
 from sim.viz.save import subplots
 from sim.output.figure_data import EventDays, RunData, event_targets
@@ -191,5 +192,5 @@ def events_figure(
     more = len(event_targets(scenario)[1]) - len(routes)
     tail = f"; {more} more affected routes in event_days.csv" if more > 0 else ""
     suptitle(fig, f"{run.label}: events, queues and transit by day (means of "
-                  f"{run.summary.get('replications')} replications, seed {run.summary.get('seed')}){tail}")
+                  f"{counted(run.summary.get('replications') or 0, 'replication')}, seed {run.summary.get('seed')}){tail}")
     return fig
