@@ -98,6 +98,8 @@ remove = true
     ('[[routes]]\nid = "sea"\nremove = true\nname = "x"\n', "routes.sea", "cannot also set name"),
     ('[[nodes]]\nname = "no id"\n', "nodes[0]", "needs a non-empty string 'id'"),
     ('[[nodes]]\nid = "dostyk"\nservres = 2\n', "nodes.dostyk.servres", "did you mean 'servers'?"),
+    ('[[nodes]]\nid = "dostyk"\nservers = 2\n[[nodes]]\nid = "dostyk"\nservers = 5\n', "nodes[1].id",
+     "duplicate id 'dostyk' (also entry 0)"),
 ])
 def test_errors_name_the_child_file_and_the_key(tmp_path: Path, text: str, key: str, message: str) -> None:
     path = _child(tmp_path, text)

@@ -269,11 +269,16 @@ def _merge_entries(base: Any, entries: Any, section: str, file: str) -> list[Any
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ScenarioError(f"must be an array of tables ([[{section}]])", section, file)
     merged = list(base) if isinstance(base, list) else []
+    seen: dict[str, int] = {}
     for i, entry in enumerate(entries):
         ident = entry.get("id")
         if not isinstance(ident, str) or not ident:
             raise ScenarioError("every entry needs a non-empty string 'id' (the entry of the base it changes)",
                                 f"{section}[{i}]", file)
+        if ident in seen:  # two changes of one entry in one file: one would silently win
+            raise ScenarioError(f"duplicate id '{ident}' (also entry {seen[ident]}): change an entry once",
+                                f"{section}[{i}].id", file)
+        seen[ident] = i
         where = f"{section}.{ident}"
         found = next((k for k, e in enumerate(merged) if isinstance(e, dict) and e.get("id") == ident), None)
         remove = entry.get("remove", False)
