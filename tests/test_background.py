@@ -43,13 +43,13 @@ def test_figures_drawn_in_two_processes_are_the_same_files(tmp_path: Path, monke
     out = tmp_path / "res"
     assert main(["run", str(scenario), "--out", str(out), "-q", "-n", "1"]) == 0
     runs = [read_run(out)]
-    drawn = {}
-    for fork in (True, False):
-        monkeypatch.setattr(draw_module, "CAN_FORK", fork)
-        folder = tmp_path / f"fork_{fork}"
-        folder.mkdir()
-        paths = draw_module.draw(folder, runs)
-        drawn[fork] = {p.name: p.read_bytes() for p in paths}
-    assert list(drawn[True]) == list(drawn[False])  # report order
-    assert drawn[True] == drawn[False]
-    assert drawn[True] == {name: (out / name).read_bytes() for name in drawn[True]}
+    # The run drew its figures in a forked process (CAN_FORK on this platform); drawn again
+    # in this process, they are the same files, in the same order.
+    assert draw_module.CAN_FORK
+    monkeypatch.setattr(draw_module, "CAN_FORK", False)
+    folder = tmp_path / "in_process"
+    folder.mkdir()
+    paths = draw_module.draw(folder, runs)
+    drawn = {p.name: p.read_bytes() for p in paths}
+    assert [p.name for p in paths][-1] == "report.html" and len(drawn) > 5
+    assert drawn == {name: (out / name).read_bytes() for name in drawn}
