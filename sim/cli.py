@@ -452,6 +452,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
             _say("warning", f"{label}: {warning}")
     if not args.quiet:
         print(comparison_text(comparison.document, routes))
+        # An arm whose events no other arm has (--vary-event): their impact in its own run.
+        shared = set.intersection(*(set(r.summary.to_dict().get("events", {})) for r in comparison.runs))
+        for label, r in zip(comparison.labels, comparison.runs):
+            summary = r.summary.to_dict()
+            own = {k: v for k, v in summary.get("events", {}).items() if k not in shared and "containers_affected" in v}
+            if own:
+                print()
+                print(f"{label}: events (impact against the same replications without events):")
+                print(events_table({**summary, "events": own}))
         print()
         print(f"results: {out}/")
     return 0

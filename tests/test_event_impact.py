@@ -176,12 +176,16 @@ def test_same_seed_same_impact_whatever_the_workers_and_on_disk() -> None:
     assert replications.plan_storage(scn, 3, 2, paired=True) is False  # the doubled work still fits
 
 
-def test_compare_vary_event_gives_the_paired_difference_of_transit(tmp_path) -> None:
+def test_compare_vary_event_gives_the_paired_difference_of_transit(tmp_path, capsys) -> None:
     path = write(tmp_path, NETWORK, "network.toml")
     out = tmp_path / "cmp"
-    code = main(["compare", str(path), "--vary-event", "closure:nodes.dostyk:10+20", "-n", "3", "-q",
+    code = main(["compare", str(path), "--vary-event", "closure:nodes.dostyk:10+20", "-n", "3",
                  "--no-plot", "--containers", "none", "--out", str(out)])
     assert code == 0
+    printed = capsys.readouterr().out
+    # The variant's event has no twin in the baseline arm: its impact is printed as its own table.
+    block = printed.split("network +closure_dostyk: events (impact against the same replications without events):\n", 1)[1]
+    assert block.splitlines()[2].startswith("closure_dostyk")
     doc = json.loads((out / "comparison.json").read_text())
     rows = [r for r in doc["differences"] if r["metric"] == "transit_days" and r["pairs"] == 3]
     assert rows and any(r["difference"] and r["difference"] > 0 for r in rows)
