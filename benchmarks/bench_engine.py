@@ -567,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     tf, rf = best_time(lambda: run_replication(fleet_scenario, seed, 0), k)
     nf = containers_of(rf)
     del rf
-    print(f"every service with a fleet (1.25 x the vehicles its departures need at the expected cycle)")
+    print("every service with a fleet (1.25 x the vehicles its departures need at the expected cycle)")
     print(f"  {nf:,} containers in {tf:.3f} s: {fmt_rate(nf / tf)}/s; time / engine without fleets {tf / t1:.2f}; "
           f"rate / per-container rate {(nf / tf) / (nb / tb):.1f}x\n")
 
