@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine.fleet import FleetLog
+from sim.engine.records import FleetLog
 
 STATES = ("loaded", "turnaround", "returning", "idle")
 LATE_DAYS = 1.0 / 1440.0  # a departure more than a minute after its slot waited for a vehicle

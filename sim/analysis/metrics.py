@@ -95,25 +95,13 @@ class NodeContext(_Replication):
     """A node in one replication, with its window statistics."""
 
     node_id: str
+    pool: int = 0  # 0: the whole node; k: only its k-th pool's visits (sim.model.pools)
 
     @cached_property
     def stats(self) -> NodeStats:
         s = self.scenario.settings
-        return node_stats(self.result.nodes[self.node_id], s.warmup_days, s.horizon_days, train_index(self.result))
-
-
-@dataclass
-class NodePoolContext(_Replication):
-    """One pool of a node (sim.model.pools) in one replication: the visits it took."""
-
-    node_id: str
-    pool: int  # its number: 1 for the node's first pool
-
-    @cached_property
-    def stats(self) -> NodeStats:
-        s = self.scenario.settings
-        log = self.result.nodes[self.node_id].part(self.pool)
-        return node_stats(log, s.warmup_days, s.horizon_days, train_index(self.result))
+        log = self.result.nodes[self.node_id]
+        return node_stats(log.part(self.pool) if self.pool else log, s.warmup_days, s.horizon_days, train_index(self.result))
 
 
 def node_pool_id(node_id: str, pool_id: str) -> str:
@@ -475,7 +463,7 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
             for m in per_node:
                 add(rep, "node", nid, m, nctx)
             for k, pool in enumerate(scenario.nodes[nid].pools, start=1):
-                pctx_ = NodePoolContext(scenario, result, nid, k)
+                pctx_ = NodeContext(scenario, result, nid, k)
                 for m in per_pool:
                     add(rep, "node_pool", node_pool_id(nid, pool.id), m, pctx_)
         for sid in result.fleets:  # services with a finite fleet only

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine.simulation import NodeLog
+from sim.engine.records import NodeLog
 from sim.model.calendar import Calendar
 
 

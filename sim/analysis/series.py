@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from sim.engine.simulation import NodeLog, ReplicationResult
+from sim.engine.records import NodeLog, ReplicationResult
 from sim.model.calendar import Calendar
 from sim.model.scenario import Route, Scenario
 from sim.analysis.quantiles import pooled_quantiles

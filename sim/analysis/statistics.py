@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.engine.simulation import NodeLog, ReplicationResult, RouteLedger
+from sim.engine.records import NodeLog, ReplicationResult, RouteLedger
 from sim.model.scenario import Scenario
 
 # Student t 97.5% quantiles for 1..30 degrees of freedom (two-sided 95% intervals).

@@ -16,40 +16,17 @@ passed.  It is counted as on its way back until then, without visiting nodes on 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Generator
 
 import numpy as np
 import simpy
 
-from sim.model.scenario import Fleet, Scenario, Segment
+from sim.engine.queues import BACKGROUND
+from sim.engine.records import FleetLog
+from sim.engine.sampling import Sampler, trip_draws
+from sim.model.scenario import Fleet, Route, Scenario, Segment
 
 NOT_YET = math.inf  # a state not reached when the run stopped
-
-
-@dataclass
-class FleetLog:
-    """One row per vehicle cycle of a service (times in days; inf: not reached by the run's end).
-
-    ``planned`` is the departure's slot (NaN for the start-up rows, which only say when a
-    vehicle already on its way back at the start is ready); a departure later than its slot
-    waited for a vehicle.  States: loaded [depart, arrive), turning around [arrive, turned)
-    and [back, ready), on the way back [turned, back), idle from ready to its next departure.
-    """
-
-    vehicles: int
-    vehicle: np.ndarray
-    planned: np.ndarray
-    depart: np.ndarray
-    arrive: np.ndarray
-    turned: np.ndarray
-    back: np.ndarray
-    ready: np.ndarray
-
-    @property
-    def cycles(self) -> np.ndarray:
-        """Rows that are real departures (not the start-up rows)."""
-        return ~np.isnan(self.planned)
 
 
 class FleetState:
@@ -131,3 +108,81 @@ def startup_ready(scenario: Scenario, seg: Segment, fleet: Fleet) -> list[float]
     h = cycle / n if h is None else max(h, cycle / n)
     # The vehicle that left m headways ago is ready at cycle - m h: the latest leavers last.
     return sorted(max(0.0, cycle - m * h) for m in range(1, n + 1))
+
+
+class FleetTrips:
+    """The Model's part for finite fleets (sim.engine.simulation.Model mixes it in): a
+    service's FleetState, and the way back of each vehicle, queueing like any vehicle."""
+
+    def _fleet(self, seg: Segment) -> FleetState | None:
+        """The fleet of a segment's service (built on first use), or None: unlimited vehicles."""
+        fleet = self.scenario.services[seg.service].fleet
+        if fleet is None:
+            return None
+        state = self.fleets.get(seg.service)
+        if state is None:
+            state = self.fleets[seg.service] = FleetState(self.env, fleet, startup_ready(self.scenario, seg, fleet))
+        return state
+
+    def _back_draws(self, route: Route, k: int, seg: Segment, fleet: FleetState, slot: int) -> tuple:
+        """The way back of trip ``slot`` of segment k: its nodes and legs, their keyed draws
+        (handling at the nodes between the ends, travel) and its two turnarounds."""
+        key = (route.id, k, id(seg))
+        drawn = self.back_draws.get(key)
+        if drawn is None:
+            spec = fleet.fleet
+            if seg in self.scenario.routes[route.id].segments:
+                way = Segment(seg.service, spec.rotation, spec.rotation_legs)
+            else:  # a diverted trip comes back the way it went
+                way = Segment(seg.service, tuple(reversed(seg.nodes)), tuple(reversed(seg.legs)))
+            turn = spec.turnaround
+            drawn = self.back_draws[key] = (
+                way, trip_draws(self.scenario, route.id, k, way, self._rng, prefix="back"),
+                None if turn is None else Sampler(turn, self._rng(f"back:{route.id}:{k}:turnaround")),
+            )
+        way, draws, turn = drawn
+        handling = [None if h is None else h.at(slot) for h in draws.handling]
+        travel = [d.at(slot) for d in draws.travel]
+        turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
+        return way, handling, travel, draws.pools, turns
+
+    def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back) -> Generator:
+        """Turn around, travel the way back (queueing where it is handled), turn around at the
+        origin, and be ready again.  Empty: its visits are logged as traffic without cargo."""
+        env = self.env
+        way, handling, travel, pools, (turn_end, turn_origin) = back
+        t = float(env.now)  # a Python float: the node logs take machine numbers
+        cycle[3] = t
+        t += turn_end
+        cycle[4] = t
+        leg_gates = self.leg_gates
+        last = len(way.nodes) - 1
+        for j in range(1, last + 1):
+            leg_id = way.legs[j - 1]
+            leg_gate = leg_gates.get(leg_id) if leg_gates else None
+            t = t + travel[j - 1] if leg_gate is None else leg_gate.travel(t, travel[j - 1], BACKGROUND, "", ())
+            if j == last:
+                break  # the origin: the turnaround there, not handling (loading is the next trip's)
+            nid = way.nodes[j]
+            rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
+            duration, gate = handling[j], rec.gate
+            if duration is None:
+                go = t if gate is None else gate.hold(t)
+                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, bool(go > t), False, pools[j])
+                t = go
+                continue
+            if rec.free is not None and t > env.now:
+                yield env.timeout(t - env.now)  # shared servers: first come, first served
+            if gate is None:
+                start = rec.admit(t, duration)
+                end = start + duration
+            else:
+                start, end = gate.admit(t, duration, self.scenario.services[seg.service].vehicle)
+            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, True, False, pools[j])
+            t = end
+        cycle[5] = t
+        t += turn_origin
+        cycle[6] = t
+        if t > env.now:
+            yield env.timeout(t - env.now)
+        self.fleets[seg.service].put(int(cycle[0]))

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.events import EventRecord
-from sim.engine.fleet import FleetLog
-from sim.engine.records import NodeLog, ReplicationResult, RouteLedger, TripLog
+from sim.engine.records import FleetLog, NodeLog, ReplicationResult, RouteLedger, TripLog
 
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.events import EventRecord
-from sim.engine.fleet import FleetLog
 
 
 @dataclass
@@ -84,6 +83,31 @@ class TripLog:
     depart: np.ndarray
     arrive: np.ndarray
     containers: np.ndarray
+
+
+@dataclass
+class FleetLog:
+    """One row per vehicle cycle of a service (times in days; inf: not reached by the run's end).
+
+    ``planned`` is the departure's slot (NaN for the start-up rows, which only say when a
+    vehicle already on its way back at the start is ready); a departure later than its slot
+    waited for a vehicle.  States: loaded [depart, arrive), turning around [arrive, turned)
+    and [back, ready), on the way back [turned, back), idle from ready to its next departure.
+    """
+
+    vehicles: int
+    vehicle: np.ndarray
+    planned: np.ndarray
+    depart: np.ndarray
+    arrive: np.ndarray
+    turned: np.ndarray
+    back: np.ndarray
+    ready: np.ndarray
+
+    @property
+    def cycles(self) -> np.ndarray:
+        """Rows that are real departures (not the start-up rows)."""
+        return ~np.isnan(self.planned)
 
 
 @dataclass

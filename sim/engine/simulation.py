@@ -25,19 +25,18 @@ traffic is one more process feeding its servers.
 
 from __future__ import annotations
 
-import heapq
 from array import array
-from collections import deque
 from typing import Generator
 
 import numpy as np
 import simpy
 
 from sim.engine.demand import arrival_times, with_demand_events
-from sim.engine.fleet import FleetState, startup_ready
+from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
-from sim.engine.records import NodeLog, ReplicationResult, RouteLedger, TripLog
+from sim.engine.queues import BACKGROUND, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
+from sim.engine.records import ReplicationResult, RouteLedger, TripLog
 from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
     Sampler,
     TripDraws,
@@ -50,130 +49,14 @@ from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchm
 )
 from sim.model.scenario import Background, Route, Scenario, Segment
 
-# Node-log rows of background traffic have this vehicle, route and trip: no modelled cargo.
-BACKGROUND = -1
 
-
-
-# ---------------------------------------------------------------------------------------
-# Waiting containers
-
-
-class OriginPool:
-    """Containers waiting at a route's origin: a prefix pointer into the arrival array."""
-
-    def __init__(self, created: np.ndarray) -> None:
-        self.created = created
-        self.next = 0  # first container not yet loaded
-
-    def available(self, now: float) -> int:
-        return int(np.searchsorted(self.created, now, side="right")) - self.next
-
-    def take(self, now: float, capacity: int) -> list[tuple[int, int]]:
-        n = min(self.available(now), capacity)
-        if n <= 0:
-            return []
-        start = self.next
-        self.next += n
-        return [(start, start + n)]
-
-
-class TransferPool:
-    """Containers waiting at a transfer node, as FIFO ranges of ledger rows."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-        self.ranges: deque[list] = deque()  # [start, stop, ready_time]
-        self.count = 0
-        self.changed = env.event()
-
-    def put(self, ranges: list[tuple[int, int]], now: float) -> None:
-        for start, stop in ranges:
-            self.ranges.append([start, stop, now])
-            self.count += stop - start
-        old, self.changed = self.changed, self.env.event()
-        old.succeed()
-
-    def available(self, now: float) -> int:
-        return self.count
-
-    def first_ready(self) -> float:
-        return self.ranges[0][2]
-
-    def take(self, now: float, capacity: int) -> list[tuple[int, int]]:
-        taken: list[tuple[int, int]] = []
-        while capacity > 0 and self.ranges:
-            head = self.ranges[0]
-            n = min(capacity, head[1] - head[0])
-            taken.append((head[0], head[0] + n))
-            head[0] += n
-            capacity -= n
-            self.count -= n
-            if head[0] == head[1]:
-                self.ranges.popleft()
-        return taken
 
 
 # ---------------------------------------------------------------------------------------
 # The model of one replication
 
 
-class _NodeRecorder:
-    __slots__ = (
-        "free", "arrive", "start", "end", "containers", "vehicle", "route", "trip", "servers", "handled",
-        "counted", "gate", "pool_log",
-    )
-
-    def __init__(self, env: simpy.Environment, servers: int | None, pools: bool = False) -> None:
-        self.servers = servers
-        # At a node with pools, the pool (sim.model.pools) of each visit; None elsewhere.
-        self.pool_log = array("q") if pools else None
-        self.gate = None  # a sim.engine.events.NodeGate when events change this node
-        # First-come-first-served servers: the k-th vehicle to arrive is the k-th to start,
-        # so its start is known on arrival: when the earliest-free server frees up.  A heap
-        # of the servers' free-at times replaces simpy.Resource and its request/release events.
-        self.free: list[float] | None = [-np.inf] * servers if servers else None
-        # C arrays, not lists: a visit is logged as raw machine numbers, so no float or
-        # int object outlives the call.  Lists of hundreds of thousands of such objects
-        # made garbage collection and memory traffic grow faster than the run (4x volume
-        # took 4.6-4.9 times as long).
-        self.arrive = array("d")
-        self.start = array("d")
-        self.end = array("d")
-        self.containers = array("q")
-        self.vehicle = array("q")
-        self.route = array("q")
-        self.trip = array("q")
-        self.handled = array("b")
-        self.counted = array("b")
-
-    def record(
-        self, arrive: float, start: float, end: float, load: int, vehicle: int, route: int,
-        trip: int, handled: bool, counted: bool, pool: int = 0,
-    ) -> None:
-        if self.pool_log is not None:
-            self.pool_log.append(pool)
-        self.arrive.append(arrive)
-        self.start.append(start)
-        self.end.append(end)
-        self.containers.append(load)
-        self.vehicle.append(vehicle)
-        self.route.append(route)
-        self.trip.append(trip)
-        self.handled.append(handled)
-        self.counted.append(counted)
-
-    def admit(self, arrive: float, duration: float) -> float:
-        """Start of handling of a vehicle arriving now that will hold a server ``duration``."""
-        free = self.free
-        if free is None:
-            return arrive
-        start = free[0] if free[0] > arrive else arrive
-        heapq.heapreplace(free, start + duration)
-        return start
-
-
-class Model:
+class Model(FleetTrips):
     """Builds the SimPy processes of one replication and runs them."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
@@ -188,11 +71,11 @@ class Model:
         # Dated events, their windows drawn from their own streams; None when there are none,
         # and then nothing below looks at them (a scenario without events runs as before).
         self.events = ReplicationEvents(scenario, self._rng, self.end_time) if scenario.events else None
-        self.nodes = {nid: _NodeRecorder(self.env, n.servers, bool(n.pools)) for nid, n in scenario.nodes.items()}
+        self.nodes = {nid: NodeRecorder(self.env, n.servers, bool(n.pools)) for nid, n in scenario.nodes.items()}
         # The node pools with servers of their own (sim.model.pools), by (node, pool number);
         # a pool without them queues at the node's own recorder, only its handling differs.
         self.pool_recs = {
-            (nid, k): _NodeRecorder(self.env, p.servers, True)
+            (nid, k): NodeRecorder(self.env, p.servers, True)
             for nid, n in scenario.nodes.items() for k, p in enumerate(n.pools, start=1) if p.servers is not None
         }
         # Handling and travel times per (route, segment log index, segment), keyed by trip
@@ -526,81 +409,6 @@ class Model:
         if cycle is not None:
             yield from self._come_back(seg, vehicle_index, cycle, back)
 
-    # -- a vehicle of a fleet coming back --------------------------------------------
-
-    def _fleet(self, seg: Segment) -> FleetState | None:
-        """The fleet of a segment's service (built on first use), or None: unlimited vehicles."""
-        fleet = self.scenario.services[seg.service].fleet
-        if fleet is None:
-            return None
-        state = self.fleets.get(seg.service)
-        if state is None:
-            state = self.fleets[seg.service] = FleetState(self.env, fleet, startup_ready(self.scenario, seg, fleet))
-        return state
-
-    def _back_draws(self, route: Route, k: int, seg: Segment, fleet: FleetState, slot: int) -> tuple:
-        """The way back of trip ``slot`` of segment k: its nodes and legs, their keyed draws
-        (handling at the nodes between the ends, travel) and its two turnarounds."""
-        key = (route.id, k, id(seg))
-        drawn = self.back_draws.get(key)
-        if drawn is None:
-            spec = fleet.fleet
-            if seg in self.scenario.routes[route.id].segments:
-                way = Segment(seg.service, spec.rotation, spec.rotation_legs)
-            else:  # a diverted trip comes back the way it went
-                way = Segment(seg.service, tuple(reversed(seg.nodes)), tuple(reversed(seg.legs)))
-            turn = spec.turnaround
-            drawn = self.back_draws[key] = (
-                way, trip_draws(self.scenario, route.id, k, way, self._rng, prefix="back"),
-                None if turn is None else Sampler(turn, self._rng(f"back:{route.id}:{k}:turnaround")),
-            )
-        way, draws, turn = drawn
-        handling = [None if h is None else h.at(slot) for h in draws.handling]
-        travel = [d.at(slot) for d in draws.travel]
-        turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
-        return way, handling, travel, draws.pools, turns
-
-    def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back) -> Generator:
-        """Turn around, travel the way back (queueing where it is handled), turn around at the
-        origin, and be ready again.  Empty: its visits are logged as traffic without cargo."""
-        env = self.env
-        way, handling, travel, pools, (turn_end, turn_origin) = back
-        t = float(env.now)  # a Python float: the node logs take machine numbers
-        cycle[3] = t
-        t += turn_end
-        cycle[4] = t
-        leg_gates = self.leg_gates
-        last = len(way.nodes) - 1
-        for j in range(1, last + 1):
-            leg_id = way.legs[j - 1]
-            leg_gate = leg_gates.get(leg_id) if leg_gates else None
-            t = t + travel[j - 1] if leg_gate is None else leg_gate.travel(t, travel[j - 1], BACKGROUND, "", ())
-            if j == last:
-                break  # the origin: the turnaround there, not handling (loading is the next trip's)
-            nid = way.nodes[j]
-            rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
-            duration, gate = handling[j], rec.gate
-            if duration is None:
-                go = t if gate is None else gate.hold(t)
-                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, bool(go > t), False, pools[j])
-                t = go
-                continue
-            if rec.free is not None and t > env.now:
-                yield env.timeout(t - env.now)  # shared servers: first come, first served
-            if gate is None:
-                start = rec.admit(t, duration)
-                end = start + duration
-            else:
-                start, end = gate.admit(t, duration, self.scenario.services[seg.service].vehicle)
-            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, True, False, pools[j])
-            t = end
-        cycle[5] = t
-        t += turn_origin
-        cycle[6] = t
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        self.fleets[seg.service].put(int(cycle[0]))
-
     def _background(self, node_id: str, background: Background) -> Generator:
         """Vehicles without modelled cargo taking the node's servers: Poisson arrivals over the
         run, drawn up front from the node's own streams, queueing with the others."""
@@ -625,77 +433,32 @@ class Model:
 
     def run(self) -> ReplicationResult:
         self.env.run(until=self.end_time)
+        demands = [self.scenario.routes[r].demand for r in self.route_ids]
+        units = np.array([(d.unit_teu, d.unit_tonnes) for d in demands], dtype=np.float64).reshape(-1, 2)
+        pools: dict[str, list] = {}
+        for (nid, k), rec in self.pool_recs.items():
+            pools.setdefault(nid, []).append((k, rec))
         return ReplicationResult(
             replication=self.replication,
             seed=self.seed,
             end_time=self.end_time,
             ledgers=self.ledgers,
-            nodes={nid: self._node_log(nid) for nid in self.nodes},
+            nodes={nid: node_log(self.scenario.nodes[nid], [(0, rec)] + pools.get(nid, []), self.end_time, units)
+                   for nid, rec in self.nodes.items()},
             trips={rid: _trip_log(t) for rid, t in self.trips.items()},
             vehicle_names=self.vehicle_names,
             events=self.events.records() if self.events is not None else {},
             fleets={sid: f.log() for sid, f in self.fleets.items()},
         )
 
-    def _node_log(self, nid: str) -> NodeLog:
-        node = self.scenario.nodes[nid]
-        parts = [(0, self.nodes[nid])] + [(k, r) for (n, k), r in self.pool_recs.items() if n == nid]
-
-        def column(name: str, dtype: type) -> np.ndarray:
-            return np.concatenate([_numpy(getattr(r, name), dtype) for _, r in parts])
-
-        arrive = column("arrive", np.float64)
-        pool = column("pool_log", np.int64) if node.pools else np.zeros(arrive.size, np.int64)
-        # Visits are logged on arrival, with their start and end: first come, first served
-        # fixes both then. Keep every vehicle that arrived within the run, also those still
-        # queueing or being handled when it stopped, so a saturated node's waits and queue
-        # count the vehicles stuck in it instead of only those it got through.  With pools,
-        # their visits merge in arrival order.
-        keep = arrive < self.end_time
-        if len(parts) > 1:
-            keep = np.flatnonzero(keep)
-            keep = keep[np.argsort(arrive[keep], kind="stable")]
-        containers = column("containers", np.int64)[keep]
-        route = column("route", np.int64)[keep]
-        demands = [self.scenario.routes[r].demand for r in self.route_ids]
-        teu = np.array([d.unit_teu for d in demands], dtype=np.float64)
-        tonnes = np.array([d.unit_tonnes for d in demands], dtype=np.float64)
-        pool_servers = (node.servers, *(p.servers if p.servers is not None else node.servers for p in node.pools))
-        limits = [node.servers] + [r.servers for k, r in parts if k]
-        limited = [n for n in limits if n is not None]
-        return NodeLog(
-            arrive=arrive[keep],
-            start=column("start", np.float64)[keep],
-            end=column("end", np.float64)[keep],
-            containers=containers,
-            # Background rows (route -1) carry nothing: index 0 for them, times 0 containers.
-            teu=containers * teu[np.maximum(route, 0)],
-            tonnes=containers * tonnes[np.maximum(route, 0)],
-            vehicle=column("vehicle", np.int64)[keep],
-            route=route,
-            trip=column("trip", np.int64)[keep],
-            handled=column("handled", np.int8)[keep].astype(bool),
-            counted=column("counted", np.int8)[keep].astype(bool),
-            servers=sum(limited) if limited else None,
-            pool=pool[keep],
-            pool_servers=pool_servers,
-        )
-
-
-def _numpy(values: array, dtype: type) -> np.ndarray:
-    """A C array as a numpy array of the same machine numbers (copied: the log is final)."""
-    if not len(values):
-        return np.empty(0, dtype)
-    return np.frombuffer(values, dtype=dtype).copy()
-
 
 def _trip_log(t: tuple[array, array, array, array]) -> TripLog:
     segment, depart, arrive, loads = t
     return TripLog(
-        _numpy(segment, np.int64),
-        _numpy(depart, np.float64),
-        _numpy(arrive, np.float64),
-        _numpy(loads, np.int64),
+        numpy_of(segment, np.int64),
+        numpy_of(depart, np.float64),
+        numpy_of(arrive, np.float64),
+        numpy_of(loads, np.int64),
     )
 
 
