@@ -31,7 +31,7 @@ from sim.model.text import counted
 from sim.output.files import check_out_dir
 from sim.output.folder import folder_lock, read_manifest
 from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
-from sim.report.fleets import fleets_table
+from sim.report.fleets import fleet_rows, fleets_table, shared_rows, shared_table
 from sim.report.progress import ProgressBar
 from sim.report.tables import (
     comparison_text, events_table, metrics_listing, nodes_table, routes_table, run_warnings, scenario_listing, validation_text,
@@ -527,10 +527,14 @@ def _print_report(summary: dict, out: Path) -> None:
     if any(n["servers"] for n in summary["nodes"].values()):
         print()
         print(nodes_table(summary))
-    if summary.get("services"):
+    if fleet_rows(summary):
         print()
         print("fleets (services whose vehicles come back):")
         print(fleets_table(summary))
+    if shared_rows(summary):
+        print()
+        print("shared services (several routes, or background load, on one vehicle):")
+        print(shared_table(summary))
     if summary.get("events"):
         print()
         measured = any("containers_affected" in e for e in summary["events"].values())

@@ -37,10 +37,12 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_every_row_is_a_registered_metric_of_every_entity(network) -> None:
     scenario, results = network
     table = metrics_table(scenario, results)
-    # No events, fleets or node pools in this scenario: no event rows (they exist only where an
-    # impact was measured), no service rows (only services with a finite fleet have them) and
-    # no node_pool rows.
-    per_replication = [m for m in vocabulary() if not m.pooled and m.kind not in ("event", "service", "node_pool")]
+    # No events, fleets, shared services or node pools in this scenario: no event rows (they
+    # exist only where an impact was measured), no service or service_leg rows (only services
+    # with a finite fleet or shared have them), no shared-only route_service rows and no
+    # node_pool rows.
+    per_replication = [m for m in vocabulary() if not m.pooled and m.kind not in ("event", "service", "service_leg", "node_pool")
+                       and (m.kind, m.name) not in registry.SHARED_ONLY]
     expected = sum(
         len(scenario.routes) if m.kind == "route" else
         len(scenario.nodes) if m.kind == "node" else
@@ -125,8 +127,8 @@ def test_the_same_name_everywhere(tmp_path: Path) -> None:
               "delivered_share_of_demand", "backlog_growth_per_day", "saturated"}
     assert shared <= route_cols and shared <= set(route)
     assert {"utilization", "mean_wait_days", "teu_through"} <= node_cols & set(summary["nodes"]["dostyk"])
-    compared = {m.name for m in vocabulary() if m.compare and m.kind not in ("event", "service", "node_pool")}
-    assert {m.name for m in vocabulary() if m.compare and m.kind == "service"} == {"departures_per_week", "cycle_days"}
+    compared = {m.name for m in vocabulary() if m.compare and m.kind not in ("event", "service", "service_leg", "node_pool")}
+    assert {m.name for m in vocabulary() if m.compare and m.kind == "service"} == {"departures_per_week", "cycle_days", "load_factor"}
     assert {m.name for m in vocabulary() if m.compare and m.kind == "event"} == {
         "containers_affected", "extra_delay_days", "peak_queue", "recovery_days"}
     assert compared == {"transit_days", "wait_for_departure_days", "throughput_teu_per_year",
@@ -151,7 +153,7 @@ def test_registry_is_the_only_place_metrics_are_named() -> None:
     for (kind, name), m in REGISTRY.items():
         assert m.kind == kind and m.name == name
         assert m.unit and len(m.meaning) > 10
-    assert registry.KINDS == ("route", "node", "node_pool", "route_service", "service", "event")
+    assert registry.KINDS == ("route", "node", "node_pool", "route_service", "service", "service_leg", "event")
     assert not math.isnan(len(REGISTRY))
     assert sim.Run.metrics.__doc__
 

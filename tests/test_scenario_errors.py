@@ -82,7 +82,12 @@ def duplicate_node(doc: dict) -> None:
     doc["nodes"].append({"id": "xian"})
 
 
-def second_route_on_same_service(doc: dict) -> None:
+def second_route_against_the_service(doc: dict) -> None:
+    doc["routes"].append({"id": "rail2", "path": ["duisburg", "dostyk"], "services": "block_train", "demand": {"teu_per_year": 10}})
+
+
+def second_route_on_a_service_leaving_when_full(doc: dict) -> None:
+    entry(doc, "services", "block_train")["schedule"] = {"when_full": True}
     doc["routes"].append({"id": "rail2", "path": ["xian", "dostyk"], "services": "block_train", "demand": {"teu_per_year": 10}})
 
 
@@ -140,7 +145,8 @@ CASES = {
     "zero speed": (leg("cn_rail", speed_km_per_day=0), "legs.cn_rail.speed_km_per_day", ["speed must be > 0"]),
     "two distances": (leg("cn_rail", distance_nm=1600), "legs.cn_rail", ["give only one of distance_km, distance_nm"]),
     "seasonality of 11 months": (demand(seasonality=[1] * 11), "routes.rail.demand.seasonality", ["12 monthly factors"]),
-    "service on two routes": (second_route_on_same_service, "routes.rail2.services", ["service 'block_train' is used by routes 'rail' and 'rail2'"]),
+    "service on two routes, one against it": (second_route_against_the_service, "routes.rail2.services", ["runs duisburg -> dostyk on service 'block_train', which another route runs as xian -> dostyk -> duisburg", "give the service a path"]),
+    "shared service leaving when full": (second_route_on_a_service_leaving_when_full, "services.block_train.schedule", ["is shared by routes 'rail', 'rail2', so it needs a timetable"]),
     "teu and tonnes demand": (demand(tonnes_per_year=1e6), "routes.rail.demand", ["give only one of teu_per_year, tonnes_per_year"]),
     "bulk demand without wagon size": (bulk_demand(wagon_tonnes=None), "routes.rail.demand", ["missing required key 'wagon_tonnes'"]),
     "bulk demand with a container size": (bulk_demand(container_teu=2), "routes.rail.demand.container_teu", ["does not apply to bulk demand"]),

@@ -174,7 +174,8 @@ def differences(arms: Sequence[Arm]) -> tuple[list[dict], list[dict]]:
 
 def entity_differences(arms: Sequence[Arm], kind: str) -> list[dict]:
     """Difference rows of the compared metrics of every entity of a kind that the baseline and
-    a scenario both measured: 'event' (the same event id's impact), 'service' (a fleet)."""
+    a scenario both measured: 'event' (the same event id's impact), 'service' (a fleet or a
+    shared service: each metric that both measured for it)."""
     base = arms[0]
     rows: list[dict] = []
     for arm in arms[1:]:
@@ -182,7 +183,7 @@ def entity_differences(arms: Sequence[Arm], kind: str) -> list[dict]:
             if ident not in arm.table.entities(kind):
                 continue
             for m in vocabulary():
-                if m.kind == kind and m.compare:
+                if m.kind == kind and m.compare and base.table.has(kind, ident, m.name) and arm.table.has(kind, ident, m.name):
                     rows.append({
                         "scenario": arm.label, kind: ident, "metric": m.name, "unit": m.unit,
                         **paired_difference(base.table.values(kind, ident, m.name), arm.table.values(kind, ident, m.name)),

@@ -31,6 +31,7 @@ from sim.analysis.statistics import (
     train_index,
 )
 from sim.analysis.fleets import FleetStats, fleet_stats
+from sim.analysis.loops import LoopStats, capacity_share, loop_stats, rolled_share
 from sim.analysis.quantiles import pooled_quantiles
 from sim.engine.simulation import ReplicationResult
 from sim.model.scenario import Route, Scenario
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
 
 POOLED = -1
 DAYS_PER_YEAR = 365.0
-KINDS = ("route", "node", "node_pool", "route_service", "service", "event")
+KINDS = ("route", "node", "node_pool", "route_service", "service", "service_leg", "event")
 
 
 # ---------------------------------------------------------------------------------------
@@ -130,6 +131,41 @@ class ServiceContext(_Replication):
     def stats(self) -> FleetStats:
         s = self.scenario.settings
         return fleet_stats(self.result.fleets[self.service_id], s.warmup_days, s.horizon_days)
+
+
+@dataclass
+class LoopContext(_Replication):
+    """A shared service in one replication (sim.analysis.loops); ``leg`` for one of its legs."""
+
+    service_id: str
+    leg: int = -1
+
+    @cached_property
+    def stats(self) -> LoopStats:
+        s = self.scenario.settings
+        return loop_stats(self.result.loops[self.service_id], s.warmup_days, s.horizon_days)
+
+
+@dataclass
+class RouteLoopContext(_Replication):
+    """A route's stretch on a shared service in one replication."""
+
+    route_id: str
+    service_id: str
+
+    def _args(self) -> tuple:
+        s = self.scenario.settings
+        return self.result.loops[self.service_id], list(self.scenario.routes).index(self.route_id), s.warmup_days, s.horizon_days
+
+    @property
+    def rolled(self) -> float:
+        log, index, warmup, horizon = self._args()
+        return rolled_share(log, index, self.result.ledgers[self.route_id], warmup, horizon)
+
+    @property
+    def capacity_share(self) -> float:
+        log, index, warmup, horizon = self._args()
+        return capacity_share(log, index, self.scenario.unit_space(self.scenario.routes[self.route_id]), warmup, horizon)
 
 
 @dataclass
@@ -286,8 +322,32 @@ _NODE_POOL: tuple[Metric, ...] = (
 )
 
 _ROUTE_SERVICE: tuple[Metric, ...] = (
-    Metric("load_factor", "route_service", "share", "mean load over capacity of the route's vehicles of that service that left in the window (1: every one left full)",
+    Metric("load_factor", "route_service", "share", "mean load over capacity of the route's vehicles of that service that left in the window (1: every one left full; on a shared service, the route's own share of each vehicle)",
            lambda c: c.factors[c.segment]),
+)
+
+# A route's stretch on a shared service (sim.analysis.loops): emitted for shared services only.
+_ROUTE_LOOP: tuple[Metric, ...] = (
+    Metric("rolled_over", "route_service", "share", "share of the route's units created in the window that a departure of the shared service left behind at least once (no room)",
+           lambda c: c.rolled, label="rolled over"),
+    Metric("capacity_share", "route_service", "share", "mean share of each departure's capacity (in the window) the route's units took at its call: what its allocation or first come, first served gave it",
+           lambda c: c.capacity_share, label="capacity share"),
+)
+
+# A shared service's load (sim.analysis.loops): the whole service, and each of its legs.
+_LOOP: tuple[Metric, ...] = (
+    Metric("load_factor", "service", "share", "mean (modelled cargo + background load) / capacity over the legs of the departures in the window",
+           lambda c: c.stats.load_factor, compare=True, label="load factor"),
+    Metric("peak_load_factor", "service", "share", "mean over the departures in the window of the load factor of their fullest leg",
+           lambda c: c.stats.peak_load_factor, label="fullest leg"),
+    Metric("background_share", "service", "share", "mean background load / capacity of the departures in the window",
+           lambda c: c.stats.background_share, label="background"),
+)
+_SERVICE_LEG: tuple[Metric, ...] = (
+    Metric("load_factor", "service_leg", "share", "mean (modelled cargo + background load) / capacity on this leg, departures in the window",
+           lambda c: c.stats.leg(c.leg).load_factor, label="load factor"),
+    Metric("units", "service_leg", "TEU|wagons", "mean modelled cargo aboard on this leg, in the service's units (TEU, or wagons)",
+           lambda c: c.stats.leg(c.leg).units, label="cargo aboard"),
 )
 
 
@@ -339,8 +399,11 @@ _EVENT: tuple[Metric, ...] = (
 )
 
 REGISTRY: dict[tuple[str, str], Metric] = {
-    (m.kind, m.name): m for m in _ROUTE + _POOLED + _NODE + _NODE_POOL + _ROUTE_SERVICE + _SERVICE + _EVENT
+    (m.kind, m.name): m
+    for m in _ROUTE + _POOLED + _NODE + _NODE_POOL + _ROUTE_SERVICE + _ROUTE_LOOP + _SERVICE + _LOOP + _SERVICE_LEG + _EVENT
 }
+# Metrics of shared services only: their rows exist for services that run loops (sim.engine.loops).
+SHARED_ONLY = {(m.kind, m.name) for m in _ROUTE_LOOP + _LOOP + _SERVICE_LEG}
 
 
 def metric(kind: str, name: str) -> Metric:
@@ -356,6 +419,11 @@ def vocabulary() -> list[Metric]:
 def route_service_id(route_id: str, service_id: str) -> str:
     """The entity id of one service of a route: 'route/service'."""
     return f"{route_id}/{service_id}"
+
+
+def service_leg_id(service_id: str, leg_id: str) -> str:
+    """The entity id of one leg of a shared service: 'service/leg'."""
+    return f"{service_id}/{leg_id}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -444,9 +512,14 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
     pooled = [m for m in metrics if m.kind == "route" and m.pooled]
     per_node = [m for m in metrics if m.kind == "node"]
     per_pool = [m for m in metrics if m.kind == "node_pool"]
+    loop_only = [m for m in metrics if (m.kind, m.name) in SHARED_ONLY]
+    metrics = [m for m in metrics if (m.kind, m.name) not in SHARED_ONLY]
     per_service = [m for m in metrics if m.kind == "route_service"]
     per_event = [m for m in metrics if m.kind == "event"]
     per_fleet = [m for m in metrics if m.kind == "service"]
+    per_route_loop = [m for m in loop_only if m.kind == "route_service"]
+    per_loop = [m for m in loop_only if m.kind == "service"]
+    per_leg = [m for m in loop_only if m.kind == "service_leg"]
     for result in results:
         rep = result.replication
         for rid, route in scenario.routes.items():
@@ -458,6 +531,10 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
                 sctx = RouteServiceContext(scenario, result, rid, k, factors)
                 for m in per_service:
                     add(rep, "route_service", route_service_id(rid, seg.service), m, sctx)
+                if seg.service in result.loops:
+                    lctx = RouteLoopContext(scenario, result, rid, seg.service)
+                    for m in per_route_loop:
+                        add(rep, "route_service", route_service_id(rid, seg.service), m, lctx)
         for nid in scenario.nodes:
             nctx = NodeContext(scenario, result, nid)
             for m in per_node:
@@ -466,10 +543,20 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
                 pctx_ = NodeContext(scenario, result, nid, k)
                 for m in per_pool:
                     add(rep, "node_pool", node_pool_id(nid, pool.id), m, pctx_)
-        for sid in result.fleets:  # services with a finite fleet only
-            fctx = ServiceContext(scenario, result, sid)
-            for m in per_fleet:
-                add(rep, "service", sid, m, fctx)
+        for sid in scenario.services:  # services with a finite fleet or shared only
+            if sid in result.fleets:
+                fctx = ServiceContext(scenario, result, sid)
+                for m in per_fleet:
+                    add(rep, "service", sid, m, fctx)
+            if sid in result.loops:
+                octx = LoopContext(scenario, result, sid)
+                for m in per_loop:
+                    add(rep, "service", sid, m, octx)
+                for j, leg_id in enumerate(scenario.services[sid].legs):
+                    gctx = LoopContext(scenario, result, sid, j)
+                    gctx.stats = octx.stats  # one pass over the log for all legs
+                    for m in per_leg:
+                        add(rep, "service_leg", service_leg_id(sid, leg_id), m, gctx)
         for eid in result.impact:  # measured only when the run paired it with a baseline
             ectx = EventContext(scenario, result, eid)
             for m in per_event:

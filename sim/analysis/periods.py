@@ -66,10 +66,12 @@ def node_period_counts(
         inside &= log.vehicle == vehicle
     n = len(periods)
     cargo = inside & log.counted
-    trains = inside & (log.vehicle == train) if train is not None else np.zeros_like(inside)
+    # A shared vehicle is one vehicle whatever routes' cargo it carries (NodeLog.rider).
+    vehicles = inside & ~log.rider
+    trains = vehicles & (log.vehicle == train) if train is not None else np.zeros_like(inside)
     return PeriodCounts(
         teu=np.bincount(which[cargo], weights=log.teu[cargo], minlength=n)[:n],
         tonnes=np.bincount(which[cargo], weights=log.tonnes[cargo], minlength=n)[:n],
         trains=np.bincount(which[trains], minlength=n)[:n],
-        vehicles=np.bincount(which[inside], minlength=n)[:n],
+        vehicles=np.bincount(which[vehicles], minlength=n)[:n],
     )

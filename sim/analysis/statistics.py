@@ -201,8 +201,8 @@ def node_stats(log: NodeLog, warmup: float, horizon: float, train: int | None = 
         max_queue=max_queue(log.arrive[log.handled], log.start[log.handled], warmup, horizon),
         teu_through=float(log.teu[passed].sum()),
         tonnes_through=float(log.tonnes[passed].sum()),
-        trains_through=int((done & (log.vehicle == train)).sum()) if train is not None else 0,
-        vehicles_through=int(done.sum()),
+        trains_through=int((done & ~log.rider & (log.vehicle == train)).sum()) if train is not None else 0,
+        vehicles_through=int((done & ~log.rider).sum()),
     )
 
 

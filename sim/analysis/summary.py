@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim.analysis.metrics import MetricsTable, metrics_table, node_pool_id, route_service_id, vocabulary
+from sim.analysis.metrics import MetricsTable, metrics_table, node_pool_id, route_service_id, service_leg_id, vocabulary
 from sim.analysis.statistics import mean_ci95
 from sim.engine.fleet import headway_days
 from sim.model.pools import pool_of, visits
@@ -186,29 +186,44 @@ class EventSummary:
 
 @dataclass(frozen=True)
 class ServiceSummary:
-    """A service with a finite fleet: what it offered and where its vehicles' time went, each
-    a mean over replications with its 95% interval (sim.analysis.fleets)."""
+    """A service with a finite fleet or shared by several routes: what it offered, where its
+    vehicles' time went (sim.analysis.fleets) and how full it ran (sim.analysis.loops), each
+    a mean over replications with its 95% interval."""
 
     vehicle: str
-    vehicles: int
+    vehicles: int | None  # the fleet's; None: unlimited vehicles
     rotation: tuple[str, ...]
     headway_days: float | None  # the timetable's; None: it leaves when full
     measures: Mapping[str, Interval]  # the "service" metrics of the metrics table
+    path: tuple[str, ...] = ()  # its calls in order
+    routes: tuple[str, ...] = ()  # the routes it carries
+    allocation: Mapping[str, float] = dataclasses_field(default_factory=dict)
+    background_load: str | None = None  # described, e.g. "40% of capacity"
+    legs: Mapping[str, Mapping[str, Interval]] = dataclasses_field(default_factory=dict)  # shared: per leg id
+    carried: Mapping[str, Mapping[str, Interval]] = dataclasses_field(default_factory=dict)  # shared: per route
 
     @property
     def vehicles_needed(self) -> int | None:
         """Vehicles a steady timetable needs at the cycle measured: ceil(cycle / headway)."""
-        cycle = self.measures["cycle_days"].mean
+        cycle = self.measures["cycle_days"].mean if "cycle_days" in self.measures else None
         if self.headway_days is None or cycle is None:
             return None
         return max(1, math.ceil(cycle / self.headway_days - 1e-9))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "vehicle": self.vehicle, "vehicles": self.vehicles, "rotation": list(self.rotation),
             "headway_days": self.headway_days, "vehicles_needed": self.vehicles_needed,
             **{k: v.to_dict() for k, v in self.measures.items() if k != "vehicles"},
         }
+        if self.legs or self.carried:
+            out.update({
+                "path": list(self.path), "routes": list(self.routes), "allocation": dict(self.allocation),
+                "background_load": self.background_load,
+                "legs": {leg: {k: v.to_dict() for k, v in m.items()} for leg, m in self.legs.items()},
+                "carried": {rid: {k: v.to_dict() for k, v in m.items()} for rid, m in self.carried.items()},
+            })
+        return out
 
 
 @dataclass(frozen=True)
@@ -332,7 +347,8 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
     busy = {n: _nanmean(table.values("node", n, "utilization")) for n in nodes}
     # A pool with servers of its own that this route's vehicles use: its own load counts.
     for r, seg, _, nid, came in visits(scenario):
-        pool = pool_of(scenario.nodes, nid, seg, came) if r.id == route_id else 0
+        carries = r.id == route_id or any(u[0] == route_id for u in scenario.services[seg.service].users)
+        pool = pool_of(scenario.nodes, nid, seg, came) if carries else 0
         if pool and scenario.nodes[nid].pools[pool - 1].servers is not None:
             pid = node_pool_id(nid, scenario.nodes[nid].pools[pool - 1].id)
             busy[pid] = _nanmean(table.values("node_pool", pid, "utilization"))
@@ -520,14 +536,29 @@ def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
 
 
 def service_summary(scenario: Scenario, table: MetricsTable, service_id: str) -> ServiceSummary:
-    """A fleet's summary from its rows of the metrics table."""
+    """A fleet's or shared service's summary from its rows of the metrics table."""
     service = scenario.services[service_id]
-    names = dict.fromkeys(name for kind, entity, name in zip(table.kind, table.entity, table.metric)
-                          if kind == "service" and entity == service_id)
+
+    def measures(kind: str, entity: str) -> dict[str, Interval]:
+        names = dict.fromkeys(name for k, e, name in zip(table.kind, table.entity, table.metric) if k == kind and e == entity)
+        return {name: Interval.of(table.values(kind, entity, name)) for name in names}
+
+    fleet = service.fleet
+    routes = tuple(dict.fromkeys(rid for rid, _ in service.users))
+    legs = carried = {}
+    if service.shared:
+        legs = {lid: measures("service_leg", service_leg_id(service_id, lid)) for lid in service.legs}
+        loop = {m.name for m in vocabulary() if m.kind == "route_service" and m.name != "load_factor"}
+        carried = {rid: {k: v for k, v in measures("route_service", route_service_id(rid, service_id)).items() if k in loop}
+                   for rid in routes}
     return ServiceSummary(
-        vehicle=service.vehicle, vehicles=service.fleet.vehicles, rotation=service.fleet.rotation,
+        vehicle=service.vehicle, vehicles=fleet.vehicles if fleet is not None else None,
+        rotation=fleet.rotation if fleet is not None else (),
         headway_days=headway_days(scenario, service_id),
-        measures={name: Interval.of(table.values("service", service_id, name)) for name in names},
+        measures=measures("service", service_id),
+        path=service.path, routes=routes, allocation=dict(service.allocation),
+        background_load=service.background_load.describe() if service.background_load is not None else None,
+        legs=legs, carried=carried,
     )
 
 

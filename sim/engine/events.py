@@ -313,9 +313,13 @@ class LegGate:
         self.held = held
         self.changed = changed
 
-    def travel(self, t: float, days: float, trip: int, route_id: str, ranges: Sequence[tuple[int, int]]) -> float:
+    def travel(
+        self, t: float, days: float, trip: int, route_id: str, ranges: Sequence[tuple[int, int]],
+        more: Sequence[tuple[str, Sequence[tuple[int, int]]]] = (),
+    ) -> float:
         """Arrival at the leg's far end of a vehicle ready to leave its start at ``t`` that
-        would take ``days`` without the leg's events (its own keyed draw)."""
+        would take ``days`` without the leg's events (its own keyed draw); ``more``: other
+        routes' cargo aboard a shared vehicle, as (route id, ranges)."""
         go = reopening(self.closed, t)
         change = _at(self.travel_changes, go)
         if change is not None:
@@ -324,14 +328,18 @@ class LegGate:
                 days = alternative()
             days /= factor
         # An empty vehicle on its way back (no ranges) queues, but carries no one to record.
+        cargo = [(route_id, ranges), *more]
         for s, e, rec in self.held:
             if s <= t < e and go > t:
-                if ranges:
-                    rec.add(trip, route_id, ranges)
+                for rid, rows in cargo:
+                    if rows:
+                        rec.add(trip, rid, rows)
                 rec.hold(t, go)
         for s, e, rec in self.changed:
-            if ranges and s <= go < e:
-                rec.add(trip, route_id, ranges)
+            if s <= go < e:
+                for rid, rows in cargo:
+                    if rows:
+                        rec.add(trip, rid, rows)
         return go + days
 
 
@@ -397,6 +405,14 @@ class ServiceGate:
             return max(1, int(round(wagons)))
         teu = value if kind == "set" else service.capacity_teu * value
         return max(1, int(teu / route.demand.unit_teu + 1e-9))
+
+    def space(self, t: float, base: float) -> float:
+        """A shared vehicle's capacity in its own units (TEU or wagons) for a departure at ``t``."""
+        change = _at(self.capacities, t)
+        if change is None:
+            return base
+        kind, value = change
+        return float(value) if kind == "set" else base * value
 
     def departed(self, due: float, t: float, trip: int, route_id: str, ranges: Sequence[tuple[int, int]]) -> None:
         """Record a departure due at ``due`` that left at ``t``."""

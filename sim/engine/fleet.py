@@ -23,7 +23,7 @@ import simpy
 
 from sim.engine.queues import BACKGROUND
 from sim.engine.records import FleetLog
-from sim.engine.sampling import Sampler, trip_draws
+from sim.engine.sampling import Sampler, run_draws
 from sim.model.scenario import Fleet, Route, Scenario, Segment
 
 NOT_YET = math.inf  # a state not reached when the run stopped
@@ -114,32 +114,44 @@ class FleetTrips:
     """The Model's part for finite fleets (sim.engine.simulation.Model mixes it in): a
     service's FleetState, and the way back of each vehicle, queueing like any vehicle."""
 
-    def _fleet(self, seg: Segment) -> FleetState | None:
-        """The fleet of a segment's service (built on first use), or None: unlimited vehicles."""
-        fleet = self.scenario.services[seg.service].fleet
+    def _fleet(self, service_id: str, seg: Segment) -> FleetState | None:
+        """The fleet of a service (built on first use, its start-up spread along ``seg`` or
+        the service's own run), or None: unlimited vehicles."""
+        service = self.scenario.services[service_id]
+        fleet = service.fleet
         if fleet is None:
             return None
-        state = self.fleets.get(seg.service)
+        state = self.fleets.get(service_id)
         if state is None:
-            state = self.fleets[seg.service] = FleetState(self.env, fleet, startup_ready(self.scenario, seg, fleet))
+            run = service.run if service.path else seg
+            state = self.fleets[service_id] = FleetState(self.env, fleet, startup_ready(self.scenario, run, fleet))
         return state
 
     def _back_draws(self, route: Route, k: int, seg: Segment, fleet: FleetState, slot: int) -> tuple:
-        """The way back of trip ``slot`` of segment k: its nodes and legs, their keyed draws
-        (handling at the nodes between the ends, travel) and its two turnarounds."""
+        """The way back of trip ``slot`` of segment k of a route: its rotation (a diverted
+        trip comes back the way it went), drawn as ``_way_back`` says."""
         key = (route.id, k, id(seg))
-        drawn = self.back_draws.get(key)
-        if drawn is None:
+        if key not in self.back_draws:
             spec = fleet.fleet
             if seg in self.scenario.routes[route.id].segments:
                 way = Segment(seg.service, spec.rotation, spec.rotation_legs)
-            else:  # a diverted trip comes back the way it went
+            else:
                 way = Segment(seg.service, tuple(reversed(seg.nodes)), tuple(reversed(seg.legs)))
-            turn = spec.turnaround
-            drawn = self.back_draws[key] = (
-                way, trip_draws(self.scenario, route.id, k, way, self._rng, prefix="back"),
-                None if turn is None else Sampler(turn, self._rng(f"back:{route.id}:{k}:turnaround")),
-            )
+            self.back_draws[key] = self._way_back_draws(f"back:{route.id}:{k}", way, spec)
+        return self._way_back(self.back_draws[key], slot)
+
+    def _way_back_draws(self, stem: str, way: Segment, spec: Fleet) -> tuple:
+        """The keyed draws of a way back: handling at the nodes between its ends, travel,
+        and the two turnarounds (streams ``<stem>:node:..``, ``:leg:..``, ``:turnaround``)."""
+        turn = spec.turnaround
+        return (
+            way, run_draws(self.scenario, stem, way, self._rng),
+            None if turn is None else Sampler(turn, self._rng(f"{stem}:turnaround")),
+        )
+
+    @staticmethod
+    def _way_back(drawn: tuple, slot: int) -> tuple:
+        """Trip ``slot``'s values of a way back's draws."""
         way, draws, turn = drawn
         handling = [None if h is None else h.at(slot) for h in draws.handling]
         travel = [d.at(slot) for d in draws.travel]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engine.events import EventRecord
-from sim.engine.records import FleetLog, NodeLog, ReplicationResult, RouteLedger, TripLog
+from sim.engine.records import FleetLog, LoopLog, NodeLog, ReplicationResult, RouteLedger, TripLog
 
 
 
@@ -37,7 +37,7 @@ class PackedResult:
     pool_servers: tuple[tuple[int | None, ...], ...]
     node_floats: np.ndarray  # rows: arrive, start, end, teu, tonnes
     node_ints: np.ndarray  # rows: containers, vehicle, route, trip, pool
-    node_flags: np.ndarray  # rows: handled, counted
+    node_flags: np.ndarray  # rows: handled, counted, rider
     node_sizes: np.ndarray
     trip_floats: np.ndarray  # rows: depart, arrive
     trip_ints: np.ndarray  # rows: segment, containers
@@ -45,6 +45,7 @@ class PackedResult:
     events: dict[str, EventRecord] = field(default_factory=dict)  # small: sent as they are
     impact: dict[str, dict[str, float]] = field(default_factory=dict)
     fleets: dict[str, FleetLog] = field(default_factory=dict)  # a row per vehicle cycle: small
+    loops: dict[str, LoopLog] = field(default_factory=dict)  # a row per departure and leg: small
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +89,7 @@ def pack(result: ReplicationResult) -> PackedResult:
         pool_servers=tuple(n.pool_servers for n in nodes),
         node_floats=joined(nodes, "arrive", "start", "end", "teu", "tonnes", dtype=np.float64),
         node_ints=joined(nodes, "containers", "vehicle", "route", "trip", "pool", dtype=np.int64),
-        node_flags=joined(nodes, "handled", "counted", dtype=bool),
+        node_flags=joined(nodes, "handled", "counted", "rider", dtype=bool),
         node_sizes=np.array([n.arrive.size for n in nodes], dtype=np.int64),
         trip_floats=joined(trips, "depart", "arrive", dtype=np.float64),
         trip_ints=joined(trips, "segment", "containers", dtype=np.int64),
@@ -96,6 +97,7 @@ def pack(result: ReplicationResult) -> PackedResult:
         events=result.events,
         impact=result.impact,
         fleets=result.fleets,
+        loops=result.loops,
     )
 
 
@@ -113,10 +115,10 @@ def unpack(p: PackedResult) -> ReplicationResult:
     for i, nid in enumerate(p.node_ids):
         arrive, start, end, teu, tonnes = (np.ascontiguousarray(a) for a in floats[i])
         containers, vehicle, route, trip, pool = (np.ascontiguousarray(a) for a in ints[i])
-        handled, counted = (np.ascontiguousarray(a) for a in flags[i])
+        handled, counted, rider = (np.ascontiguousarray(a) for a in flags[i])
         nodes[nid] = NodeLog(
             arrive, start, end, containers, teu, tonnes, vehicle, route, trip, handled, counted, p.servers[i],
-            pool, p.pool_servers[i],
+            pool, p.pool_servers[i], rider,
         )
     tf, ti = _split(p.trip_floats, p.trip_sizes), _split(p.trip_ints, p.trip_sizes)
     trips = {
@@ -126,4 +128,4 @@ def unpack(p: PackedResult) -> ReplicationResult:
         )
         for i, rid in enumerate(p.route_ids)
     }
-    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events, p.impact, p.fleets)
+    return ReplicationResult(p.replication, p.seed, p.end_time, ledgers, nodes, trips, p.vehicle_names, p.events, p.impact, p.fleets, p.loops)

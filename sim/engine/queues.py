@@ -41,6 +41,15 @@ class OriginPool:
         self.next += n
         return [(start, start + n)]
 
+    def ready_times(self, now: float, limit: int) -> np.ndarray:
+        """When the first ``limit`` units waiting now became ready (FIFO order)."""
+        return self.created[self.next : self.next + max(0, min(self.available(now), limit))]
+
+    def waiting_ranges(self, now: float) -> list[tuple[int, int]]:
+        """The ledger rows of every unit waiting now."""
+        stop = self.next + self.available(now)
+        return [(self.next, stop)] if stop > self.next else []
+
 
 class TransferPool:
     """Containers waiting at a transfer node, as FIFO ranges of ledger rows."""
@@ -63,6 +72,22 @@ class TransferPool:
 
     def first_ready(self) -> float:
         return self.ranges[0][2]
+
+    def ready_times(self, now: float, limit: int) -> np.ndarray:
+        """When the first ``limit`` units waiting now became ready (FIFO order)."""
+        times, counts, total = [], [], 0
+        for start, stop, ready in self.ranges:
+            if total >= limit:
+                break
+            n = min(stop - start, limit - total)
+            times.append(ready)
+            counts.append(n)
+            total += n
+        return np.repeat(np.array(times, dtype=np.float64), np.array(counts, dtype=np.int64))
+
+    def waiting_ranges(self, now: float) -> list[tuple[int, int]]:
+        """The ledger rows of every unit waiting now."""
+        return [(start, stop) for start, stop, _ in self.ranges]
 
     def take(self, now: float, capacity: int) -> list[tuple[int, int]]:
         taken: list[tuple[int, int]] = []
@@ -87,11 +112,14 @@ class NodeRecorder:
 
     __slots__ = (
         "free", "arrive", "start", "end", "containers", "vehicle", "route", "trip", "servers", "handled",
-        "counted", "gate", "pool_log",
+        "counted", "gate", "pool_log", "rider_log",
     )
 
-    def __init__(self, env: simpy.Environment, servers: int | None, pools: bool = False) -> None:
+    def __init__(self, env: simpy.Environment, servers: int | None, pools: bool = False, riders: bool = False) -> None:
         self.servers = servers
+        # At a node shared vehicles call at, whether each row is another route's cargo aboard
+        # the vehicle of the row before (sim.engine.loops); None elsewhere.
+        self.rider_log = array("b") if riders else None
         # At a node with pools, the pool (sim.model.pools) of each visit; None elsewhere.
         self.pool_log = array("q") if pools else None
         self.gate = None  # a sim.engine.events.NodeGate when events change this node
@@ -119,6 +147,8 @@ class NodeRecorder:
     ) -> None:
         if self.pool_log is not None:
             self.pool_log.append(pool)
+        if self.rider_log is not None:
+            self.rider_log.append(False)
         self.arrive.append(arrive)
         self.start.append(start)
         self.end.append(end)
@@ -128,6 +158,12 @@ class NodeRecorder:
         self.trip.append(trip)
         self.handled.append(handled)
         self.counted.append(counted)
+
+    def ride(self, arrive: float, end: float, load: int, vehicle: int, route: int, trip: int, counted: bool,
+             pool: int = 0) -> None:
+        """Log the cargo of another route aboard the vehicle just logged (see NodeLog.rider)."""
+        self.record(arrive, end, end, load, vehicle, route, trip, False, counted, pool)
+        self.rider_log[-1] = True
 
     def admit(self, arrive: float, duration: float) -> float:
         """Start of handling of a vehicle arriving now that will hold a server ``duration``."""
@@ -149,6 +185,8 @@ def node_log(node: Node, parts: list[tuple[int, NodeRecorder]], end_time: float,
 
     arrive = column("arrive", np.float64)
     pool = column("pool_log", np.int64) if node.pools else np.zeros(arrive.size, np.int64)
+    riders = all(r.rider_log is not None for _, r in parts)
+    rider = column("rider_log", np.int8).astype(bool) if riders else np.zeros(arrive.size, bool)
     # Visits are logged on arrival, with their start and end: first come, first served
     # fixes both then. Keep every vehicle that arrived within the run, also those still
     # queueing or being handled when it stopped, so a saturated node's waits and queue
@@ -180,6 +218,7 @@ def node_log(node: Node, parts: list[tuple[int, NodeRecorder]], end_time: float,
         servers=sum(limited) if limited else None,
         pool=pool[keep],
         pool_servers=pool_servers,
+        rider=rider[keep],
     )
 
 

@@ -52,12 +52,21 @@ class NodeLog:
     # sim.model.pools) and each pool's servers (None: unlimited); all 0 and (servers,) without pools.
     pool: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     pool_servers: tuple[int | None, ...] = ()
+    # Rows that are not a vehicle of their own: the cargo of another route aboard a shared
+    # vehicle (sim.engine.loops) whose visit the row before it logs; they take no server
+    # time (start = end) and count for their cargo, not as vehicles.
+    rider: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+
+    def __post_init__(self) -> None:
+        if self.rider.size != self.arrive.size:
+            self.rider = np.zeros(self.arrive.size, bool)
 
     def part(self, pool: int) -> "NodeLog":
         """The visits of one pool as a node log of their own, with that pool's servers."""
         mine = self.pool == pool
         arrays = {name: getattr(self, name)[mine] for name in (
-            "arrive", "start", "end", "containers", "teu", "tonnes", "vehicle", "route", "trip", "handled", "counted", "pool")}
+            "arrive", "start", "end", "containers", "teu", "tonnes", "vehicle", "route", "trip", "handled", "counted", "pool",
+            "rider")}
         servers = self.pool_servers[pool] if pool < len(self.pool_servers) else self.servers
         return NodeLog(**arrays, servers=servers, pool_servers=(servers,))
 
@@ -111,6 +120,28 @@ class FleetLog:
 
 
 @dataclass
+class LoopLog:
+    """What a shared service's vehicles carried (sim.engine.loops), in its units (TEU or wagons).
+
+    One row per departure and leg: when it left the leg's first node, the modelled cargo
+    and the background load aboard, and the capacity then.  ``calls``: one row per
+    departure and route loading at a call: (trip, route index, call index, units waiting
+    then, units boarded).  ``rolled``: (route index, first row, stop row) of the units
+    left waiting at a call when its vehicle left, so that each unit rolled over can be
+    counted once however many departures it missed.
+    """
+
+    trip: np.ndarray
+    leg: np.ndarray
+    depart: np.ndarray
+    load: np.ndarray
+    background: np.ndarray
+    capacity: np.ndarray
+    calls: np.ndarray
+    rolled: np.ndarray
+
+
+@dataclass
 class ReplicationResult:
     """Everything one replication produced; plain arrays, no SimPy objects."""
 
@@ -128,3 +159,5 @@ class ReplicationResult:
     impact: dict[str, dict[str, float]] = field(default_factory=dict)
     # Each finite fleet's cycles (sim.engine.fleet.FleetLog), by service id; empty without fleets.
     fleets: dict[str, FleetLog] = field(default_factory=dict)
+    # Each shared service's loads per leg and its calls (LoopLog), by service id; empty without them.
+    loops: dict[str, LoopLog] = field(default_factory=dict)

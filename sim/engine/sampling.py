@@ -118,22 +118,26 @@ def trip_draws(
 ) -> TripDraws:
     """The keyed samplers of segment ``k`` of a route (``rng`` maps a purpose to a stream);
     ``prefix`` 'back' for the way back of a fleet's vehicles."""
-    vehicle = scenario.services[seg.service].vehicle
     path = scenario.routes[route_id].path
+    nid = seg.nodes[0]
+    # Where the cargo came from: the route's node before (None at its origin, or on the way back).
+    i = path.index(nid) if prefix == "trip" and nid in path else 0
+    return run_draws(scenario, f"{prefix}:{route_id}:{k}", seg, rng, path[i - 1] if i else None)
+
+
+def run_draws(
+    scenario: Scenario, stem: str, seg: Segment, rng: Callable[[str], np.random.Generator], came: str | None = None,
+) -> TripDraws:
+    """The keyed samplers of a vehicle's run along ``seg``: streams ``<stem>:node:<id>`` and
+    ``<stem>:leg:<id>``; ``came`` is where the vehicle came from before its first node."""
+    vehicle = scenario.services[seg.service].vehicle
     handling, pools = [], []
     for j, nid in enumerate(seg.nodes):
-        if j:
-            came = seg.nodes[j - 1]
-        else:  # where the cargo came from: the route's node before (None at its origin, or on the way back)
-            i = path.index(nid) if prefix == "trip" and nid in path else 0
-            came = path[i - 1] if i else None
-        pool = pool_of(scenario.nodes, nid, seg, came)
+        pool = pool_of(scenario.nodes, nid, seg, seg.nodes[j - 1] if j else came)
         dist = handling_of(scenario.nodes[nid], pool, vehicle)
         pools.append(pool)
-        handling.append(None if dist is None else Sampler(dist, rng(f"{prefix}:{route_id}:{k}:node:{nid}")))
-    travel = tuple(
-        travel_sampler(scenario.legs[lid], rng(f"{prefix}:{route_id}:{k}:leg:{lid}")) for lid in seg.legs
-    )
+        handling.append(None if dist is None else Sampler(dist, rng(f"{stem}:node:{nid}")))
+    travel = tuple(travel_sampler(scenario.legs[lid], rng(f"{stem}:leg:{lid}")) for lid in seg.legs)
     return TripDraws(tuple(handling), travel, tuple(pools))
 
 

@@ -33,6 +33,7 @@ import simpy
 
 from sim.engine.demand import arrival_times, with_demand_events
 from sim.engine.fleet import FleetState, FleetTrips
+from sim.engine.loops import LoopRows, LoopTrips, LoopUser
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
 from sim.engine.queues import BACKGROUND, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
@@ -56,7 +57,7 @@ from sim.model.scenario import Background, Route, Scenario, Segment
 # The model of one replication
 
 
-class Model(FleetTrips):
+class Model(FleetTrips, LoopTrips):
     """Builds the SimPy processes of one replication and runs them."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
@@ -71,11 +72,17 @@ class Model(FleetTrips):
         # Dated events, their windows drawn from their own streams; None when there are none,
         # and then nothing below looks at them (a scenario without events runs as before).
         self.events = ReplicationEvents(scenario, self._rng, self.end_time) if scenario.events else None
-        self.nodes = {nid: NodeRecorder(self.env, n.servers, bool(n.pools)) for nid, n in scenario.nodes.items()}
+        # Shared services (sim.engine.loops): their routes' stretches, by service, and their logs.
+        self.loop_users: dict[str, list[LoopUser]] = {}
+        self.loop_rows: dict[str, LoopRows] = {}
+        riders = {nid for sv in scenario.services.values() if sv.shared for nid in sv.path}
+        self.nodes = {
+            nid: NodeRecorder(self.env, n.servers, bool(n.pools), nid in riders) for nid, n in scenario.nodes.items()
+        }
         # The node pools with servers of their own (sim.model.pools), by (node, pool number);
         # a pool without them queues at the node's own recorder, only its handling differs.
         self.pool_recs = {
-            (nid, k): NodeRecorder(self.env, p.servers, True)
+            (nid, k): NodeRecorder(self.env, p.servers, True, nid in riders)
             for nid, n in scenario.nodes.items() for k, p in enumerate(n.pools, start=1) if p.servers is not None
         }
         # Handling and travel times per (route, segment log index, segment), keyed by trip
@@ -112,6 +119,7 @@ class Model(FleetTrips):
             )
             self.trips[rid] = (array("q"), array("d"), array("d"), array("q"))
             self._build_route(route)
+        self._start_loops()
         for nid, node in scenario.nodes.items():
             if node.background is not None and node.background.vehicles_per_day > 0:
                 self.env.process(self._background(nid, node.background))
@@ -162,7 +170,10 @@ class Model(FleetTrips):
             pools += [TransferPool(self.env) for _ in route.segments[1:]]
             for k, seg in enumerate(route.segments):
                 downstream = pools[k + 1] if k + 1 < len(pools) else None
-                self.env.process(self._dispatcher(route, k, seg, pools[k], downstream))
+                if self.scenario.services[seg.service].shared:
+                    self._loop_user(route, k, seg, pools[k], downstream)
+                else:
+                    self.env.process(self._dispatcher(route, k, seg, pools[k], downstream))
             return
         # Diverted: each plan (the route's own path, each diversion's) has its own transfer
         # pools and departures after the first; the origin's departures choose the plan in
@@ -181,16 +192,31 @@ class Model(FleetTrips):
     # -- departures ------------------------------------------------------------------
 
     def _dispatcher(self, route: Route, k: int, seg: Segment, pool, downstream, choose=None, off=None) -> Generator:
-        service = self.scenario.services[seg.service]
         capacity = self.scenario.service_capacity(route, seg.service)
-        schedule = service.schedule
-        env = self.env
-        gate = self.service_gates.get(seg.service) if self.service_gates else None
+        schedule = self.scenario.services[seg.service].schedule
         if schedule.kind == "when_full":
             yield from self._when_full(route, k, seg, pool, downstream, capacity, schedule.max_wait_days, choose, off)
             return
-        closed = self.closures.get(seg.service)
-        fleet = self._fleet(seg)
+        gate = self.service_gates.get(seg.service) if self.service_gates else None
+
+        def depart(slot: int, t: float, due: float, planned: float) -> None:
+            load = capacity if gate is None else gate.capacity(t, route, capacity)
+            self._depart(route, k, seg, pool, downstream, load, slot, t, choose, due, planned)
+
+        yield from self._scheduled(seg.service, seg, depart, off)
+
+    def _scheduled(self, service_id: str, seg: Segment, depart, off=None) -> Generator:
+        """Run a service's timetable: ``depart(slot, t, due, planned)`` at each departure.
+
+        A departure due in a closure leaves when it lifts; one due with no vehicle of its
+        fleet back leaves when one is (``planned``: when it could have gone but for that),
+        and the slots that pass meanwhile are that late departure, not new ones; ``off``
+        holds the times another service leaves the origin instead (a diversion)."""
+        env = self.env
+        schedule = self.scenario.services[service_id].schedule
+        gate = self.service_gates.get(service_id) if self.service_gates else None
+        closed = self.closures.get(service_id)
+        fleet = self._fleet(service_id, seg)
         times = self._timetable(schedule)
         if gate is not None and gate.headways:
             times = gate.timetable(times, self.end_time)
@@ -211,8 +237,7 @@ class Model(FleetTrips):
                 while not fleet.idle:  # no vehicle back: leave when one is
                     yield fleet.changed
                 t = waited_until = env.now
-            load = capacity if gate is None else gate.capacity(t, route, capacity)
-            self._depart(route, k, seg, pool, downstream, load, slot, t, choose, due, planned)
+            depart(slot, t, due, planned)
 
     def _timetable(self, schedule) -> Generator[float, None, None]:
         if schedule.kind == "frequency":
@@ -237,7 +262,7 @@ class Model(FleetTrips):
         closed = self.closures.get(seg.service)
         gate = self.service_gates.get(seg.service) if self.service_gates else None
         slot = 0  # departures so far: the key of the next trip's random draws
-        fleet = self._fleet(seg)
+        fleet = self._fleet(seg.service, seg)
         if isinstance(pool, OriginPool):
             created = pool.created
             n = created.size
@@ -449,6 +474,7 @@ class Model(FleetTrips):
             vehicle_names=self.vehicle_names,
             events=self.events.records() if self.events is not None else {},
             fleets={sid: f.log() for sid, f in self.fleets.items()},
+            loops={sid: rows.log() for sid, rows in self.loop_rows.items()},
         )
 
 

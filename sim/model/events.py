@@ -415,6 +415,12 @@ def _divert(t: Table, targets: Sequence[str], network: Mapping[str, Mapping]) ->
     out = {}
     for rid in targets:
         route = routes[rid]
+        shared = [seg.service for seg in route.segments if services[seg.service].shared]
+        if shared:
+            raise ScenarioError(
+                f"route '{rid}' rides service '{shared[0]}', which is shared (its calls carry other cargo); "
+                "a diversion applies to routes on services of their own", t.sub("routes"),
+            )
         if (stops[0], stops[-1]) != (route.path[0], route.path[-1]):
             raise ScenarioError(
                 f"must run from '{route.path[0]}' to '{route.path[-1]}', the ends of route '{rid}' (a diverted "
@@ -430,6 +436,11 @@ def _divert(t: Table, targets: Sequence[str], network: Mapping[str, Mapping]) ->
             )
         segs = path_segments(stops, leg_ids, per_leg, t.sub("services"))
         for seg in segs:
+            if services[seg.service].shared:
+                raise ScenarioError(
+                    f"service '{seg.service}' is shared (its calls carry other cargo); a diverted route uses its own "
+                    "services or ones no route uses", t.sub("services"),
+                )
             owner = used.get(seg.service)
             if owner is not None and owner != rid:
                 raise ScenarioError(

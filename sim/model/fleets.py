@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from sim.model.errors import ScenarioError, kind_of
 from sim.model.reading import HOURS, SUITS, Table, path_legs
-from sim.model.scenario import Fleet, Leg, Node, Route, Service
+from sim.model.scenario import Fleet, Leg, Node, Service
 
 FLEET_KEYS = ("fleet", "rotation", "turnaround_hours")
 # More vehicles than any service could keep busy is a typo (or meant 'unlimited': leave fleet out).
@@ -45,37 +45,35 @@ def read_fleet(t: Table) -> Fleet | None:
     return Fleet(vehicles, tuple(rotation), (), turnaround)
 
 
-def resolve_fleets(
-    services: Mapping[str, Service], routes: Mapping[str, Route], nodes: Mapping[str, Node], legs: Mapping[str, Leg]
-) -> dict[str, Service]:
-    """The services with each fleet's rotation checked and its legs found (see the module doc)."""
+def resolve_fleets(services: Mapping[str, Service], nodes: Mapping[str, Node], legs: Mapping[str, Leg]) -> dict[str, Service]:
+    """The services with each fleet's rotation checked and its legs found (see the module doc);
+    the services' calls (sim.model.sharing) are resolved already."""
     out = dict(services)
-    runs = {seg.service: (route, seg) for route in routes.values() for seg in route.segments}
     for sid, service in services.items():
         fleet = service.fleet
         if fleet is None:
             continue
         key = f"services.{sid}.rotation"
-        if sid not in runs:  # not used by any route: check what can be checked
+        if not service.path:  # not used by any route: check what can be checked
             if fleet.rotation:
                 out[sid] = dataclasses.replace(
                     service, fleet=dataclasses.replace(fleet, rotation_legs=tuple(path_legs(list(fleet.rotation), nodes, legs, key)))
                 )
             continue
-        route, seg = runs[sid]
+        run = service.path
+        who = f"route '{service.users[0][0]}'" if len(service.users) == 1 and not service.shared else "its path"
         if not fleet.rotation:
-            rotation, rotation_legs = tuple(reversed(seg.nodes)), tuple(reversed(seg.legs))
+            rotation, rotation_legs = tuple(reversed(run)), tuple(reversed(service.legs))
         else:
             rotation = fleet.rotation
-            if rotation[0] != seg.nodes[-1]:
+            if rotation[0] != run[-1]:
                 raise ScenarioError(
-                    f"must start where the service's run ends ('{seg.nodes[-1]}' on route '{route.id}'), "
-                    f"got '{rotation[0]}'", f"{key}[0]",
+                    f"must start where the service's run ends ('{run[-1]}' on {who}), got '{rotation[0]}'", f"{key}[0]",
                 )
-            if rotation[-1] != seg.nodes[0]:
+            if rotation[-1] != run[0]:
                 raise ScenarioError(
-                    f"does not connect back to the service's origin: must end at '{seg.nodes[0]}' "
-                    f"(where route '{route.id}' loads it), got '{rotation[-1]}'", f"{key}[{len(rotation) - 1}]",
+                    f"does not connect back to the service's origin: must end at '{run[0]}' "
+                    f"(where {who} loads it), got '{rotation[-1]}'", f"{key}[{len(rotation) - 1}]",
                 )
             rotation_legs = tuple(path_legs(list(rotation), nodes, legs, key, what="rotation"))
         for leg_id in rotation_legs:

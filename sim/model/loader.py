@@ -21,6 +21,7 @@ from sim.model.events import event_warnings, parse_background, parse_events, ran
 from sim.model.fleets import FLEET_KEYS, read_fleet, resolve_fleets
 from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.pools import check_pools, read_pools
+from sim.model.sharing import SHARING_KEYS, read_sharing, resolve_sharing
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
     KM_PER_NM,
@@ -444,7 +445,8 @@ def _forbid(t: Table, keys: Sequence[str], kind: str) -> None:
 def _service(ident: str, entry: Mapping[str, Any]) -> Service:
     path = f"services.{ident}"
     t = Table(
-        entry, path, ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures", *FLEET_KEYS)
+        entry, path,
+        ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures", *FLEET_KEYS, *SHARING_KEYS),
     )
     kind = _one_of(t, ("capacity_teu", "capacity_wagons"), required=True)
     return Service(
@@ -455,6 +457,7 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
         capacity_wagons=t.integer("capacity_wagons", minimum=1) if kind == "capacity_wagons" else None,
         closures=_closures(t.get("closures"), t.sub("closures")) if t.has("closures") else None,
         fleet=read_fleet(t),
+        **read_sharing(t),
     )
 
 
@@ -562,8 +565,8 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     routes = {i: _route(i, e, nodes, legs, services) for i, e in _items(raw, "routes")}
     if not routes:
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
-    _check_service_use(routes, services)
-    services = resolve_fleets(services, routes, nodes, legs)
+    services = resolve_sharing(services, routes, nodes, legs)
+    services = resolve_fleets(services, nodes, legs)
     _check_vehicle_modes(routes, legs, services)
     events = parse_events(raw, settings, nodes, legs, services, routes)
     scenario = Scenario(
@@ -589,18 +592,18 @@ PLAUSIBLE_KM_PER_DAY = {
 
 def _check_vehicle_modes(routes: Mapping[str, Route], legs: Mapping[str, Leg], services: Mapping[str, Service]) -> None:
     """A service's vehicles must be able to travel every leg it runs: no truck on a rail leg."""
-    for route in routes.values():
-        for k, seg in enumerate(route.segments):
-            vehicle = services[seg.service].vehicle
-            for leg_id in seg.legs:
-                mode = legs[leg_id].mode
-                if mode not in SUITS[vehicle]:
-                    raise ScenarioError(
-                        f"service '{seg.service}' runs {vehicle}s, which cannot travel {mode} leg '{leg_id}' "
-                        f"(a {vehicle} travels {' or '.join(SUITS[vehicle])} legs)",
-                        f"routes.{route.id}.services",
-                        related=(f"services.{seg.service}.vehicle", f"legs.{leg_id}.mode"),
-                    )
+    for sid, service in services.items():
+        vehicle = service.vehicle
+        for leg_id in service.legs:
+            mode = legs[leg_id].mode
+            if mode not in SUITS[vehicle]:
+                where = f"routes.{service.users[0][0]}.services" if service.users and not service.shared else f"services.{sid}.path"
+                raise ScenarioError(
+                    f"service '{sid}' runs {vehicle}s, which cannot travel {mode} leg '{leg_id}' "
+                    f"(a {vehicle} travels {' or '.join(SUITS[vehicle])} legs)",
+                    where,
+                    related=(f"services.{sid}.vehicle", f"legs.{leg_id}.mode"),
+                )
 
 
 def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
@@ -618,10 +621,10 @@ def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
                 f"{low:,.0f}-{high:,.0f} km/day of {leg.mode} (a km/h or knots value given as km/day?)"
             )
     visiting: dict[str, set[str]] = {nid: set() for nid in scenario.nodes}
-    for route in scenario.routes.values():
-        for seg in route.segments:
-            for nid in seg.nodes:
-                visiting[nid].add(scenario.services[seg.service].vehicle)
+    for service in scenario.services.values():
+        if service.users:
+            for nid in service.path:
+                visiting[nid].add(service.vehicle)
     for nid, node in scenario.nodes.items():
         unused = sorted(set(node.handling) - visiting[nid])
         if unused and visiting[nid]:
@@ -656,17 +659,3 @@ def _check_capacity(scenario: Scenario, route: Route, service: Service) -> None:
             f"{where}.capacity_teu",
             related=(f"routes.{route.id}.demand.container_teu",),
         )
-
-
-def _check_service_use(routes: Mapping[str, Route], services: Mapping[str, Service]) -> None:
-    """Each service runs one stretch of one route (shared services are a later feature)."""
-    used: dict[str, str] = {}
-    for route in routes.values():
-        for seg in route.segments:
-            if seg.service in used:
-                raise ScenarioError(
-                    f"service '{seg.service}' is used by routes '{used[seg.service]}' and "
-                    f"'{route.id}'; give each route its own service",
-                    f"routes.{route.id}.services",
-                )
-            used[seg.service] = route.id

@@ -104,19 +104,30 @@ def servers_of(node: Node, pool: int) -> int | None:
 
 def visits(scenario: Scenario) -> Iterator[tuple[Route, Segment, int, str, str | None]]:
     """Every (route, segment, position, node, node arrived from) a route's vehicles stop at,
-    the ways back of finite fleets included (their route is the one that runs the service)."""
-    for route in scenario.routes.values():
-        path = list(route.path)
-        for seg in route.segments:
+    the ways back of finite fleets included (their route is the one that runs the service).
+    A shared service's vehicles run its whole path (sim.model.sharing): its first route
+    stands for them, and at the origin they come from nowhere."""
+    for service in scenario.services.values():
+        if not service.users:
+            continue
+        rid, k = service.users[0]
+        route = scenario.routes[rid]
+        if service.shared:
+            seg = service.run
+            for j, nid in enumerate(seg.nodes):
+                yield route, seg, j, nid, seg.nodes[j - 1] if j else None
+        else:
+            seg = route.segments[k]
+            path = list(route.path)
             start = path.index(seg.nodes[0])
             for j, nid in enumerate(seg.nodes):
                 came = seg.nodes[j - 1] if j else (path[start - 1] if start else None)
                 yield route, seg, j, nid, came
-            fleet = scenario.services[seg.service].fleet
-            if fleet is not None and fleet.rotation:
-                way = Segment(seg.service, fleet.rotation, fleet.rotation_legs)
-                for j, nid in enumerate(way.nodes[1:-1], start=1):
-                    yield route, way, j, nid, way.nodes[j - 1]
+        fleet = service.fleet
+        if fleet is not None and fleet.rotation:
+            way = Segment(service.id, fleet.rotation, fleet.rotation_legs)
+            for j, nid in enumerate(way.nodes[1:-1], start=1):
+                yield route, way, j, nid, way.nodes[j - 1]
 
 
 def check_pools(scenario: Scenario) -> None:

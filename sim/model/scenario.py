@@ -181,10 +181,31 @@ class Fleet:
 
 
 @dataclass(frozen=True)
+class BackgroundLoad:
+    """Cargo a service carries that the scenario does not model unit by unit: a ``share`` of
+    each departure's capacity, or ``units`` (TEU, or wagons on a bulk service) per departure,
+    drawn per departure.  It takes its space for the whole run of the vehicle."""
+
+    share: float | None = None
+    units: Distribution | None = None
+    unit: str = "teu"  # what ``units`` counts: 'teu' or 'wagons'
+
+    def describe(self) -> str:
+        """'40% of capacity' or 'mean 60 TEU per departure'."""
+        if self.share is not None:
+            return f"{self.share:.0%} of capacity"
+        return f"mean {self.units.mean:g} {'TEU' if self.unit == 'teu' else 'wagons'} per departure"
+
+
+@dataclass(frozen=True)
 class Service:
     """A fleet of vehicles of one kind and capacity running to a schedule.
 
     Capacity is in TEU for container routes and in wagons (``capacity_wagons``) for bulk.
+    ``path`` and ``legs`` are the calls its vehicles make in order (sim.model.sharing: given,
+    or the stretch of the one route it runs); ``users`` the (route, segment index) stretches
+    it carries.  A ``shared`` service (several users, calls beyond its one route's stretch,
+    or background load) loads and unloads at every call (sim.engine.loops).
     """
 
     id: str
@@ -194,6 +215,23 @@ class Service:
     capacity_wagons: int | None = None
     closures: Closures | None = None
     fleet: Fleet | None = None  # None: unlimited vehicles, none comes back
+    path: tuple[str, ...] = ()
+    legs: tuple[str, ...] = ()
+    users: tuple[tuple[str, int], ...] = ()
+    # Share of each departure's capacity kept for a route's cargo at its loading call, by route id.
+    allocation: dict[str, float] = field(default_factory=dict)
+    background_load: BackgroundLoad | None = None
+    shared: bool = False
+
+    @property
+    def space(self) -> float:
+        """A vehicle's capacity in its own units: TEU, or wagons for a bulk service."""
+        return float(self.capacity_teu if self.capacity_teu is not None else self.capacity_wagons or 0)
+
+    @property
+    def run(self) -> "Segment":
+        """Its vehicles' whole run out, as a segment (origin to the last call)."""
+        return Segment(self.id, self.path, self.legs)
 
 
 @dataclass(frozen=True)
@@ -306,6 +344,10 @@ class Scenario:
     claims: Any = field(default=None, compare=False, repr=False)
     # Dated [[events]] (sim.model.events); random service closures stay on their services.
     events: tuple[Event, ...] = ()
+
+    def unit_space(self, route: Route) -> float:
+        """The space one unit of a route takes on a vehicle: its TEU, or one wagon for bulk."""
+        return 1.0 if route.demand.cargo == "bulk" else route.demand.unit_teu
 
     def service_capacity(self, route: Route, service_id: str) -> int:
         """Vehicle capacity in the route's units: containers of its size, or bulk wagons."""

@@ -295,7 +295,7 @@ def read_run(folder: Path, label: str | None = None) -> RunData:
     scenario = load_scenario(str(folder / SCENARIO))
     if scenario.events and not (folder / EVENT_DAYS).is_file():
         raise UsageError(f"{folder}: results folder is incomplete, missing {EVENT_DAYS} (the scenario has events)")
-    fleets = sorted(sid for sid, sv in scenario.services.items() if sv.fleet is not None)
+    fleets = sorted(sid for sid, sv in scenario.services.items() if sv.fleet is not None or sv.shared)
     for key, needed in (("events", bool(scenario.events)), ("services", bool(fleets) and bool(summary["routes"]))):
         if needed and key not in summary:
             raise UsageError(f"{folder / SUMMARY}: has no '{key}' though its scenario.toml has them; not what routesim writes")
@@ -352,8 +352,9 @@ _EVENT_TYPES: dict[str, tuple] = {
     "duration_random": (dict,), "factor": _NUMBER,
 }
 _SERVICE_TYPES: dict[str, tuple] = {
-    "vehicle": (str,), "vehicles": (int,), "rotation": (list,), "headway_days": (*_NUMBER, type(None)),
-    "vehicles_needed": (int, type(None)),
+    "vehicle": (str,), "vehicles": (int, type(None)), "rotation": (list,), "headway_days": (*_NUMBER, type(None)),
+    "vehicles_needed": (int, type(None)), "path": (list,), "routes": (list,), "allocation": (dict,),
+    "background_load": (str, type(None)),
 }
 _ROUTE_TABLES = (
     "teu_delivered", "tonnes_delivered", "transit_days", "wait_for_departure_days", "throughput_teu_per_year",
@@ -403,7 +404,7 @@ def check_summary(summary: dict, path: Path) -> None:
                     section == "routes" and key in _ROUTE_TABLES and not _numbers(value)) or (
                     statistics and key not in types and not _numbers(value))
                 if section == "services" and key == "vehicles" and not bad:
-                    bad = value < 1
+                    bad = value is not None and value < 1
                 if bad:
                     raise UsageError(f"{path}: '{where}.{key}' is {kind_of(value)}, not what routesim writes there")
 

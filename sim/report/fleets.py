@@ -1,4 +1,5 @@
-"""The fleets table: what each finite fleet offered and where its vehicles' time went.
+"""The fleets and shared-services tables: what each finite fleet offered and where its
+vehicles' time went; how full each shared service ran and how each route fared on it.
 
 One set of rows for the terminal and report.html (plain text cells), so both say the same.
 """
@@ -32,6 +33,8 @@ def fleet_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
     """One row per service with a finite fleet (FLEET_HEADERS); none without."""
     rows = []
     for sid, f in (summary.get("services") or {}).items():
+        if f.get("vehicles") is None:
+            continue  # a shared service without a fleet: unlimited vehicles
         needed = f.get("vehicles_needed")
         rows.append((
             sid, str(f["vehicles"]), "n/a" if needed is None else str(needed),
@@ -47,3 +50,37 @@ def fleets_table(summary: dict[str, Any]) -> str:
     """The terminal table of the fleets, with its note."""
     right = (False, *([True] * (len(FLEET_HEADERS) - 1)))
     return format_table(FLEET_HEADERS, fleet_rows(summary), right) + f"\nnote: {FLEET_NOTE}"
+
+
+SHARED_HEADERS = ("service", "route", "capacity share", "rolled over", "load factor", "per leg", "background")
+SHARED_NOTE = (
+    "capacity share: the share of each departure's capacity the route's units took at its call "
+    "(its allocation, then first come, first served); rolled over: share of its units a departure "
+    "left behind at least once; load factor: cargo and background load over capacity, mean over the "
+    "legs (per leg: each leg's, in the service's order); background: the load the scenario does not "
+    "model unit by unit"
+)
+
+
+def shared_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row per (shared service, route it carries) (SHARED_HEADERS); none without."""
+    rows = []
+    for sid, f in (summary.get("services") or {}).items():
+        carried = f.get("carried")
+        if not carried:
+            continue
+        legs = ", ".join(f"{lid} {_share(m['load_factor'])}" for lid, m in f.get("legs", {}).items())
+        for i, (rid, m) in enumerate(carried.items()):
+            first = i == 0
+            rows.append((
+                sid if first else "", rid, _share(m["capacity_share"]), _share(m["rolled_over"]),
+                _share(f["load_factor"]) if first else "", legs if first else "",
+                (f.get("background_load") or "none") if first else "",
+            ))
+    return rows
+
+
+def shared_table(summary: dict[str, Any]) -> str:
+    """The terminal table of the shared services, with its note."""
+    right = (False, False, True, True, True, False, False)
+    return format_table(SHARED_HEADERS, shared_rows(summary), right) + f"\nnote: {SHARED_NOTE}"

@@ -20,7 +20,7 @@ from sim.model.loader import BUNDLED_DIR
 from sim.model.sources import Label, SourceNotes
 from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
 from sim.report.tables import event_kind, event_notes, event_when, recovered_share, short_targets
-from sim.report.fleets import FLEET_HEADERS, FLEET_NOTE, fleet_rows
+from sim.report.fleets import FLEET_HEADERS, FLEET_NOTE, SHARED_HEADERS, SHARED_NOTE, fleet_rows, shared_rows
 from sim.report.tables import number as _num
 
 if TYPE_CHECKING:
@@ -539,6 +539,11 @@ def _results(runs: Sequence[RunData]) -> str:
             numeric = [False] + [True] * (len(FLEET_HEADERS) - 1)
             parts.append(f"<h3>Fleets{of}</h3>" + _table(FLEET_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
                          + f'<p class="meta">{_e(FLEET_NOTE)}.</p>')
+        rows = shared_rows(run.summary)
+        if rows:
+            numeric = [False, False, True, True, True, False, False]
+            parts.append(f"<h3>Shared services{of}</h3>" + _table(SHARED_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
+                         + f'<p class="meta">{_e(SHARED_NOTE)}.</p>')
     return "\n".join(parts)
 
 
