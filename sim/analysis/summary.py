@@ -378,7 +378,11 @@ def limiting_factor(scenario: Scenario, table: MetricsTable, route_id: str) -> d
     for seg in route.segments:
         if scenario.services[seg.service].schedule.kind == "when_full":
             continue
-        factor = _nanmean(table.values("route_service", route_service_id(route_id, seg.service), "load_factor"))
+        if scenario.services[seg.service].shared and table.has("service", seg.service, "peak_load_factor"):
+            # A shared vehicle is full with all its routes' cargo and background: its fullest leg.
+            factor = _nanmean(table.values("service", seg.service, "peak_load_factor"))
+        else:
+            factor = _nanmean(table.values("route_service", route_service_id(route_id, seg.service), "load_factor"))
         if math.isfinite(factor):
             slots[seg.service] = factor
     if slots and max(slots.values()) >= SLOT_LIMIT:
