@@ -74,14 +74,17 @@ def test_every_visit_starts_after_it_arrives_and_ends_after_it_starts(run2020):
         for name in ("arrive", "start", "end"):
             assert np.isfinite(getattr(log, name)).all(), (nid, name)
         assert (log.start >= log.arrive).all() and (log.end >= log.start).all(), nid
-        assert (log.end[~log.handled] == log.arrive[~log.handled]).all(), nid  # passing through
+        passing = ~log.handled & ~log.rider  # a rider row ends when its vehicle's handling does
+        assert (log.end[passing] == log.arrive[passing]).all(), nid  # passing through
+        assert (log.start[log.rider] == log.end[log.rider]).all(), nid  # riders take no server time
 
 
 def test_every_trip_visits_its_nodes_in_order_and_arrives(run2020):
     scenario, r = run2020
     visits: dict[int, list[tuple[float, float, str]]] = {}
     for nid, log in r.nodes.items():
-        for trip, a, e in zip(log.trip.tolist(), log.arrive.tolist(), log.end.tolist()):
+        vehicles = ~log.rider  # a shared vehicle's other cargo rides on its row (NodeLog.rider)
+        for trip, a, e in zip(log.trip[vehicles].tolist(), log.arrive[vehicles].tolist(), log.end[vehicles].tolist()):
             visits.setdefault(trip, []).append((a, e, nid))
     route_ids = list(scenario.routes)
     trips_logged = sum(t.depart.size for t in r.trips.values())
