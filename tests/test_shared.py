@@ -318,3 +318,19 @@ def test_a_diversion_of_a_route_on_a_shared_service_is_refused(tmp_path, capsys)
     assert main(["run", str(write(tmp_path, doc, "bad.toml")), "-n", "1", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "route 'ac' rides service 'train', which is shared" in err[0], err
+
+
+def test_the_marey_chart_data_carry_each_legs_load_factor() -> None:
+    """Route ab's stops: leaving a, its train holds every route's cargo (50 of 100 TEU at
+    steady state, the same value the service's log has); at b its stretch ends (no leg)."""
+    from sim.analysis.series import marey_stops
+
+    scenario = _line()
+    result = run_replication(scenario, 1, 0)
+    log = result.loops["train"]
+    by_leg = {(t, g): (l + b) / c for t, g, l, b, c in zip(log.trip, log.leg, log.load, log.background, log.capacity)}
+    stops = marey_stops(scenario, result, "ab")
+    at_a = [s for s in stops if s.node == "a"]
+    assert at_a and all(s.load == pytest.approx(by_leg[(s.trip, 0)]) for s in at_a)
+    assert all(np.isnan(s.load) for s in stops if s.node == "b")
+    assert np.median([s.load for s in at_a]) == pytest.approx(0.5, abs=0.02)

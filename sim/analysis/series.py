@@ -8,6 +8,8 @@ days (sim.model.calendar): day 0 is the start date, the end of the warm-up.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -109,6 +111,9 @@ class MareyStop:
     arrive: float
     depart: float
     units: int
+    # The vehicle's load factor on the leg it leaves this stop by: the cargo of every route
+    # aboard and any background load, over its capacity (NaN: the trip ends here).
+    load: float = math.nan
 
 
 def route_km(scenario: Scenario, route: Route) -> dict[str, float]:
@@ -167,9 +172,39 @@ def marey_stops(
     segment = {t: segment_of[v.node] for t, v in last_node.items()}
     order = {node: k for k, node in enumerate(route.path)}
     rank = {int(t): i for i, t in enumerate(keep)}
-    stops = [MareyStop(v.trip, segment[v.trip], v.node, v.km, v.arrive, v.depart, v.units) for v in visits]
+    loads = _leg_loads(scenario, result, route)
+    stops = [
+        MareyStop(v.trip, segment[v.trip], v.node, v.km, v.arrive, v.depart, v.units,
+                  loads(v.trip, segment[v.trip], v.node, v.units))
+        for v in visits
+    ]
     stops.sort(key=lambda v: (rank[v.trip], v.km, order[v.node]))
     return stops
+
+
+def _leg_loads(scenario: Scenario, result: ReplicationResult, route: Route):
+    """(trip, segment, node, units) -> the vehicle's load factor on the leg leaving the node:
+    a shared service's from its log (every route's cargo and the background), any other
+    service's from the route's own units (it carries nothing else)."""
+    logged: dict[str, dict[tuple[int, int], float]] = {}
+    for seg in route.segments:
+        log = result.loops.get(seg.service)
+        if log is not None and seg.service not in logged:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = (log.load + log.background) / log.capacity
+            logged[seg.service] = dict(zip(zip(log.trip.tolist(), log.leg.tolist()), factor.tolist()))
+
+    def load(trip: int, k: int, node: str, units: int) -> float:
+        seg = route.segments[k]
+        if node == seg.nodes[-1]:
+            return math.nan  # the trip (of this segment) ends here
+        service = scenario.services[seg.service]
+        if seg.service in logged:
+            return logged[seg.service].get((trip, service.path.index(node)), math.nan)
+        capacity = scenario.service_capacity(route, seg.service)
+        return units / capacity if capacity else math.nan
+
+    return load
 
 
 def transit_quantiles(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -30,7 +31,7 @@ from sim.analysis.series import MareyStop, marey_stops, node_days, route_weeks, 
 # The time-average of a count of intervals, the same integral as node_days uses (one place).
 from sim.analysis.series import _occupancy_integral as occupancy_integral
 
-RESULTS_FORMAT = 3  # bump when a file the figures read changes meaning or columns
+RESULTS_FORMAT = 4  # bump when a file the figures read changes meaning or columns
 ROUTE_WEEKS = "route_weeks.csv"
 NODE_DAYS = "node_days.csv"
 MAREY = "marey.csv"
@@ -99,6 +100,7 @@ def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Wr
     calendar = scenario.settings.calendar
     columns = (
         "route", "trip", "segment", "node", "km", "arrive_day", "arrive_date", "depart_day", "depart_date", "units",
+        "load_factor",
     )
 
     def rows() -> Iterable[tuple]:
@@ -113,7 +115,7 @@ def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Wr
             for k, v in enumerate(stops):
                 yield (
                     rid, v.trip, v.segment, v.node, v.km, arrive[k], arrive_dates[k], depart[k], depart_dates[k],
-                    v.units,
+                    v.units, round(v.load, 4) if math.isfinite(v.load) else "",
                 )
 
     return lambda path: write_csv(path, columns, rows())
@@ -535,12 +537,13 @@ def _read_marey(path: Path, scenario: Scenario) -> dict[str, list[MareyStop]]:
     node = _strings(cols, "node", path)
     trip, segment, units = (_whole(_floats(cols, n, path), n, path) for n in ("trip", "segment", "units"))
     km, arrive, depart = (_floats(cols, n, path) for n in ("km", "arrive_day", "depart_day"))
+    load = _floats(cols, "load_factor", path)  # blank: the trip ends at that stop
     out: dict[str, list[MareyStop]] = {rid: [] for rid in scenario.routes}
     for i in range(route.size):
         if route[i] in out:
             out[route[i]].append(
                 MareyStop(int(trip[i]), int(segment[i]), str(node[i]), float(km[i]),
-                          float(arrive[i]), float(depart[i]), int(units[i]))
+                          float(arrive[i]), float(depart[i]), int(units[i]), float(load[i]))
             )
     return out
 

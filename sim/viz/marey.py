@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import colorsys
+import math
 from typing import Mapping, Sequence
 
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -45,6 +47,22 @@ def trip_lines(stops: Sequence[MareyStop]) -> dict[int, tuple[int, list[float], 
         xs += [s.arrive, s.depart]
         ys += [s.km, s.km]
     return lines
+
+
+def _width(load_factor: float, full: float = 7.0) -> float:
+    """Line width of a leg by the vehicle's load factor on it: 0.5 pt empty, ``full`` pt full."""
+    return 0.5 + (full - 0.5) * min(max(load_factor, 0.0), 1.0)
+
+
+def loaded_legs(stops: Sequence[MareyStop], full: float = 7.0) -> tuple[list, list[float]]:
+    """The moving legs of the trips (from leaving a stop to reaching the next) and their
+    widths by the vehicle's load factor there, all routes' cargo and background included."""
+    segments, widths = [], []
+    for a, b in zip(stops, stops[1:]):
+        if a.trip == b.trip and math.isfinite(a.load):
+            segments.append([(a.depart, a.km), (b.arrive, b.km)])
+            widths.append(_width(a.load, full))
+    return segments, widths
 
 
 def readable(colour: str) -> str:
@@ -111,10 +129,16 @@ def marey_figure(
     # A busy route runs a train every few hours: thinner, lighter lines keep them apart
     # (the same in every panel, so that density compares).
     lw, alpha = (0.8, 0.7) if max(len(t) for t in lines) > 80 else (1.1, 0.9)
+    # The load bands: as wide as seven points where few trains run, three where many do (they
+    # would merge into one smear), and the same in every panel.
+    full = 7.0 if max(len(t) for t in lines) <= 40 else 3.0
     for ax, run, trips in zip(axes[:, 0], runs, lines):
         colour = palette[run.label] if several else readable(colours[route_id])
         for trip, (seg, xs, ys) in trips.items():
             ax.plot(xs, ys, color=colour, lw=lw, alpha=alpha, ls=SEGMENT_STYLES[seg % 4], gid=f"trip-{trip}")
+        legs = loaded_legs(run.marey.get(route_id, []), full)
+        if legs[0]:
+            ax.add_collection(LineCollection(legs[0], linewidths=legs[1], colors=colour, alpha=0.25, capstyle="butt"))
         if not trips:
             ax.text(0.5, 0.5, "no vehicle of this route left in the first 4 weeks" if route_id in run.scenario.routes
                     else "this scenario has no such route", transform=ax.transAxes, ha="center", va="center")
@@ -136,12 +160,15 @@ def marey_figure(
                label=f"{seg.service} ({base.scenario.services[seg.service].vehicle}): {seg.nodes[0]} → {seg.nodes[-1]}")
         for k, seg in enumerate(route.segments)
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)), frameon=False, fontsize=9)
+    handles += [Line2D([], [], color="#444444", alpha=0.25, lw=_width(f, full), label=f"load factor {f:.0%} on the leg")
+                for f in (0.25, 1.0)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), frameon=False, fontsize=9)
     suptitle(
         fig,
         f"{route.name} ({route_id})\n"
         f"{run_title(runs, 'every vehicle that left in the first 4 weeks, drawn from replication 1')}\n"
-        "sloped = moving, flat = dwell at a node (handling, queueing, gauge change)",
+        "sloped = moving (the wider band: the vehicle's load factor on that leg, every route's cargo and background), "
+        "flat = dwell at a node",
         fontsize=10.5,
     )
     return fig
