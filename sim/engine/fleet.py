@@ -21,7 +21,7 @@ from typing import Generator
 import numpy as np
 import simpy
 
-from sim.engine.queues import BACKGROUND
+from sim.engine.queues import BACKGROUND, handle
 from sim.engine.records import FleetLog
 from sim.engine.sampling import Sampler, run_draws
 from sim.model.scenario import Fleet, Route, Scenario, Segment
@@ -168,6 +168,7 @@ class FleetTrips:
         t += turn_end
         cycle[4] = t
         leg_gates = self.leg_gates
+        vehicle = self.scenario.services[seg.service].vehicle
         last = len(way.nodes) - 1
         for j in range(1, last + 1):
             leg_id = way.legs[j - 1]
@@ -177,20 +178,8 @@ class FleetTrips:
                 break  # the origin: the turnaround there, not handling (loading is the next trip's)
             nid = way.nodes[j]
             rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
-            duration, gate = handling[j], rec.gate
-            if duration is None:
-                go = t if gate is None else gate.hold(t)
-                rec.record(t, go, go, 0, vehicle_index, BACKGROUND, BACKGROUND, bool(go > t), False, pools[j])
-                t = go
-                continue
-            if rec.free is not None and t > env.now:
-                yield env.timeout(t - env.now)  # shared servers: first come, first served
-            if gate is None:
-                start = rec.admit(t, duration)
-                end = start + duration
-            else:
-                start, end = gate.admit(t, duration, self.scenario.services[seg.service].vehicle)
-            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, True, False, pools[j])
+            start, end, handled = yield from handle(env, rec, t, handling[j], vehicle)
+            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, handled, False, pools[j])
             t = end
         cycle[5] = t
         t += turn_origin

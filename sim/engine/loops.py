@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.engine.fleet import FleetState
 from sim.engine.loading import EPS, Waiting, board
-from sim.engine.queues import BACKGROUND
+from sim.engine.queues import BACKGROUND, handle
 from sim.engine.records import LoopLog
 from sim.engine.sampling import Sampler, run_draws
 from sim.model.scenario import Route, Segment, Service
@@ -161,18 +161,7 @@ class LoopTrips:
             cargo = [(users[i], aboard[i][0], aboard[i][1]) for i in here]
             duration = handling[j]
             gate = rec.gate
-            if duration is None:
-                start = end = t if gate is None else gate.hold(t)
-                handled = bool(end > t)
-            else:
-                if rec.free is not None and t > env.now:
-                    yield env.timeout(t - env.now)  # shared servers: first come, first served
-                if gate is None:
-                    start = rec.admit(t, duration)
-                    end = start + duration
-                else:
-                    start, end = gate.admit(t, duration, vehicle)
-                handled = True
+            start, end, handled = yield from handle(env, rec, t, duration, vehicle)
             if gate is not None and (duration is not None or end > t):
                 for u, ranges, _ in cargo:
                     gate.watch(trip, u.route.id, ranges, t, start)

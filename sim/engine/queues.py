@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import deque
+from typing import Generator
 
 import numpy as np
 import simpy
@@ -173,6 +174,23 @@ class NodeRecorder:
         start = free[0] if free[0] > arrive else arrive
         heapq.heapreplace(free, start + duration)
         return start
+
+
+def handle(env: simpy.Environment, rec: NodeRecorder, t: float, duration: float | None, vehicle: str) -> Generator:
+    """A vehicle reaching ``rec`` at ``t``: held while it is closed if it only passes
+    (``duration`` None), else queued first come, first served and handled.  Returns
+    (start, end, handled); waits in SimPy time only where servers are shared."""
+    gate = rec.gate
+    if duration is None:
+        go = t if gate is None else gate.hold(t)
+        return go, go, bool(go > t)
+    if rec.free is not None and t > env.now:
+        yield env.timeout(t - env.now)  # shared servers: arrive in time order
+    if gate is None:
+        start = rec.admit(t, duration)
+        return start, start + duration, True
+    start, end = gate.admit(t, duration, vehicle)
+    return start, end, True
 
 
 def node_log(node: Node, parts: list[tuple[int, NodeRecorder]], end_time: float, units: np.ndarray) -> NodeLog:
