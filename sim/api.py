@@ -112,6 +112,8 @@ class Run:
     seed: int
     # What the scenario file's source labels and [tags] stand for, read when the run started.
     source_notes: SourceNotes = field(default_factory=SourceNotes, repr=False)
+    # How the flows split (sim.choice.equilibrium); None without [[flows]].
+    equilibrium: Any = field(default=None, repr=False)
 
     def __repr__(self) -> str:
         return f"Run(scenario={self.scenario.settings.name!r}, replications={self.replications}, seed={self.seed})"
@@ -133,7 +135,12 @@ class Run:
     @cached_property
     def summary(self) -> Summary:
         """The run's summary; ``summary.to_dict()`` is exactly summary.json."""
-        return run_summary(self.scenario, self.table, self.seed, self.overrides)
+        flows = None
+        if self.equilibrium is not None:
+            from sim.choice.equilibrium import flows_record
+
+            flows = flows_record(self.scenario, self.equilibrium)
+        return run_summary(self.scenario, self.table, self.seed, self.overrides, flows)
 
     @property
     def metrics(self) -> "pandas.DataFrame":
@@ -248,10 +255,46 @@ def _execute(scn: Scenario, reps: int, seed: int, workers: int, progress: Progre
     """The run of a loaded scenario; ``baseline``: a run of the same scenario without its
     events (same seed and replications) to measure their impact against instead of rerunning it."""
     notes = read_source_notes(scn.source) if scn.source else SourceNotes()
+    if scn.flows:
+        return _equilibrium(scn, reps, seed, workers, progress, spill, impact, notes)
     measure = functools.partial(event_impact, scn) if impact and scn.events else None
     results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure,
                              baseline=None if baseline is None else baseline.results)
     return Run(scn, results, seed, notes)
+
+
+def simulations(scenario: Scenario) -> int:
+    """How many times a run simulates its replications at most: once, or once per
+    equilibrium iteration when flows choose among options (sim.choice.equilibrium)."""
+    if not scenario.flows or all(f.choice == "fixed" for f in scenario.flows.values()):
+        return 1
+    return scenario.choice.max_iterations if scenario.choice is not None else 30
+
+
+def _equilibrium(scn: Scenario, reps: int, seed: int, workers: int, progress: Progress | None, spill: bool | None,
+                 impact: bool, notes: SourceNotes) -> Run:
+    """A run whose flows split by the equilibrium: each iteration simulates every replication
+    (with its events' impact, so the last one is a complete run), the shares last simulated win."""
+    from sim.choice.equilibrium import equilibrate
+
+    previous: list = []
+
+    def simulate(current: Scenario):
+        for store in previous:  # an earlier iteration's results are no longer needed
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+        previous.clear()
+        measure = functools.partial(event_impact, current) if impact and current.events else None
+        store = run_experiment(current, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure)
+        previous.append(store)
+        return store
+
+    final, results, eq = equilibrate(scn, simulate)
+    if progress is not None:  # the bar was sized for every iteration: fill what convergence saved
+        for _ in range((simulations(scn) - len(eq.iterations)) * reps):
+            progress(reps, reps)
+    return Run(final, results, seed, notes, equilibrium=eq)
 
 
 def measures_impact(scenario: Scenario, impact: bool = True) -> bool:

@@ -14,7 +14,7 @@ import pytest
 
 import sim
 from sim.analysis import metrics as registry
-from sim.analysis.metrics import POOLED, REGISTRY, metrics_table, vocabulary
+from sim.analysis.metrics import CONDITIONAL, POOLED, REGISTRY, metrics_table, vocabulary
 from sim.analysis.statistics import cohort
 from sim.cli import main
 from sim.engine.replications import run_experiment
@@ -40,9 +40,10 @@ def test_every_row_is_a_registered_metric_of_every_entity(network) -> None:
     # No events, fleets, shared services or node pools in this scenario: no event rows (they
     # exist only where an impact was measured), no service or service_leg rows (only services
     # with a finite fleet or shared have them), no shared-only route_service rows and no
-    # node_pool rows.
+    # node_pool rows; no prices, emissions, promised days or flows: no cost, CO2e, late-share,
+    # flow or country rows.
     per_replication = [m for m in vocabulary() if not m.pooled and m.kind not in ("event", "service", "service_leg", "node_pool")
-                       and (m.kind, m.name) not in registry.SHARED_ONLY]
+                       and (m.kind, m.name) not in registry.SHARED_ONLY | registry.CONDITIONAL]
     expected = sum(
         len(scenario.routes) if m.kind == "route" else
         len(scenario.nodes) if m.kind == "node" else
@@ -127,7 +128,11 @@ def test_the_same_name_everywhere(tmp_path: Path) -> None:
               "delivered_share_of_demand", "backlog_growth_per_day", "saturated"}
     assert shared <= route_cols and shared <= set(route)
     assert {"utilization", "mean_wait_days", "teu_through"} <= node_cols & set(summary["nodes"]["dostyk"])
-    compared = {m.name for m in vocabulary() if m.compare and m.kind not in ("event", "service", "service_leg", "node_pool")}
+    compared = {m.name for m in vocabulary() if m.compare and m.kind not in ("event", "service", "service_leg", "node_pool")
+                and (m.kind, m.name) not in CONDITIONAL}
+    assert {(m.kind, m.name) for m in vocabulary() if m.compare and (m.kind, m.name) in CONDITIONAL} == {
+        ("route", "cost_usd_per_teu"), ("route", "late_share"), ("flow", "transit_days"), ("flow", "cost_usd_per_teu"),
+        ("flow", "co2e_kg_per_teu"), ("flow_option", "share"), ("country", "transit_revenue_usd_per_year")}
     assert {m.name for m in vocabulary() if m.compare and m.kind == "service"} == {"departures_per_week", "cycle_days", "load_factor"}
     assert {m.name for m in vocabulary() if m.compare and m.kind == "event"} == {
         "containers_affected", "extra_delay_days", "peak_queue", "recovery_days"}
@@ -153,7 +158,9 @@ def test_registry_is_the_only_place_metrics_are_named() -> None:
     for (kind, name), m in REGISTRY.items():
         assert m.kind == kind and m.name == name
         assert m.unit and len(m.meaning) > 10
-    assert registry.KINDS == ("route", "node", "node_pool", "route_service", "service", "service_leg", "event")
+    assert registry.KINDS == ("route", "node", "node_pool", "route_service", "service", "service_leg", "event",
+                             "flow", "flow_option", "country")
+    assert {m.kind for m in REGISTRY.values()} == set(registry.KINDS)
     assert not math.isnan(len(REGISTRY))
     assert sim.Run.metrics.__doc__
 

@@ -156,6 +156,8 @@ def differences(arms: Sequence[Arm]) -> tuple[list[dict], list[dict]]:
             if rid not in arm.scenario.routes:
                 continue
             for m in compared_metrics(base.scenario, "route", rid):
+                if not (base.table.has("route", rid, m.name) and arm.table.has("route", rid, m.name)):
+                    continue  # a cost or CO2e metric one of the two scenarios does not price
                 route_rows.append({
                     "scenario": arm.label, "route": rid, "metric": m.name, "unit": m.unit,
                     **paired_difference(base.table.values("route", rid, m.name), arm.table.values("route", rid, m.name)),
@@ -220,4 +222,7 @@ def comparison_document(
         "node_differences": node_rows,
         "event_differences": entity_differences(arms, "event"),
         "service_differences": entity_differences(arms, "service"),
+        # Flows and transit countries, when both scenarios have them.
+        **{f"{kind}_differences": rows for kind in ("flow", "flow_option", "country")
+           if (rows := entity_differences(arms, kind))},
     }

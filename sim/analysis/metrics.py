@@ -30,7 +30,9 @@ from sim.analysis.statistics import (
     saturation,
     train_index,
 )
+from sim.analysis.costs import priced, route_co2e_kg, route_cost, transit_tariffs
 from sim.analysis.fleets import FleetStats, fleet_stats
+from sim.analysis.flows import FlowStats, flow_stats
 from sim.analysis.loops import LoopStats, capacity_share, loop_stats, rolled_share
 from sim.analysis.quantiles import pooled_quantiles
 from sim.engine.simulation import ReplicationResult
@@ -41,7 +43,7 @@ if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
 
 POOLED = -1
 DAYS_PER_YEAR = 365.0
-KINDS = ("route", "node", "node_pool", "route_service", "service", "service_leg", "event")
+KINDS = ("route", "node", "node_pool", "route_service", "service", "service_leg", "event", "flow", "flow_option", "country")
 
 
 # ---------------------------------------------------------------------------------------
@@ -192,6 +194,47 @@ class PooledContext:
 
 
 PERCENTILES = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
+
+
+@dataclass
+class FlowContext(_Replication):
+    """An origin–destination flow in one replication; ``option``: one of its options (index)."""
+
+    flow_id: str
+    option: int = -1
+
+    @cached_property
+    def stats(self) -> FlowStats:
+        return flow_stats(self.scenario, self.result, self.flow_id)
+
+    @property
+    def o(self):
+        return self.stats.options[self.option]
+
+
+def flow_option_id(flow_id: str, route_id: str) -> str:
+    """The entity id of one option of a flow: 'flow/route'."""
+    return f"{flow_id}/{route_id}"
+
+
+@dataclass
+class CountryContext(_Replication):
+    """A transit country in one replication: what the routes crossing it paid."""
+
+    country: str
+
+    @cached_property
+    def revenue_per_year(self) -> float:
+        s = self.scenario.settings
+        total = 0.0
+        for rid, route in self.scenario.routes.items():
+            per_unit = transit_tariffs(self.scenario, route).get(self.country, 0.0)
+            if not per_unit:
+                continue
+            counts = route_counts(self.result.ledgers[rid], s.warmup_days, s.horizon_days)
+            size = route.demand.unit_tonnes if route.demand.cargo == "bulk" else route.demand.unit_teu
+            total += counts.delivered_in_window * size * per_unit
+        return total / self.window_years
 
 
 def pooled_percentiles(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, dict[str, float]]:
@@ -372,6 +415,69 @@ _SERVICE: tuple[Metric, ...] = (
 )
 
 
+def _late_share(c: RouteContext) -> float:
+    """Share of the counted delivered units later than the route's promised days."""
+    s = c.scenario.settings
+    ledger = c.result.ledgers[c.route_id]
+    lo, hi = np.searchsorted(ledger.created, [s.warmup_days, s.horizon_days], side="left")
+    t = ledger.delivered[lo:hi] - ledger.created[lo:hi]
+    t = t[~np.isnan(t)]
+    return float((t > c.route.promised_days).mean()) if t.size else math.nan
+
+
+def _co2(c: RouteContext) -> float:
+    value = route_co2e_kg(c.scenario, c.route)
+    return math.nan if value is None else value
+
+
+# Money and CO2e of a route's own cargo (sim.analysis.costs): rows only when the scenario has
+# prices (or [emissions]); per TEU for containers, per tonne for bulk.
+_ROUTE_COST: tuple[Metric, ...] = (
+    Metric("cost_usd_per_teu", "route", "US$/TEU", "what a shipper pays per TEU door to door: line haul, handling, border charges and transit tariffs (sim.analysis.costs)",
+           lambda c: route_cost(c.scenario, c.route).total, compare=True, label="cost/TEU"),
+    Metric("cost_usd_per_tonne", "route", "US$/t", "the same per tonne of bulk",
+           lambda c: route_cost(c.scenario, c.route).total, label="cost/t"),
+)
+_ROUTE_CO2: tuple[Metric, ...] = (
+    Metric("co2e_kg_per_teu", "route", "kg CO2e/TEU", "well-to-wheel CO2e of one TEU of the route's own cargo (its tonnes per TEU, else [emissions].tonnes_per_teu)",
+           _co2, label="CO2e/TEU"),
+    Metric("co2e_kg_per_tonne", "route", "kg CO2e/t", "well-to-wheel CO2e of one tonne of bulk", _co2, label="CO2e/t"),
+)
+_ROUTE_LATE: tuple[Metric, ...] = (
+    Metric("late_share", "route", "share", "share of the counted delivered units that took longer than the route's promised_days",
+           _late_share, compare=True, label="late"),
+)
+
+_FLOW: tuple[Metric, ...] = (
+    Metric("teu_per_year", "flow", "TEU/yr", "TEU of the flow created in the window, per year, all options",
+           lambda c: c.stats.teu_per_year(), label="TEU/yr"),
+    Metric("transit_days", "flow", "d", "mean door-to-door time of the flow's counted units delivered by the end of the run, all options",
+           lambda c: c.stats.transit_days, compare=True, label="door to door"),
+    Metric("cost_usd_per_teu", "flow", "US$/TEU", "mean money cost per TEU of the flow's cargo as it chose",
+           lambda c: c.stats.cost_usd_per_teu, compare=True, label="cost/TEU"),
+    Metric("co2e_kg_per_teu", "flow", "kg CO2e/TEU", "mean well-to-wheel CO2e per TEU of the flow's cargo as it chose",
+           lambda c: c.stats.co2e_kg_per_teu, compare=True, label="CO2e/TEU"),
+    Metric("co2e_t_per_year", "flow", "t CO2e/yr", "the flow's CO2e per year (its cargo's tonnes)",
+           lambda c: c.stats.co2e_t_per_year, label="CO2e/yr"),
+)
+_FLOW_OPTION: tuple[Metric, ...] = (
+    Metric("share", "flow_option", "share", "share of the flow's units created in the window that took this option",
+           lambda c: c.stats.share(c.option), compare=True, label="share"),
+    Metric("teu_per_year", "flow_option", "TEU/yr", "TEU of the flow on this option, created in the window, per year",
+           lambda c: c.stats.teu_per_year(c.option), label="TEU/yr"),
+    Metric("transit_days", "flow_option", "d", "mean door-to-door time of the flow's counted units on this option delivered by the end of the run",
+           lambda c: c.o.transit_days, label="door to door"),
+    Metric("cost_usd_per_teu", "flow_option", "US$/TEU", "money cost per TEU of the flow's cargo on this option",
+           lambda c: c.o.cost_usd_per_teu, label="cost/TEU"),
+    Metric("co2e_kg_per_teu", "flow_option", "kg CO2e/TEU", "well-to-wheel CO2e per TEU of the flow's cargo on this option",
+           lambda c: c.o.co2e_kg_per_teu, label="CO2e/TEU"),
+)
+_COUNTRY: tuple[Metric, ...] = (
+    Metric("transit_revenue_usd_per_year", "country", "US$/yr", "transit tariffs paid to the country by the cargo delivered in the window that neither started nor ended there, per year",
+           lambda c: c.revenue_per_year, compare=True, label="transit revenue"),
+)
+
+
 def _impact(name: str) -> Callable[[EventContext], float]:
     return lambda c: c.impact[name]
 
@@ -400,8 +506,11 @@ _EVENT: tuple[Metric, ...] = (
 
 REGISTRY: dict[tuple[str, str], Metric] = {
     (m.kind, m.name): m
-    for m in _ROUTE + _POOLED + _NODE + _NODE_POOL + _ROUTE_SERVICE + _ROUTE_LOOP + _SERVICE + _LOOP + _SERVICE_LEG + _EVENT
+    for m in (_ROUTE + _POOLED + _ROUTE_COST + _ROUTE_CO2 + _ROUTE_LATE + _NODE + _NODE_POOL + _ROUTE_SERVICE + _ROUTE_LOOP
+              + _SERVICE + _LOOP + _SERVICE_LEG + _EVENT + _FLOW + _FLOW_OPTION + _COUNTRY)
 }
+# Metrics with rows only where the scenario gives what they need (see metrics_table).
+CONDITIONAL = {(m.kind, m.name) for m in _ROUTE_COST + _ROUTE_CO2 + _ROUTE_LATE + _FLOW + _FLOW_OPTION + _COUNTRY}
 # Metrics of shared services only: their rows exist for services that run loops (sim.engine.loops).
 SHARED_ONLY = {(m.kind, m.name) for m in _ROUTE_LOOP + _LOOP + _SERVICE_LEG}
 
@@ -492,6 +601,19 @@ class MetricsTable:
         })
 
 
+def _accounting(scenario: Scenario, route: Route) -> list[Metric]:
+    """The cost, CO2e and reliability metrics a route has rows for."""
+    bulk = route.demand.cargo == "bulk"
+    out = []
+    if priced(scenario):
+        out.append(_ROUTE_COST[1 if bulk else 0])
+    if scenario.emissions is not None:
+        out.append(_ROUTE_CO2[1 if bulk else 0])
+    if route.promised_days is not None:
+        out.append(_ROUTE_LATE[0])
+    return out
+
+
 def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> MetricsTable:
     """Compute every registered metric for every route, node and route service of a run."""
     reps: list[int] = []
@@ -508,6 +630,7 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
         values.append(float(m.compute(ctx)))
 
     metrics = vocabulary()
+    metrics = [m for m in metrics if (m.kind, m.name) not in CONDITIONAL]
     per_route = [m for m in metrics if m.kind == "route" and not m.pooled]
     pooled = [m for m in metrics if m.kind == "route" and m.pooled]
     per_node = [m for m in metrics if m.kind == "node"]
@@ -525,6 +648,8 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
         for rid, route in scenario.routes.items():
             ctx = RouteContext(scenario, result, rid)
             for m in per_route:
+                add(rep, "route", rid, m, ctx)
+            for m in _accounting(scenario, route):
                 add(rep, "route", rid, m, ctx)
             factors = load_factors(scenario, result, rid)
             for k, seg in enumerate(route.segments):
@@ -557,6 +682,19 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
                     gctx.stats = octx.stats  # one pass over the log for all legs
                     for m in per_leg:
                         add(rep, "service_leg", service_leg_id(sid, leg_id), m, gctx)
+        for fid, flow in scenario.flows.items():
+            fctx_ = FlowContext(scenario, result, fid)
+            for m in _FLOW:
+                add(rep, "flow", fid, m, fctx_)
+            for k, rid in enumerate(flow.options):
+                octx_ = FlowContext(scenario, result, fid, k)
+                octx_.stats = fctx_.stats  # one pass over the ledgers for all options
+                for m in _FLOW_OPTION:
+                    add(rep, "flow_option", flow_option_id(fid, rid), m, octx_)
+        for country in (scenario.costs.tariffs if scenario.costs is not None else ()):
+            cctx = CountryContext(scenario, result, country)
+            for m in _COUNTRY:
+                add(rep, "country", country, m, cctx)
         for eid in result.impact:  # measured only when the run paired it with a baseline
             ectx = EventContext(scenario, result, eid)
             for m in per_event:

@@ -13,7 +13,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim.analysis.metrics import MetricsTable, metrics_table, node_pool_id, route_service_id, service_leg_id, vocabulary
+from sim.analysis.costs import route_cost
+from sim.analysis.metrics import (
+    MetricsTable, flow_option_id, metrics_table, node_pool_id, route_service_id, service_leg_id, vocabulary,
+)
 from sim.analysis.statistics import mean_ci95
 from sim.engine.fleet import headway_days
 from sim.model.pools import pool_of, visits
@@ -83,6 +86,7 @@ class RouteSummary:
     saturated: bool
     load_factor: Mapping[str, Interval]
     limited_by: Mapping[str, Any] | None = None  # for a saturated route: what holds it back
+    accounting: Mapping[str, Any] | None = None  # cost, CO2e and reliability, when the scenario has them
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -101,6 +105,7 @@ class RouteSummary:
             "saturated": self.saturated,
             "load_factor": {k: v.to_dict() for k, v in self.load_factor.items()},
             **({"limited_by": dict(self.limited_by)} if self.limited_by else {}),
+            **(dict(self.accounting) if self.accounting else {}),
         }
 
 
@@ -247,6 +252,8 @@ class Summary:
     source: str | None = None
     events: Mapping[str, EventSummary] = dataclasses_field(default_factory=dict)  # measured impacts only
     services: Mapping[str, ServiceSummary] = dataclasses_field(default_factory=dict)  # finite fleets only
+    flows: Mapping[str, "FlowSummary"] = dataclasses_field(default_factory=dict)
+    countries: Mapping[str, Mapping[str, Interval]] = dataclasses_field(default_factory=dict)  # transit tariffs
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -261,6 +268,10 @@ class Summary:
             out["events"] = {k: v.to_dict() for k, v in self.events.items()}
         if self.services:
             out["services"] = {k: v.to_dict() for k, v in self.services.items()}
+        if self.flows:
+            out["flows"] = {k: v.to_dict() for k, v in self.flows.items()}
+        if self.countries:
+            out["countries"] = {c: {k: v.to_dict() for k, v in m.items()} for c, m in self.countries.items()}
         if self.routesim_version is not None:
             out.update(routesim_version=self.routesim_version, results_format=self.results_format,
                        overrides=list(self.overrides), source=self.source)
@@ -306,6 +317,7 @@ def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> Rou
             for seg in route.segments
         },
         limited_by=limiting_factor(scenario, table, route_id) if saturated else None,
+        accounting=route_accounting(scenario, table, route_id),
     )
 
 
@@ -523,8 +535,80 @@ def event_overlaps(scenario: Scenario, table: MetricsTable) -> dict[str, dict[st
     return out
 
 
-def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
-    """The run's summary: every route and node of the scenario, from the metrics table."""
+def route_accounting(scenario: Scenario, table: MetricsTable, route_id: str) -> dict[str, Any] | None:
+    """A route's ``cost`` (total and parts per TEU, or per tonne of bulk), ``co2e`` and
+    ``reliability`` entries, for the parts the scenario gives; None when it gives none."""
+    route = scenario.routes[route_id]
+    unit = "tonne" if route.demand.cargo == "bulk" else "teu"
+    out: dict[str, Any] = {}
+    if table.has("route", route_id, f"cost_usd_per_{unit}"):
+        cost = route_cost(scenario, route)
+        out["cost"] = {f"usd_per_{unit}": _clean(cost.total), "parts": {k: _clean(v) for k, v in cost.parts().items()},
+                       "subsidies": not cost.subsidy_withdrawn}
+    if table.has("route", route_id, f"co2e_kg_per_{unit}"):
+        out["co2e"] = {f"kg_per_{unit}": _clean(float(table.values("route", route_id, f"co2e_kg_per_{unit}")[0]))}
+    p50, p95 = (_clean(table.pooled("route", route_id, f"transit_days.{p}")) for p in ("p50", "p95"))
+    if out or route.promised_days is not None:
+        reliability: dict[str, Any] = {"spread_p95_p50_days": None if p50 is None or p95 is None else p95 - p50}
+        if route.promised_days is not None:
+            reliability.update(promised_days=route.promised_days,
+                               late_share=Interval.of(table.values("route", route_id, "late_share")).to_dict())
+        out["reliability"] = reliability
+    return out or None
+
+
+@dataclass(frozen=True)
+class FlowSummary:
+    """One origin–destination flow: its cargo, how it split among its options and why."""
+
+    origin: str
+    destination: str
+    cargo: Mapping[str, Any]
+    choice: str
+    measures: Mapping[str, Interval]  # the flow as chosen (flow metrics)
+    options: Mapping[str, Mapping[str, Any]]  # per option route: its metrics and the choice record
+    booking_periods: list
+    convergence: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin, "destination": self.destination, "cargo": dict(self.cargo), "choice": self.choice,
+            "as_chosen": {k: v.to_dict() for k, v in self.measures.items()},
+            "options": {rid: {k: (v.to_dict() if isinstance(v, Interval) else v) for k, v in o.items()}
+                        for rid, o in self.options.items()},
+            "booking_periods": self.booking_periods, "convergence": dict(self.convergence),
+        }
+
+
+def flow_summary(scenario: Scenario, table: MetricsTable, flow_id: str, record: Mapping[str, Any]) -> FlowSummary:
+    """A flow's summary: its rows of the metrics table and the equilibrium's ``record`` of it."""
+    flow = scenario.flows[flow_id]
+
+    def measures(kind: str, entity: str) -> dict[str, Interval]:
+        names = dict.fromkeys(name for k, e, name in zip(table.kind, table.entity, table.metric) if k == kind and e == entity)
+        return {name: Interval.of(table.values(kind, entity, name)) for name in names}
+
+    options = {}
+    for rid in flow.options:
+        cost = route_cost(scenario, scenario.routes[rid], flow.tonnes_per_teu)
+        options[rid] = {
+            **measures("flow_option", flow_option_id(flow_id, rid)),
+            "cost_parts_usd_per_teu": {k: _clean(v) for k, v in cost.parts().items()},
+            **record.get("options", {}).get(rid, {}),
+        }
+    return FlowSummary(
+        origin=flow.origin, destination=flow.destination,
+        cargo={"class": flow.cargo_class or None, "value_usd_per_tonne": flow.value_usd_per_tonne,
+               "tonnes_per_teu": flow.tonnes_per_teu, "time_cost_per_day": flow.time_cost_per_day,
+               "time_value_usd_per_teu_day": flow.time_value_usd_per_teu_day},
+        choice=flow.choice, measures=measures("flow", flow_id), options=options,
+        booking_periods=list(record.get("booking_periods", [])), convergence=dict(record.get("convergence", {})),
+    )
+
+
+def summarize(scenario: Scenario, table: MetricsTable, flows: Mapping[str, Any] | None = None) -> Summary:
+    """The run's summary: every route and node of the scenario, from the metrics table;
+    ``flows``: the equilibrium's record per flow (sim.choice.equilibrium.flows_record)."""
     s = scenario.settings
     overlaps = event_overlaps(scenario, table)
     return Summary(
@@ -536,6 +620,9 @@ def summarize(scenario: Scenario, table: MetricsTable) -> Summary:
         # Every event is described (with --no-impact too); its impact only when measured.
         events={e.id: event_summary(scenario, table, e.id, overlaps[e.id]) for e in scenario.events},
         services={sid: service_summary(scenario, table, sid) for sid in table.entities("service")},
+        flows={fid: flow_summary(scenario, table, fid, (flows or {}).get(fid, {})) for fid in scenario.flows},
+        countries={c: {"transit_revenue_usd_per_year": Interval.of(table.values("country", c, "transit_revenue_usd_per_year"))}
+                   for c in table.entities("country")},
     )
 
 

@@ -69,9 +69,15 @@ class FleetState:
         return FleetLog(self.fleet.vehicles, a[:, 0].astype(np.int64), *(np.ascontiguousarray(a[:, i]) for i in range(1, 7)))
 
 
-def expected_cycle_days(scenario: Scenario, seg: Segment, fleet: Fleet) -> float:
+def expected_run_days(scenario: Scenario, seg: Segment) -> float:
+    """A vehicle's expected time over a segment without queueing: handling at its nodes and travel."""
+    return expected_cycle_days(scenario, seg, None)
+
+
+def expected_cycle_days(scenario: Scenario, seg: Segment, fleet: Fleet | None) -> float:
     """A cycle's expected length without queueing: the run out (handling at its nodes,
-    travel), a turnaround at each end, the way back (travel, handling at the nodes between)."""
+    travel), a turnaround at each end, the way back (travel, handling at the nodes between);
+    without a fleet, the run out alone."""
     vehicle = scenario.services[seg.service].vehicle
 
     def handling(nid: str) -> float:
@@ -85,6 +91,8 @@ def expected_cycle_days(scenario: Scenario, seg: Segment, fleet: Fleet) -> float
         return leg.distance_km / max(leg.speed_km_per_day.mean, 1e-9)
 
     out = sum(handling(n) for n in seg.nodes) + sum(travel(lid) for lid in seg.legs)
+    if fleet is None:
+        return out
     back = sum(handling(n) for n in fleet.rotation[1:-1]) + sum(travel(lid) for lid in fleet.rotation_legs)
     turnaround = fleet.turnaround.mean if fleet.turnaround is not None else 0.0
     return out + back + 2.0 * turnaround

@@ -46,6 +46,7 @@ class PackedResult:
     impact: dict[str, dict[str, float]] = field(default_factory=dict)
     fleets: dict[str, FleetLog] = field(default_factory=dict)  # a row per vehicle cycle: small
     loops: dict[str, LoopLog] = field(default_factory=dict)  # a row per departure and leg: small
+    flows: dict[str, np.ndarray] = field(default_factory=dict)  # per route a flow chose: each unit's flow
 
 
 def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +99,7 @@ def pack(result: ReplicationResult) -> PackedResult:
         impact=result.impact,
         fleets=result.fleets,
         loops=result.loops,
+        flows={rid: l.flow for rid, l in result.ledgers.items() if l.flow is not None},
     )
 
 
@@ -107,7 +109,7 @@ def unpack(p: PackedResult) -> ReplicationResult:
     departed = _split(np.repeat(*p.departed), p.ledger_sizes)
     delivered = _split(np.repeat(*p.delivered), p.ledger_sizes)
     ledgers = {
-        rid: RouteLedger(created[i], departed[i], delivered[i], float(p.units[i, 0]), float(p.units[i, 1]))
+        rid: RouteLedger(created[i], departed[i], delivered[i], float(p.units[i, 0]), float(p.units[i, 1]), p.flows.get(rid))
         for i, rid in enumerate(p.route_ids)
     }
     floats, ints, flags = (_split(a, p.node_sizes) for a in (p.node_floats, p.node_ints, p.node_flags))

@@ -24,6 +24,9 @@ class RouteLedger:
     delivered: np.ndarray
     unit_teu: float
     unit_tonnes: float
+    # The flow (index into scenario.flows) each unit was booked by, -1: the route's own
+    # demand; None when no flow chose the route (sim.engine.flows).
+    flow: np.ndarray | None = None
 
 
 @dataclass

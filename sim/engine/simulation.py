@@ -32,6 +32,7 @@ import numpy as np
 import simpy
 
 from sim.engine.demand import arrival_times, with_demand_events
+from sim.engine.flows import flow_arrivals, merge_arrivals
 from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.loops import LoopRows, LoopTrips, LoopUser
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
@@ -104,18 +105,23 @@ class Model(FleetTrips, LoopTrips):
         self.ledgers: dict[str, RouteLedger] = {}
         self.trips: dict[str, tuple[array, array, array, array]] = {}
         self.trips_started = 0
+        booked = flow_arrivals(scenario, self.end_time, self._rng) if scenario.flows else {}
         for rid, route in scenario.routes.items():
             created = arrival_times(
                 route.demand, s.calendar, self.end_time, self._rng(f"demand:{rid}")
             )
             if self.events is not None and self.events.demand(rid):
                 created = self._surge(route, created)
+            flow = None
+            if rid in booked:
+                created, flow = merge_arrivals(created, booked[rid])
             self.ledgers[rid] = RouteLedger(
                 created,
                 np.full(created.size, np.nan),
                 np.full(created.size, np.nan),
                 route.demand.unit_teu,
                 route.demand.unit_tonnes,
+                flow,
             )
             self.trips[rid] = (array("q"), array("d"), array("d"), array("q"))
             self._build_route(route)

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
+from sim.model.costs import TRACTIONS, read_charges, read_costs, read_emissions, read_leg_co2, read_rate
 from sim.model.distributions import Distribution
+from sim.model.flows import check_flows, read_cargo_classes, read_choice, read_flows
 from sim.model.errors import ScenarioError
 from sim.model.events import event_warnings, parse_background, parse_events, random_closures
 from sim.model.fleets import FLEET_KEYS, read_fleet, resolve_fleets
-from sim.model.overrides import LIST_SECTIONS, Override, apply_overrides, merge_document
+from sim.model.overrides import LIST_SECTIONS, TABLE_SECTIONS, Override, apply_overrides, merge_document
 from sim.model.pools import check_pools, read_pools
 from sim.model.sharing import SHARING_KEYS, read_sharing, resolve_sharing
 from sim.model.scenario import (
@@ -62,7 +64,7 @@ BUNDLED_DIR = next(
     (d for d in (_PACKAGE_DIR / "scenarios", _PACKAGE_DIR.parent / "scenarios") if d.is_dir()),
     _PACKAGE_DIR.parent / "scenarios",
 )
-TOP_KEYS = ("run",) + LIST_SECTIONS + ("source", "notes", "note")
+TOP_KEYS = TABLE_SECTIONS + LIST_SECTIONS + ("source", "notes", "note")
 
 
 # ---------------------------------------------------------------------------------------
@@ -330,7 +332,8 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
     t = Table(
         entry,
         path,
-        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat", "background", "pools"),
+        ("id", "name", "kind", "servers", "handling_hours", "gauge_change", "country", "lon", "lat", "background", "pools",
+         "charges"),
     )
     servers = read_servers(t)
     handling = read_handling(t)
@@ -348,6 +351,7 @@ def _node(ident: str, entry: Mapping[str, Any]) -> Node:
         lat=lat,
         background=parse_background(t, servers) if t.has("background") else None,
         pools=read_pools(t),
+        charges=read_charges(t.get("charges"), t.sub("charges")) if t.has("charges") else None,
     )
 
 
@@ -359,7 +363,7 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         (
             "id", "from", "to", "mode", "distance_km", "distance_nm", "speed_km_per_day",
             "speed_kmh", "speed_knots", "duration_days", "duration_hours", "one_way",
-            "driving_hours_per_day",
+            "driving_hours_per_day", "rate", "country", "traction", "co2e_g_per_tkm",
         ),
     )
     ends = []
@@ -389,7 +393,28 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         speed_km_per_day=speed,
         duration_days=duration,
         driving_hours_per_day=driving,
+        rate=read_rate(t.get("rate"), t.sub("rate")) if t.has("rate") else None,
+        country=_leg_country(t, nodes[ends[0]], nodes[ends[1]]),
+        traction=_traction(t, mode),
+        co2e_g_per_tkm=read_leg_co2(t),
     )
+
+
+def _leg_country(t: Table, a: Node, b: Node) -> str:
+    """The country a leg lies in: given, or the one its two ends share ('CN/KZ' and 'KZ/RU'
+    share KZ); "" when they share none (open sea) or more than one."""
+    if t.has("country"):
+        return t.string("country")
+    common = set(a.country.split("/")) & set(b.country.split("/")) - {""}
+    return common.pop() if len(common) == 1 else ""
+
+
+def _traction(t: Table, mode: str) -> str | None:
+    if not t.has("traction"):
+        return None
+    if mode != "rail":
+        raise ScenarioError(f"applies to rail legs only (this leg's mode is {mode!r})", t.sub("traction"))
+    return t.string("traction", choices=TRACTIONS)
 
 
 def _driving_hours(t: Table, mode: str, speed: Distribution | None) -> float | None:
@@ -446,7 +471,8 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
     path = f"services.{ident}"
     t = Table(
         entry, path,
-        ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures", *FLEET_KEYS, *SHARING_KEYS),
+        ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures", "rate", "subsidy",
+         *FLEET_KEYS, *SHARING_KEYS),
     )
     kind = _one_of(t, ("capacity_teu", "capacity_wagons"), required=True)
     return Service(
@@ -457,6 +483,8 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
         capacity_wagons=t.integer("capacity_wagons", minimum=1) if kind == "capacity_wagons" else None,
         closures=_closures(t.get("closures"), t.sub("closures")) if t.has("closures") else None,
         fleet=read_fleet(t),
+        rate=read_rate(t.get("rate"), t.sub("rate")) if t.has("rate") else None,
+        subsidy=read_rate(t.get("subsidy"), t.sub("subsidy")) if t.has("subsidy") else None,
         **read_sharing(t),
     )
 
@@ -512,6 +540,9 @@ def _demand(value: Any, path: str) -> Demand:
     )
 
 
+NO_DEMAND = Demand(0.0, 2.0, 0.0, "container", "poisson", (1.0,) * 12, 0.0)
+
+
 def _route(
     ident: str,
     entry: Mapping[str, Any],
@@ -520,7 +551,7 @@ def _route(
     services: Mapping[str, Service],
 ) -> Route:
     path = f"routes.{ident}"
-    t = Table(entry, path, ("id", "name", "path", "services", "demand", "mode"))
+    t = Table(entry, path, ("id", "name", "path", "services", "demand", "mode", "promised_days"))
     stops = t.required("path")
     leg_ids = path_legs(stops, nodes, legs, t.sub("path"))
     per_leg = _route_services(t, len(leg_ids), services)
@@ -533,8 +564,10 @@ def _route(
         mode=mode,
         path=tuple(stops),
         segments=segments,
-        demand=_demand(t.required("demand"), t.sub("demand")),
+        # No demand of its own: the route carries only what flows choose to send on it.
+        demand=_demand(t.get("demand"), t.sub("demand")) if t.has("demand") else NO_DEMAND,
         distance_km=distance,
+        promised_days=t.number("promised_days", positive=True, maximum=3650) if t.has("promised_days") else None,
     )
 
 
@@ -565,18 +598,35 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     routes = {i: _route(i, e, nodes, legs, services) for i, e in _items(raw, "routes")}
     if not routes:
         raise ScenarioError("a scenario needs at least one [[routes]] entry", "routes")
+    classes = read_cargo_classes(raw)
+    choice = read_choice(raw)
+    flows = read_flows(raw, nodes, routes, classes, choice, ARRIVAL_PROCESSES)
+    _check_route_demand(raw, routes, flows)
+    costs = read_costs(raw, {c for n in nodes.values() for c in n.country.split("/") if c}, LEG_MODES)
+    emissions = read_emissions(raw)
     services = resolve_sharing(services, routes, nodes, legs)
     services = resolve_fleets(services, nodes, legs)
     _check_vehicle_modes(routes, legs, services)
     events = parse_events(raw, settings, nodes, legs, services, routes)
     scenario = Scenario(
-        settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims, events=events
+        settings, nodes, legs, services, routes, source, copy.deepcopy(dict(raw)), claims=claims, events=events,
+        costs=costs, emissions=emissions, cargo_classes=classes, flows=flows, choice=choice,
     )
+    check_flows(scenario)
     check_pools(scenario)
     for route in routes.values():
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])
     return dataclasses.replace(scenario, warnings=plausibility_warnings(scenario))
+
+
+def _check_route_demand(raw: Mapping[str, Any], routes: Mapping[str, Route], flows: Mapping[str, Any]) -> None:
+    """A route without demand of its own must be some flow's option, or it would carry nothing."""
+    chosen = {rid for f in flows.values() for rid in f.options}
+    for rid, entry in _items(raw, "routes"):
+        if "demand" not in entry and rid not in chosen:
+            raise ScenarioError("missing required key 'demand' (a route without demand must be an option of a [[flows]] entry)",
+                                f"routes.{rid}")
 
 
 # Plausible moving speeds by leg mode, km/day (km/h x 24 for road and air): outside them a

@@ -22,7 +22,9 @@ from sim.model.suggest import unknown_key_message
 
 MAX_OVERRIDE_LENGTH = 10_000
 # The lists of tables whose entries are addressed by id (by --set and by extends).
-LIST_SECTIONS = ("nodes", "legs", "services", "routes", "events")
+LIST_SECTIONS = ("nodes", "legs", "services", "routes", "events", "cargo_classes", "flows")
+# Plain tables at the top of a scenario; --set may create them.
+TABLE_SECTIONS = ("run", "costs", "emissions", "choice")
 
 
 @dataclass(frozen=True)
@@ -219,9 +221,9 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
                     + (" (add one with --event)" if key == "events" else ""),
                     file=label,
                 )
-            if i == 0:
+            if i == 0 and key not in TABLE_SECTIONS:
                 raise ScenarioError(
-                    unknown_key_message(key, ("run",) + LIST_SECTIONS, what="section"),
+                    unknown_key_message(key, TABLE_SECTIONS + LIST_SECTIONS, what="section"),
                     file=label,
                 )
             child = {}

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.model.calendar import Calendar
 from sim.model.distributions import Distribution
+
+if TYPE_CHECKING:  # defined in modules that read them, which import this one
+    from sim.model.costs import Charges, Costs, Emissions, Rate
+    from sim.model.flows import Assignment, CargoClass, ChoiceSettings, Flow
 
 NODE_KINDS = (
     "terminal",
@@ -112,6 +116,7 @@ class Node:
     # Parts of the node for some vehicles (sim.model.pools): the first that matches a vehicle
     # handles it; a vehicle no pool matches uses the node's own servers and handling.
     pools: tuple[NodePool, ...] = ()
+    charges: "Charges | None" = None  # what a container pays here (sim.model.costs)
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,13 @@ class Leg:
     speed_km_per_day: Distribution | None
     duration_days: Distribution | None
     driving_hours_per_day: float | None = None  # road: drive this long, then rest to the next day
+    # Cost and emissions (sim.model.costs): a price by distance (trucks), the one country the
+    # leg lies in ("" when its ends share none: open sea, or a leg across a border), the
+    # traction of a rail leg, and its own CO2e intensity in place of its mode's.
+    rate: "Rate | None" = None
+    country: str = ""
+    traction: str | None = None
+    co2e_g_per_tkm: float | None = None
 
     def connects(self, a: str, b: str) -> bool:
         """True if a vehicle may travel this leg from ``a`` to ``b``."""
@@ -222,6 +234,8 @@ class Service:
     allocation: dict[str, float] = field(default_factory=dict)
     background_load: BackgroundLoad | None = None
     shared: bool = False
+    rate: "Rate | None" = None  # what a shipper pays for the ride (sim.model.costs)
+    subsidy: "Rate | None" = None  # public money per unit, already off ``rate``
 
     @property
     def space(self) -> float:
@@ -279,6 +293,7 @@ class Route:
     segments: tuple[Segment, ...]
     demand: Demand
     distance_km: float
+    promised_days: float | None = None  # the transit time the carrier promises (reliability)
 
 
 @dataclass(frozen=True)
@@ -344,6 +359,14 @@ class Scenario:
     claims: Any = field(default=None, compare=False, repr=False)
     # Dated [[events]] (sim.model.events); random service closures stay on their services.
     events: tuple[Event, ...] = ()
+    # Money and CO2e (sim.model.costs) and the origin-destination flows that choose among
+    # routes (sim.model.flows); ``assignment`` is the split of the flows being simulated.
+    costs: "Costs | None" = None
+    emissions: "Emissions | None" = None
+    cargo_classes: dict[str, "CargoClass"] = field(default_factory=dict)
+    flows: dict[str, "Flow"] = field(default_factory=dict)
+    choice: "ChoiceSettings | None" = None
+    assignment: "Assignment | None" = None
 
     def unit_space(self, route: Route) -> float:
         """The space one unit of a route takes on a vehicle: its TEU, or one wagon for bulk."""

@@ -23,7 +23,7 @@ from sim.analysis.periods import months, node_period_counts
 from sim.model.overrides import printable
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes, notes_comment
-from sim.analysis.metrics import REGISTRY, MetricsTable, vocabulary
+from sim.analysis.metrics import CONDITIONAL, REGISTRY, MetricsTable, vocabulary
 from sim.analysis.statistics import train_index
 
 SUMMARY = "summary.json"
@@ -121,14 +121,17 @@ def _value(value: float, integer: bool) -> object:
 
 def _wide(table: MetricsTable, kind: str, ident: str, metrics: Sequence) -> list[list[object]]:
     """Per replication, the values of ``metrics`` for one entity: rows of a wide table."""
-    columns = [table.values(kind, ident, m.name) for m in metrics]
+    nan = np.full(len(table.replications), math.nan)
+    columns = [table.values(kind, ident, m.name) if table.has(kind, ident, m.name) else nan for m in metrics]
     return [[_value(float(col[i]), m.integer) for col, m in zip(columns, metrics)] for i in range(len(table.replications))]
 
 
 def routes_writer(scenario: Scenario, table: MetricsTable) -> Writer:
     """routes.csv: each route's per-replication metrics (the metrics table, one row per
     replication and route, one column per route metric)."""
-    metrics = [m for m in vocabulary() if m.kind == "route" and not m.pooled]
+    # Cost, CO2e and reliability columns only when some route has them (empty cells elsewhere).
+    metrics = [m for m in vocabulary() if m.kind == "route" and not m.pooled
+               and ((m.kind, m.name) not in CONDITIONAL or any(table.has("route", r, m.name) for r in scenario.routes))]
     columns = ("replication", "route", *(m.name for m in metrics))
 
     def rows() -> Iterable[tuple]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
@@ -32,10 +32,12 @@ from sim.analysis.metrics import MetricsTable
 from sim.analysis.summary import Summary, summarize
 
 
-def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: Sequence[str]) -> Summary:
-    """The summary of a run (summary.json), with the seed, version, results format and --set overrides."""
+def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: Sequence[str],
+                flows: Mapping[str, Any] | None = None) -> Summary:
+    """The summary of a run (summary.json), with the seed, version, results format and --set
+    overrides; ``flows``: the equilibrium's record per flow (sim.choice.equilibrium.flows_record)."""
     return dataclasses.replace(
-        summarize(scenario, table), seed=seed, routesim_version=__version__, results_format=RESULTS_FORMAT,
+        summarize(scenario, table, flows), seed=seed, routesim_version=__version__, results_format=RESULTS_FORMAT,
         overrides=tuple(overrides), source=scenario.source,
     )
 

@@ -433,7 +433,8 @@ def comparison_text(document: dict, routes: Sequence[str] | None = None) -> str:
     for label in document["scenarios"][1:]:
         kinds = (("route", document["differences"]), ("node", document["node_differences"]),
                  ("service", document.get("service_differences", [])),  # fleets both arms have
-                 ("event", document.get("event_differences", [])))  # events: the impact both arms measured
+                 ("event", document.get("event_differences", [])),  # events: the impact both arms measured
+                 *((k, document.get(f"{k}_differences", [])) for k in ("flow", "flow_option", "country")))
         for key, rows in kinds:
             if routes is not None and key != "route":
                 continue

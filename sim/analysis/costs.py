@@ -1,0 +1,148 @@
+"""A route's money cost and CO2e per TEU (or per tonne of bulk), summed along its path.
+
+Rules (one place for each):
+* line haul: each service's ``rate`` over its stretch, plus each leg's own ``rate`` (trucks by km);
+* handling: a node's ``handling`` charge where the cargo is lifted: the origin, each transfer
+  between services, every gauge-change node and the destination, once each;
+* border: a node's ``border`` charge at every node of the path that has one;
+* transit tariff: a country's ``[costs.transit_tariffs]`` on the km of its legs (of the
+  tariff's modes), when the route neither starts nor ends in that country;
+* subsidy: each service's ``subsidy``; reported on its own; while subsidies are in force
+  (``[costs] subsidies = true``) shippers pay the quoted rate, else the rate plus the subsidy;
+* CO2e: tonnes x km x the leg's g CO2e per tonne-km (well to wheel), per leg.
+They depend on the path and the cargo's tonnes per TEU only, not on the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.model.costs import Rate
+from sim.model.scenario import Route, Scenario
+
+COST_PARTS = ("line_haul", "handling", "border", "transit_tariff", "subsidy")
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """US$ per TEU (containers) or per tonne (bulk) by part; ``total`` is what the shipper pays."""
+
+    line_haul: float = 0.0
+    handling: float = 0.0
+    border: float = 0.0
+    transit_tariff: float = 0.0
+    subsidy: float = 0.0  # public money per unit, already off the quoted rates
+    subsidy_withdrawn: bool = False
+
+    @property
+    def total(self) -> float:
+        paid = self.line_haul + self.handling + self.border + self.transit_tariff
+        return paid + self.subsidy if self.subsidy_withdrawn else paid
+
+    def parts(self) -> dict[str, float]:
+        return {p: getattr(self, p) for p in COST_PARTS}
+
+
+def _bulk(route: Route) -> bool:
+    return route.demand.cargo == "bulk"
+
+
+def tonnes_per_teu(scenario: Scenario, route: Route) -> float:
+    """The load of a TEU of the route's own demand: its tonnes_per_teu, else [emissions]'s."""
+    d = route.demand
+    if d.unit_teu > 0 and d.unit_tonnes > 0:
+        return d.unit_tonnes / d.unit_teu
+    return scenario.emissions.tonnes_per_teu if scenario.emissions is not None else 0.0
+
+
+def _price(rate: Rate | None, bulk: bool, tonnes: float, km: float) -> float:
+    """A rate per TEU of ``tonnes`` t over ``km`` (containers), or per tonne (bulk)."""
+    if rate is None:
+        return 0.0
+    return rate.bulk(1.0, km) if bulk else rate.container(1.0, tonnes, km)
+
+
+def lifted_nodes(scenario: Scenario, route: Route) -> list[str]:
+    """Where the cargo is lifted (and pays handling): origin, transfers, gauge changes, destination."""
+    out = [seg.nodes[0] for seg in route.segments]
+    out += [n for n in route.path if scenario.nodes[n].gauge_change]
+    out.append(route.path[-1])
+    return list(dict.fromkeys(out))
+
+
+def end_countries(scenario: Scenario, route: Route) -> set[str]:
+    """The countries a route starts and ends in (a border node's 'CN/KZ' counts both)."""
+    return {c for n in (route.path[0], route.path[-1]) for c in scenario.nodes[n].country.split("/") if c}
+
+
+def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) -> CostBreakdown:
+    """The money cost of one TEU (or tonne of bulk) on the route, holding ``tonnes`` per TEU."""
+    bulk = _bulk(route)
+    tonnes = tonnes_per_teu(scenario, route) if tonnes is None else tonnes
+    line = subsidy = 0.0
+    for seg in route.segments:
+        km = sum(scenario.legs[lid].distance_km for lid in seg.legs)
+        service = scenario.services[seg.service]
+        line += _price(service.rate, bulk, tonnes, km)
+        subsidy += _price(service.subsidy, bulk, tonnes, km)
+        for lid in seg.legs:
+            leg = scenario.legs[lid]
+            line += _price(leg.rate, bulk, tonnes, leg.distance_km)
+    handling = 0.0
+    for nid in lifted_nodes(scenario, route):
+        c = scenario.nodes[nid].charges
+        if c is not None:
+            handling += c.handling_per_tonne if bulk else c.handling_per_teu + c.handling_per_tonne * tonnes
+    border = 0.0
+    for nid in route.path:
+        c = scenario.nodes[nid].charges
+        if c is not None:
+            border += c.border_per_tonne if bulk else c.border_per_teu + c.border_per_tonne * tonnes
+    withdrawn = scenario.costs is not None and not scenario.costs.subsidies
+    return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route).values()), subsidy, withdrawn)
+
+
+def transit_tariffs(scenario: Scenario, route: Route) -> dict[str, float]:
+    """US$ per TEU (per tonne for bulk) the route pays each transit country, by country."""
+    costs = scenario.costs
+    if costs is None or not costs.tariffs:
+        return {}
+    ends = end_countries(scenario, route)
+    bulk = _bulk(route)
+    out: dict[str, float] = {}
+    for lid in (lid for seg in route.segments for lid in seg.legs):
+        leg = scenario.legs[lid]
+        tariff = costs.tariffs.get(leg.country)
+        if tariff is None or leg.country in ends or leg.mode not in tariff.modes:
+            continue
+        per_km = tariff.per_tonne_km if bulk else tariff.per_teu_km
+        out[leg.country] = out.get(leg.country, 0.0) + per_km * leg.distance_km
+    return out
+
+
+def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str) -> float | None:
+    """A leg's intensity: its own, else its mode's (and traction's) in [emissions]; None: unknown."""
+    leg = scenario.legs[leg_id]
+    if leg.co2e_g_per_tkm is not None:
+        return leg.co2e_g_per_tkm
+    return scenario.emissions.factor(leg.mode, leg.traction) if scenario.emissions is not None else None
+
+
+def route_co2e_kg(scenario: Scenario, route: Route, tonnes: float | None = None) -> float | None:
+    """kg CO2e per TEU holding ``tonnes`` t (per tonne for bulk); None if a leg has no factor."""
+    tonnes = 1.0 if _bulk(route) else (tonnes_per_teu(scenario, route) if tonnes is None else tonnes)
+    total = 0.0
+    for lid in (lid for seg in route.segments for lid in seg.legs):
+        factor = leg_co2e_g_per_tkm(scenario, lid)
+        if factor is None:
+            return None
+        total += factor * tonnes * scenario.legs[lid].distance_km / 1000.0
+    return total
+
+
+def priced(scenario: Scenario) -> bool:
+    """True when the scenario gives any price (a rate, charge or tariff) at all."""
+    return (any(s.rate or s.subsidy for s in scenario.services.values())
+            or any(l.rate for l in scenario.legs.values())
+            or any(n.charges for n in scenario.nodes.values())
+            or bool(scenario.costs and scenario.costs.tariffs))

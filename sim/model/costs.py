@@ -1,0 +1,217 @@
+"""What moving a container costs and emits: rates, node charges, transit tariffs, CO2e factors.
+
+Read from ``rate``/``subsidy`` on services and legs, ``charges`` on nodes, ``[costs]`` (transit
+tariffs per country, the subsidy switch) and ``[emissions]`` (well-to-wheel intensities per
+mode).  Every money figure is US$ with its year and source; nothing here depends on a run,
+so a route's money cost and CO2e per TEU are fixed by its path (sim.analysis.costs sums them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sim.model.errors import ScenarioError
+from sim.model.reading import Table, check_number
+
+KG_PER_TONNE = 1000.0
+TEU_PER_FEU = 2.0
+MAX_USD = 1e7  # per TEU or per tonne: a rate above ten million dollars is a typo
+MAX_G_PER_TKM = 5000.0  # air freight is ~600 g/t-km; ten times that is not a vehicle
+
+# The money units a rate may be quoted in and how each converts to the model's four bases.
+RATE_KEYS = {
+    "usd_per_teu": ("per_teu", 1.0),
+    "usd_per_feu": ("per_teu", 1.0 / TEU_PER_FEU),
+    "usd_per_teu_km": ("per_teu_km", 1.0),
+    "usd_per_feu_km": ("per_teu_km", 1.0 / TEU_PER_FEU),
+    "usd_per_tonne": ("per_tonne", 1.0),
+    "usd_per_kg": ("per_tonne", KG_PER_TONNE),
+    "usd_per_tonne_km": ("per_tonne_km", 1.0),
+}
+CHARGE_KEYS = ("handling_usd_per_teu", "handling_usd_per_tonne", "border_usd_per_teu", "border_usd_per_tonne")
+EMISSION_MODES = ("rail", "rail_electric", "rail_diesel", "road", "sea", "ferry", "air")
+TRACTIONS = ("electric", "diesel")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A price for carrying cargo: per TEU, per TEU-km, per tonne and per tonne-km (summed).
+
+    A container pays ``per_teu`` x TEU + ``per_teu_km`` x TEU x km + ``per_tonne`` x its
+    tonnes; bulk pays ``per_tonne`` and ``per_tonne_km``.  Zero everywhere: no price known.
+    """
+
+    per_teu: float = 0.0
+    per_teu_km: float = 0.0
+    per_tonne: float = 0.0
+    per_tonne_km: float = 0.0
+    year: int | None = None
+    source: str = ""
+
+    def container(self, teu: float, tonnes: float, km: float) -> float:
+        """The price of one container of ``teu`` TEU holding ``tonnes`` over ``km``."""
+        return self.per_teu * teu + self.per_teu_km * teu * km + self.per_tonne * tonnes
+
+    def bulk(self, tonnes: float, km: float) -> float:
+        """The price of ``tonnes`` of bulk over ``km``."""
+        return self.per_tonne * tonnes + self.per_tonne_km * tonnes * km
+
+    @property
+    def given(self) -> bool:
+        return any((self.per_teu, self.per_teu_km, self.per_tonne, self.per_tonne_km))
+
+
+@dataclass(frozen=True)
+class Charges:
+    """What a node charges a container (or a tonne of bulk) handled or cleared there."""
+
+    handling_per_teu: float = 0.0
+    handling_per_tonne: float = 0.0
+    border_per_teu: float = 0.0
+    border_per_tonne: float = 0.0
+    year: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class TransitTariff:
+    """What a country charges cargo crossing it without starting or ending there, by km."""
+
+    country: str
+    per_teu_km: float = 0.0
+    per_tonne_km: float = 0.0
+    modes: tuple[str, ...] = ("rail",)
+    year: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Costs:
+    """The scenario's ``[costs]``: transit tariffs by country and whether subsidies are paid.
+
+    ``subsidies`` true (the default): shippers pay the quoted rates, which already have a
+    service's ``subsidy`` taken off; false: the subsidy is withdrawn and shippers pay it too.
+    """
+
+    tariffs: dict[str, TransitTariff] = field(default_factory=dict)
+    subsidies: bool = True
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Emissions:
+    """The scenario's ``[emissions]``: g CO2e per tonne-km by mode, well to wheel.
+
+    ``tonnes_per_teu`` is the load of a TEU of a route whose demand does not say (CO2e is
+    per tonne of cargo carried); a rail leg's ``traction`` picks ``rail_electric`` or
+    ``rail_diesel`` before ``rail``; a leg's own ``co2e_g_per_tkm`` overrides them all.
+    """
+
+    g_per_tkm: dict[str, float]
+    tonnes_per_teu: float
+    standard: str = ""
+    source: str = ""
+
+    def factor(self, mode: str, traction: str | None) -> float | None:
+        """The intensity of a leg of that mode and traction, or None if none is given."""
+        if mode == "rail" and traction is not None and f"rail_{traction}" in self.g_per_tkm:
+            return self.g_per_tkm[f"rail_{traction}"]
+        return self.g_per_tkm.get(mode)
+
+
+def _year(t: Table) -> int | None:
+    if not t.has("year"):
+        return None
+    year = t.integer("year", minimum=1900)
+    if year > 2100:
+        raise ScenarioError(f"must be a year between 1900 and 2100, got {year}", t.sub("year"))
+    return year
+
+
+def read_rate(value: Any, path: str) -> Rate:
+    """A ``rate`` or ``subsidy`` table: any of RATE_KEYS (summed by base), year, source."""
+    t = Table(value, path, (*RATE_KEYS, "year"))
+    parts = {"per_teu": 0.0, "per_teu_km": 0.0, "per_tonne": 0.0, "per_tonne_km": 0.0}
+    given = [key for key in RATE_KEYS if t.has(key)]
+    if not given:
+        raise ScenarioError(f"needs a price: one or more of {', '.join(RATE_KEYS)}", path)
+    for key in given:
+        base, factor = RATE_KEYS[key]
+        parts[base] += t.number(key, minimum=0, maximum=MAX_USD) * factor
+    return Rate(**parts, year=_year(t), source=str(t.get("source", "")))
+
+
+def read_charges(value: Any, path: str) -> Charges:
+    """A node's ``charges`` table."""
+    t = Table(value, path, (*CHARGE_KEYS, "year"))
+    if not any(t.has(k) for k in CHARGE_KEYS):
+        raise ScenarioError(f"needs one or more of {', '.join(CHARGE_KEYS)}", path)
+    return Charges(
+        handling_per_teu=t.number("handling_usd_per_teu", 0.0, minimum=0, maximum=MAX_USD),
+        handling_per_tonne=t.number("handling_usd_per_tonne", 0.0, minimum=0, maximum=MAX_USD),
+        border_per_teu=t.number("border_usd_per_teu", 0.0, minimum=0, maximum=MAX_USD),
+        border_per_tonne=t.number("border_usd_per_tonne", 0.0, minimum=0, maximum=MAX_USD),
+        year=_year(t),
+        source=str(t.get("source", "")),
+    )
+
+
+def read_costs(raw: Mapping[str, Any], countries: set[str], modes: tuple[str, ...]) -> Costs:
+    """The ``[costs]`` table (empty Costs when absent); tariff countries must be node countries."""
+    if "costs" not in raw:
+        return Costs()
+    t = Table(raw["costs"], "costs", ("transit_tariffs", "subsidies"))
+    tariffs: dict[str, TransitTariff] = {}
+    if t.has("transit_tariffs"):
+        tt = Table(t.get("transit_tariffs"), t.sub("transit_tariffs"), sorted(countries))
+        for country in tt.data:
+            if country in ("source", "note", "notes"):
+                continue
+            tariffs[country] = _tariff(country, tt.get(country), tt.sub(country), modes)
+    return Costs(tariffs=tariffs, subsidies=t.boolean("subsidies", True), source=str(t.get("source", "")))
+
+
+def _tariff(country: str, value: Any, path: str, modes: tuple[str, ...]) -> TransitTariff:
+    t = Table(value, path, ("usd_per_teu_km", "usd_per_feu_km", "usd_per_tonne_km", "modes", "year"))
+    if t.has("usd_per_teu_km") and t.has("usd_per_feu_km"):
+        raise ScenarioError("give only one of usd_per_teu_km, usd_per_feu_km", path)
+    per_teu_km = (t.number("usd_per_teu_km", minimum=0, maximum=MAX_USD) if t.has("usd_per_teu_km")
+                  else t.number("usd_per_feu_km", 0.0, minimum=0, maximum=MAX_USD) / TEU_PER_FEU)
+    per_tonne_km = t.number("usd_per_tonne_km", 0.0, minimum=0, maximum=MAX_USD)
+    if not per_teu_km and not per_tonne_km:
+        raise ScenarioError("needs usd_per_teu_km (or usd_per_feu_km) or usd_per_tonne_km", path)
+    tariff_modes: tuple[str, ...] = ("rail",)
+    if t.has("modes"):
+        value = t.get("modes")
+        if not isinstance(value, list) or not value:
+            raise ScenarioError("must be an array of leg modes", t.sub("modes"))
+        for i, mode in enumerate(value):
+            if mode not in modes:
+                raise ScenarioError(f"must be one of {', '.join(modes)}, got {mode!r}", f"{t.sub('modes')}[{i}]")
+        tariff_modes = tuple(value)
+    return TransitTariff(country, per_teu_km, per_tonne_km, tariff_modes, _year(t), str(t.get("source", "")))
+
+
+def read_emissions(raw: Mapping[str, Any]) -> Emissions | None:
+    """The ``[emissions]`` table, or None when the scenario has none."""
+    if "emissions" not in raw:
+        return None
+    t = Table(raw["emissions"], "emissions", ("g_co2e_per_tkm", "tonnes_per_teu", "standard"))
+    f = Table(t.required("g_co2e_per_tkm"), t.sub("g_co2e_per_tkm"), EMISSION_MODES)
+    factors = {mode: f.number(mode, minimum=0, maximum=MAX_G_PER_TKM) for mode in EMISSION_MODES if f.has(mode)}
+    if not factors:
+        raise ScenarioError(f"needs a factor for one or more of {', '.join(EMISSION_MODES)}", f.path)
+    return Emissions(
+        g_per_tkm=factors,
+        tonnes_per_teu=t.number("tonnes_per_teu", positive=True, maximum=40),
+        standard=str(t.get("standard", "")),
+        source=str(t.get("source", "")) or str(f.get("source", "")),
+    )
+
+
+def read_leg_co2(t: Table) -> float | None:
+    """A leg's own ``co2e_g_per_tkm`` (None: the [emissions] factor of its mode applies)."""
+    if not t.has("co2e_g_per_tkm"):
+        return None
+    return check_number(t.get("co2e_g_per_tkm"), t.sub("co2e_g_per_tkm"), minimum=0, maximum=MAX_G_PER_TKM)
