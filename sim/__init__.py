@@ -13,10 +13,10 @@ when first asked for.
 
 __version__ = "0.3.0"
 
-from sim.api import Comparison, Run, Validation, compare, load, run, validate  # noqa: E402  (needs __version__ above)
+from sim.api import Comparison, Run, Validation, compare, load, options, run, validate  # noqa: E402  (needs __version__ above)
 from sim.model.errors import RoutesimError, ScenarioError, UsageError  # noqa: E402
 
 __all__ = [
     "Comparison", "Run", "RoutesimError", "ScenarioError", "UsageError", "Validation", "__version__", "compare", "load",
-    "run", "validate",
+    "options", "run", "validate",
 ]

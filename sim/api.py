@@ -488,6 +488,8 @@ def claims_path(claims: str | Path | None) -> Path:
 
 
 DEFAULT_CLAIMS = "china_europe.claims.toml"
+# The bundled scenario whose flows choose among door-to-door options: routesim options' default.
+DEFAULT_OPTIONS_SCENARIO = "china_europe_shippers_2020"
 
 
 def validate(
@@ -522,3 +524,33 @@ def validate(
     outcomes = judge(runs)
     texts = [o.text for o in current.overrides]
     return Validation(runs, tuple(outcomes), validation_report(runs, outcomes, seed, texts))
+
+
+def options(
+    origin: str,
+    destination: str,
+    scenario: str | Path | Scenario | Run,
+    *,
+    cargo_class: str | None = None,
+    value_usd_per_kg: float | None = None,
+    tonnes_per_teu: float | None = None,
+    time_cost_per_day: float | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    overrides: Overrides = None,
+    progress: Progress | None = None,
+):
+    """Every door-to-door option from ``origin`` to ``destination``: times from a run of the
+    scenario (or the Run given), money cost and CO2e per TEU of the cargo, its generalised
+    cost and logit share when the cargo has a value, and the cargo values at which each
+    option is the cheapest (sim.choice.options).  Bad nodes or cargo raise before the run."""
+    from sim.choice.options import cargo_for, door_to_door, option_routes
+
+    done = scenario if isinstance(scenario, Run) else None
+    scn = done.scenario if done is not None else load(scenario, overrides)
+    option_routes(scn, origin, destination)  # unknown nodes or no route: say so before running
+    cargo = cargo_for(scn, cargo_class, value_usd_per_kg, tonnes_per_teu, time_cost_per_day)
+    if done is None:
+        done = run(scn, replications, seed, workers, progress=progress)
+    return door_to_door(done.scenario, done.table, origin, destination, cargo)

@@ -32,9 +32,11 @@ from sim.output.files import check_out_dir
 from sim.output.folder import folder_lock, read_manifest
 from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
 from sim.report.fleets import fleet_rows, fleets_table, shared_rows, shared_table
+from sim.report.choice import flows_table, options_text
 from sim.report.progress import ProgressBar
 from sim.report.tables import (
-    comparison_text, events_table, metrics_listing, nodes_table, routes_table, run_warnings, scenario_listing, validation_text,
+    comparison_text, events_table, metrics_listing, node_listing, nodes_table, routes_table, run_warnings, scenario_listing,
+    validation_text,
 )
 
 TRANSIT_PNG = "transit_times.png"
@@ -85,6 +87,13 @@ examples:
   routesim validate -n 10 --workers 2
   routesim validate --set nodes.dostyk.servers=2     (what if Dostyk lost capacity?)
   routesim validate my_study.claims.toml             (another study's claims)
+"""
+
+OPTIONS_EXAMPLES = """\
+examples:
+  routesim options xian duisburg --value-usd-per-kg 40       (electronics: which option, and at what price of time?)
+  routesim options xian duisburg --class machinery -n 1
+  routesim options shanghai rotterdam --set choice.carbon_usd_per_tonne=100
 """
 
 
@@ -189,7 +198,39 @@ def build_parser() -> ArgumentParser:
         help="show the bundled scenarios and their routes",
         description="Show every bundled scenario: its description and its routes.",
     )
+    listing.add_argument("scenario", metavar="SCENARIO", nargs="?", help="list only this bundled scenario or .toml file")
+    listing.add_argument("--nodes", action="store_true", help="list the nodes (id, kind, country, servers, handling) instead of the routes")
     listing.set_defaults(handler=cmd_list)
+    opts = commands.add_parser(
+        "options",
+        help="compare every door-to-door option between two nodes: time, cost, CO2e, generalised cost",
+        description=(
+            "Run the scenario and show, for every route from ORIGIN to DESTINATION, its mean and 95th "
+            "percentile door-to-door days, its cost per TEU and the parts of it, its kg CO2e per TEU, and "
+            "for a cargo with a value its generalised cost (cost + time value x (mean + buffer days) + "
+            "carbon price) and the share the logit gives; then which option is cheapest for which cargo "
+            "values (the break-even values)."
+        ),
+        epilog=OPTIONS_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    opts.add_argument("origin", metavar="ORIGIN", help="origin node id (routesim list --nodes shows them)")
+    opts.add_argument("destination", metavar="DESTINATION", help="destination node id")
+    opts.add_argument("scenario", metavar="SCENARIO", nargs="?", default=api.DEFAULT_OPTIONS_SCENARIO,
+                      help=f"a bundled scenario name or a .toml file (default: {api.DEFAULT_OPTIONS_SCENARIO})")
+    opts.add_argument("--class", dest="cargo_class", metavar="ID", help="price for this cargo class of the scenario")
+    opts.add_argument("--value-usd-per-kg", type=float, metavar="V", help="the cargo's value in US$ per kg")
+    opts.add_argument("--tonnes-per-teu", type=float, metavar="T", help="the cargo's tonnes per TEU (default: the class's, else [emissions], else 10)")
+    opts.add_argument("--time-cost-per-day", type=float, metavar="R",
+                      help="share of the cargo's value a day in transit costs (default: the class's, else 0.008, Hummels 2001)")
+    opts.add_argument("-n", "--replications", type=_bounded_int("replications", 1, MAX_REPLICATIONS), metavar="N",
+                      help="replications of the run that measures the times (default: the scenario's run.replications)")
+    opts.add_argument("--seed", type=_bounded_int("seed", 0, 2**63 - 1), metavar="S", help="base seed (default: the scenario's run.seed)")
+    opts.add_argument("--workers", type=_bounded_int("workers", 1, MAX_WORKERS), default=1, metavar="W",
+                      help="processes to run replications in (default: 1)")
+    opts.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_set_option(opts, "change one scenario parameter (repeatable)")
+    opts.set_defaults(handler=cmd_options)
     check = commands.add_parser(
         "validate",
         help="check the model against a claims file (default: the founding article's claims)",
@@ -490,11 +531,26 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print each bundled scenario with its routes."""
-    names = bundled_names()
+    """Print each bundled scenario (or the one given) with its routes and flows, or its nodes."""
+    names = [args.scenario] if args.scenario else bundled_names()
     if not names:
         raise UsageError("no bundled scenarios found (is the package installed whole?)")
-    print("\n\n".join(scenario_listing(load_scenario(name)) for name in names))
+    show = node_listing if args.nodes else scenario_listing
+    print("\n\n".join(show(load_scenario(name)) for name in names))
+    return 0
+
+
+def cmd_options(args: argparse.Namespace) -> int:
+    """Print every door-to-door option between two nodes, priced for the cargo given."""
+    scenario = api.load(args.scenario, args.overrides)
+    reps = args.replications or scenario.settings.replications
+    answer = api.options(
+        args.origin, args.destination, scenario, cargo_class=args.cargo_class, value_usd_per_kg=args.value_usd_per_kg,
+        tonnes_per_teu=args.tonnes_per_teu, time_cost_per_day=args.time_cost_per_day, replications=reps,
+        seed=args.seed, workers=args.workers,
+        progress=_progress_bar(args, reps * api.simulations(scenario), scenario.settings.name),
+    )
+    print(options_text(answer))
     return 0
 
 
@@ -535,6 +591,10 @@ def _print_report(summary: dict, out: Path) -> None:
         print()
         print("shared services (several routes, or background load, on one vehicle):")
         print(shared_table(summary))
+    if summary.get("flows"):
+        print()
+        print("flows (origin–destination cargo choosing among its options):")
+        print(flows_table(summary))
     if summary.get("events"):
         print()
         measured = any("containers_affected" in e for e in summary["events"].values())

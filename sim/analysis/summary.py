@@ -569,10 +569,12 @@ class FlowSummary:
     options: Mapping[str, Mapping[str, Any]]  # per option route: its metrics and the choice record
     booking_periods: list
     convergence: Mapping[str, Any]
+    model: Mapping[str, Any] = dataclasses_field(default_factory=dict)  # the choice's parameters
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "origin": self.origin, "destination": self.destination, "cargo": dict(self.cargo), "choice": self.choice,
+            "model": dict(self.model),
             "as_chosen": {k: v.to_dict() for k, v in self.measures.items()},
             "options": {rid: {k: (v.to_dict() if isinstance(v, Interval) else v) for k, v in o.items()}
                         for rid, o in self.options.items()},
@@ -603,6 +605,7 @@ def flow_summary(scenario: Scenario, table: MetricsTable, flow_id: str, record: 
                "time_value_usd_per_teu_day": flow.time_value_usd_per_teu_day},
         choice=flow.choice, measures=measures("flow", flow_id), options=options,
         booking_periods=list(record.get("booking_periods", [])), convergence=dict(record.get("convergence", {})),
+        model=dict(record.get("model", {})),
     )
 
 

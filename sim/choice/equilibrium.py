@@ -169,6 +169,7 @@ def flows_record(scenario: Scenario, eq: Equilibrium) -> dict[str, dict]:
     cuts = np.asarray(eq.assignment.cuts)
     weights = np.diff(cuts)
     w = weights / weights.sum()
+    weight = scenario.choice.buffer_weight if scenario.choice is not None else 1.0
     out = {}
     for fid, flow in scenario.flows.items():
         options = {}
@@ -180,10 +181,14 @@ def flows_record(scenario: Scenario, eq: Equilibrium) -> dict[str, dict]:
                 "generalised_cost_parts": {part: _finite(float(np.dot(w, [getattr(g, part) for g in gcs])))
                                            for part in ("money", "time", "reliability", "carbon")},
                 "expected_days": {k: _finite(float(np.dot(w, [getattr(t, k) for t in times]))) for k in ("mean", "p50", "p95")},
+                # The days the time value applies to: the mean plus the reliability buffer.
+                "planned_days": _finite(float(np.dot(w, [t.mean + weight * t.buffer_days for t in times]))),
                 "simulated_share": float(np.dot(w, [row[j] for row in eq.assignment.shares[fid]])),
                 "response_share": float(np.dot(w, [row[j] for row in eq.responses[fid]])),
             }
         out[fid] = {
+            "model": {"logit_scale_per_usd": _scale(scenario, flow), "buffer_weight": weight,
+                      "carbon_usd_per_tonne": scenario.choice.carbon_usd_per_tonne if scenario.choice else 0.0},
             "options": options,
             "booking_periods": [[float(a), float(b)] for a, b in zip(cuts[:-1], cuts[1:])],
             "convergence": {

@@ -62,6 +62,25 @@ CAPTIONS = {
         "Route map",
         "Every route over coastlines and borders; line width by TEU carried per year.",
     ),
+    "flow_options": (
+        "Options of each flow",
+        "Per origin–destination flow, each door-to-door option at its mean door-to-door days "
+        "(95% CI over replications) and money cost per TEU; marker area by kg CO2e per TEU; "
+        "labelled with the share of the flow's containers that chose it (equilibrium of the "
+        "choice rule and the simulated times). Hollow: not chosen, drawn at the time expected.",
+    ),
+    "flow_breakeven": (
+        "Which option as the cargo's value rises",
+        "Per origin–destination pair, the logit share of each option against the cargo's value "
+        "(US$/kg), at the simulated times and the costs of the pair's largest flow: generalised "
+        "cost = cost + carbon + value x tonnes/TEU x time cost/day x (mean days + buffer). "
+        "Dotted: the values of the pair's flows.",
+    ),
+    "flow_co2": (
+        "CO2e of a TEU by option",
+        "Well-to-wheel kg CO2e per TEU of each option (the [emissions] intensities x tonnes x "
+        "km, leg by leg), at the tonnes per TEU of the pair's largest flow.",
+    ),
 }
 
 
@@ -130,7 +149,7 @@ def draw(
 
 # Rough drawing cost of a figure, relative to a single-panel one: the grids have a panel per
 # route or node, the map computes sea lanes.
-_COST = {"throughput": 4, "bottlenecks": 3, "route_map": 4, "events": 3}
+_COST = {"throughput": 4, "bottlenecks": 3, "route_map": 4, "events": 3, "flow_options": 2}
 
 
 def _write_figures_in_two(runs, folder: Path, fmt: str, marey_route, figure_builders, write_figures) -> list[Path]:

@@ -20,6 +20,7 @@ from sim.model.loader import BUNDLED_DIR
 from sim.model.sources import Label, SourceNotes
 from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
 from sim.report.tables import event_kind, event_notes, event_when, recovered_share, short_targets
+from sim.report.choice import FLOW_HEADERS, FLOW_NOTE, convergence_lines, flow_rows
 from sim.report.fleets import FLEET_HEADERS, FLEET_NOTE, SHARED_HEADERS, SHARED_NOTE, fleet_rows, shared_rows
 from sim.report.tables import number as _num
 
@@ -544,6 +545,12 @@ def _results(runs: Sequence[RunData]) -> str:
             numeric = [False, False, True, True, True, False, False]
             parts.append(f"<h3>Shared services{of}</h3>" + _table(SHARED_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
                          + f'<p class="meta">{_e(SHARED_NOTE)}.</p>')
+        rows = flow_rows(run.summary)
+        if rows:
+            numeric = [False, False] + [True] * (len(FLOW_HEADERS) - 2)
+            notes = "".join(f"<li>{_e(line)}</li>" for line in convergence_lines(run.summary))
+            parts.append(f"<h3>Flows and their options{of}</h3>" + _table(FLOW_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
+                         + f'<p class="meta">{_e(FLOW_NOTE)}. Equilibrium:</p><ul class="meta">{notes}</ul>')
     return "\n".join(parts)
 
 

@@ -37,9 +37,20 @@ def _ci(ci: Sequence[Any], digits: int = 1) -> str:
 def routes_table(summary: dict[str, Any]) -> str:
     """Route, mode, volume delivered, mean/p50/p95 transit and the 95% CI of the mean."""
     headers = ("route", "mode", "delivered/yr", "mean d", "p50 d", "p95 d", "95% CI of mean")
+    # Cost and CO2e per TEU (per t of bulk) when the scenario prices them (sim.analysis.costs).
+    money = any("cost" in r for r in summary["routes"].values())
+    carbon = any("co2e" in r for r in summary["routes"].values())
+    headers += ("cost US$",) * money + ("kg CO2e",) * carbon
     rows = []
     for rid, r in summary["routes"].items():
         t = r["transit_days"]
+        per = "/t" if r.get("cargo") == "bulk" else "/TEU"
+        extra = []
+        if money:
+            extra.append(_num(next(iter(r["cost"].values())), 0) + per if "cost" in r else "—")
+        if carbon:
+            value = next(iter(r["co2e"].values())) if "co2e" in r else None
+            extra.append("—" if value is None else _num(value, 0) + per)
         rows.append(
             (
                 rid,
@@ -49,9 +60,10 @@ def routes_table(summary: dict[str, Any]) -> str:
                 _num(t["p50"]),
                 _num(t["p95"]),
                 _ci(t["ci95"], 2),
+                *extra,
             )
         )
-    return format_table(headers, rows, (False, False, True, True, True, True, True))
+    return format_table(headers, rows, (False, False, True, True, True, True, True) + (True,) * (money + carbon))
 
 
 def volume(route: dict[str, Any]) -> str:
@@ -291,12 +303,36 @@ def scenario_listing(scenario: Scenario) -> str:
             f"{r.distance_km:,.0f}",
             f"{r.demand.tonnes_per_year:,.0f} t"
             if r.demand.cargo == "bulk"
-            else f"{r.demand.teu_per_year:,.0f} TEU",
+            else f"{r.demand.teu_per_year:,.0f} TEU" if r.demand.teu_per_year or not scenario.flows else "flows only",
         )
         for rid, r in scenario.routes.items()
     ]
     title = f"{s.name}: {s.description}" if s.description else s.name
-    return title + "\n" + format_table(headers, rows, (False, False, False, True, True))
+    text = title + "\n" + format_table(headers, rows, (False, False, False, True, True))
+    return text + ("\nflows (cargo that chooses among the routes above):\n" + flow_listing(scenario) if scenario.flows else "")
+
+
+def node_listing(scenario: Scenario) -> str:
+    """A scenario's nodes: id, kind, country, servers and handling hours per vehicle kind."""
+    s = scenario.settings
+    headers = ("node", "kind", "country", "servers", "handling hours (mean)", "name")
+    rows = []
+    for nid, n in scenario.nodes.items():
+        handling = ", ".join(f"{v} {d.mean * 24:.3g}" for v, d in n.handling.items())
+        if n.pools:
+            handling += f" (+{len(n.pools)} pool{'s' if len(n.pools) > 1 else ''})"
+        rows.append((nid, n.kind + (" (gauge change)" if n.gauge_change else ""), n.country or "—",
+                     str(n.servers) if n.servers else "no limit", handling or "—", n.name if n.name != nid else ""))
+    title = f"{s.name}: {len(rows)} nodes"
+    return title + "\n" + format_table(headers, rows, (False, False, False, True, False, False))
+
+
+def flow_listing(scenario: Scenario) -> str:
+    """A scenario's origin–destination flows: id, origin → destination, TEU/yr, cargo, rule, options."""
+    headers = ("flow", "origin → destination", "TEU/yr", "cargo US$/kg", "choice", "options")
+    rows = [(fid, f"{f.origin} → {f.destination}", f"{f.teu_per_year:,.0f}", f"{f.value_usd_per_tonne / 1000:g}",
+             f.choice, ", ".join(f.options)) for fid, f in scenario.flows.items()]
+    return format_table(headers, rows, (False, False, True, True, False, False))
 
 
 VALIDATION_HEADERS = ("claim", "article", "simulated (95% CI)", "tolerance", "result")

@@ -18,6 +18,8 @@ from sim.output.figure_data import RunData
 
 BAND_COLOUR = "#f5b041"  # the claim band of the scenario's claims file (its values are data)
 TICK_FONT = 8.0  # points: the smallest text of any figure, readable at 100% zoom
+# Day ticks a reader knows (a week, a fortnight, a month) for the logarithmic axis.
+LOG_TICKS = (0.5, 1, 2, 3, 5, 7, 10, 14, 20, 30, 45, 60, 90, 120, 180, 365)
 
 
 def run_title(runs: Sequence[RunData], what: str) -> str:
@@ -138,3 +140,16 @@ def scenario_palette(runs: Sequence[RunData], given: Mapping[str, str] | None) -
 def scenario_style(k: int) -> str:
     """Line style of the k-th scenario: colour and dash tell scenarios apart in grey print too."""
     return SCENARIO_STYLES[k % len(SCENARIO_STYLES)]
+
+
+def day_axis(ax: Axes, lo: float, hi: float) -> str:
+    """Log scale with day ticks when the routes span more than 4× (air 2 d to sea 44 d:
+    linear would squeeze every rail route into a sliver), else linear.  Returns the scale."""
+    if lo > 0 and hi / lo > 4:
+        ax.set_xscale("log")
+        ticks = [t for t in LOG_TICKS if lo / 1.3 <= t <= hi * 1.3]
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlim(lo / 1.15, hi * 1.15)
+        return "log scale"
+    return ""

@@ -12,6 +12,7 @@ from sim.viz.colours import route_colours, scenario_colours
 from sim.viz.flows import bottleneck_figure, throughput_figure
 from sim.viz.marey import default_marey_route, marey_figure
 from sim.viz.transit import transit_box_figure, transit_ecdf_figure
+from sim.viz.choice import breakeven_figure, co2_figure, flow_options_figure, has_flows
 from sim.viz.events import events_figure, has_events
 from sim.viz.common import all_routes, run_title
 from sim.output.figure_data import RunData
@@ -37,6 +38,10 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> 
     }
     if has_events(runs):  # only a scenario with [[events]] has its figure
         builders["events"] = lambda: events_figure(runs, colours)
+    if has_flows(runs):  # only a scenario with [[flows]] has its shippers' figures
+        builders["flow_options"] = lambda: flow_options_figure(runs, colours)
+        builders["flow_breakeven"] = lambda: breakeven_figure(runs, colours)
+        builders["flow_co2"] = lambda: co2_figure(runs, colours)
     return {stem: plain_text(build) for stem, build in builders.items()}
 
 

@@ -15,13 +15,11 @@ from matplotlib.patches import Patch
 from sim.analysis.groups import group_mean_transit, transit_ratio
 from sim.viz.save import subplots
 from sim.viz.common import (
-    BAND_COLOUR, TICK_FONT, all_routes, grid, run_title, scenario_palette, scenario_style, suptitle,
+    BAND_COLOUR, TICK_FONT, all_routes, day_axis, grid, run_title, scenario_palette, scenario_style, suptitle,
 )
 from sim.output.figure_data import RunData
 from sim.output.metrics_file import read_metrics
 
-# Day ticks a reader knows (a week, a fortnight, a month) for the logarithmic axis.
-LOG_TICKS = (0.5, 1, 2, 3, 5, 7, 10, 14, 20, 30, 45, 60, 90, 120, 180, 365)
 VIOLIN_POINTS = 251  # every 4th of the 1001 quantiles: the same shape, a quarter of the work
 DEFAULT_TOP = 15.0  # days: the least height of the box plot when there is no claim band
 
@@ -113,19 +111,6 @@ def transit_ecdf_figure(
     return _ecdf_compare(runs, scenario_palette(runs, scenario_colours))
 
 
-def _day_axis(ax: Axes, lo: float, hi: float) -> str:
-    """Log scale with day ticks when the routes span more than 4× (air 2 d to sea 44 d:
-    linear would squeeze every rail route into a sliver), else linear.  Returns the scale."""
-    if lo > 0 and hi / lo > 4:
-        ax.set_xscale("log")
-        ticks = [t for t in LOG_TICKS if lo / 1.3 <= t <= hi * 1.3]
-        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_xlim(lo / 1.15, hi * 1.15)
-        return "log scale"
-    return ""
-
-
 def _ecdf_single(run: RunData, colours: Mapping[str, str]) -> Figure:
     delivered = [rid for rid in run.scenario.routes if run.transit[rid].size]
     crowded = len(delivered) > 8
@@ -139,7 +124,7 @@ def _ecdf_single(run: RunData, colours: Mapping[str, str]) -> Figure:
     if delivered:
         lo = min(float(run.transit[rid][0]) for rid in delivered)
         hi = max(float(run.transit[rid][-1]) for rid in delivered)
-        scale = _day_axis(ax, lo, hi)
+        scale = day_axis(ax, lo, hi)
     else:
         ax.text(0.5, 0.5, "no route delivered anything in the measured window", transform=ax.transAxes,
                 ha="center", va="center")

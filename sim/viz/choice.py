@@ -1,0 +1,169 @@
+"""Shippers' choices: each flow's options on a cost–time plane, the share of each option as
+the cargo's value rises (the break-even curve), and the CO2e of a TEU by option.  Drawn from
+summary.json's ``flows`` (sim.analysis.summary.flow_summary), so ``routesim plot`` redraws them."""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from sim.viz.common import TICK_FONT, day_axis, grid, run_title, suptitle
+from sim.output.figure_data import RunData
+
+VALUES_USD_PER_KG = np.geomspace(0.1, 1000.0, 241)  # the break-even curve's cargo values
+MARKER_AREA_PER_KG = 0.08  # points^2 per kg CO2e per TEU: sea ~700 kg -> 56, air ~30,000 kg -> 2,400 (capped)
+MAX_MARKER_AREA = 900.0
+
+
+def has_flows(runs: Sequence[RunData]) -> bool:
+    return any(run.summary.get("flows") for run in runs)
+
+
+def _flows(runs: Sequence[RunData]) -> tuple[RunData, dict]:
+    run = next(r for r in runs if r.summary.get("flows"))
+    return run, run.summary["flows"]
+
+
+def _name(run: RunData, rid: str) -> str:
+    route = run.scenario.routes.get(rid)
+    return route.name if route is not None and route.name != rid else rid
+
+
+def _mean(d: Mapping | None) -> float:
+    v = None if d is None else d.get("mean")
+    return math.nan if v is None else float(v)
+
+
+def _markers(co2: float) -> float:
+    return min(MAX_MARKER_AREA, max(12.0, MARKER_AREA_PER_KG * co2)) if math.isfinite(co2) else 12.0
+
+
+def flow_options_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Figure:
+    """Per flow: each option at (mean door-to-door days, cost per TEU), whiskers the 95% CI of
+    the days, marker area the kg CO2e per TEU, labelled with the share the flow gave it."""
+    run, flows = _flows(runs)
+    fig, axes = grid(len(flows), 3, (4.4, 3.6), top=1.4)
+    for ax, (fid, f) in zip(axes, flows.items()):
+        spread = []
+        for rid, o in f["options"].items():
+            days = _mean(o["transit_days"])
+            lo, hi = o["transit_days"]["ci95"]
+            expected = False
+            if not math.isfinite(days):  # nothing chosen: where shippers expected it to be
+                days, expected = (o.get("expected_days") or {}).get("mean") or math.nan, True
+            spread.append(days)
+            cost = _mean(o["cost_usd_per_teu"])
+            share = _mean(o["share"])
+            colour = colours.get(rid, "#555555")
+            if not expected and lo is not None and hi is not None:
+                ax.errorbar([days], [cost], xerr=[[days - lo], [hi - days]], fmt="none", ecolor=colour, elinewidth=1.2, capsize=3)
+            ax.scatter([days], [cost], s=_markers(_mean(o["co2e_kg_per_teu"])), color="white" if expected else colour,
+                       edgecolors=colour, linewidths=1.5, alpha=0.85, zorder=3)
+            ax.annotate(f"{_name(run, rid)}\n{share:.0%}" if math.isfinite(share) else _name(run, rid), (days, cost),
+                        textcoords="offset points", xytext=(7, 4), fontsize=TICK_FONT - 0.5)
+        cargo = f["cargo"]
+        ax.set_title(f"{fid}\n{cargo['value_usd_per_tonne'] / 1000:g} US$/kg, {f['origin']} → {f['destination']}", fontsize=9)
+        finite = [d for d in spread if math.isfinite(d) and d > 0]
+        if finite:
+            day_axis(ax, min(finite) / 1.6, max(finite) * 1.6)  # room for the labels beside the markers
+        ax.set_xlabel("door-to-door days (mean, 95% CI)", fontsize=TICK_FONT)
+        ax.set_ylabel("cost, US$ per TEU", fontsize=TICK_FONT)
+        ax.tick_params(labelsize=TICK_FONT)
+        ax.margins(y=0.25)
+        ax.grid(True, alpha=0.3)
+    sizes = [500, 2000, 10000]
+    handles = [Line2D([], [], marker="o", ls="", color="#999999", markersize=math.sqrt(_markers(k)), label=f"{k:,} kg CO2e/TEU")
+               for k in sizes]
+    handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="white", markeredgecolor="#999999", markersize=7,
+                          label="not chosen: the time shippers expected"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=TICK_FONT, frameon=False, bbox_to_anchor=(0.5, 0),
+               columnspacing=3.0, handletextpad=1.2, borderpad=1.0)
+    bottom = 0.55 / fig.get_figheight()  # inches kept for the legend under the panels
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))  # (left, bottom, width, height)
+    suptitle(fig, run_title([run], "options of each flow: time, cost, CO2e (marker area) and share"))
+    return fig
+
+
+def _groups(flows: Mapping[str, dict]) -> dict[tuple, list[str]]:
+    """Flows by (origin, destination, options): one break-even curve each."""
+    out: dict[tuple, list[str]] = {}
+    for fid, f in flows.items():
+        out.setdefault((f["origin"], f["destination"], tuple(f["options"])), []).append(fid)
+    return out
+
+
+def logit_curve(f: dict, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Each option's logit share for cargo worth ``values`` US$/kg, at this flow's times and
+    costs (generalised cost = money + carbon + value x t/TEU x time cost/day x planned days)."""
+    scale = (f.get("model") or {}).get("logit_scale_per_usd")
+    cargo = f["cargo"]
+    per_value = 1000.0 * cargo["tonnes_per_teu"] * cargo["time_cost_per_day"]
+    ids = list(f["options"])
+    fixed = np.array([(f["options"][r]["generalised_cost_parts"]["money"] or 0.0)
+                      + (f["options"][r]["generalised_cost_parts"]["carbon"] or 0.0) for r in ids])
+    days = np.array([f["options"][r].get("planned_days") or math.inf for r in ids])
+    gc = fixed[:, None] + per_value * values[None, :] * days[:, None]
+    if scale is None:  # cheapest, all or nothing
+        best = gc == gc.min(axis=0)
+        shares = best / best.sum(axis=0)
+    else:
+        z = -scale * (gc - np.nanmin(gc, axis=0))
+        w = np.exp(z)
+        shares = w / w.sum(axis=0)
+    return dict(zip(ids, shares))
+
+
+def breakeven_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Figure:
+    """Per origin–destination pair: the share of each option against the cargo's value, with
+    the flows' own values marked (the times and costs are those of the pair's largest flow)."""
+    run, flows = _flows(runs)
+    groups = _groups(flows)
+    fig, axes = grid(len(groups), 2, (5.6, 3.6), top=1.4)
+    for ax, ((origin, dest, ids), fids) in zip(axes, groups.items()):
+        big = max(fids, key=lambda fid: _mean(flows[fid]["as_chosen"].get("teu_per_year")) or 0.0)
+        curve = logit_curve(flows[big], VALUES_USD_PER_KG)
+        for rid in ids:
+            ax.plot(VALUES_USD_PER_KG, curve[rid], color=colours.get(rid, "#555555"), lw=2, label=_name(run, rid))
+        for fid in fids:
+            value = flows[fid]["cargo"]["value_usd_per_tonne"] / 1000.0
+            ax.axvline(value, color="#444444", ls=":", lw=1)
+            ax.annotate(flows[fid]["cargo"].get("class") or fid, (value, 0.98), rotation=90, va="top", ha="right",
+                        xytext=(-2, 0), textcoords="offset points", fontsize=TICK_FONT, color="#444444")
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("cargo value, US$ per kg", fontsize=TICK_FONT)
+        ax.set_ylabel("share of the option", fontsize=TICK_FONT)
+        ax.set_title(f"{origin} → {dest}", fontsize=9)
+        ax.tick_params(labelsize=TICK_FONT)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=TICK_FONT - 0.5, loc="center left", frameon=False)
+    suptitle(fig, run_title([run], "which option as the cargo's value rises (logit at the simulated times and costs)"))
+    return fig
+
+
+def co2_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Figure:
+    """Per origin–destination pair: kg CO2e per TEU of each option (the largest flow's cargo)."""
+    run, flows = _flows(runs)
+    groups = _groups(flows)
+    fig, axes = grid(len(groups), 2, (5.6, 0.5 + 0.45 * max(len(k[2]) for k in groups)), top=1.2)
+    for ax, ((origin, dest, ids), fids) in zip(axes, groups.items()):
+        big = max(fids, key=lambda fid: _mean(flows[fid]["as_chosen"].get("teu_per_year")) or 0.0)
+        f = flows[big]
+        values = [_mean(f["options"][rid]["co2e_kg_per_teu"]) for rid in ids]
+        y = np.arange(len(ids))
+        ax.barh(y, [v if math.isfinite(v) else 0.0 for v in values], color=[colours.get(r, "#555555") for r in ids])
+        for yi, v in zip(y, values):
+            ax.annotate("no factor" if not math.isfinite(v) else f"{v:,.0f}", (v if math.isfinite(v) else 0.0, yi),
+                        textcoords="offset points", xytext=(4, 0), va="center", fontsize=TICK_FONT)
+        ax.set_yticks(y, [_name(run, r) for r in ids], fontsize=TICK_FONT)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"kg CO2e per TEU (well to wheel, {f['cargo']['tonnes_per_teu']:g} t/TEU)", fontsize=TICK_FONT)
+        ax.set_title(f"{origin} → {dest}", fontsize=9)
+        ax.tick_params(labelsize=TICK_FONT)
+        ax.margins(x=0.25)
+    suptitle(fig, run_title([run], "CO2e of a TEU by option"))
+    return fig
