@@ -2,6 +2,7 @@
 
 Rules (one place for each):
 * line haul: each service's ``rate`` over its stretch, plus each leg's own ``rate`` (trucks by km);
+  a rate that ``includes_transit_tariffs`` has the transit part of its stretch taken off;
 * handling: a node's ``handling`` charge where the cargo is lifted: the origin, each transfer
   between services, every gauge-change node and the destination, once each;
 * border: a node's ``border`` charge at every node of the path that has one;
@@ -84,6 +85,8 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
         km = sum(scenario.legs[lid].distance_km for lid in seg.legs)
         service = scenario.services[seg.service]
         line += _price(service.rate, bulk, tonnes, km)
+        if service.rate is not None and service.rate.includes_transit:  # its transit part is reported as such
+            line -= sum(transit_tariffs(scenario, route, seg.legs).values())
         subsidy += _price(service.subsidy, bulk, tonnes, km)
         for lid in seg.legs:
             leg = scenario.legs[lid]
@@ -102,15 +105,16 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
     return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route).values()), subsidy, withdrawn)
 
 
-def transit_tariffs(scenario: Scenario, route: Route) -> dict[str, float]:
-    """US$ per TEU (per tonne for bulk) the route pays each transit country, by country."""
+def transit_tariffs(scenario: Scenario, route: Route, legs: tuple[str, ...] | None = None) -> dict[str, float]:
+    """US$ per TEU (per tonne for bulk) the route pays each transit country, by country
+    (over ``legs`` only when given: one service's stretch)."""
     costs = scenario.costs
     if costs is None or not costs.tariffs:
         return {}
     ends = end_countries(scenario, route)
     bulk = _bulk(route)
     out: dict[str, float] = {}
-    for lid in (lid for seg in route.segments for lid in seg.legs):
+    for lid in legs if legs is not None else (lid for seg in route.segments for lid in seg.legs):
         leg = scenario.legs[lid]
         tariff = costs.tariffs.get(leg.country)
         if tariff is None or leg.country in ends or leg.mode not in tariff.modes:

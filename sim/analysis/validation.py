@@ -21,7 +21,7 @@ import numpy as np
 from sim.analysis.groups import group_mean_transit, transit_ratio
 from sim.analysis.metrics import MetricsTable, metrics_table
 from sim.analysis.periods import months, node_period_counts
-from sim.analysis.statistics import cohort, interval, mean_ci95, train_index
+from sim.analysis.statistics import cohort, mean_ci95, train_index
 from sim.engine.simulation import ReplicationResult
 from sim.model.claims import MEASURE_PARAMS, Claim, Claims, Measure
 from sim.model.errors import UsageError
@@ -190,6 +190,17 @@ def _half_rise(wait: np.ndarray, first: np.ndarray, second: np.ndarray) -> float
 
 
 # The registry: a claims file names these (their parameters are checked by sim.model.claims).
+def transit_revenue_measure(runs: Runs, arm: Arm, measure: Measure) -> np.ndarray:
+    """A country's transit tariff income per year (the country metric), in the year the
+    measure names (the previous scenario's for a figure of the year before), times ``scale``."""
+    if measure.params.get("scenario", "current") == "previous":
+        if runs.previous is None:
+            raise ValueError(f"{measure.key}: scenario = \"previous\" needs the claims file's scenarios.previous")
+        arm = runs.previous
+    values = arm.table.values("country", measure.params["country"], "transit_revenue_usd_per_year")
+    return values * float(measure.params.get("scale", 1.0))
+
+
 MEASURES: dict[str, MeasureFn] = {
     "mean_transit": mean_transit,
     "transit_ratio": ratio_of_means,
@@ -197,6 +208,7 @@ MEASURES: dict[str, MeasureFn] = {
     "growth": growth,
     "max_utilization": max_utilization,
     "backlog_rise": backlog_rise,
+    "transit_revenue": transit_revenue_measure,
 }
 assert set(MEASURES) == set(MEASURE_PARAMS), "the measure registry and the claims-file schema disagree"
 
@@ -231,21 +243,6 @@ def validate(runs: Runs) -> list[Outcome]:
     return [evaluate(claim, compute(runs, runs.current, claim.measure)) for claim in runs.claims.claims]
 
 
-def transit_revenue(runs: Runs) -> dict[str, object] | None:
-    """Revenue implied by the simulated yearly transit TEU times the file's tariff (not pass/fail)."""
-    rev = runs.claims.revenue
-    if rev is None:
-        return None
-    teu = compute(runs, runs.current, rev.measure)
-    revenue = [float(t) * rev.usd_per_teu / 1e6 for t in teu]
-    return {
-        "transit_teu_per_year": interval([float(t) for t in teu]),
-        "tariff_usd_per_teu": rev.usd_per_teu,
-        "tariff_source": rev.estimate,
-        "revenue_musd_per_year": interval(revenue),
-        "context": rev.context,
-        "sources": [s.to_dict() for s in rev.sources],
-    }
 def outcome_record(outcome: Outcome) -> dict[str, object]:
     """One claim as a plain record for validation.json."""
     c = outcome.claim
@@ -282,7 +279,7 @@ def format_value(value: float | None, unit: str) -> str:
 
 def unit_suffix(unit: str) -> str:
     """What follows a formatted value: ' d', ' Mt', '×', ' TEU' (nothing for % and shares)."""
-    return {"days": " d", "Mt": " Mt", "ratio": "×", "TEU": " TEU"}.get(unit, "")
+    return {"days": " d", "Mt": " Mt", "ratio": "×", "TEU": " TEU", "US$ bn": " US$ bn"}.get(unit, "")
 
 
 def band_text(low: float | None, high: float | None, unit: str) -> str:
@@ -294,7 +291,7 @@ def band_text(low: float | None, high: float | None, unit: str) -> str:
 
 def _measures(runs: Runs) -> list[Measure]:
     """Every measure of the claims file, nested ones included (growth's inner measure)."""
-    found = [c.measure for c in runs.claims.claims] + ([runs.claims.revenue.measure] if runs.claims.revenue else [])
+    found = [c.measure for c in runs.claims.claims]
     for m in list(found):
         if m.name == "growth":
             found.append(m.param("of"))
@@ -324,7 +321,6 @@ def validation_report(
         "overrides": list(overrides),
         "passed": all(o.passed for o in outcomes),
         "claims": [outcome_record(o) for o in outcomes],
-        "transit_revenue": transit_revenue(runs),
         "counted_at": counted_at,
         "transit_routes": [names[i] for i in picked] if picked is not None else [],
     }

@@ -22,7 +22,7 @@ from sim.model.errors import ScenarioError, kind_of
 from sim.model.suggest import unknown_key_message
 
 CLAIMS_SUFFIX = ".claims.toml"
-TOP_KEYS = ("description", "source", "scenarios", "regions", "groups", "figures", "claims", "revenue", "note", "notes")
+TOP_KEYS = ("description", "source", "scenarios", "regions", "groups", "figures", "claims", "note", "notes")
 SCENARIO_ROLES = ("current", "previous")
 QUANTITIES = ("teu", "tonnes")
 
@@ -43,6 +43,9 @@ MEASURE_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "growth": {"of": ("measure", True)},
     "max_utilization": {"node_kind": ("string", True)},
     "backlog_rise": {},
+    # A country's transit tariff income in the simulation (scenario [costs.transit_tariffs]);
+    # ``scenario``: "current" (default) or "previous", the year the figure is of.
+    "transit_revenue": {"country": ("string", True), "scenario": ("string", False), "scale": ("number", False)},
 }
 
 
@@ -103,17 +106,6 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class Revenue:
-    """A reported (not tested) revenue estimate: a TEU measure times a tariff."""
-
-    measure: Measure
-    usd_per_teu: float
-    estimate: str
-    context: str
-    sources: tuple[Source, ...] = ()
-
-
-@dataclass(frozen=True)
 class Figures:
     """What the transit figures draw: a claim's band (days) and a claim's ratio measure."""
 
@@ -135,7 +127,6 @@ class Claims:
     groups: Mapping[str, Group]
     claims: tuple[Claim, ...]
     figures: Figures
-    revenue: Revenue | None = None
     source: Source | None = None
 
     def claim(self, claim_id: str) -> Claim:
@@ -260,23 +251,10 @@ def _claims(raw: Mapping[str, Any], path: Path, text: str) -> Claims:
             raise ScenarioError(f"duplicate claim id '{claim.id}'", f"claims[{i}].id")
         claims.append(claim)
     figures = _figures(raw.get("figures", {}), claims)
-    revenue = None
-    if "revenue" in raw:
-        r = _table(raw["revenue"], "revenue", ("measure", "usd_per_teu", "estimate", "context", "sources"))
-        measure = _measure(r.get("measure"), "revenue.measure", groups, regions, scenarios)
-        if measure.name != "border_volume" or measure.param("quantity") != "teu":
-            raise ScenarioError("must be a border_volume measure of quantity 'teu'", "revenue.measure")
-        if "usd_per_teu" not in r:
-            raise ScenarioError("missing required key 'usd_per_teu'", "revenue")
-        usd = _number(r["usd_per_teu"], "revenue.usd_per_teu")
-        revenue = Revenue(
-            measure, usd, _string(r, "estimate", "revenue", ""), _string(r, "context", "revenue", ""),
-            _sources(r.get("sources", []), "revenue.sources"),
-        )
     source = _source(raw["source"], "source") if "source" in raw else None
     return Claims(
         str(path), text, _string(raw, "description", "", ""), scenarios, regions, groups, tuple(claims),
-        figures, revenue, source,
+        figures, source,
     )
 
 
@@ -390,6 +368,8 @@ def _measure(value: Any, where: str, groups: Mapping[str, Group], regions: Mappi
             if v.name == "growth":
                 raise ScenarioError("growth of a growth is not a measure", f"{key}.name")
         params[param] = v
+    if name == "transit_revenue" and params.get("scenario", "current") not in scenarios:
+        raise ScenarioError(unknown_key_message(str(params["scenario"]), scenarios, what="scenario role"), f"{where}.scenario")
     return Measure(name, params, where)
 
 
@@ -439,6 +419,13 @@ def check_against(claims: Claims, scenario: Any, role: str) -> None:
     """Every route and node of every group exists in the scenario (ScenarioError naming the
     claims file, the group's key and the scenario otherwise)."""
     name = scenario.settings.name
+    for claim in claims.claims:
+        m = claim.measure
+        if m.name == "transit_revenue" and m.params.get("scenario", "current") == role:
+            tariffs = scenario.costs.tariffs if scenario.costs is not None else {}
+            if m.params["country"] not in tariffs:
+                raise ScenarioError(f"the {role} scenario '{name}' has no [costs.transit_tariffs.{m.params['country']}] "
+                                    "to measure transit revenue with", f"{m.key}.country", claims.path)
     for gid, g in claims.groups.items():
         for members, known in (("routes", scenario.routes), ("nodes", scenario.nodes)):
             for i, ident in enumerate(getattr(g, members)):

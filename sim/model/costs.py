@@ -48,6 +48,9 @@ class Rate:
     per_tonne_km: float = 0.0
     year: int | None = None
     source: str = ""
+    # A through rate quoted with the transit countries' tariffs in it: the cost breakdown
+    # shows them as the transit part and takes them off the line haul, so nothing counts twice.
+    includes_transit: bool = False
 
     def container(self, teu: float, tonnes: float, km: float) -> float:
         """The price of one container of ``teu`` TEU holding ``tonnes`` over ``km``."""
@@ -131,7 +134,7 @@ def _year(t: Table) -> int | None:
 
 def read_rate(value: Any, path: str) -> Rate:
     """A ``rate`` or ``subsidy`` table: any of RATE_KEYS (summed by base), year, source."""
-    t = Table(value, path, (*RATE_KEYS, "year"))
+    t = Table(value, path, (*RATE_KEYS, "year", "includes_transit_tariffs"))
     parts = {"per_teu": 0.0, "per_teu_km": 0.0, "per_tonne": 0.0, "per_tonne_km": 0.0}
     given = [key for key in RATE_KEYS if t.has(key)]
     if not given:
@@ -139,7 +142,8 @@ def read_rate(value: Any, path: str) -> Rate:
     for key in given:
         base, factor = RATE_KEYS[key]
         parts[base] += t.number(key, minimum=0, maximum=MAX_USD) * factor
-    return Rate(**parts, year=_year(t), source=str(t.get("source", "")))
+    return Rate(**parts, year=_year(t), source=str(t.get("source", "")),
+                includes_transit=t.boolean("includes_transit_tariffs", False))
 
 
 def read_charges(value: Any, path: str) -> Charges:

@@ -359,10 +359,8 @@ def validation_rows(report: dict[str, Any], fail: str) -> list[tuple[str, ...]]:
 
 
 def validation_text(report: dict[str, Any]) -> str:
-    """The validation table (claim, article, simulated with CI, tolerance, result) and the
-    transit revenue note, for the terminal."""
+    """The validation table (claim, article, simulated with CI, tolerance, result), for the terminal."""
     rows = validation_rows(report, fail="FAIL")
-    rev = report.get("transit_revenue")
     verdict = "every claim passes" if report["passed"] else "SOME CLAIMS FAIL"
     names = report["scenarios"]
     against = f" vs {names['previous']}" if names.get("previous") else ""
@@ -373,16 +371,6 @@ def validation_text(report: dict[str, Any]) -> str:
         "",
         f"{verdict}.",
     ]
-    if rev:
-        lines += [
-            "",
-            "Not tested: transit revenue implied by the simulated transit volume "
-            f"({_num(rev['transit_teu_per_year']['mean'], 0)} TEU/yr x US${rev['tariff_usd_per_teu']:,.0f}/TEU) "
-            f"= US${_num(rev['revenue_musd_per_year']['mean'], 0)} M/yr",
-            f"  tariff: {rev['tariff_source']}",
-        ]
-        if rev.get("context"):
-            lines.append(f"  {rev['context']}")
     return "\n".join(lines)
 
 
