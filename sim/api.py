@@ -157,18 +157,25 @@ class Run:
         import pandas as pd
 
         s = self.scenario.settings
+        flows = list(self.scenario.flows)
         parts = []
         for r in self.results:
             for rid in self.scenario.routes:
-                c = cohort(r.ledgers[rid], s.warmup_days, s.horizon_days)
-                parts.append(pd.DataFrame({
+                ledger = r.ledgers[rid]
+                c = cohort(ledger, s.warmup_days, s.horizon_days)
+                part = pd.DataFrame({
                     "replication": np.full(c.created.size, r.replication, dtype=np.int64),
                     "route": pd.Categorical([rid] * c.created.size, categories=list(self.scenario.routes)),
                     "created_day": c.created - s.warmup_days,
                     "departed_day": c.departed - s.warmup_days,
                     "delivered_day": c.delivered - s.warmup_days,
                     "transit_days": c.delivered - c.created,
-                }))
+                })
+                if flows:  # which flow booked each container (missing: the route's own demand)
+                    lo, hi = np.searchsorted(ledger.created, [s.warmup_days, s.horizon_days], side="left")
+                    tags = ledger.flow[lo:hi] if ledger.flow is not None else np.full(c.created.size, -1)
+                    part["flow"] = pd.Categorical.from_codes(tags.astype(np.int64), categories=flows)
+                parts.append(part)
         return pd.concat(parts, ignore_index=True)
 
     def files(self, containers: str = "csv") -> dict[str, Callable[[Path], Any]]:

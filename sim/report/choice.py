@@ -30,6 +30,9 @@ def options_text(answer: OptionsAnswer) -> str:
     ]
     headers = ["option", "mode", "days mean", "p95", "cost US$/TEU", "line haul", "handling", "border", "transit",
                "subsidy", "kg CO2e/TEU"]
+    carbon = any(r.carbon_usd for r in answer.rows)
+    if carbon:
+        headers += ["carbon US$/TEU"]
     if priced:
         headers += ["generalised US$/TEU"]
     if priced and answer.logit_scale_per_usd is not None:
@@ -39,6 +42,8 @@ def options_text(answer: OptionsAnswer) -> str:
         row = [r.route, r.mode, f"{r.times.mean:.1f}{'' if r.observed else '*'}", f"{r.times.p95:.1f}",
                _money(r.cost.total), _money(r.cost.line_haul), _money(r.cost.handling), _money(r.cost.border),
                _money(r.cost.transit_tariff), _money(r.cost.subsidy), _money(r.co2e_kg)]
+        if carbon:
+            row.append(_money(r.carbon_usd))
         if priced:
             row.append(_money(r.generalised_usd))
         if priced and answer.logit_scale_per_usd is not None:
