@@ -6,6 +6,7 @@ Rules (one place for each):
 * handling: a node's ``handling`` charge where the cargo is lifted: the origin, each transfer
   between services, every gauge-change node and the destination, once each;
 * border: a node's ``border`` charge at every node of the path that has one;
+  both at the rate for the vehicle kinds that carry the cargo there (the highest, once);
 * transit tariff: a country's ``[costs.transit_tariffs]`` on the km of its legs (of the
   tariff's modes), when the route neither starts nor ends in that country;
 * subsidy: each service's ``subsidy``; reported on its own; while subsidies are in force
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.model.costs import Rate
+from sim.model.costs import Charges, Rate
 from sim.model.scenario import Route, Scenario
 
 COST_PARTS = ("line_haul", "handling", "border", "transit_tariff", "subsidy")
@@ -71,6 +72,11 @@ def lifted_nodes(scenario: Scenario, route: Route) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def vehicles_at(scenario: Scenario, route: Route, node_id: str) -> set[str]:
+    """The vehicle kinds that carry the route's cargo into, out of or through a node."""
+    return {scenario.services[seg.service].vehicle for seg in route.segments if node_id in seg.nodes}
+
+
 def end_countries(scenario: Scenario, route: Route) -> set[str]:
     """The countries a route starts and ends in (a border node's 'CN/KZ' counts both)."""
     return {c for n in (route.path[0], route.path[-1]) for c in scenario.nodes[n].country.split("/") if c}
@@ -91,18 +97,20 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
         for lid in seg.legs:
             leg = scenario.legs[lid]
             line += _price(leg.rate, bulk, tonnes, leg.distance_km)
-    handling = 0.0
-    for nid in lifted_nodes(scenario, route):
-        c = scenario.nodes[nid].charges
-        if c is not None:
-            handling += c.handling_per_tonne if bulk else c.handling_per_teu + c.handling_per_tonne * tonnes
-    border = 0.0
+    handling = border = 0.0
+    lifted = lifted_nodes(scenario, route)
     for nid in route.path:
         c = scenario.nodes[nid].charges
-        if c is not None:
-            border += c.border_per_tonne if bulk else c.border_per_teu + c.border_per_tonne * tonnes
+        if c is None:
+            continue
+        kinds = vehicles_at(scenario, route, nid)
+        per_teu, per_tonne = (Charges.for_vehicles(x, kinds) for x in (c.border_per_teu, c.border_per_tonne))
+        border += per_tonne if bulk else per_teu + per_tonne * tonnes
+        if nid in lifted:
+            per_teu, per_tonne = (Charges.for_vehicles(x, kinds) for x in (c.handling_per_teu, c.handling_per_tonne))
+            handling += per_tonne if bulk else per_teu + per_tonne * tonnes
     withdrawn = scenario.costs is not None and not scenario.costs.subsidies
-    return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route).values()), subsidy, withdrawn)
+    return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route).values(), 0.0), subsidy, withdrawn)
 
 
 def transit_tariffs(scenario: Scenario, route: Route, legs: tuple[str, ...] | None = None) -> dict[str, float]:

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from sim.model.errors import ScenarioError
 from sim.model.reading import Table, check_number
+from sim.model.scenario import VEHICLES
 
 KG_PER_TONNE = 1000.0
 TEU_PER_FEU = 2.0
@@ -65,16 +66,28 @@ class Rate:
         return any((self.per_teu, self.per_teu_km, self.per_tonne, self.per_tonne_km))
 
 
+ANY_VEHICLE = "*"
+
+
 @dataclass(frozen=True)
 class Charges:
-    """What a node charges a container (or a tonne of bulk) handled or cleared there."""
+    """What a node charges a container (or a tonne of bulk) handled or cleared there.
 
-    handling_per_teu: float = 0.0
-    handling_per_tonne: float = 0.0
-    border_per_teu: float = 0.0
-    border_per_tonne: float = 0.0
+    Each charge is by vehicle kind (ANY_VEHICLE: every kind), so a port's quay handling is
+    paid by the containers a ship loads or unloads, not by those a truck takes away.
+    """
+
+    handling_per_teu: dict[str, float] = field(default_factory=dict)
+    handling_per_tonne: dict[str, float] = field(default_factory=dict)
+    border_per_teu: dict[str, float] = field(default_factory=dict)
+    border_per_tonne: dict[str, float] = field(default_factory=dict)
     year: int | None = None
     source: str = ""
+
+    @staticmethod
+    def for_vehicles(charge: dict[str, float], vehicles: set[str]) -> float:
+        """The charge for cargo moved by any of ``vehicles`` here: the highest that applies, once."""
+        return max((charge.get(v, charge.get(ANY_VEHICLE, 0.0)) for v in vehicles), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -147,18 +160,25 @@ def read_rate(value: Any, path: str) -> Rate:
 
 
 def read_charges(value: Any, path: str) -> Charges:
-    """A node's ``charges`` table."""
+    """A node's ``charges`` table: each charge a number (every vehicle kind) or a table by kind."""
     t = Table(value, path, (*CHARGE_KEYS, "year"))
     if not any(t.has(k) for k in CHARGE_KEYS):
         raise ScenarioError(f"needs one or more of {', '.join(CHARGE_KEYS)}", path)
     return Charges(
-        handling_per_teu=t.number("handling_usd_per_teu", 0.0, minimum=0, maximum=MAX_USD),
-        handling_per_tonne=t.number("handling_usd_per_tonne", 0.0, minimum=0, maximum=MAX_USD),
-        border_per_teu=t.number("border_usd_per_teu", 0.0, minimum=0, maximum=MAX_USD),
-        border_per_tonne=t.number("border_usd_per_tonne", 0.0, minimum=0, maximum=MAX_USD),
+        *(_by_vehicle(t, key) for key in CHARGE_KEYS),
         year=_year(t),
         source=str(t.get("source", "")),
     )
+
+
+def _by_vehicle(t: Table, key: str) -> dict[str, float]:
+    if not t.has(key):
+        return {}
+    value = t.get(key)
+    if isinstance(value, Mapping):
+        v = Table(value, t.sub(key), VEHICLES)
+        return {kind: v.number(kind, minimum=0, maximum=MAX_USD) for kind in VEHICLES if v.has(kind)}
+    return {ANY_VEHICLE: t.number(key, minimum=0, maximum=MAX_USD)}
 
 
 def read_costs(raw: Mapping[str, Any], countries: set[str], modes: tuple[str, ...]) -> Costs:
