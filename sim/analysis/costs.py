@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.model.costs import Charges, Rate
+from sim.model.costs import Charges, Rate, transit_tariffs
 from sim.model.scenario import Route, Scenario
 
 COST_PARTS = ("line_haul", "handling", "border", "transit_tariff", "subsidy")
@@ -77,11 +77,6 @@ def vehicles_at(scenario: Scenario, route: Route, node_id: str) -> set[str]:
     return {scenario.services[seg.service].vehicle for seg in route.segments if node_id in seg.nodes}
 
 
-def end_countries(scenario: Scenario, route: Route) -> set[str]:
-    """The countries a route starts and ends in (a border node's 'CN/KZ' counts both)."""
-    return {c for n in (route.path[0], route.path[-1]) for c in scenario.nodes[n].country.split("/") if c}
-
-
 def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) -> CostBreakdown:
     """The money cost of one TEU (or tonne of bulk) on the route, holding ``tonnes`` per TEU."""
     bulk = _bulk(route)
@@ -111,25 +106,6 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
             handling += per_tonne if bulk else per_teu + per_tonne * tonnes
     withdrawn = scenario.costs is not None and not scenario.costs.subsidies
     return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route).values(), 0.0), subsidy, withdrawn)
-
-
-def transit_tariffs(scenario: Scenario, route: Route, legs: tuple[str, ...] | None = None) -> dict[str, float]:
-    """US$ per TEU (per tonne for bulk) the route pays each transit country, by country
-    (over ``legs`` only when given: one service's stretch)."""
-    costs = scenario.costs
-    if costs is None or not costs.tariffs:
-        return {}
-    ends = end_countries(scenario, route)
-    bulk = _bulk(route)
-    out: dict[str, float] = {}
-    for lid in legs if legs is not None else (lid for seg in route.segments for lid in seg.legs):
-        leg = scenario.legs[lid]
-        tariff = costs.tariffs.get(leg.country)
-        if tariff is None or leg.country in ends or leg.mode not in tariff.modes:
-            continue
-        per_km = tariff.per_tonne_km if bulk else tariff.per_teu_km
-        out[leg.country] = out.get(leg.country, 0.0) + per_km * leg.distance_km
-    return out
 
 
 def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str) -> float | None:

@@ -37,8 +37,9 @@ class Iteration:
     """One simulation of the equilibrium: the shares run and the gap they left."""
 
     index: int
-    gap: float
+    gap: float  # the largest of the flows'
     shares: dict[str, tuple[tuple[float, ...], ...]]
+    gaps: dict[str, float] = dataclasses.field(default_factory=dict)  # per flow
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,12 @@ def respond(scenario: Scenario, costs: dict[str, list[list[GeneralisedCost]]]) -
     return out
 
 
-def _gap(scenario: Scenario, shares: dict[str, np.ndarray], response: dict[str, np.ndarray],
-         costs: dict[str, list[list[GeneralisedCost]]], tolerance: float) -> float:
-    gap = 0.0
+def _gaps(scenario: Scenario, shares: dict[str, np.ndarray], response: dict[str, np.ndarray],
+          costs: dict[str, list[list[GeneralisedCost]]], tolerance: float) -> dict[str, float]:
+    """Each flow's gap (see the module docstring)."""
+    gaps = {}
     for fid, flow in scenario.flows.items():
+        gap = 0.0
         if flow.choice == "cheapest":
             for p, period in enumerate(costs[fid]):
                 total = np.array([g.total for g in period])
@@ -92,8 +95,9 @@ def _gap(scenario: Scenario, shares: dict[str, np.ndarray], response: dict[str, 
                 dear = total > best + tolerance * abs(best)
                 gap = max(gap, float(shares[fid][p][dear].sum()))
         else:
-            gap = max(gap, float(np.abs(response[fid] - shares[fid]).max()))
-    return gap
+            gap = float(np.abs(response[fid] - shares[fid]).max())
+        gaps[fid] = gap
+    return gaps
 
 
 def _assignment(cuts: tuple[float, ...], shares: dict[str, np.ndarray]) -> Assignment:
@@ -130,8 +134,9 @@ def equilibrate(scenario: Scenario, simulate: Simulate, report: Report | None = 
         times = expected_times(current, results, routes, cuts, times)
         costs = {fid: _costs(current, f, times, periods) for fid, f in scenario.flows.items()}
         response = respond(current, costs)
-        gap = _gap(current, shares, response, costs, tolerance)
-        record.append(Iteration(k, gap, assignment.shares))
+        gaps = _gaps(current, shares, response, costs, tolerance)
+        gap = max(gaps.values())
+        record.append(Iteration(k, gap, assignment.shares, gaps))
         if report is not None:
             report(k, limit, gap)
         done = gap < tolerance or k == limit
@@ -194,10 +199,11 @@ def flows_record(scenario: Scenario, eq: Equilibrium) -> dict[str, dict]:
             "convergence": {
                 "method": "successive averages" if flow.choice != "fixed" else "none (fixed shares)",
                 "iterations": len(eq.iterations),
-                "gap": eq.gap,
+                "gap": eq.iterations[-1].gaps.get(fid, eq.gap) if eq.iterations else 0.0,
+                "largest_gap": eq.gap,  # of all flows: what convergence is judged by
                 "tolerance": eq.tolerance,
                 "converged": eq.converged,
-                "gaps": [it.gap for it in eq.iterations],
+                "gaps": [it.gaps.get(fid, it.gap) for it in eq.iterations],
             },
         }
     return out

@@ -115,7 +115,8 @@ def option_routes(scenario: Scenario, origin: str, destination: str) -> list[str
 
 
 def _times(scenario: Scenario, table: MetricsTable, rid: str) -> tuple[OptionTimes, bool]:
-    mean = np.nanmean(table.values("route", rid, "transit_days")) if table.has("route", rid, "transit_days") else math.nan
+    values = table.values("route", rid, "transit_days") if table.has("route", rid, "transit_days") else np.empty(0)
+    mean = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan  # none delivered: free flow
     p50, p95 = (table.pooled("route", rid, f"transit_days.{p}") for p in ("p50", "p95"))
     if not (math.isfinite(mean) and math.isfinite(p50) and math.isfinite(p95)):
         return free_flow(scenario, scenario.routes[rid]), False

@@ -9,11 +9,14 @@ so a route's money cost and CO2e per TEU are fixed by its path (sim.analysis.cos
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from sim.model.errors import ScenarioError
 from sim.model.reading import Table, check_number
 from sim.model.scenario import VEHICLES
+
+if TYPE_CHECKING:
+    from sim.model.scenario import Route, Scenario
 
 KG_PER_TONNE = 1000.0
 TEU_PER_FEU = 2.0
@@ -239,3 +242,50 @@ def read_leg_co2(t: Table) -> float | None:
     if not t.has("co2e_g_per_tkm"):
         return None
     return check_number(t.get("co2e_g_per_tkm"), t.sub("co2e_g_per_tkm"), minimum=0, maximum=MAX_G_PER_TKM)
+
+
+# ---------------------------------------------------------------------------------------
+# Transit tariffs along a path (the model's own data; sim.analysis.costs sums the rest)
+
+
+def end_countries(scenario: "Scenario", route: "Route") -> set[str]:
+    """The countries a route starts and ends in (a border node's 'CN/KZ' counts both)."""
+    return {c for n in (route.path[0], route.path[-1]) for c in scenario.nodes[n].country.split("/") if c}
+
+
+def transit_tariffs(scenario: "Scenario", route: "Route", legs: tuple[str, ...] | None = None) -> dict[str, float]:
+    """US$ per TEU (per tonne for bulk) the route pays each transit country, by country
+    (over ``legs`` only when given: one service's stretch)."""
+    costs = scenario.costs
+    if costs is None or not costs.tariffs:
+        return {}
+    ends = end_countries(scenario, route)
+    bulk = route.demand.cargo == "bulk"
+    out: dict[str, float] = {}
+    for lid in legs if legs is not None else (lid for seg in route.segments for lid in seg.legs):
+        leg = scenario.legs[lid]
+        tariff = costs.tariffs.get(leg.country)
+        if tariff is None or leg.country in ends or leg.mode not in tariff.modes:
+            continue
+        per_km = tariff.per_tonne_km if bulk else tariff.per_teu_km
+        out[leg.country] = out.get(leg.country, 0.0) + per_km * leg.distance_km
+    return out
+
+
+def check_through_rates(scenario: "Scenario") -> None:
+    """A rate that ``includes_transit_tariffs`` must at least cover them on every route's
+    stretch of its service, or the line haul left would be negative."""
+    for rid, route in scenario.routes.items():
+        bulk = route.demand.cargo == "bulk"
+        for seg in route.segments:
+            rate = scenario.services[seg.service].rate
+            if rate is None or not rate.includes_transit:
+                continue
+            km = sum(scenario.legs[lid].distance_km for lid in seg.legs)
+            price = rate.bulk(1.0, km) if bulk else rate.container(1.0, 0.0, km)
+            tariff = sum(transit_tariffs(scenario, route, seg.legs).values(), 0.0)
+            if price + 1e-9 < tariff:
+                unit = "tonne" if bulk else "TEU"
+                raise ScenarioError(
+                    f"includes the transit tariffs, but its US${price:,.2f} per {unit} over route {rid}'s stretch "
+                    f"is below the tariffs there (US${tariff:,.2f})", f"services.{seg.service}.rate")

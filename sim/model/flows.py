@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from sim.model.errors import ScenarioError
-from sim.model.reading import Table, check_ids, check_number, items
+from sim.model.reading import Table, check_ids, check_number, items, read_seasonality
 from sim.model.scenario import Demand, Route
 from sim.model.suggest import unknown_key_message
 
@@ -141,7 +141,7 @@ def read_choice(raw: Mapping[str, Any]) -> ChoiceSettings:
 
 FLOW_KEYS = ("id", "name", "origin", "destination", "teu_per_year", "cargo_value_usd_per_tonne", "tonnes_per_teu",
              "cargo_class", "time_cost_per_day", "carrying_cost_per_year", "options", "choice", "shares",
-             "container_teu", "arrivals", "logit_scale_per_usd")
+             "container_teu", "arrivals", "seasonality", "growth_per_year", "logit_scale_per_usd")
 
 
 def read_flows(raw: Mapping[str, Any], nodes: Mapping[str, Any], routes: Mapping[str, Route],
@@ -191,7 +191,8 @@ def _flow(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Any], routes
     teu = t.number("teu_per_year", minimum=0, maximum=1e9)
     demand = Demand(
         units_per_year=teu / unit_teu, unit_teu=unit_teu, unit_tonnes=tonnes * unit_teu, cargo="container",
-        arrivals=t.string("arrivals", "poisson", arrivals), seasonality=(1.0,) * 12, growth_per_year=0.0,
+        arrivals=t.string("arrivals", "poisson", arrivals), seasonality=read_seasonality(t),
+        growth_per_year=t.number("growth_per_year", 0.0, minimum=-0.99, maximum=100),
     )
     return Flow(
         id=ident, name=t.string("name", ident), origin=origin, destination=destination, teu_per_year=teu,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
-from sim.model.costs import TRACTIONS, read_charges, read_costs, read_emissions, read_leg_co2, read_rate
+from sim.model.costs import TRACTIONS, check_through_rates, read_charges, read_costs, read_emissions, read_leg_co2, read_rate
 from sim.model.distributions import Distribution
 from sim.model.flows import check_flows, read_cargo_classes, read_choice, read_flows
 from sim.model.errors import ScenarioError
@@ -50,6 +50,7 @@ from sim.model.reading import (
     one_of as _one_of,
     path_legs,
     read_handling,
+    read_seasonality,
     read_servers,
     read_date as _date,
     route_services as _route_services,
@@ -504,16 +505,7 @@ def _demand(value: Any, path: str) -> Demand:
         path,
         CONTAINER_DEMAND_KEYS + BULK_DEMAND_KEYS + ("arrivals", "seasonality", "growth_per_year"),
     )
-    seasonality: tuple[float, ...] = (1.0,) * 12
-    if t.has("seasonality"):
-        raw = t.get("seasonality")
-        if not isinstance(raw, list) or len(raw) != 12:
-            raise ScenarioError("must be an array of 12 monthly factors (January first)", t.sub("seasonality"))
-        factors = [check_number(v, f"{t.sub('seasonality')}[{i}]", minimum=0) for i, v in enumerate(raw)]
-        if sum(factors) <= 0:
-            raise ScenarioError("monthly factors must not all be zero", t.sub("seasonality"))
-        mean = sum(factors) / 12
-        seasonality = tuple(f / mean for f in factors)
+    seasonality = read_seasonality(t)
     volume = _one_of(t, ("teu_per_year", "tonnes_per_year"), required=True)
     if volume == "tonnes_per_year":
         for key in CONTAINER_DEMAND_KEYS:
@@ -613,6 +605,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
         costs=costs, emissions=emissions, cargo_classes=classes, flows=flows, choice=choice,
     )
     check_flows(scenario)
+    check_through_rates(scenario)
     check_pools(scenario)
     for route in routes.values():
         for seg in route.segments:

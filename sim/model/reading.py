@@ -91,6 +91,20 @@ class Table:
         return parse_distribution(self.required(key), self.sub(key)).scaled(scale)
 
 
+def read_seasonality(t: "Table") -> tuple[float, ...]:
+    """``seasonality``: 12 monthly factors (January first), normalised to mean 1; flat when absent."""
+    if not t.has("seasonality"):
+        return (1.0,) * 12
+    raw = t.get("seasonality")
+    if not isinstance(raw, list) or len(raw) != 12:
+        raise ScenarioError("must be an array of 12 monthly factors (January first)", t.sub("seasonality"))
+    factors = [check_number(v, f"{t.sub('seasonality')}[{i}]", minimum=0) for i, v in enumerate(raw)]
+    if sum(factors) <= 0:
+        raise ScenarioError("monthly factors must not all be zero", t.sub("seasonality"))
+    mean = sum(factors) / 12
+    return tuple(f / mean for f in factors)
+
+
 def read_servers(t: "Table", what: str = "a node") -> int | None:
     """A node's (or a node pool's) ``servers``: None when not given (no capacity limit)."""
     if not t.has("servers"):

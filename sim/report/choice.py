@@ -90,13 +90,17 @@ def flow_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
 
 
 def convergence_lines(summary: dict[str, Any]) -> list[str]:
-    """One line per flow: iterations, final gap, converged or not."""
-    out = []
-    for fid, f in summary.get("flows", {}).items():
-        c = f.get("convergence") or {}
-        if c:
-            out.append(f"{fid}: {c['iterations']} iteration{'s' if c['iterations'] != 1 else ''}, gap {c['gap']:.4f} "
-                       f"({'converged' if c['converged'] else 'NOT converged'}, tolerance {c['tolerance']:g})")
+    """The equilibrium in a line (the flows share its iterations), and the flows whose own
+    gap is above the tolerance, if any."""
+    records = {fid: f["convergence"] for fid, f in summary.get("flows", {}).items() if f.get("convergence")}
+    if not records:
+        return []
+    c = next(iter(records.values()))
+    worst = max(records, key=lambda fid: records[fid]["gap"])
+    n = c["iterations"]
+    out = [f"{n} iteration{'s' if n != 1 else ''} ({c['method']}); largest gap {c.get('largest_gap', c['gap']):.4f} ({worst}), "
+           f"tolerance {c['tolerance']:g}: {'converged' if c['converged'] else 'NOT converged'}"]
+    out += [f"{fid}: gap {r['gap']:.4f}" for fid, r in records.items() if r["gap"] >= r["tolerance"]]
     return out
 
 
