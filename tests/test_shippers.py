@@ -1,0 +1,122 @@
+"""The bundled shippers' scenario, routesim options and list --nodes, as a new user meets them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import sim
+from sim.analysis.costs import route_co2e_kg, route_cost
+from sim.choice.options import envelope
+from sim.cli import main
+from sim.model.loader import load_scenario
+
+SHIPPERS = "china_europe_shippers_2020"
+# A short run of it: 30 measured days, two equilibrium iterations (the figures are checked
+# elsewhere; here only that the command answers with every option).
+SHORT = ["--set", "run.horizon_days=75", "--set", "run.warmup_days=45", "--set", "run.cooldown_days=60",
+         "--set", "choice.max_iterations=2"]
+
+
+@pytest.fixture(scope="module")
+def shippers():
+    return load_scenario(SHIPPERS)
+
+
+def test_every_flow_has_door_to_door_options_with_prices_and_co2e(shippers) -> None:
+    pairs = {(f.origin, f.destination) for f in shippers.flows.values()}
+    assert {("xian", "duisburg"), ("chongqing", "duisburg"), ("shanghai", "rotterdam"), ("xian", "halkali")} <= pairs
+    classes = {f.cargo_class for f in shippers.flows.values()}
+    assert len(classes) >= 3  # low- to high-value
+    values = sorted(c.value_usd_per_tonne for c in shippers.cargo_classes.values())
+    assert values[-1] > 5 * values[0]
+    for flow in shippers.flows.values():
+        for rid in flow.options:
+            route = shippers.routes[rid]
+            assert (route.path[0], route.path[-1]) == (flow.origin, flow.destination), rid
+            cost = route_cost(shippers, route, flow.tonnes_per_teu)
+            assert cost.total > 0 and cost.line_haul >= 0, rid
+            assert route_co2e_kg(shippers, route, flow.tonnes_per_teu) > 0, rid  # every leg has a factor
+
+
+def test_the_options_of_xian_duisburg_order_as_the_modes_do(shippers) -> None:
+    """Per TEU of machinery: air dearest and dirtiest by far; rail dearer than sea, and sea
+    emits no less than rail over the longer distance with trucking at both ends."""
+    flow = shippers.flows["xian_duisburg_machinery"]
+    t = flow.tonnes_per_teu
+    cost = {rid: route_cost(shippers, shippers.routes[rid], t).total for rid in flow.options}
+    co2 = {rid: route_co2e_kg(shippers, shippers.routes[rid], t) for rid in flow.options}
+    air, rail, sea = "air_xian_duisburg", "rail_xian_duisburg", "sea_xian_duisburg_suez"
+    assert cost[air] > 5 * cost[rail] > 5 * cost[sea] / 5
+    assert cost[rail] > cost[sea]
+    assert co2[air] > 10 * co2[rail]
+    assert co2[sea] >= co2[rail]
+    # Every money figure of the file carries its source.
+    for sv in shippers.services.values():
+        for rate in (sv.rate, sv.subsidy):
+            assert rate is None or rate.source, sv.id
+    for node in shippers.nodes.values():
+        assert node.charges is None or node.charges.source, node.id
+
+
+def test_envelope_is_the_cheapest_line_at_every_value() -> None:
+    a, b = [100.0, 50.0, 300.0, 400.0], [1.0, 2.0, 0.5, 0.6]
+    pieces = envelope(a, b, ["x", "y", "z", "never"])
+    assert [p[2] for p in pieces] == ["y", "x", "z"]
+    assert pieces[0][1] == pytest.approx(50.0) and pieces[1][1] == pytest.approx(400.0) and pieces[2][1] == math.inf
+    for lo, hi, rid in pieces:  # the named line is the lowest inside its piece
+        v = lo + 1.0 if math.isinf(hi) else 0.5 * (lo + hi)
+        costs = {r: ai + bi * v for r, ai, bi in zip(["x", "y", "z", "never"], a, b)}
+        assert min(costs, key=costs.get) == rid
+
+
+def test_options_prints_every_option_and_the_break_even_values(capsys) -> None:
+    assert main(["options", "xian", "duisburg", SHIPPERS, "--value-usd-per-kg", "40", "-n", "1", "-q", *SHORT]) == 0
+    out = capsys.readouterr().out
+    flow = load_scenario(SHIPPERS).flows["xian_duisburg_machinery"]
+    for rid in flow.options:
+        assert f"\n{rid} " in out
+    assert "cheapest (generalised cost) by cargo value" in out and "share" in out
+    assert out.count("%") >= len(flow.options)  # a logit share per option
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["options", "xian", "nowhere", SHIPPERS], "DESTINATION: unknown node 'nowhere'"),
+        (["options", "halkali", "xian", SHIPPERS], "no container route runs from halkali to xian"),
+        (["options", "xian", "duisburg", SHIPPERS, "--class", "gold"], "--class: unknown cargo class 'gold'"),
+        (["options", "xian", "duisburg", SHIPPERS, "--tonnes-per-teu", "0"], "--tonnes-per-teu must be"),
+    ],
+)
+def test_options_refuses_bad_arguments_in_one_line_before_running(capsys, args: list[str], fragment: str) -> None:
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and fragment in err, err
+
+
+def test_list_nodes_shows_ids_kinds_countries_and_capacities(capsys) -> None:
+    assert main(["list", "--nodes", "china_europe_2020"]) == 0
+    out = capsys.readouterr().out
+    line = next(l for l in out.splitlines() if l.startswith("dostyk "))
+    node = load_scenario("china_europe_2020").nodes["dostyk"]
+    assert node.kind in line and node.country in line and f" {node.servers} " in line
+
+
+def test_list_shows_the_flows_of_a_scenario(capsys) -> None:
+    assert main(["list", SHIPPERS]) == 0
+    out = capsys.readouterr().out
+    assert "flows (cargo that chooses among the routes above)" in out
+    for fid in load_scenario(SHIPPERS).flows:
+        assert fid in out
+    assert "flows only" in out  # the option routes without demand of their own
+
+
+def test_the_api_answers_options_for_a_run_already_made() -> None:
+    scn = sim.load(SHIPPERS, overrides=[s for s in SHORT if s != "--set"])
+    run = sim.run(scn, replications=1)
+    answer = sim.options("shanghai", "rotterdam", run, cargo_class="electronics")
+    assert {r.route for r in answer.rows} == set(scn.flows["shanghai_rotterdam_electronics"].options)
+    assert sum(r.share for r in answer.rows) == pytest.approx(1.0)
+    assert answer.breakeven[0][0] == 0.0 and math.isinf(answer.breakeven[-1][1])
