@@ -74,3 +74,12 @@ def test_no_module_chooses_a_matplotlib_backend() -> None:
         text = path.read_text(encoding="utf-8")
         assert "matplotlib.use(" not in text, path
         assert not any(m.startswith("matplotlib.pyplot") for m in _imports(path)), path
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists every package under sim/, or an installed routesim lacks it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in SIM.rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
