@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.model.costs import Charges, Rate, transit_tariffs
+from sim.model.costs import Charges, Rate, tonnes_per_teu, transit_tariffs
 from sim.model.scenario import Route, Scenario
 
 COST_PARTS = ("line_haul", "handling", "border", "transit_tariff", "subsidy")
@@ -47,14 +47,6 @@ class CostBreakdown:
 
 def _bulk(route: Route) -> bool:
     return route.demand.cargo == "bulk"
-
-
-def tonnes_per_teu(scenario: Scenario, route: Route) -> float:
-    """The load of a TEU of the route's own demand: its tonnes_per_teu, else [emissions]'s."""
-    d = route.demand
-    if d.unit_teu > 0 and d.unit_tonnes > 0:
-        return d.unit_tonnes / d.unit_teu
-    return scenario.emissions.tonnes_per_teu if scenario.emissions is not None else 0.0
 
 
 def _price(rate: Rate | None, bulk: bool, tonnes: float, km: float) -> float:
@@ -87,7 +79,7 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
         service = scenario.services[seg.service]
         line += _price(service.rate, bulk, tonnes, km)
         if service.rate is not None and service.rate.includes_transit:  # its transit part is reported as such
-            line -= sum(transit_tariffs(scenario, route, seg.legs).values())
+            line -= sum(transit_tariffs(scenario, route, seg.legs, tonnes).values())
         subsidy += _price(service.subsidy, bulk, tonnes, km)
         for lid in seg.legs:
             leg = scenario.legs[lid]
@@ -105,7 +97,7 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
             per_teu, per_tonne = (Charges.for_vehicles(x, kinds) for x in (c.handling_per_teu, c.handling_per_tonne))
             handling += per_tonne if bulk else per_teu + per_tonne * tonnes
     withdrawn = scenario.costs is not None and not scenario.costs.subsidies
-    return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route).values(), 0.0), subsidy, withdrawn)
+    return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route, tonnes=tonnes).values(), 0.0), subsidy, withdrawn)
 
 
 def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str) -> float | None:

@@ -90,7 +90,9 @@ class RouteContext(_Replication):
 
     @property
     def tonnes(self) -> float:
-        return self.route.demand.unit_tonnes
+        """Tonnes per unit as the run counted them: the route's own load, or the mean over its
+        units when flows of other loads also chose it (sim.engine.flows.mean_load)."""
+        return self.result.ledgers[self.route_id].unit_tonnes
 
 
 @dataclass

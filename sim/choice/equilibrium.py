@@ -59,7 +59,7 @@ class Equilibrium:
         return self.iterations[-1].gap if self.iterations else 0.0
 
 
-def option_routes(scenario: Scenario) -> list[str]:
+def chosen_routes(scenario: Scenario) -> list[str]:
     """Every route that is some flow's option, in scenario order."""
     chosen = {rid for f in scenario.flows.values() for rid in f.options}
     return [rid for rid in scenario.routes if rid in chosen]
@@ -107,7 +107,7 @@ def _assignment(cuts: tuple[float, ...], shares: dict[str, np.ndarray]) -> Assig
 def initial_shares(scenario: Scenario, cuts: tuple[float, ...]) -> dict[str, np.ndarray]:
     """The rules' shares at free-flow times, in every period."""
     periods = len(cuts) - 1
-    times = {rid: [free_flow(scenario, scenario.routes[rid])] * periods for rid in option_routes(scenario)}
+    times = {rid: [free_flow(scenario, scenario.routes[rid])] * periods for rid in chosen_routes(scenario)}
     costs = {fid: _costs(scenario, f, times, periods) for fid, f in scenario.flows.items()}
     return respond(scenario, costs)
 
@@ -123,7 +123,7 @@ def equilibrate(scenario: Scenario, simulate: Simulate, report: Report | None = 
         limit = 1  # nothing responds to times: one run is the answer
     cuts = booking_cuts(scenario)
     periods = len(cuts) - 1
-    routes = option_routes(scenario)
+    routes = chosen_routes(scenario)
     shares = initial_shares(scenario, cuts)
     record: list[Iteration] = []
     times: dict[str, list[OptionTimes]] | None = None
@@ -142,25 +142,13 @@ def equilibrate(scenario: Scenario, simulate: Simulate, report: Report | None = 
         done = gap < tolerance or k == limit
         if done:
             return current, results, Equilibrium(
-                assignment, tuple(record), gap < tolerance or limit == 1, tolerance, times, costs,
+                assignment, tuple(record), gap < tolerance, tolerance, times, costs,
                 {fid: tuple(tuple(float(x) for x in row) for row in r) for fid, r in response.items()},
             )
         step = 1.0 / (k + 1)  # MSA: the start counts as the first average
         shares = {fid: (1.0 - step) * shares[fid] + step * response[fid] for fid in shares}
         shares = {fid: s / s.sum(axis=1, keepdims=True) for fid, s in shares.items()}
     raise AssertionError("unreachable: the loop returns at its last iteration")
-
-
-def pooled_gc(eq: Equilibrium, fid: str, weights: Sequence[float]) -> list[float]:
-    """Each option's generalised cost averaged over booking periods with ``weights``."""
-    costs = eq.costs[fid]
-    w = np.asarray(weights, dtype=np.float64)
-    w = w / w.sum() if w.sum() > 0 else np.full(len(costs), 1.0 / len(costs))
-    out = []
-    for j in range(len(costs[0])):
-        vals = np.array([period[j].total for period in costs])
-        out.append(float(np.dot(w, vals)) if np.isfinite(vals).all() else math.inf)
-    return out
 
 
 def _finite(x: float) -> float | None:
@@ -172,7 +160,12 @@ def flows_record(scenario: Scenario, eq: Equilibrium) -> dict[str, dict]:
     its parts and the times expected (booking periods averaged by their length), the shares
     last simulated and answered, and the convergence record."""
     cuts = np.asarray(eq.assignment.cuts)
-    weights = np.diff(cuts)
+    # Booking periods weighted by their days in the measured window (the warm-up's bookings
+    # are not counted in the shares and costs the summary reports either).
+    s = scenario.settings
+    weights = np.clip(np.minimum(cuts[1:], s.horizon_days) - np.maximum(cuts[:-1], s.warmup_days), 0.0, None)
+    if weights.sum() <= 0:
+        weights = np.diff(cuts)
     w = weights / weights.sum()
     weight = scenario.choice.buffer_weight if scenario.choice is not None else 1.0
     out = {}
@@ -192,7 +185,8 @@ def flows_record(scenario: Scenario, eq: Equilibrium) -> dict[str, dict]:
                 "response_share": float(np.dot(w, [row[j] for row in eq.responses[fid]])),
             }
         out[fid] = {
-            "model": {"logit_scale_per_usd": _scale(scenario, flow), "buffer_weight": weight,
+            "model": {"rule": flow.choice, "logit_scale_per_usd": _scale(scenario, flow) if flow.choice == "logit" else None,
+                      "fixed_shares": list(flow.shares) if flow.shares is not None else None, "buffer_weight": weight,
                       "carbon_usd_per_tonne": scenario.choice.carbon_usd_per_tonne if scenario.choice else 0.0},
             "options": options,
             "booking_periods": [[float(a), float(b)] for a, b in zip(cuts[:-1], cuts[1:])],

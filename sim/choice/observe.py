@@ -5,7 +5,8 @@ shippers expect the times that the containers booked in it actually took (pooled
 replications), so a closure moves cargo for its duration and congestion moves it for the
 whole run.  A container still undelivered when the run stops counts with the time it had
 spent so far (a lower bound).  An option with nothing booked in a period is expected to take
-what it took over the whole run, and one with nothing booked at all its free-flow time.
+what it took over the whole run; one with nothing booked at all, what it took in the
+previous iteration, and failing that its free-flow time.
 """
 
 from __future__ import annotations

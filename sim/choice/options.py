@@ -21,11 +21,12 @@ from sim.analysis.metrics import MetricsTable
 from sim.choice.cost import OptionTimes
 from sim.choice.logit import logit_shares
 from sim.choice.observe import free_flow
+from sim.model.costs import KG_PER_TONNE
 from sim.model.errors import UsageError
+from sim.model.flows import routes_between
 from sim.model.scenario import Scenario
 from sim.model.suggest import unknown_key_message
 
-KG_PER_TONNE = 1000.0
 # Hummels (2001): a day in transit costs about 0.8% of the value of manufactured goods.
 DEFAULT_TIME_COST_PER_DAY = 0.008
 DEFAULT_TONNES_PER_TEU = 10.0
@@ -88,10 +89,13 @@ def cargo_for(scenario: Scenario, cargo_class: str | None, value_usd_per_kg: flo
             raise UsageError("--class: " + unknown_key_message(cargo_class, scenario.cargo_classes, what="cargo class")
                              + ("" if scenario.cargo_classes else " (the scenario defines no [[cargo_classes]])"))
         cls = scenario.cargo_classes[cargo_class]
-    for name, v in (("--value-usd-per-kg", value_usd_per_kg), ("--tonnes-per-teu", tonnes_per_teu),
-                    ("--time-cost-per-day", time_cost_per_day)):
-        if v is not None and (not math.isfinite(v) or v < 0 or (name == "--tonnes-per-teu" and not 0 < v <= 40)):
-            raise UsageError(f"{name} must be a finite number >= 0{' and <= 40' if name == '--tonnes-per-teu' else ''}, got {v:g}")
+    for name, v, ok, bounds in (
+        ("--value-usd-per-kg", value_usd_per_kg, lambda x: 0 <= x <= 1e4, "between 0 and 10,000"),
+        ("--tonnes-per-teu", tonnes_per_teu, lambda x: 0 < x <= 40, "above 0 and at most 40"),
+        ("--time-cost-per-day", time_cost_per_day, lambda x: 0 <= x <= 1, "between 0 and 1 (a share of the value per day)"),
+    ):
+        if v is not None and not (math.isfinite(v) and ok(v)):
+            raise UsageError(f"{name} must be {bounds}, got {v:g}")
     value = value_usd_per_kg if value_usd_per_kg is not None else (cls.value_usd_per_tonne / KG_PER_TONNE if cls else None)
     tonnes = tonnes_per_teu or (cls.tonnes_per_teu if cls else None) or (
         scenario.emissions.tonnes_per_teu if scenario.emissions else DEFAULT_TONNES_PER_TEU)
@@ -105,8 +109,7 @@ def option_routes(scenario: Scenario, origin: str, destination: str) -> list[str
         if node not in scenario.nodes:
             raise UsageError(f"{flag}: " + unknown_key_message(node, scenario.nodes, what="node")
                              + " (routesim list --nodes shows them)")
-    found = [rid for rid, r in scenario.routes.items()
-             if r.path[0] == origin and r.path[-1] == destination and r.demand.cargo == "container"]
+    found = routes_between(scenario.routes, origin, destination)
     if not found:
         starts = sorted({r.path[-1] for r in scenario.routes.values() if r.path[0] == origin})
         raise UsageError(f"no container route runs from {origin} to {destination} in {scenario.settings.name}"

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from sim.engine.demand import arrival_times
-from sim.model.scenario import Scenario
+from sim.model.scenario import Route, Scenario
 
 
 def flow_arrivals(
@@ -50,3 +50,14 @@ def merge_arrivals(own: np.ndarray, booked: list[tuple[int, np.ndarray]]) -> tup
                            *(np.full(t.size, fi, dtype=np.int16) for fi, t in booked)])
     order = np.argsort(times, kind="stable")
     return times[order], tags[order]
+
+
+def mean_load(scenario: Scenario, route: Route, own: int, booked: list[tuple[int, np.ndarray]]) -> float:
+    """Tonnes per unit of a route carrying its own demand and flows of other loads: the mean
+    over all its units, so its tonne counters (route and node) add up to the right total."""
+    flows = list(scenario.flows.values())
+    units = own + sum(t.size for _, t in booked)
+    if not units:
+        return route.demand.unit_tonnes
+    total = own * route.demand.unit_tonnes + sum(t.size * flows[fi].demand.unit_tonnes for fi, t in booked)
+    return total / units

@@ -44,8 +44,8 @@ BYTES_PER_UNIT_SPILLED = 16
 
 
 def units_drawn(scenario: Scenario) -> float:
-    """Expected containers and wagons one replication draws: every route's demand over the
-    whole run (warm-up, window and cool-down), with its growth."""
+    """Expected containers and wagons one replication draws: every route's demand and every
+    flow's over the whole run (warm-up, window and cool-down), with its growth."""
     s = scenario.settings
     days = s.horizon_days + s.cooldown_days
     total = 0.0
@@ -58,6 +58,9 @@ def units_drawn(scenario: Scenario) -> float:
             for e in scenario.events if e.kind == "demand" and e.factor > 1.0 and route.id in e.targets
         )
         total += d.units_per_year * (days + surges) / 365.0 * growth
+    for flow in scenario.flows.values():  # flows' containers, whichever options they take
+        growth = max(1.0, (1.0 + flow.demand.growth_per_year) ** (days / 365.0))
+        total += flow.demand.units_per_year * days / 365.0 * growth
     return total
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import simpy
 
 from sim.engine.demand import arrival_times, with_demand_events
-from sim.engine.flows import flow_arrivals, merge_arrivals
+from sim.engine.flows import flow_arrivals, mean_load, merge_arrivals
 from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.loops import LoopRows, LoopTrips, LoopUser
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
@@ -113,14 +113,17 @@ class Model(FleetTrips, LoopTrips):
             if self.events is not None and self.events.demand(rid):
                 created = self._surge(route, created)
             flow = None
+            unit_tonnes = route.demand.unit_tonnes
             if rid in booked:
+                own = created.size
                 created, flow = merge_arrivals(created, booked[rid])
+                unit_tonnes = mean_load(scenario, route, own, booked[rid])
             self.ledgers[rid] = RouteLedger(
                 created,
                 np.full(created.size, np.nan),
                 np.full(created.size, np.nan),
                 route.demand.unit_teu,
-                route.demand.unit_tonnes,
+                unit_tonnes,
                 flow,
             )
             self.trips[rid] = (array("q"), array("d"), array("d"), array("q"))
@@ -464,8 +467,9 @@ class Model(FleetTrips, LoopTrips):
 
     def run(self) -> ReplicationResult:
         self.env.run(until=self.end_time)
-        demands = [self.scenario.routes[r].demand for r in self.route_ids]
-        units = np.array([(d.unit_teu, d.unit_tonnes) for d in demands], dtype=np.float64).reshape(-1, 2)
+        # The ledgers' units: a route some flows chose counts its mean load (sim.engine.flows).
+        ledgers = [self.ledgers[r] for r in self.route_ids]
+        units = np.array([(l.unit_teu, l.unit_tonnes) for l in ledgers], dtype=np.float64).reshape(-1, 2)
         pools: dict[str, list] = {}
         for (nid, k), rec in self.pool_recs.items():
             pools.setdefault(nid, []).append((k, rec))

@@ -180,7 +180,11 @@ def _by_vehicle(t: Table, key: str) -> dict[str, float]:
     value = t.get(key)
     if isinstance(value, Mapping):
         v = Table(value, t.sub(key), VEHICLES)
-        return {kind: v.number(kind, minimum=0, maximum=MAX_USD) for kind in VEHICLES if v.has(kind)}
+        out = {kind: v.number(kind, minimum=0, maximum=MAX_USD) for kind in VEHICLES if v.has(kind)}
+        if not out:
+            raise ScenarioError(f"needs a charge for one or more vehicle kinds: {', '.join(VEHICLES)} (or one number for all)",
+                                t.sub(key))
+        return out
     return {ANY_VEHICLE: t.number(key, minimum=0, maximum=MAX_USD)}
 
 
@@ -248,26 +252,37 @@ def read_leg_co2(t: Table) -> float | None:
 # Transit tariffs along a path (the model's own data; sim.analysis.costs sums the rest)
 
 
+def tonnes_per_teu(scenario: "Scenario", route: "Route") -> float:
+    """The load of a TEU of the route's own demand: its tonnes_per_teu, else [emissions]'s."""
+    d = route.demand
+    if d.unit_teu > 0 and d.unit_tonnes > 0:
+        return d.unit_tonnes / d.unit_teu
+    return scenario.emissions.tonnes_per_teu if scenario.emissions is not None else 0.0
+
+
 def end_countries(scenario: "Scenario", route: "Route") -> set[str]:
     """The countries a route starts and ends in (a border node's 'CN/KZ' counts both)."""
     return {c for n in (route.path[0], route.path[-1]) for c in scenario.nodes[n].country.split("/") if c}
 
 
-def transit_tariffs(scenario: "Scenario", route: "Route", legs: tuple[str, ...] | None = None) -> dict[str, float]:
-    """US$ per TEU (per tonne for bulk) the route pays each transit country, by country
-    (over ``legs`` only when given: one service's stretch)."""
+def transit_tariffs(scenario: "Scenario", route: "Route", legs: tuple[str, ...] | None = None,
+                    tonnes: float | None = None) -> dict[str, float]:
+    """US$ per TEU holding ``tonnes`` t (default: the route's own load; per tonne for bulk) the
+    route pays each transit country, by country (over ``legs`` only when given: one service's
+    stretch).  A container pays a tariff's per-TEU-km and its per-tonne-km on its tonnes."""
     costs = scenario.costs
     if costs is None or not costs.tariffs:
         return {}
     ends = end_countries(scenario, route)
     bulk = route.demand.cargo == "bulk"
+    tonnes = tonnes_per_teu(scenario, route) if tonnes is None else tonnes
     out: dict[str, float] = {}
     for lid in legs if legs is not None else (lid for seg in route.segments for lid in seg.legs):
         leg = scenario.legs[lid]
         tariff = costs.tariffs.get(leg.country)
         if tariff is None or leg.country in ends or leg.mode not in tariff.modes:
             continue
-        per_km = tariff.per_tonne_km if bulk else tariff.per_teu_km
+        per_km = tariff.per_tonne_km if bulk else tariff.per_teu_km + tariff.per_tonne_km * tonnes
         out[leg.country] = out.get(leg.country, 0.0) + per_km * leg.distance_km
     return out
 
@@ -277,13 +292,18 @@ def check_through_rates(scenario: "Scenario") -> None:
     stretch of its service, or the line haul left would be negative."""
     for rid, route in scenario.routes.items():
         bulk = route.demand.cargo == "bulk"
+        # Each load the route's containers may hold: its own, and each flow's that chooses it.
+        loads = {tonnes_per_teu(scenario, route)} | {f.tonnes_per_teu for f in scenario.flows.values() if rid in f.options}
         for seg in route.segments:
             rate = scenario.services[seg.service].rate
             if rate is None or not rate.includes_transit:
                 continue
             km = sum(scenario.legs[lid].distance_km for lid in seg.legs)
-            price = rate.bulk(1.0, km) if bulk else rate.container(1.0, 0.0, km)
-            tariff = sum(transit_tariffs(scenario, route, seg.legs).values(), 0.0)
+            for t in sorted(loads):
+                price = rate.bulk(1.0, km) if bulk else rate.container(1.0, t, km)
+                tariff = sum(transit_tariffs(scenario, route, seg.legs, t).values(), 0.0)
+                if price + 1e-9 < tariff:
+                    break
             if price + 1e-9 < tariff:
                 unit = "tonne" if bulk else "TEU"
                 raise ScenarioError(

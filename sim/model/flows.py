@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from sim.model.errors import ScenarioError
 from sim.model.reading import Table, check_ids, check_number, items, read_seasonality
-from sim.model.scenario import Demand, Route
+from sim.model.scenario import NO_DEMAND, Demand, Route
 from sim.model.suggest import unknown_key_message
 
 CHOICES = ("logit", "fixed", "cheapest")
@@ -90,6 +90,12 @@ class Assignment:
 
     def periods(self) -> int:
         return len(self.cuts) - 1
+
+
+def routes_between(routes: Mapping[str, Route], origin: str, destination: str) -> list[str]:
+    """Every container route from ``origin`` to ``destination``: a flow's options = "all"."""
+    return [rid for rid, r in routes.items()
+            if r.path[0] == origin and r.path[-1] == destination and r.demand.cargo == "container"]
 
 
 def read_cargo_classes(raw: Mapping[str, Any]) -> dict[str, CargoClass]:
@@ -205,8 +211,7 @@ def _options(t: Table, origin: str, destination: str, routes: Mapping[str, Route
     raw = t.required("options")
     key = t.sub("options")
     if raw == "all":
-        found = tuple(rid for rid, r in routes.items()
-                      if r.path[0] == origin and r.path[-1] == destination and r.demand.cargo == "container")
+        found = tuple(routes_between(routes, origin, destination))
         if not found:
             raise ScenarioError(f"no route runs from {origin} to {destination}", key)
         options = found
@@ -226,7 +231,7 @@ def _options(t: Table, origin: str, destination: str, routes: Mapping[str, Route
                                 " (an option must run door to door: add the pre- and on-carriage legs to it)", where)
         if route.demand.cargo != "container":
             raise ScenarioError(f"route '{rid}' carries bulk (tonnes), not containers", where)
-        if abs(route.demand.unit_teu - unit_teu) > 1e-9:
+        if route.demand is not NO_DEMAND and abs(route.demand.unit_teu - unit_teu) > 1e-9:
             raise ScenarioError(f"route '{rid}' carries {route.demand.unit_teu:g}-TEU containers, this flow "
                                 f"{unit_teu:g}-TEU ones (container_teu)", where)
     return options

@@ -32,6 +32,7 @@ from sim.model.scenario import (
     ROUTE_MODES,
     VEHICLES,
     Closures,
+    NO_DEMAND,
     Demand,
     Leg,
     Node,
@@ -405,7 +406,11 @@ def _leg_country(t: Table, a: Node, b: Node) -> str:
     """The country a leg lies in: given, or the one its two ends share ('CN/KZ' and 'KZ/RU'
     share KZ); "" when they share none (open sea) or more than one."""
     if t.has("country"):
-        return t.string("country")
+        country = t.string("country")
+        if country not in set(a.country.split("/")) | set(b.country.split("/")):
+            raise ScenarioError(f"'{country}' is neither end's country ({a.id}: {a.country or 'none'}, "
+                                f"{b.id}: {b.country or 'none'})", t.sub("country"))
+        return country
     common = set(a.country.split("/")) & set(b.country.split("/")) - {""}
     return common.pop() if len(common) == 1 else ""
 
@@ -532,9 +537,6 @@ def _demand(value: Any, path: str) -> Demand:
     )
 
 
-NO_DEMAND = Demand(0.0, 2.0, 0.0, "container", "poisson", (1.0,) * 12, 0.0)
-
-
 def _route(
     ident: str,
     entry: Mapping[str, Any],
@@ -594,6 +596,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     choice = read_choice(raw)
     flows = read_flows(raw, nodes, routes, classes, choice, ARRIVAL_PROCESSES)
     _check_route_demand(raw, routes, flows)
+    routes = _sized_by_flows(raw, routes, flows)
     costs = read_costs(raw, {c for n in nodes.values() for c in n.country.split("/") if c}, LEG_MODES)
     emissions = read_emissions(raw)
     services = resolve_sharing(services, routes, nodes, legs)
@@ -620,6 +623,24 @@ def _check_route_demand(raw: Mapping[str, Any], routes: Mapping[str, Route], flo
         if "demand" not in entry and rid not in chosen:
             raise ScenarioError("missing required key 'demand' (a route without demand must be an option of a [[flows]] entry)",
                                 f"routes.{rid}")
+
+
+def _sized_by_flows(raw: Mapping[str, Any], routes: dict[str, Route], flows: Mapping[str, Any]) -> dict[str, Route]:
+    """A route without demand of its own carries containers of the size its flows ship
+    (flows checked their own routes' sizes; two flows of different sizes cannot share one)."""
+    out = dict(routes)
+    for rid, entry in _items(raw, "routes"):
+        if "demand" in entry:
+            continue
+        sizes = {f.demand.unit_teu: f.id for f in flows.values() if rid in f.options}
+        if len(sizes) > 1:
+            (a, fa), (b, fb) = list(sizes.items())[:2]
+            raise ScenarioError(f"route '{rid}' has no demand of its own and carries flows of {a:g}-TEU ({fa}) and "
+                                f"{b:g}-TEU ({fb}) containers: give it a demand table with its container_teu",
+                                f"flows.{fb}.container_teu")
+        if sizes:
+            out[rid] = dataclasses.replace(routes[rid], demand=dataclasses.replace(NO_DEMAND, unit_teu=next(iter(sizes))))
+    return out
 
 
 # Plausible moving speeds by leg mode, km/day (km/h x 24 for road and air): outside them a
@@ -653,6 +674,11 @@ def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
     """Legal but suspicious input, one line each: a speed far outside its mode's range,
     handling times given for a vehicle kind that never stops at that node, an idle event."""
     out = []
+    tariffs = scenario.costs.tariffs if scenario.costs is not None else {}
+    for country in tariffs:
+        if not any(leg.country == country for leg in scenario.legs.values()):
+            out.append(f"costs.transit_tariffs.{country}: no leg lies in {country}, so no route pays it (a leg's country "
+                       "is the one its two end nodes share, or its own country key)")
     for leg in scenario.legs.values():
         if leg.speed_km_per_day is None:
             continue

@@ -282,6 +282,11 @@ class Demand:
         return self.units_per_year * self.unit_tonnes
 
 
+# A route without demand of its own (it carries only what flows book on it); the loader
+# gives it the container size of its flows.
+NO_DEMAND = Demand(0.0, 2.0, 0.0, "container", "poisson", (1.0,) * 12, 0.0)
+
+
 @dataclass(frozen=True)
 class Route:
     """An origin–destination path through nodes, with the service on each leg."""

@@ -58,7 +58,8 @@ def route_weeks_writer(scenario: Scenario, results: Sequence[ReplicationResult])
         for r in results:
             for rid, route in scenario.routes.items():
                 w = route_weeks(r, rid, calendar, s.horizon_days)
-                teu, tonnes = route.demand.unit_teu, route.demand.unit_tonnes
+                ledger = r.ledgers[rid]  # its units as counted (a flow-chosen route: their mean load)
+                teu, tonnes = ledger.unit_teu, ledger.unit_tonnes
                 dates = calendar.iso_dates(w.start_day)
                 for i in range(w.start_day.size):
                     c, d = int(w.created[i]), int(w.delivered[i])

@@ -95,7 +95,8 @@ def convergence_lines(summary: dict[str, Any]) -> list[str]:
     records = {fid: f["convergence"] for fid, f in summary.get("flows", {}).items() if f.get("convergence")}
     if not records:
         return []
-    c = next(iter(records.values()))
+    # The flows share the iterations; the method of any flow that chooses (fixed ones do not).
+    c = next((r for r in records.values() if not r["method"].startswith("none")), next(iter(records.values())))
     worst = max(records, key=lambda fid: records[fid]["gap"])
     n = c["iterations"]
     out = [f"{n} iteration{'s' if n != 1 else ''} ({c['method']}); largest gap {c.get('largest_gap', c['gap']):.4f} ({worst}), "

@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.choice.logit import choose
 from sim.viz.common import TICK_FONT, day_axis, grid, run_title, suptitle
 from sim.output.figure_data import RunData
 
@@ -32,6 +33,12 @@ def _flows(runs: Sequence[RunData]) -> tuple[RunData, dict]:
 def _mean(d: Mapping | None) -> float:
     v = None if d is None else d.get("mean")
     return math.nan if v is None else float(v)
+
+
+def _volume(flow: dict) -> float:
+    """A flow's TEU per year as chosen, 0 when unknown: picks a pair's largest flow."""
+    v = _mean(flow["as_chosen"].get("teu_per_year"))
+    return v if math.isfinite(v) else 0.0
 
 
 def _markers(co2: float) -> float:
@@ -63,7 +70,7 @@ def flow_options_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> 
     most = max(len(k[2]) for k in groups)
     fig, axes = grid(len(groups), 2, (6.4, 3.4 + 0.22 * most), top=1.4)
     for ax, ((origin, dest, ids), fids) in zip(axes, groups.items()):
-        big = max(fids, key=lambda fid: _mean(flows[fid]["as_chosen"].get("teu_per_year")) or 0.0)
+        big = max(fids, key=lambda fid: _volume(flows[fid]))
         f = flows[big]
         palette = _option_colours(ids)
         spread, costs = [], []
@@ -132,34 +139,31 @@ def _groups(flows: Mapping[str, dict]) -> dict[tuple, list[str]]:
 
 
 def logit_curve(f: dict, values: np.ndarray) -> dict[str, np.ndarray]:
-    """Each option's logit share for cargo worth ``values`` US$/kg, at this flow's times and
-    costs (generalised cost = money + carbon + value x t/TEU x time cost/day x planned days)."""
-    scale = (f.get("model") or {}).get("logit_scale_per_usd")
+    """Each option's share for cargo worth ``values`` US$/kg by the flow's own rule, at this
+    flow's times and costs (generalised cost = money + carbon + value x t/TEU x time cost/day
+    x planned days): the rule of sim.choice.logit, value by value."""
+    model = f.get("model") or {}
     cargo = f["cargo"]
     per_value = 1000.0 * cargo["tonnes_per_teu"] * cargo["time_cost_per_day"]
     ids = list(f["options"])
     fixed = np.array([(f["options"][r]["generalised_cost_parts"]["money"] or 0.0)
                       + (f["options"][r]["generalised_cost_parts"]["carbon"] or 0.0) for r in ids])
     days = np.array([f["options"][r].get("planned_days") or math.inf for r in ids])
-    gc = fixed[:, None] + per_value * values[None, :] * days[:, None]
-    if scale is None:  # cheapest, all or nothing
-        best = gc == gc.min(axis=0)
-        shares = best / best.sum(axis=0)
-    else:
-        z = -scale * (gc - np.nanmin(gc, axis=0))
-        w = np.exp(z)
-        shares = w / w.sum(axis=0)
+    rule = model.get("rule", "logit" if model.get("logit_scale_per_usd") else "cheapest")
+    shares = np.array([choose(rule, fixed + per_value * v * days, model.get("logit_scale_per_usd"), model.get("fixed_shares"))
+                       for v in values]).T
     return dict(zip(ids, shares))
 
 
 def breakeven_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Figure:
-    """Per origin–destination pair: the share of each option against the cargo's value, with
-    the flows' own values marked (the times and costs are those of the pair's largest flow)."""
+    """Per origin–destination pair: the share of each option against the cargo's value by the
+    pair's choice rule, with the flows' own values marked (the times and costs are those of
+    the pair's largest flow)."""
     run, flows = _flows(runs)
     groups = _groups(flows)
     fig, axes = grid(len(groups), 2, (5.6, 3.6), top=1.4)
     for ax, ((origin, dest, ids), fids) in zip(axes, groups.items()):
-        big = max(fids, key=lambda fid: _mean(flows[fid]["as_chosen"].get("teu_per_year")) or 0.0)
+        big = max(fids, key=lambda fid: _volume(flows[fid]))
         curve = logit_curve(flows[big], VALUES_USD_PER_KG)
         palette = _option_colours(ids)
         for rid in ids:
@@ -187,7 +191,7 @@ def co2_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Figure:
     groups = _groups(flows)
     fig, axes = grid(len(groups), 2, (5.6, 0.5 + 0.45 * max(len(k[2]) for k in groups)), top=1.2)
     for ax, ((origin, dest, ids), fids) in zip(axes, groups.items()):
-        big = max(fids, key=lambda fid: _mean(flows[fid]["as_chosen"].get("teu_per_year")) or 0.0)
+        big = max(fids, key=lambda fid: _volume(flows[fid]))
         f = flows[big]
         values = [_mean(f["options"][rid]["co2e_kg_per_teu"]) for rid in ids]
         y = np.arange(len(ids))
