@@ -27,6 +27,14 @@ def shippers():
 def test_every_flow_has_door_to_door_options_with_prices_and_co2e(shippers) -> None:
     pairs = {(f.origin, f.destination) for f in shippers.flows.values()}
     assert {("xian", "duisburg"), ("chongqing", "duisburg"), ("shanghai", "rotterdam"), ("xian", "halkali")} <= pairs
+    # Every real option of the main pair: rail via each border, Middle Corridor, road, sea via
+    # Suez and the Cape, air; sea-rail for Shanghai; sea for Istanbul.
+    modes = {shippers.routes[r].mode for r in shippers.flows["xian_duisburg_machinery"].options}
+    assert {"rail", "road", "multimodal"} <= modes and any(shippers.legs[l].mode == "air" for l in shippers.routes["air_xian_duisburg"].segments[1].legs)
+    assert {"rail_xian_duisburg", "rail_xian_duisburg_altynkol", "mc_xian_duisburg", "road_xian_duisburg",
+            "sea_xian_duisburg_suez", "sea_xian_duisburg_cape"} <= set(shippers.flows["xian_duisburg_machinery"].options)
+    assert "searail_shanghai_rotterdam" in shippers.flows["shanghai_rotterdam_low"].options
+    assert "sea_xian_halkali_suez" in shippers.flows["xian_halkali_low"].options
     classes = {f.cargo_class for f in shippers.flows.values()}
     assert len(classes) >= 3  # low- to high-value
     values = sorted(c.value_usd_per_tonne for c in shippers.cargo_classes.values())
