@@ -172,8 +172,7 @@ class Run:
                     "transit_days": c.delivered - c.created,
                 })
                 if flows:  # which flow booked each container (missing: the route's own demand)
-                    lo, hi = np.searchsorted(ledger.created, [s.warmup_days, s.horizon_days], side="left")
-                    tags = ledger.flow[lo:hi] if ledger.flow is not None else np.full(c.created.size, -1)
+                    tags = c.flow if c.flow is not None else np.full(c.created.size, -1)
                     part["flow"] = pd.Categorical.from_codes(tags.astype(np.int64), categories=flows)
                 parts.append(part)
         return pd.concat(parts, ignore_index=True)
@@ -271,36 +270,18 @@ def _execute(scn: Scenario, reps: int, seed: int, workers: int, progress: Progre
 
 
 def simulations(scenario: Scenario) -> int:
-    """How many times a run simulates its replications at most: once, or once per
-    equilibrium iteration when flows choose among options (sim.choice.equilibrium)."""
-    if not scenario.flows or all(f.choice == "fixed" for f in scenario.flows.values()):
-        return 1
-    return scenario.choice.max_iterations if scenario.choice is not None else 30
+    """How many times a run simulates its replications at most (sim.choice.equilibrium)."""
+    from sim.choice.equilibrium import simulations as most
+
+    return most(scenario)
 
 
 def _equilibrium(scn: Scenario, reps: int, seed: int, workers: int, progress: Progress | None, spill: bool | None,
                  impact: bool, notes: SourceNotes) -> Run:
-    """A run whose flows split by the equilibrium: each iteration simulates every replication
-    (with its events' impact, so the last one is a complete run), the shares last simulated win."""
-    from sim.choice.equilibrium import equilibrate
+    """A run whose flows split by the equilibrium (sim.choice.equilibrium.run_equilibrium)."""
+    from sim.choice.equilibrium import run_equilibrium
 
-    previous: list = []
-
-    def simulate(current: Scenario):
-        for store in previous:  # an earlier iteration's results are no longer needed
-            close = getattr(store, "close", None)
-            if close is not None:
-                close()
-        previous.clear()
-        measure = functools.partial(event_impact, current) if impact and current.events else None
-        store = run_experiment(current, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure)
-        previous.append(store)
-        return store
-
-    final, results, eq = equilibrate(scn, simulate)
-    if progress is not None:  # the bar was sized for every iteration: fill what convergence saved
-        for _ in range((simulations(scn) - len(eq.iterations)) * reps):
-            progress(reps, reps)
+    final, results, eq = run_equilibrium(scn, reps, seed, workers, progress, spill, impact)
     return Run(final, results, seed, notes, equilibrium=eq)
 
 

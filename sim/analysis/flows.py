@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analysis.costs import route_co2e_kg, route_cost
+from sim.analysis.statistics import cohort
 from sim.engine.records import ReplicationResult
 from sim.model.flows import Flow
 from sim.model.scenario import Scenario
@@ -88,10 +89,9 @@ def flow_stats(scenario: Scenario, result: ReplicationResult, flow_id: str) -> F
         if ledger.flow is None:
             options.append(OptionStats(0, 0, math.nan, cost, co2))
             continue
-        lo, hi = np.searchsorted(ledger.created, [s.warmup_days, s.horizon_days], side="left")
-        mine = ledger.flow[lo:hi] == fi
-        created = ledger.created[lo:hi][mine]
-        delivered = ledger.delivered[lo:hi][mine]
+        c = cohort(ledger, s.warmup_days, s.horizon_days)
+        mine = c.flow == fi
+        created, delivered = c.created[mine], c.delivered[mine]
         done = ~np.isnan(delivered)
         transit = float((delivered[done] - created[done]).mean()) if done.any() else math.nan
         options.append(OptionStats(int(mine.sum()), int(done.sum()), transit, cost, co2))

@@ -24,13 +24,15 @@ import numpy as np
 from sim.analysis.statistics import (
     NodeStats,
     RouteCounts,
+    cohort,
     load_factors,
     node_stats,
     route_counts,
     saturation,
     train_index,
 )
-from sim.analysis.costs import priced, route_co2e_kg, route_cost, transit_tariffs
+from sim.analysis.costs import priced, route_co2e_kg, route_cost
+from sim.model.costs import transit_tariffs
 from sim.analysis.fleets import FleetStats, fleet_stats
 from sim.analysis.flows import FlowStats, flow_stats
 from sim.analysis.loops import LoopStats, capacity_share, loop_stats, rolled_share
@@ -420,9 +422,8 @@ _SERVICE: tuple[Metric, ...] = (
 def _late_share(c: RouteContext) -> float:
     """Share of the counted delivered units later than the route's promised days."""
     s = c.scenario.settings
-    ledger = c.result.ledgers[c.route_id]
-    lo, hi = np.searchsorted(ledger.created, [s.warmup_days, s.horizon_days], side="left")
-    t = ledger.delivered[lo:hi] - ledger.created[lo:hi]
+    counted = cohort(c.result.ledgers[c.route_id], s.warmup_days, s.horizon_days)
+    t = counted.delivered - counted.created
     t = t[~np.isnan(t)]
     return float((t > c.route.promised_days).mean()) if t.size else math.nan
 
@@ -645,13 +646,14 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
     per_route_loop = [m for m in loop_only if m.kind == "route_service"]
     per_loop = [m for m in loop_only if m.kind == "service"]
     per_leg = [m for m in loop_only if m.kind == "service_leg"]
+    accounting = {rid: _accounting(scenario, route) for rid, route in scenario.routes.items()}  # fixed by the scenario
     for result in results:
         rep = result.replication
         for rid, route in scenario.routes.items():
             ctx = RouteContext(scenario, result, rid)
             for m in per_route:
                 add(rep, "route", rid, m, ctx)
-            for m in _accounting(scenario, route):
+            for m in accounting[rid]:
                 add(rep, "route", rid, m, ctx)
             factors = load_factors(scenario, result, rid)
             for k, seg in enumerate(route.segments):

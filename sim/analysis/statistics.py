@@ -67,13 +67,15 @@ class Cohort:
     departed: np.ndarray
     delivered: np.ndarray
     unit_teu: float
+    flow: np.ndarray | None = None  # the flow that booked each (sim.engine.flows); None: no flow chose the route
 
 
 def cohort(ledger: RouteLedger, warmup: float, horizon: float) -> Cohort:
     """Containers created in [warmup, horizon): the ones that are counted."""
     lo, hi = np.searchsorted(ledger.created, [warmup, horizon], side="left")
     return Cohort(
-        ledger.created[lo:hi], ledger.departed[lo:hi], ledger.delivered[lo:hi], ledger.unit_teu
+        ledger.created[lo:hi], ledger.departed[lo:hi], ledger.delivered[lo:hi], ledger.unit_teu,
+        None if ledger.flow is None else ledger.flow[lo:hi],
     )
 
 

@@ -15,15 +15,18 @@ simulated, so what is reported is exactly what was run.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
+from sim.analysis.impact import event_impact
 from sim.choice.cost import GeneralisedCost, OptionTimes, generalised_cost
 from sim.choice.logit import choose
 from sim.choice.observe import booking_cuts, expected_times, free_flow
+from sim.engine.replications import run_experiment
 from sim.engine.simulation import ReplicationResult
 from sim.model.flows import Assignment, Flow
 from sim.model.scenario import Scenario
@@ -149,6 +152,40 @@ def equilibrate(scenario: Scenario, simulate: Simulate, report: Report | None = 
         shares = {fid: (1.0 - step) * shares[fid] + step * response[fid] for fid in shares}
         shares = {fid: s / s.sum(axis=1, keepdims=True) for fid, s in shares.items()}
     raise AssertionError("unreachable: the loop returns at its last iteration")
+
+
+def simulations(scenario: Scenario) -> int:
+    """How many times a run simulates its replications at most: once, or once per
+    iteration when flows choose among options by their times."""
+    if not scenario.flows or all(f.choice == "fixed" for f in scenario.flows.values()):
+        return 1
+    return scenario.choice.max_iterations if scenario.choice is not None else 30
+
+
+def run_equilibrium(scenario: Scenario, replications: int, seed: int, workers: int = 1,
+                    progress: Callable[[int, int], None] | None = None, spill: bool | None = None,
+                    impact: bool = True) -> tuple[Scenario, Sequence[ReplicationResult], Equilibrium]:
+    """``equilibrate`` with the engine's replications: each iteration simulates every
+    replication (with its events' impact, so the last one is a complete run); an iteration's
+    results are dropped when the next starts.  ``progress`` was sized for every iteration
+    (``simulations``): what convergence saved is filled at the end."""
+    previous: list = []
+
+    def simulate(current: Scenario) -> Sequence[ReplicationResult]:
+        for store in previous:
+            store.close()
+        previous.clear()
+        measure = functools.partial(event_impact, current) if impact and current.events else None
+        store = run_experiment(current, replications, seed, workers=workers, progress=progress, spill=spill,
+                               impact=measure)
+        previous.append(store)
+        return store
+
+    final, results, eq = equilibrate(scenario, simulate)
+    if progress is not None:
+        for _ in range((simulations(scenario) - len(eq.iterations)) * replications):
+            progress(replications, replications)
+    return final, results, eq
 
 
 def _finite(x: float) -> float | None:

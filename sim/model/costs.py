@@ -241,6 +241,29 @@ def read_emissions(raw: Mapping[str, Any]) -> Emissions | None:
     )
 
 
+def leg_country(t: Table, a: Any, b: Any) -> str:
+    """The country a leg between nodes ``a`` and ``b`` lies in (whose transit tariff its km
+    pay): given, or the one its two ends share ('CN/KZ' and 'KZ/RU' share KZ); "" when they
+    share none (open sea, or a leg across a border) or more than one."""
+    if t.has("country"):
+        country = t.string("country")
+        if country not in set(a.country.split("/")) | set(b.country.split("/")):
+            raise ScenarioError(f"'{country}' is neither end's country ({a.id}: {a.country or 'none'}, "
+                                f"{b.id}: {b.country or 'none'})", t.sub("country"))
+        return country
+    common = set(a.country.split("/")) & set(b.country.split("/")) - {""}
+    return common.pop() if len(common) == 1 else ""
+
+
+def read_traction(t: Table, mode: str) -> str | None:
+    """A rail leg's ``traction`` (which [emissions] factor applies); None when not given."""
+    if not t.has("traction"):
+        return None
+    if mode != "rail":
+        raise ScenarioError(f"applies to rail legs only (this leg's mode is {mode!r})", t.sub("traction"))
+    return t.string("traction", choices=TRACTIONS)
+
+
 def read_leg_co2(t: Table) -> float | None:
     """A leg's own ``co2e_g_per_tkm`` (None: the [emissions] factor of its mode applies)."""
     if not t.has("co2e_g_per_tkm"):

@@ -9,6 +9,7 @@ booking period), which the equilibrium sets run after run; the scenario file nev
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -277,3 +278,28 @@ def check_flows(scenario: Any) -> None:
                         raise ScenarioError(
                             f"a carbon price needs a CO2e factor for every mode: [emissions] has none for "
                             f"'{leg.mode}' (leg {lid} of route {rid}, an option of flow {flow.id})", where)
+
+
+def routes_of_flows(raw: Mapping[str, Any], routes: Mapping[str, Route], flows: Mapping[str, Flow]) -> dict[str, Route]:
+    """The routes, those without demand of their own sized by the flows that choose them.
+
+    Such a route must be some flow's option, or it would carry nothing; it carries
+    containers of the size its flows ship (each flow checked its own), so two flows of
+    different sizes cannot share one.
+    """
+    chosen = {rid for f in flows.values() for rid in f.options}
+    out = dict(routes)
+    for rid, entry in items(raw, "routes"):
+        if "demand" in entry:
+            continue
+        if rid not in chosen:
+            raise ScenarioError("missing required key 'demand' (a route without demand must be an option of a [[flows]] entry)",
+                                f"routes.{rid}")
+        sizes = {f.demand.unit_teu: f.id for f in flows.values() if rid in f.options}
+        if len(sizes) > 1:
+            (a, fa), (b, fb) = list(sizes.items())[:2]
+            raise ScenarioError(f"route '{rid}' has no demand of its own and carries flows of {a:g}-TEU ({fa}) and "
+                                f"{b:g}-TEU ({fb}) containers: give it a demand table with its container_teu",
+                                f"flows.{fb}.container_teu")
+        out[rid] = dataclasses.replace(routes[rid], demand=dataclasses.replace(NO_DEMAND, unit_teu=next(iter(sizes))))
+    return out

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
-from sim.model.costs import TRACTIONS, check_through_rates, read_charges, read_costs, read_emissions, read_leg_co2, read_rate
+from sim.model.costs import check_through_rates, leg_country, read_charges, read_costs, read_emissions, read_leg_co2, read_rate, read_traction
 from sim.model.distributions import Distribution
-from sim.model.flows import check_flows, read_cargo_classes, read_choice, read_flows
+from sim.model.flows import check_flows, read_cargo_classes, read_choice, read_flows, routes_of_flows
 from sim.model.errors import ScenarioError
 from sim.model.events import event_warnings, parse_background, parse_events, random_closures
 from sim.model.fleets import FLEET_KEYS, read_fleet, resolve_fleets
@@ -396,31 +396,10 @@ def _leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg
         duration_days=duration,
         driving_hours_per_day=driving,
         rate=read_rate(t.get("rate"), t.sub("rate")) if t.has("rate") else None,
-        country=_leg_country(t, nodes[ends[0]], nodes[ends[1]]),
-        traction=_traction(t, mode),
+        country=leg_country(t, nodes[ends[0]], nodes[ends[1]]),
+        traction=read_traction(t, mode),
         co2e_g_per_tkm=read_leg_co2(t),
     )
-
-
-def _leg_country(t: Table, a: Node, b: Node) -> str:
-    """The country a leg lies in: given, or the one its two ends share ('CN/KZ' and 'KZ/RU'
-    share KZ); "" when they share none (open sea) or more than one."""
-    if t.has("country"):
-        country = t.string("country")
-        if country not in set(a.country.split("/")) | set(b.country.split("/")):
-            raise ScenarioError(f"'{country}' is neither end's country ({a.id}: {a.country or 'none'}, "
-                                f"{b.id}: {b.country or 'none'})", t.sub("country"))
-        return country
-    common = set(a.country.split("/")) & set(b.country.split("/")) - {""}
-    return common.pop() if len(common) == 1 else ""
-
-
-def _traction(t: Table, mode: str) -> str | None:
-    if not t.has("traction"):
-        return None
-    if mode != "rail":
-        raise ScenarioError(f"applies to rail legs only (this leg's mode is {mode!r})", t.sub("traction"))
-    return t.string("traction", choices=TRACTIONS)
 
 
 def _driving_hours(t: Table, mode: str, speed: Distribution | None) -> float | None:
@@ -595,8 +574,7 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     classes = read_cargo_classes(raw)
     choice = read_choice(raw)
     flows = read_flows(raw, nodes, routes, classes, choice, ARRIVAL_PROCESSES)
-    _check_route_demand(raw, routes, flows)
-    routes = _sized_by_flows(raw, routes, flows)
+    routes = routes_of_flows(raw, routes, flows)
     costs = read_costs(raw, {c for n in nodes.values() for c in n.country.split("/") if c}, LEG_MODES)
     emissions = read_emissions(raw)
     services = resolve_sharing(services, routes, nodes, legs)
@@ -614,33 +592,6 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
         for seg in route.segments:
             _check_capacity(scenario, route, services[seg.service])
     return dataclasses.replace(scenario, warnings=plausibility_warnings(scenario))
-
-
-def _check_route_demand(raw: Mapping[str, Any], routes: Mapping[str, Route], flows: Mapping[str, Any]) -> None:
-    """A route without demand of its own must be some flow's option, or it would carry nothing."""
-    chosen = {rid for f in flows.values() for rid in f.options}
-    for rid, entry in _items(raw, "routes"):
-        if "demand" not in entry and rid not in chosen:
-            raise ScenarioError("missing required key 'demand' (a route without demand must be an option of a [[flows]] entry)",
-                                f"routes.{rid}")
-
-
-def _sized_by_flows(raw: Mapping[str, Any], routes: dict[str, Route], flows: Mapping[str, Any]) -> dict[str, Route]:
-    """A route without demand of its own carries containers of the size its flows ship
-    (flows checked their own routes' sizes; two flows of different sizes cannot share one)."""
-    out = dict(routes)
-    for rid, entry in _items(raw, "routes"):
-        if "demand" in entry:
-            continue
-        sizes = {f.demand.unit_teu: f.id for f in flows.values() if rid in f.options}
-        if len(sizes) > 1:
-            (a, fa), (b, fb) = list(sizes.items())[:2]
-            raise ScenarioError(f"route '{rid}' has no demand of its own and carries flows of {a:g}-TEU ({fa}) and "
-                                f"{b:g}-TEU ({fb}) containers: give it a demand table with its container_teu",
-                                f"flows.{fb}.container_teu")
-        if sizes:
-            out[rid] = dataclasses.replace(routes[rid], demand=dataclasses.replace(NO_DEMAND, unit_teu=next(iter(sizes))))
-    return out
 
 
 # Plausible moving speeds by leg mode, km/day (km/h x 24 for road and air): outside them a
