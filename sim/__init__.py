@@ -15,8 +15,9 @@ __version__ = "0.3.0"
 
 from sim.api import Comparison, Run, Validation, compare, load, options, run, validate  # noqa: E402  (needs __version__ above)
 from sim.model.errors import RoutesimError, ScenarioError, UsageError  # noqa: E402
+from sim.study import Sweep, sweep  # noqa: E402
 
 __all__ = [
-    "Comparison", "Run", "RoutesimError", "ScenarioError", "UsageError", "Validation", "__version__", "compare", "load",
-    "options", "run", "validate",
+    "Comparison", "Run", "RoutesimError", "ScenarioError", "Sweep", "UsageError", "Validation", "__version__", "compare",
+    "load", "options", "run", "sweep", "validate",
 ]

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SIM = ROOT / "sim"
 # Lowest first: a module may import its own layer and the ones before it.
-LAYERS = ("model", "engine", "analysis", "choice", "output", "viz", "report", "api", "cli", "readme")
+LAYERS = ("model", "engine", "analysis", "choice", "output", "viz", "report", "api", "study", "cli", "readme")
 
 
 def _layer(module: str) -> str | None:

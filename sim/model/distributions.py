@@ -8,6 +8,7 @@ never owns random state.  Scenario files write them as small tables, e.g.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -40,6 +41,11 @@ class Distribution:
         """Draw ``size`` independent values as a float64 array."""
         raise NotImplementedError
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        """The values at cumulative probabilities ``u`` (the inverse CDF), so a design drawn
+        on the unit cube (sim.study) becomes draws of this distribution."""
+        raise NotImplementedError
+
     def scaled(self, factor: float) -> "Distribution":
         """The distribution of ``factor * X`` (used to convert hours to days)."""
         raise NotImplementedError
@@ -65,6 +71,9 @@ class Fixed(Distribution):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value, dtype=np.float64)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return np.full(np.shape(u), self.value, dtype=np.float64)
+
     def scaled(self, factor: float) -> "Fixed":
         return Fixed(self.value * factor)
 
@@ -88,6 +97,9 @@ class Uniform(Distribution):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=np.float64)
 
     def scaled(self, factor: float) -> "Uniform":
         return Uniform(self.low * factor, self.high * factor)
@@ -113,6 +125,16 @@ class Triangular(Distribution):
         if self.low == self.high:
             return np.full(size, self.low, dtype=np.float64)
         return rng.triangular(self.low, self.mode, self.high, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        a, c, b = self.low, self.mode, self.high
+        u = np.asarray(u, dtype=np.float64)
+        if a == b:
+            return np.full(u.shape, a)
+        split = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < split, left, right)
 
     def scaled(self, factor: float) -> "Triangular":
         return Triangular(self.low * factor, self.mode * factor, self.high * factor)
@@ -161,6 +183,15 @@ class TruncatedNormal(Distribution):
             bad = out < 0
         return out
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        u = np.asarray(u, dtype=np.float64)
+        if self.scale == 0:
+            return np.full(u.shape, self.loc)
+        below = _big_phi(-self.loc / self.scale)  # the mass cut off at zero
+        unit = statistics.NormalDist()
+        p = np.clip(below + u * (1 - below), 1e-300, 1 - 1e-16)
+        return np.maximum(0.0, self.loc + self.scale * np.vectorize(unit.inv_cdf, otypes=[float])(p))
+
     def scaled(self, factor: float) -> "TruncatedNormal":
         return TruncatedNormal(self.loc * factor, self.scale * factor)
 
@@ -198,6 +229,12 @@ class Lognormal(_MeanCV):
         sigma2 = math.log1p(self.cv**2)
         return rng.lognormal(math.log(self.mu_) - sigma2 / 2, math.sqrt(sigma2), size)
 
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        sigma2 = math.log1p(self.cv**2)
+        p = np.clip(np.asarray(u, dtype=np.float64), 1e-300, 1 - 1e-16)
+        z = np.vectorize(statistics.NormalDist().inv_cdf, otypes=[float])(p)
+        return np.exp(math.log(self.mu_) - sigma2 / 2 + math.sqrt(sigma2) * z)
+
 
 @dataclass(frozen=True)
 class Gamma(_MeanCV):
@@ -206,6 +243,12 @@ class Gamma(_MeanCV):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1 / self.cv**2
         return rng.gamma(shape, self.mu_ / shape, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        from scipy.special import gammaincinv  # SciPy comes with the sweep extra (SALib needs it)
+
+        shape = 1 / self.cv**2
+        return gammaincinv(shape, np.asarray(u, dtype=np.float64)) * (self.mu_ / shape)
 
 
 @dataclass(frozen=True)
@@ -223,6 +266,9 @@ class Exponential(Distribution):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mu_, size)
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        return -self.mu_ * np.log1p(-np.clip(np.asarray(u, dtype=np.float64), 0.0, 1 - 1e-16))
 
     def scaled(self, factor: float) -> "Exponential":
         return Exponential(self.mu_ * factor)
@@ -252,6 +298,13 @@ class Empirical(Distribution):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, dtype=np.float64), size=size, p=self._probs())
+
+    def quantile(self, u: np.ndarray) -> np.ndarray:
+        order = np.argsort(self.values, kind="stable")
+        values = np.asarray(self.values, dtype=np.float64)[order]
+        cdf = np.cumsum(self._probs()[order])
+        at = np.searchsorted(cdf, np.asarray(u, dtype=np.float64), side="right")
+        return values[np.minimum(at, values.size - 1)]
 
     def scaled(self, factor: float) -> "Empirical":
         return Empirical(tuple(v * factor for v in self.values), self.weights)

@@ -1,0 +1,128 @@
+"""Running a sweep's tasks: in this process, on a Dask LocalCluster, or on a Dask cluster.
+
+Each task is one point (sim.study.points.run_task).  Results come back in whatever order
+points finish; the caller files them by key, so the sweep's table does not depend on the
+executor, the worker count or the order.  Dask is imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+from typing import Any, Callable, Iterator, Sequence
+
+from sim.model.errors import UsageError
+from sim.study.points import Task, run_task
+
+EXECUTORS = ("local", "serial", "dask")  # dask: the cluster at --scheduler
+DASK_MISSING = "the {what} executor needs Dask: pip install 'routesim[sweep]' (or use --executor serial)"
+Done = Callable[[dict[str, Any]], None]
+
+
+def check_executor(executor: str, scheduler: str | None) -> str:
+    """The executor to use: ``--scheduler`` means the cluster there (``dask``)."""
+    if executor not in EXECUTORS:
+        from sim.model.suggest import unknown_key_message
+
+        raise UsageError("--executor: " + unknown_key_message(executor, EXECUTORS, what="executor"))
+    if scheduler is not None:
+        if executor == "serial":
+            raise UsageError("--scheduler sends the points to a Dask cluster; it cannot go with --executor serial")
+        if not scheduler.strip():
+            raise UsageError("--scheduler: give the scheduler's address, e.g. tcp://10.0.0.5:8786")
+        executor = "dask"
+    elif executor == "dask":
+        raise UsageError("--executor dask needs --scheduler ADDRESS (the cluster's scheduler), "
+                         "or use --executor local for a cluster on this machine")
+    if executor != "serial":
+        try:
+            import distributed  # noqa: F401  (installed?)
+        except ImportError:
+            raise UsageError(DASK_MISSING.format(what=executor)) from None
+    return executor
+
+
+def run_tasks(tasks: Sequence[Task], done: Done, executor: str = "serial", workers: int = 1,
+              scheduler: str | None = None) -> None:
+    """Run every task, calling ``done(result)`` in this process as each one finishes."""
+    if not tasks:
+        return
+    if executor == "serial":
+        for task in tasks:
+            done(run_task(task))
+        return
+    with _client(executor, workers, scheduler) as client:
+        _run_on(client, tasks, done)
+
+
+def _run_on(client: Any, tasks: Sequence[Task], done: Done) -> None:
+    from distributed import as_completed
+
+    # One future per distinct task: the key is the task's hash, so a point that appears
+    # twice in a design (whole-numbered parameters) runs once.
+    futures = [client.submit(run_task, task, key=f"routesim-point-{task.key}", pure=False) for task in tasks]
+    try:
+        for future in as_completed(futures):
+            done(future.result())
+    finally:
+        client.cancel(futures)
+
+
+@contextlib.contextmanager
+def _client(executor: str, workers: int, scheduler: str | None) -> Iterator[Any]:
+    from distributed import Client, LocalCluster
+
+    if executor == "dask":
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with _quiet_children():
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            silence_logs=logging.ERROR, worker_class="distributed.Nanny",
+        )
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet_children() -> Iterator[None]:
+    """Start worker processes with Ctrl-C ignored: a terminal's Ctrl-C reaches every process
+    of the group, and the sweep (not each worker, with its own traceback) stops them.
+    An ignored signal stays ignored in a child (and Python leaves it so at start-up)."""
+    old = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to do
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def default_executor(executor: str | None, scheduler: str | None) -> tuple[str, str]:
+    """(the executor, a note to show): the local cluster when Dask is installed and none
+    was chosen; without Dask, this process, with a note saying how to get the cluster."""
+    if executor is None and scheduler is None:
+        try:
+            import distributed  # noqa: F401  (installed?)
+        except ImportError:
+            return "serial", ("Dask is not installed, so the points run one after another in this process; "
+                              "pip install 'routesim[sweep]' runs them on every core")
+        return "local", ""
+    return check_executor(executor or "local", scheduler), ""

@@ -1,0 +1,67 @@
+"""One point of a sweep as a task a worker runs: small inputs in, compact metric rows out.
+
+A task carries the resolved scenario as TOML text (its ``extends`` already merged, so a
+worker needs no scenario file), the ``--set`` texts of the point, the seed and the metric
+paths; it returns each metric's per-replication values, never per-container arrays.  Its
+``key`` hashes everything that decides the result, with the routesim version, so a cached
+result is reused only for the very same work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from sim import __version__
+
+KEY_LENGTH = 24  # hex digits of sha256: collisions are not a concern at any sweep size
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs to run one point."""
+
+    document: str  # the resolved scenario, as TOML
+    source: str  # the scenario file, for messages only
+    name: str  # the scenario's default name
+    overrides: tuple[str, ...]  # fixed --set texts, then the point's own
+    seed: int
+    replications: int
+    metrics: tuple[tuple[str, str, str, str], ...]  # (path, kind, entity, metric name)
+    impact: bool = False
+
+    @property
+    def key(self) -> str:
+        """A hash of everything the result depends on (and the version that computes it)."""
+        blob = json.dumps({
+            "version": __version__, "document": self.document, "overrides": list(self.overrides), "seed": self.seed,
+            "replications": self.replications, "metrics": [m[0] for m in self.metrics], "impact": self.impact,
+        }, sort_keys=True)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:KEY_LENGTH]
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run one point (its replications serially, in this process) and return its metrics:
+    ``{"key", "values": {path: [[replication, value], ...]}, "seconds"}``.
+
+    Top-level and importable, so a Dask worker on another machine runs it by reference.
+    """
+    from sim.analysis.metric_paths import MetricPath
+    from sim.api import run
+    from sim.model.loader import scenario_from
+    from sim.model.overrides import parse_override
+
+    started = time.perf_counter()
+    raw = tomllib.loads(task.document)
+    scenario = scenario_from(raw, task.source, [parse_override(t) for t in task.overrides], default_name=task.name)
+    result = run(scenario, task.replications, task.seed, workers=1, impact=task.impact)
+    table = result.table
+    values = {}
+    for path, kind, entity, name in task.metrics:
+        reps, vals = MetricPath(path, kind, entity, name).values(table)
+        values[path] = [[int(r), float(v)] for r, v in zip(reps, vals)]
+    return {"key": task.key, "values": values, "seconds": time.perf_counter() - started}
