@@ -644,11 +644,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         store = PointStore(partial_folder(out))
         store.open(resume=args.resume)
         stored = {**read_finished(out), **store.load(set(p.keys))} if args.resume else {}
-        where = "this process" if executor == "serial" else (
-            f"the Dask cluster at {args.scheduler}" if executor == "dask" else f"a local Dask cluster of {workers} workers")
+        where = "in this process" if executor == "serial" else (
+            f"on the Dask cluster at {args.scheduler}" if executor == "dask" else f"on a local Dask cluster of {workers} workers")
         if not args.quiet:
             kept = len({k for k in p.keys if k in stored})
-            _say("note", f"{points_note(p)} on {where}" + (f"; {kept} already finished" if kept else ""))
+            _say("note", f"{points_note(p)} {where}" + (f"; {kept} already finished" if kept else ""))
         bar = None if args.quiet or not sys.stderr.isatty() else ProgressBar(len(p.distinct()), sys.stderr, label="points")
         progress = None if bar is None else (lambda done, total: _advance(bar, done))
         try:

@@ -14,6 +14,7 @@ from sim.model.text import counted
 from sim.report.html import STYLE
 
 TEMPLATES = Path(__file__).parent / "templates"
+WIDE_SOBOL = 0.1  # a Sobol interval wider than this (either side) cannot rank parameters
 HEADERS = {
     "sobol": (("S1", "S1_conf", "first order S1 ± 95% CI"), ("ST", "ST_conf", "total order ST ± 95% CI")),
     "morris": (("mu_star", "mu_star_conf", "mu* ± 95% CI"), ("sigma", "", "sigma"), ("mu", "", "mu")),
@@ -56,6 +57,16 @@ def _over(p: dict[str, Any]) -> str:
     return f"{lo} to {hi} ({kind}{step})"
 
 
+def wide_warning(doc: dict[str, Any]) -> str:
+    """A warning when Sobol intervals are too wide to rank the parameters, else ''."""
+    if doc["design"] != "sobol":
+        return ""
+    wide = any(k.endswith("_conf") and x is not None and x > WIDE_SOBOL
+               for per in doc["indices"].values() for got in per.values() for k, x in got.items())
+    return (f"Some intervals are wider than ±{WIDE_SOBOL}: with {doc['samples']} base samples the indices are "
+            "rough; a few hundred (--samples 256) make them usable.") if wide else ""
+
+
 def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], reproduce: str) -> str:
     """The report page; ``figures`` are (title, file name, PNG bytes)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -88,6 +99,7 @@ def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], r
     note = (f"{design} design, {points} points{distinct} × {counted(doc['replications'], 'replication')} of "
             f"{doc['scenario']}, seed {doc['seed']}")
     return env.get_template("sweep.html").render(
+        warning=wide_warning(doc),
         title=doc["scenario"], version=__version__, style=STYLE, design_note=note, parameters=parameters,
         fixed=doc["fixed"], seeds_note=seeds, metrics=metrics, indices_note=INDEX_NOTES[design],
         index_tables=index_tables,
@@ -119,5 +131,7 @@ def sweep_text(doc: dict[str, Any], out: str) -> str:
                     cell += f" ± {_g(got.get(conf), 2)}"
                 cells.append(f"  {cell:>28}")
             lines.append("  " + p["path"].ljust(width) + "".join(cells))
+    if wide_warning(doc):
+        lines += ["", "warning: " + wide_warning(doc)]
     lines += ["", f"results in {out}/ (table.parquet, table.csv, indices.csv, report.html)"]
     return "\n".join(lines)

@@ -15,7 +15,24 @@ from typing import Any, Callable, Iterator, Sequence
 from sim.model.errors import UsageError
 from sim.study.points import Task, run_task
 
-EXECUTORS = ("local", "serial", "dask")  # dask: the cluster at --scheduler
+EXECUTORS = ("local", "serial", "dask")
+# A point is a second or more of pure Python in one thread: the worker's per-10-ms stack
+# profiler, 20-ms event-loop tick, 100-ms memory monitor and GIL sampler slow it by about a
+# fifth (measured: benchmarks/bench_sweep.py) and tell us nothing we use.  Spilling is off
+# too: a task returns a few hundred numbers, never data worth spilling.
+WORKER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, and glibc, given any such setting,
+    # stops raising its mmap threshold: then every array over 128 KiB is a fresh mmap, page
+    # faults and all, and a point runs a sixth slower.  Only the thread limits are kept.
+    "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
+}  # dask: the cluster at --scheduler
 DASK_MISSING = "the {what} executor needs Dask: pip install 'routesim[sweep]' (or use --executor serial)"
 Done = Callable[[dict[str, Any]], None]
 
@@ -83,11 +100,19 @@ def _client(executor: str, workers: int, scheduler: str | None) -> Iterator[Any]
         finally:
             client.close()
         return
-    with _quiet_children():
-        cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR, worker_class="distributed.Nanny",
-        )
+    import dask
+
+    with _quiet_children(), dask.config.set(WORKER_CONFIG):
+        try:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR, worker_class="distributed.Nanny",
+            )
+        except RuntimeError as exc:  # most often: a script without a main guard, imported again by each worker
+            raise UsageError(
+                f"the local Dask cluster's workers did not start ({exc}); from a script, call sim.sweep under "
+                "'if __name__ == \"__main__\":' (each worker process imports the script), or use executor='serial'"
+            ) from None
     try:
         client = Client(cluster)
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import tomllib
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ class Task:
 
 def run_task(task: Task) -> dict[str, Any]:
     """Run one point (its replications serially, in this process) and return its metrics:
-    ``{"key", "values": {path: [[replication, value], ...]}, "seconds"}``.
+    ``{"key", "values": {path: [[replication, value], ...]}, "seconds", "started", "ended", "pid"}``
+    (times for benchmarks/bench_sweep.py; nothing in a sweep's files depends on them).
 
     Top-level and importable, so a Dask worker on another machine runs it by reference.
     """
@@ -55,6 +57,7 @@ def run_task(task: Task) -> dict[str, Any]:
     from sim.model.loader import scenario_from
     from sim.model.overrides import parse_override
 
+    wall = time.time()
     started = time.perf_counter()
     raw = tomllib.loads(task.document)
     scenario = scenario_from(raw, task.source, [parse_override(t) for t in task.overrides], default_name=task.name)
@@ -64,4 +67,5 @@ def run_task(task: Task) -> dict[str, Any]:
     for path, kind, entity, name in task.metrics:
         reps, vals = MetricPath(path, kind, entity, name).values(table)
         values[path] = [[int(r), float(v)] for r, v in zip(reps, vals)]
-    return {"key": task.key, "values": values, "seconds": time.perf_counter() - started}
+    return {"key": task.key, "values": values, "seconds": time.perf_counter() - started, "started": wall,
+            "ended": time.time(), "pid": os.getpid()}

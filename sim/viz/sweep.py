@@ -79,6 +79,7 @@ def indices_figure(data: SweepData) -> "Figure":
             ax.set_xlabel(f"mu*: mean |change| over the parameter's range ({unit})" if unit else "mu*")
         elif data.design == "sobol":
             ax.set_xlabel("share of the metric's variance")
+            ax.set_xlim(-0.1, 1.1)  # a share; estimates and intervals beyond it are cut at the edge
         else:
             ax.set_xlabel("rank correlation with the metric")
             ax.set_xlim(-1.05, 1.05)

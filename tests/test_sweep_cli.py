@@ -1,0 +1,252 @@
+"""`routesim sweep` end to end: bad input in one line, the folder's files, sweep files,
+--resume, a tampered or foreign folder, Ctrl-C; and the metric paths' rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.analysis.metric_paths import rows_of
+from sim.cli import main
+from sim.model.loader import build_scenario
+
+from scenarios_for_tests import SINGLE_QUEUE, raw, write
+
+QUEUE = SINGLE_QUEUE.replace("horizon_days = 300", "horizon_days = 120")
+PARAMS = ["--param", "nodes.q.handling_hours.truck=0.5:2.5", "--param", "routes.r.demand.teu_per_year=365:1095"]
+
+
+@pytest.fixture()
+def queue(tmp_path: Path) -> Path:
+    return write(tmp_path, QUEUE, "queue.toml")
+
+
+def _sweep(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["sweep", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+BAD = [
+    (["--param", "nodes.qq.servers=1:3"], "--param nodes.qq.servers=1:3: unknown [[nodes]] id 'qq'; did you mean 'q'?"),
+    (["--param", "nodes.q.servers=3:1"], "reversed range 3:1 (write LOW:HIGH)"),
+    (["--param", "nodes.q.servers=2:2"], "empty range 2:2"),
+    (["--param", "nodes.q.servers=1:5:0.5", "--design", "grid"],
+     "step 0.5 is not a whole number, and nodes.q.servers takes whole numbers only"),
+    (["--param", "nodes.q.servers=1:5", "--design", "sobolx"], "unknown design 'sobolx'; did you mean 'sobol'?"),
+    (["--param", "nodes.q.servers=1:5", "--metrics", "nodes.q.mean_wait_dayz"],
+     "unknown metric of nodes (q) 'mean_wait_dayz'; did you mean 'mean_wait_days'?"),
+    (["--param", "nodes.q.servers=1:5", "--metrics", "lanes.q.x"], "unknown section 'lanes'"),
+    (["--param", "nodes.q.servers=1:5", "--design", "sobol", "--samples", "4"], "--samples 4: too few for sobol (at least 8)"),
+    (["--param", "nodes.q.servers=1:5", "--design", "sobol", "--samples", "12"], "needs a power of two, e.g. 8 or 16"),
+    (["--param", "nodes.q.servers=1:5", "--design", "morris", "--samples", "2"], "too few for morris"),
+    (["--param", "nodes.q.servers=1:5", "--design", "grid", "--samples", "4"], "a grid takes every combination"),
+    (["--param", "nodes.q.handling_hours.truck=1:3", "--design", "grid"], "a grid needs a step for a range of reals"),
+    (["--param", "nodes.q.servers=0:3", "--design", "grid"], "point 0 of the design: --param nodes.q.servers=0: "
+                                                              "nodes.q.servers: must be >= 1"),
+    (["--param", "nodes.q.servers"], "expected PATH=LOW:HIGH"),
+    (["--param", "nodes.q.servers=x:3"], "'x' is not a number"),
+    (["--param", "nodes.q.servers=[2]"], "one value is not a parameter"),
+    (["--param", "nodes.q.servers=1:3", "--set", "nodes.q.servers=2"], "also fixed by --set"),
+    (["--param", "nodes.q.servers=1:3", "--param", "nodes.q.servers=2:4"], "--param nodes.q.servers: given twice"),
+    (["--param", "nodes.q.servers=1:3", "--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
+    (["--param", "nodes.q.servers=1:3", "--scheduler", "tcp://x", "--executor", "serial"], "cannot go with --executor serial"),
+    ([], "a sweep needs at least one --param"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD, ids=[m[:40] for _, m in BAD])
+def test_bad_sweep_input_is_one_line_exit_2_and_nothing_written(capsys, queue: Path, args, message) -> None:
+    out = queue.parent / "out"
+    code, _, err = _sweep(capsys, str(queue), *args, "-n", "1", "--out", str(out), "-q")
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("routesim: error: ") and message in err, err
+    assert not out.exists() and not (queue.parent / "out.points").exists()
+
+
+def test_sweep_writes_its_folder_and_prints_the_indices(capsys, queue: Path) -> None:
+    out = queue.parent / "res"
+    code, text, _ = _sweep(capsys, str(queue), *PARAMS, "--design", "lhs", "--samples", "6", "-n", "2",
+                           "--metrics", "nodes.q.mean_wait_days,routes.*.transit_days.mean", "--executor", "serial",
+                           "--out", str(out))
+    assert code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["design.csv", "indices.csv", "indices.png", "manifest.json", "report.html", "scatter.png",
+                     "sweep.json", "sweep.toml", "table.csv", "table.parquet"]
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["points"] == 6 and doc["replications"] == 2 and doc["design"] == "lhs"
+    assert [m["path"] for m in doc["metrics"]] == ["nodes.q.mean_wait_days", "routes.r.transit_days"]
+    assert doc["metrics"][0]["unit"] == "d"
+    table = pd.read_parquet(out / "table.parquet")
+    assert len(table) == 6 * 2 * 2
+    # The summary's range is the table's: each point's mean over its replications.
+    means = table[table["metric"] == "nodes.q.mean_wait_days"].groupby("point")["value"].mean()
+    assert doc["metrics"][0]["lowest"] == pytest.approx(means.min()) and doc["metrics"][0]["highest"] == pytest.approx(means.max())
+    # Longer handling at the one server means longer queues: the rank correlation says so.
+    rho = doc["indices"]["nodes.q.mean_wait_days"]["nodes.q.handling_hours.truck"]["spearman"]
+    assert rho > 0.5
+    assert "nodes.q.mean_wait_days:" in text and "Spearman" in text and str(out) in text
+    assert not (queue.parent / "res.points").exists()  # the kept points go once the folder is in place
+
+
+def test_the_written_sweep_file_runs_the_same_sweep_again(capsys, queue: Path) -> None:
+    first = queue.parent / "first"
+    assert _sweep(capsys, str(queue), *PARAMS, "--samples", "4", "-n", "1", "--executor", "serial", "--seed", "5",
+                  "--independent-seeds", "--out", str(first), "-q")[0] == 0
+    again = queue.parent / "again"
+    assert _sweep(capsys, str(first / "sweep.toml"), "--executor", "serial", "--out", str(again), "-q")[0] == 0
+    for name in ("table.parquet", "table.csv", "design.csv", "indices.csv"):
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+    a, b = (json.loads((f / "sweep.json").read_text()) for f in (first, again))
+    strip = [{k: v for k, v in p.items() if k != "text"} for p in a["parameters"]]  # text: as each was given
+    assert strip == [{k: v for k, v in p.items() if k != "text"} for p in b["parameters"]]
+    assert {k: v for k, v in a.items() if k not in ("parameters", "source")} == {
+        k: v for k, v in b.items() if k not in ("parameters", "source")}
+
+
+def test_a_sweep_file_with_a_distribution_and_fixed_settings(capsys, tmp_path: Path) -> None:
+    write(tmp_path, QUEUE, "queue.toml")
+    (tmp_path / "study.toml").write_text(
+        'scenario = "queue.toml"\ndesign = "grid"\nreplications = 1\nmetrics = ["nodes.q.mean_wait_days"]\n'
+        'set = ["run.horizon_days=60"]\n[parameters]\n"nodes.q.servers" = { values = [1, 2] }\n'
+        '"routes.r.demand.teu_per_year" = "365:1095:365"\n', encoding="utf-8")
+    out = tmp_path / "grid"
+    assert _sweep(capsys, str(tmp_path / "study.toml"), "--executor", "serial", "--out", str(out), "-q")[0] == 0
+    design = pd.read_csv(out / "design.csv")
+    assert design[["nodes.q.servers", "routes.r.demand.teu_per_year"]].values.tolist() == [
+        [1, 365], [1, 730], [1, 1095], [2, 365], [2, 730], [2, 1095]]
+    assert (out / "heatmap.png").is_file()
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["fixed"] == ["run.horizon_days=60"]
+    # A bad key in a sweep file names the file and the key.
+    (tmp_path / "bad.toml").write_text('scenario = "queue.toml"\ndesing = "grid"\n', encoding="utf-8")
+    code, _, err = _sweep(capsys, str(tmp_path / "bad.toml"), "-q")
+    assert code == 2 and "bad.toml" in err and "unknown key 'desing'; did you mean 'design'?" in err
+
+
+def test_resume_of_a_finished_folder_runs_nothing_and_a_tampered_one_reruns(capsys, queue: Path) -> None:
+    out = queue.parent / "res"
+    args = [str(queue), *PARAMS, "--samples", "4", "-n", "1", "--executor", "serial", "--out", str(out)]
+    assert _sweep(capsys, *args, "-q")[0] == 0
+    before = (out / "table.parquet").read_bytes()
+    code, _, err = _sweep(capsys, *args, "--resume")
+    assert code == 0 and "4 already finished" in err
+    assert (out / "table.parquet").read_bytes() == before
+    # An edited table is not trusted: the points run again and the table comes back whole.
+    (out / "table.csv").write_text("point,value\n0,1e9\n")
+    code, _, err = _sweep(capsys, *args, "--resume")
+    assert code == 0 and "already finished" not in err
+    assert (out / "table.parquet").read_bytes() == before
+
+
+def test_a_foreign_points_folder_is_refused_and_kept(capsys, queue: Path) -> None:
+    mine = queue.parent / "res.points"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    code, _, err = _sweep(capsys, str(queue), *PARAMS, "--samples", "4", "-n", "1", "--executor", "serial",
+                          "--out", str(queue.parent / "res"), "-q")
+    assert code == 2 and "is not a routesim sweep's points folder" in err
+    assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_a_second_sweep_into_the_same_folder_is_refused_at_once(capsys, queue: Path) -> None:
+    out = queue.parent / "res"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from sim.output.folder import folder_lock\n"
+         "with folder_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)", str(out)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, _, err = _sweep(capsys, str(queue), *PARAMS, "--samples", "4", "-n", "1", "--executor", "serial",
+                              "--out", str(out), "-q")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 2 and "another routesim process is writing this folder" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text", [QUEUE, SINGLE_QUEUE.replace("[[routes]]", """
+[[events]]
+id = "slow"
+kind = "capacity"
+target = "nodes.q"
+start = 50
+duration_days = 20
+set = { servers = 1 }
+
+[[routes]]""")])
+def test_metric_rows_of_a_scenario_are_the_rows_its_table_holds(text: str) -> None:
+    scenario = build_scenario(raw(text), source="<test>")
+    run = sim.run(scenario, replications=1, seed=1)
+    held: dict = {}
+    for _, kind, ident, name, _ in run.table.rows():
+        held.setdefault(kind, {}).setdefault(ident, set()).add(name)
+    predicted = {k: {e: set(names) for e, names in v.items()} for k, v in rows_of(scenario).items() if v}
+    assert predicted == held
+
+
+@pytest.mark.parametrize("name,start", [("china_europe_2020", None), ("china_europe_red_sea", dt.date(2023, 12, 1))])
+def test_metric_rows_of_the_bundled_scenarios(name: str, start) -> None:
+    """Fleets, shared loops and events: rows_of predicts what metrics_table computes."""
+    short = {"run.horizon_days": 40, "run.warmup_days": 5, "run.cooldown_days": 10}
+    scenario = sim.load(name, {**short, "run.start_date": start} if start else short)
+    run = sim.run(scenario, replications=1, seed=1)
+    held: dict = {}
+    for _, kind, ident, metric, _ in run.table.rows():
+        held.setdefault(kind, {}).setdefault(ident, set()).add(metric)
+    predicted = {k: {e: set(names) for e, names in v.items()} for k, v in rows_of(scenario).items() if v}
+    assert predicted == held
+
+
+def _default_signals() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_keeps_the_finished_points_and_resume_gives_the_serial_table(tmp_path: Path, sig) -> None:
+    """Ctrl-C (to the whole process group, as a terminal sends it) or SIGTERM on a local
+    cluster: exit 128+signal, no folder, the finished points kept; --resume finishes the
+    sweep with the table a serial run gives, byte for byte."""
+    scenario = write(tmp_path, QUEUE.replace("horizon_days = 120", "horizon_days = 2000"), "queue.toml")
+    out = tmp_path / "res"
+    args = [sys.executable, "-m", "sim", "sweep", str(scenario), *PARAMS, "--samples", "16", "-n", "2",
+            "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_signals)
+    points = tmp_path / "res.points"
+    deadline = time.monotonic() + 120
+    while len(list(points.glob("*.json"))) < 2:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert "run the same command with --resume" in err and "Traceback" not in err
+    assert not out.exists()
+    kept = len(list(points.glob("*.json")))
+    assert 2 <= kept < 16
+    done = subprocess.run(args + ["--resume", "-q"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    serial = tmp_path / "serial"
+    ref = subprocess.run(args[:-2] + ["--out", str(serial), "--executor", "serial", "-q"], capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr
+    assert (out / "table.parquet").read_bytes() == (serial / "table.parquet").read_bytes()
+    assert np.array_equal(pd.read_csv(out / "table.csv")["value"], pd.read_csv(serial / "table.csv")["value"])
