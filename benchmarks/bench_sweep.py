@@ -94,13 +94,15 @@ def table(m: dict[str, float], workers: int, points: int, cores: int) -> str:
         f"| last point to cluster closed / Dask wall time | {100 * m['shutdown_share']:.1f}% | — | — |",
         "",
         f"Projected for the Sobol example above ({SOBOL_POINTS:,} points x {SOBOL_REPLICATIONS} replications), "
-        f"machines of {cores} cores, from these measurements:",
+        f"machines of {cores} cores, from these measurements (the point time x {SOBOL_REPLICATIONS} plus the "
+        "overhead; linear in machines while the scheduler keeps up, which at this overhead it does):",
         "",
         "| machines | points per hour | the whole Sobol analysis |",
         "|---|---|---|",
     ]
     for n, rate, hours in projection(m, cores, (1, 4, 16, 64)):
-        rows.append(f"| {n} | {rate:,.0f} | {hours * 60:,.0f} min |")
+        minutes = hours * 60
+        rows.append(f"| {n} | {rate:,.0f} | {f'{minutes:,.0f} min' if minutes >= 2 else f'{minutes * 60:,.0f} s'} |")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows += ["", f"Written by `python benchmarks/bench_sweep.py --readme README.md` (Python {platform.python_version()}, "
              f"{os.cpu_count()} cores, {platform.machine()}; 1-minute load average {load:.1f} at the end)."]

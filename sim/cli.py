@@ -620,7 +620,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """Plan (every point checked), run the points not already finished, write the folder."""
     from sim.study.request import sweep_spec
     from sim.study.executors import default_executor
-    from sim.study.files import read_finished, write_sweep
+    from sim.study.files import read_finished, require_parquet, write_sweep
     from sim.study.store import PointStore, partial_folder
     from sim.study.sweeps import default_out, execute, plan, points_note
     from sim.report.sweep import sweep_text
@@ -630,6 +630,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                       replications=args.replications, seed=args.seed, metrics=args.metrics, overrides=args.overrides,
                       independent=args.independent_seeds, second_order=args.second_order, levels=args.levels,
                       impact=args.impact)
+    require_parquet()
     executor, note = default_executor(args.executor, args.scheduler)
     if note and not args.quiet:
         _say("note", note)

@@ -28,9 +28,8 @@ WORKER_CONFIG = {
     "distributed.worker.memory.monitor-interval": "1s",
     "distributed.worker.memory.target": False,
     "distributed.worker.memory.spill": False,
-    # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, and glibc, given any such setting,
-    # stops raising its mmap threshold: then every array over 128 KiB is a fresh mmap, page
-    # faults and all, and a point runs a sixth slower.  Only the thread limits are kept.
+    # Not MALLOC_TRIM_THRESHOLD_, which Dask sets by default: it slows a point by a sixth
+    # (sim.study.points._allocator_as_usual undoes it on workers of other clusters).
     "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }  # dask: the cluster at --scheduler
 DASK_MISSING = "the {what} executor needs Dask: pip install 'routesim[sweep]' (or use --executor serial)"

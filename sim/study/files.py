@@ -16,6 +16,7 @@ import tomli_w
 
 from sim import __version__
 from sim.analysis.metrics import REGISTRY
+from sim.model.errors import UsageError
 from sim.model.text import counted
 from sim.output.files import summary_writer, write_csv
 from sim.output.folder import Writer, changed_files, read_manifest, write_results
@@ -160,8 +161,17 @@ def figure_data(sweep: "Sweep"):
     )
 
 
+def require_parquet() -> None:
+    """table.parquet needs pyarrow: say so before a sweep runs, not after."""
+    try:
+        import pyarrow  # noqa: F401  (installed?)
+    except ImportError:
+        raise UsageError("a sweep's folder holds table.parquet, which needs pyarrow: pip install 'routesim[sweep]'") from None
+
+
 def write_sweep(sweep: "Sweep", out: Path, figures: bool = True) -> Path:
     """Write the sweep folder at ``out`` atomically (replacing an earlier routesim folder)."""
+    require_parquet()
     doc = sweep_document(sweep)
     writers = _table_writers(sweep)
     writers[DOCUMENT] = summary_writer(doc)
