@@ -244,3 +244,50 @@ def test_quantiles_of_a_design_follow_the_distribution() -> None:
     x = np.asarray([v[0] for v in make_design(spec).values])
     assert x.mean() == pytest.approx(d.mean, rel=0.01)
     assert x.var() == pytest.approx(d.variance, rel=0.01)
+
+
+def _figure_data(s):
+    from sim.study.files import figure_data
+
+    return figure_data(s)
+
+
+def test_sweep_figures_show_one_panel_per_metric_with_labelled_indices(additive: Path) -> None:
+    from sim.viz.sweep import heatmap_figure, indices_figure, scatter_figure, sweep_figures
+
+    s = sim.sweep(str(additive), {"legs.ab.distance_km": "1000:2000", "legs.bc.distance_km": "1000:3000"},
+                  design="sobol", samples=8, metrics=[TRANSIT, TRANSIT + ".p95", "routes.r.wait_for_departure_days"])
+    data = _figure_data(s)
+    assert sorted(sweep_figures(data)) == ["indices", "scatter"]  # no heat map but for a grid of two
+    fig = indices_figure(data)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == [TRANSIT, TRANSIT + ".p95", "routes.r.wait_for_departure_days"]
+    # The wait for the daily train is half a day at every point: nothing to attribute.
+    assert [t.get_text() for t in panels[2].texts] == ["no indices: the metric is the same at every point"]
+    for ax in panels[:2]:
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["legs.ab.distance_km", "legs.bc.distance_km"]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["first order S1", "total order ST"]
+        assert ax.get_xlabel() == "share of the metric's variance"
+    scatter = scatter_figure(data)
+    assert len(scatter.axes) == 3 * 2
+    assert {ax.get_xlabel() for ax in scatter.axes if ax.get_xlabel()} == {"legs.ab.distance_km", "legs.bc.distance_km"}
+    grid = sim.sweep(str(additive), ["legs.ab.distance_km=1000:2000:500", "legs.bc.distance_km=[1000, 3000]"],
+                     design="grid", metrics=[TRANSIT])
+    heat = heatmap_figure(_figure_data(grid))
+    image = [ax for ax in heat.axes if ax.get_images()][0]
+    assert image.get_images()[0].get_array().shape == (2, 3)  # bc's 2 values up, ab's 3 across
+    assert [t.get_text() for t in image.texts] == ["3.5", "4", "4.5", "5.5", "6", "6.5"]
+
+
+def test_sweep_report_escapes_what_the_scenario_names_and_links_its_sections(tmp_path: Path) -> None:
+    scenario = write(tmp_path, ADDITIVE, "odd.toml")
+    s = sim.sweep(str(scenario), {"legs.ab.distance_km": "1000:2000", "nodes.b.name": ["<script>alert(1)</script>", "B"]},
+                  samples=4, metrics=[TRANSIT])
+    out = s.write(tmp_path / "out")
+    html = (out / "report.html").read_text()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    for anchor in ("parameters", "metrics", "indices", "figures", "files", "reproduce"):
+        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
+    assert html.count("data:image/png;base64,") == 2 and 'href="indices.png"' in html
+    assert "routesim sweep" in html and "--samples 4" in html
+

@@ -6,7 +6,8 @@ per the parameter's whole range), its confidence half-width, and sigma.  Grid an
 hypercube: Spearman rank correlations with a Fisher-z confidence half-width (a screening
 measure, not a variance share).  Each index is computed on a point's mean over its
 replications.  A metric that is missing (NaN) at some point gets no indices (NaN), with the
-count of such points recorded.
+count of such points recorded; one that is the same at every point has no Sobol index or
+rank correlation either (NaN), and Morris effects of exactly 0.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def indices(design: Design, metric: str, y: np.ndarray, seed: int, second_order:
             confidence: float = CONFIDENCE) -> list[Index]:
     """Every index of the design for one metric's per-point values ``y`` (design order)."""
     names = design.problem["names"]
-    if y.size == 0 or not np.all(np.isfinite(y)):
+    if y.size == 0 or not np.all(np.isfinite(y)) or (design.name != "morris" and np.ptp(y) == 0):
+        # Missing somewhere, or the same everywhere (no variance to share, no ranks): no index.
         return [Index(metric, p, name, math.nan, math.nan) for p in names for name, _ in INDICES[design.name]]
     if design.name == "sobol":
         from SALib.analyze import sobol
