@@ -250,3 +250,19 @@ def test_ctrl_c_keeps_the_finished_points_and_resume_gives_the_serial_table(tmp_
     assert ref.returncode == 0, ref.stderr
     assert (out / "table.parquet").read_bytes() == (serial / "table.parquet").read_bytes()
     assert np.array_equal(pd.read_csv(out / "table.csv")["value"], pd.read_csv(serial / "table.csv")["value"])
+
+
+def test_a_sweep_over_a_scenario_with_flows_runs_the_equilibrium_at_each_point(tmp_path: Path) -> None:
+    """Each point is a whole run, the shippers' equilibrium included: a second server at the
+    border q that only option a crosses makes a faster, so a takes more of the flow."""
+    from test_choice import TWO
+
+    scenario = write(tmp_path, TWO, "two.toml")
+    s = sim.sweep(str(scenario), {"nodes.q.servers": [1, 2]}, design="grid", replications=1,
+                  metrics=["flows.f.transit_days", "flow_options.f/*.share"])
+    assert [m.path for m in s.plan.metrics] == ["flows.f.transit_days", "flow_options.f/a.share",
+                                                "flow_options.f/b.share"]
+    share = s.table.pivot_table(index="point", columns="metric", values="value", observed=True)
+    assert np.allclose(share["flow_options.f/a.share"] + share["flow_options.f/b.share"], 1.0)
+    assert share.loc[1, "flow_options.f/a.share"] > share.loc[0, "flow_options.f/a.share"]
+    assert share.loc[1, "flows.f.transit_days"] < share.loc[0, "flows.f.transit_days"]

@@ -2,13 +2,15 @@
 
 A sweep (sim.study) asks for metrics this way.  A path names one row of the metrics table
 per replication (or the one pooled row of a pooled metric such as ``transit_days.p95``);
-``*`` in place of the id takes every entity of that kind.  ``rows_of`` says which rows a
+a pattern (``routes.*.transit_days``, ``flow_options.xian_duisburg/*.share``; ``*`` also
+matches dots) takes every metric it matches.  ``rows_of`` says which rows a
 scenario's table will hold, so a path is checked before anything runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Sequence
 
 import numpy as np
@@ -117,29 +119,26 @@ def _resolve_one(text: str, rows: dict[str, dict[str, tuple[str, ...]]], flag: s
             else "a metric path reads SECTION.ID.METRIC, e.g. nodes.dostyk.mean_wait_days"))
     kind = SECTIONS[section]
     entities = rows[kind]
-    if rest.startswith("*."):
-        chosen = list(entities)
-        name_text = rest[2:]
-        if not chosen:
-            raise UsageError(f"{flag} {text!r}: the scenario has no {section} with metrics")
-    else:
-        # The longest id that starts the rest: ids may hold dots (node pools: 'dostyk.westbound').
-        match = max((e for e in entities if rest.startswith(e + ".")), key=len, default=None)
-        if match is None:
-            ident = rest.split(".")[0]
-            raise UsageError(f"{flag} {text!r}: " + unknown_key_message(ident, list(entities), what=section[:-1]
-                                                                         if section != "countries" else "country"))
-        chosen = [match]
-        name_text = rest[len(match) + 1:]
-    out = []
-    for entity in chosen:
-        name = _metric_name(name_text, entities[entity])
-        if name is None:
-            known = sorted({n for names in entities.values() for n in names})
-            raise UsageError(f"{flag} {text!r}: " + unknown_key_message(
-                name_text.removesuffix(MEAN), known, what=f"metric of {section} ({entity})"))
-        out.append(MetricPath(f"{section}.{entity}.{name}", kind, entity, name))
-    return out
+    if any(c in rest for c in "*?["):  # a pattern: every (id, metric) it matches, in table order
+        bare = rest.removesuffix(MEAN)
+        found = [MetricPath(f"{section}.{e}.{m}", kind, e, m) for e, names in entities.items() for m in names
+                 if fnmatchcase(f"{e}.{m}", rest) or fnmatchcase(f"{e}.{m}", bare)]
+        if not found:
+            raise UsageError(f"{flag} {text!r}: matches no metric of the scenario's {section} "
+                             f"(ids: {', '.join(list(entities)[:8]) or 'none'})")
+        return found
+    # The longest id that starts the rest: ids may hold dots (node pools: 'dostyk.westbound').
+    entity = max((e for e in entities if rest.startswith(e + ".")), key=len, default=None)
+    if entity is None:
+        ident = rest.split(".")[0]
+        raise UsageError(f"{flag} {text!r}: " + unknown_key_message(
+            ident, list(entities), what=section[:-1] if section != "countries" else "country"))
+    name_text = rest[len(entity) + 1:]
+    name = _metric_name(name_text, entities[entity])
+    if name is None:
+        raise UsageError(f"{flag} {text!r}: " + unknown_key_message(
+            name_text.removesuffix(MEAN), list(entities[entity]), what=f"metric of {section} ({entity})"))
+    return [MetricPath(f"{section}.{entity}.{name}", kind, entity, name)]
 
 
 def _metric_name(text: str, names: tuple[str, ...]) -> str | None:
