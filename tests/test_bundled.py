@@ -4,11 +4,13 @@ and the 2019 scenario's promise to be the same network at other volumes."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from sim.report.html import embedded_png
 from figure_files import embedded_pngs, same_figure
 from sim.cli import main
 from sim.output.figure_data import read_run
@@ -78,7 +80,7 @@ def test_bundled_run_files_hold_what_they_promise(baseline: Path) -> None:
     # report.html embeds exactly that file.
     png = (baseline / "transit_times.png").read_bytes()
     assert same_figure(png, figure_builders([read_run(baseline)])["transit_times"]())
-    assert png in embedded_pngs((baseline / "report.html").read_text(encoding="utf-8"))
+    assert embedded_png(png) in embedded_pngs((baseline / "report.html").read_text(encoding="utf-8"))
 
 
 @pytest.mark.slow
@@ -124,3 +126,21 @@ def test_the_2019_scenario_is_the_2020_network_at_lower_volumes() -> None:
     assert kz_rail(now, "teu_per_year") == pytest.approx(876_000, rel=0.01)
     assert kz_rail(before, "tonnes_per_year") == pytest.approx(17.556e6, rel=0.01)
     assert 20e6 <= kz_rail(now, "tonnes_per_year") <= 23e6
+
+
+@pytest.mark.slow
+def test_the_2020_report_finds_its_way_and_stays_light(baseline: Path) -> None:
+    """report.html of the bundled 2020 run: a table of contents linking every section and
+    figure, sections that fold, each figure embedded once as a thumbnail that opens full
+    size, and the whole page self-contained under 1.5 MB."""
+    page = (baseline / "report.html").read_text(encoding="utf-8")
+    assert len(page.encode("utf-8")) < 1_500_000
+    toc = re.search(r'<nav class="toc">(.*?)</nav>', page, re.S).group(1)
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    for section in ("results", "figures", "parameters", "reproduce"):
+        assert section in anchors and f'<section id="{section}"><details' in page
+    figures = embedded_pngs(page)
+    assert len(figures) == len(list(baseline.glob("*.png")))  # each once, no second full-size copy
+    for anchor in (a for a in anchors if a.startswith("fig-")):
+        assert f'<figure class="thumb" id="{anchor}"><a class="close"' in page and f'href="#{anchor}"' in page
+    assert "<script" not in page and "http-equiv" not in page

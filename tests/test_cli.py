@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.report.html import embedded_png
 from figure_files import DPI, embedded_pngs, has_size_of, png_size, same_figure
 from sim.cli import main
 from sim.output.figure_data import read_run
@@ -214,7 +215,7 @@ def test_run_writes_every_file_with_consistent_content(corridor: Path, tmp_path:
     assert has_size_of(png_size(png), figure, DPI)
     assert same_figure(png, figure)
     embedded = embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
-    assert embedded == [(out / f"{stem}.png").read_bytes() for stem in (
+    assert embedded == [embedded_png((out / f"{stem}.png").read_bytes()) for stem in (
         "transit_ecdf", "transit_times", "throughput", "bottlenecks", "marey_rail", "route_map")]
 
     assert "rail" in stdout and "sea" in stdout and "95% CI" in stdout

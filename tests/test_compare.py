@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.report.html import embedded_png
 from figure_files import embedded_pngs, pdf_size_pt, has_size_of, same_figure
 from scenarios_for_tests import NETWORK, entry, raw, write
 from sim.cli import main
@@ -59,7 +60,7 @@ def test_comparison_folder_holds_each_run_the_differences_figures_and_report(com
     for stem in ("transit_ecdf", "throughput", "bottlenecks"):
         assert same_figure(pngs[stem], builders[stem]()), stem
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert embedded_pngs(report) == list(pngs.values())
+    assert embedded_pngs(report) == [embedded_png(b) for b in pngs.values()]  # the saved files, as palette PNGs
     row = _row(doc, "overland", "transit_days")
     assert f"{row['difference']:+.2f}" in report and "more_trains" in report
     assert set(doc["routes"]) == {"network", "more_trains"}
@@ -128,7 +129,7 @@ def test_plot_of_one_run_folder(tmp_path, capsys):
     assert str(out / "throughput.pdf") in printed
     from sim.viz.figures import figure_builders
     from sim.output.figure_data import read_run
-    from sim.report.html import figure_png
+    from sim.report.html import embedded_png, figure_png
 
     builders = figure_builders([read_run(out)])
     throughput = builders["throughput"]()
@@ -137,7 +138,7 @@ def test_plot_of_one_run_folder(tmp_path, capsys):
     # check the bytes: drawing them all again costs seconds).
     embedded = embedded_pngs((out / "report.html").read_text(encoding="utf-8"))
     assert len(embedded) == len(builders)
-    assert embedded[list(builders).index("throughput")] == figure_png(throughput)
+    assert embedded[list(builders).index("throughput")] == embedded_png(figure_png(throughput))
 
 
 def _fails(args: list[str], capsys, *needles: str) -> str:

@@ -273,7 +273,8 @@ def test_comparison_rows_show_their_significance(run):
     assert plain and plain[0][-1] == "no"
     joined = "".join(page.text)
     assert "paired by replication" in joined and "seed 11" in joined
-    assert text.count("<details>") == 2  # one parameters block per scenario, with its file
+    # one folded parameters block per scenario, with its file (the page's sections fold too)
+    assert text.count("<details><summary>") - text.count("<details><summary><h2>") == 2
     assert joined.count(f"loaded from {run.summary['source']}") == 2
 
 
@@ -341,7 +342,7 @@ def test_warnings_read_as_on_the_terminal(tmp_path, capsys):
     assert len(printed) >= 2 and any(w.startswith("route sea: saturated") for w in printed), printed
     assert any(w.startswith("node dostyk: utilization") for w in printed), printed
     page = (out / "report.html").read_text(encoding="utf-8")
-    glance = re.search(r'<div class="glance bad">(.*?)</div>', page).group(1)
+    glance = re.search(r'<div class="glance bad">(.*?)</div>', page, re.S).group(1)
     shown = [html.unescape(item) for item in re.findall(r"<li>(.*?)</li>", glance)]
     assert shown == printed
     assert run_warnings(read_run(out).summary) == printed  # one function says them both
@@ -438,8 +439,8 @@ def test_tags_link_to_what_they_stand_for(tmp_path):
 def test_the_run_block_shows_the_replications_and_seed_actually_run(tmp_path):
     _, _, page = _cited(tmp_path, "-n", "2", "--seed", "77")
     run_line = re.search(r"<p><b>run</b>: (.*?)</p>", page).group(1)
-    assert "replications = 2 (as run; the file&#x27;s run.replications is 3)" in run_line
-    assert "seed = 77 (as run; the file&#x27;s run.seed is" in run_line
+    assert "replications = 2 (as run; the file&#39;s run.replications is 3)" in run_line
+    assert "seed = 77 (as run; the file&#39;s run.seed is" in run_line
     assert "replications = 3" not in run_line
     (tmp_path / "again").mkdir()
     _, _, page = _cited(tmp_path / "again")

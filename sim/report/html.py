@@ -1,6 +1,8 @@
 """report.html: one self-contained page per run or comparison, readable offline.
 
-Figures are embedded as base64 PNG, styles are inline, there is no script and nothing is
+The page is data (sim.report.rich) rendered by templates/report.html with escaping on.
+Figures are embedded once each as palette PNGs (a third of the bytes of the saved files),
+shown as thumbnails that open full size with CSS alone; there is no script and nothing is
 fetched; links to parameter sources are plain links.  The page holds no date, so the same
 results give the same bytes.
 """
@@ -8,16 +10,19 @@ results give the same bytes.
 from __future__ import annotations
 
 import base64
-import html
+import io
 import re
 import shlex
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from sim import __version__
 from sim.output.figure_data import RunData
 from sim.model.loader import BUNDLED_DIR
-from sim.model.sources import Label, SourceNotes
+from sim.report.rich import (
+    Linker, Parts, bold, br, breakable, code, details, div, environment, h3, labelled, link, meta, ol, p, render_blocks,
+    span, sub, table, ul, warn,
+)
 from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
 from sim.report.tables import event_kind, event_notes, event_when, recovered_share, short_targets
 from sim.report.choice import FLOW_HEADERS, FLOW_NOTE, convergence_lines, flow_rows
@@ -51,22 +56,13 @@ thead{display:table-header-group}tr,figure{break-inside:avoid}h2,h3{break-after:
 figure img{max-height:9in}}
 """
 
-# Full URLs, and bare host names on the domains scenario sources cite ("en.cfts.org.ua/news/...").
-# A list, not any letters after a dot: "research-notes.md" or "claims.toml" is a file, not a site.
-TLDS = (
-    "com|org|net|int|gov|edu|info|news|media|biz|io|eu|asia|kz|cn|ru|by|ua|uz|tm|kg|tj|az|ge|am|mn|tr|ir|af|pk|"
-    "in|jp|kr|hk|tw|sg|au|ae|de|pl|nl|fr|it|es|pt|uk|ie|us|ca|ch|at|be|se|fi|no|dk|cz|sk|hu|ro|bg|gr|lt|lv|ee"
-)
-_URL = (r"(?<![\w@/.-])(?:https?://[^\s,;)<>\"]+|(?:[a-z0-9-]+\.)+(?:" + TLDS + r")\b(?!\.[a-z0-9])"
-        r"(?:/[^\s,;)<>\"]*)?)")
-URL = re.compile(_URL, re.IGNORECASE)
-TAG_LIST = r"\[\d+[a-z]?(?:,\s*\d+[a-z]?)*\]"  # [4a], [9, 4a]: the SOURCE TAGS a source cites
 DEFAULT_METHOD = (
     "each scenario minus the baseline, paired by replication (same seed, common random numbers); "
     "mean of the differences with a Student t 95% confidence interval; significant when the "
     "interval excludes 0"
 )
 SECTIONS = ("nodes", "legs", "services", "routes", "demand")
+EMBED_COLOURS = 128  # a figure's palette when embedded: plots have few colours; no dithering
 
 
 def figure_png(fig: "Figure", dpi: int = 110) -> bytes:
@@ -77,8 +73,16 @@ def figure_png(fig: "Figure", dpi: int = 110) -> bytes:
     return png_bytes(fig, dpi)
 
 
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+def embedded_png(png: bytes) -> bytes:
+    """A figure's PNG as a palette image for the page: about a third of the bytes, the same
+    picture to the eye (a plot has few colours), and the same bytes for the same input."""
+    from PIL import Image  # matplotlib's own dependency
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    small = image.quantize(colors=EMBED_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue() if out.tell() < len(png) else png
 
 
 def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
@@ -88,53 +92,25 @@ def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
     return f"{ci[0]:,.{digits}f}{dash}{ci[1]:,.{digits}f}"
 
 
-def _table(
-    headers: Sequence[str],
-    rows: Iterable[tuple[Sequence[str], str]],
-    numeric: Sequence[bool],
-    classes: Sequence[str] | None = None,
-    table_class: str = "",
-) -> str:
-    """An HTML table; each row is (escaped cells, css class of the row).  Numeric columns are
-    right-aligned; ``classes`` gives other columns a css class."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    cols = ["n" if n else (classes[i] if classes else "") for i, n in enumerate(numeric)]
-    opening = [f'<td class="{c}">' if c else "<td>" for c in cols]
-    body = []
-    for cells, css in rows:
-        tds = "".join(f"{o}{c}</td>" for c, o in zip(cells, opening))
-        body.append(f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>")
-    attr = f' class="{table_class}"' if table_class else ""
-    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
 # ---------------------------------------------------------------------------------------
 # Results
 
 
-def routes_html(summary: dict) -> str:
+def routes_block(summary: dict) -> dict:
     """Per route: transit mean with CI, p5–p95, volume delivered per year, wait, warnings."""
     rows = []
     for rid, r in summary["routes"].items():
         t = r.get("transit_days") or {}
         note = _route_note(r)
         rows.append((
-            [_labelled(rid, r.get("name")), _e(r.get("mode", "")),
-             _e(f"{r.get('origin', '?')} → {r.get('destination', '?')}"), _num(t.get("mean"), 2),
-             _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}", _volume(r),
-             _num((r.get("wait_for_departure_days") or {}).get("mean"), 2),
-             f'<span class="warn">{_e(note)}</span>' if note else ""],
+            [labelled(rid, r.get("name")), r.get("mode", ""), f"{r.get('origin', '?')} → {r.get('destination', '?')}",
+             _num(t.get("mean"), 2), _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}", _volume(r),
+             _num((r.get("wait_for_departure_days") or {}).get("mean"), 2), [warn(note)] if note else ""],
             "flag" if note else "",
         ))
     headers = ("route", "mode", "origin → destination", "mean transit (d)", "95% CI (d)", "p5–p95 (d)",
                "delivered / yr", "wait for departure (d)", "note")
-    return _table(headers, rows, (False, False, False, True, True, True, True, True, False))
-
-
-def _labelled(ident: Any, name: Any) -> str:
-    """An id with its long name below it, both escaped."""
-    shown = name and str(name) != str(ident)  # names default to the id: no need to say it twice
-    return _e(ident) + (f'<span class="sub">{_e(name)}</span>' if shown else "")
+    return table(headers, rows, (False, False, False, True, True, True, True, True, False))
 
 
 def _volume(route: dict) -> str:
@@ -158,7 +134,7 @@ def _route_note(route: dict) -> str:
     return "; ".join(notes)
 
 
-def nodes_html(summary: dict) -> str:
+def nodes_block(summary: dict) -> dict:
     """Capacity-limited nodes: servers, utilization with CI, mean wait, max queue."""
     rows = []
     for nid, n in limited_nodes(summary):
@@ -167,38 +143,35 @@ def nodes_html(summary: dict) -> str:
         lo, hi = n.get("utilization_ci95") or (None, None)
         ci = "n/a" if lo is None else f"{max(lo, 0.0):.1%}–{min(hi, 1.0):.1%}"  # a share: within 0-100%
         rows.append((
-            [_e(nid), _e(n.get("name", nid)), _e(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
-             _num(n.get("mean_wait_days"), 3), _e(n.get("max_queue", "")),
-             f'<span class="warn">{load}</span>' if load else ""],
+            [nid, str(n.get("name", nid)), str(n["servers"]), "n/a" if util is None else f"{util:.1%}", ci,
+             _num(n.get("mean_wait_days"), 3), str(n.get("max_queue", "")), [warn(load)] if load else ""],
             "flag" if load else "",
         ))
     if not rows:
-        return '<p class="meta">No node has limited capacity (servers) in this scenario.</p>'
+        return p("No node has limited capacity (servers) in this scenario.", "meta")
     headers = ("node", "name", "servers", "utilization", "95% CI", "mean wait (d)", "max queue", "note")
-    return _table(headers, rows, (False, False, True, True, True, True, True, False))
+    return table(headers, rows, (False, False, True, True, True, True, True, False))
 
 
-def glance_html(summary: dict, label: str = "") -> str:
+def glance_block(summary: dict, label: str = "") -> dict:
     """What needs a look before the numbers are believed (the terminal's warnings), or that
     nothing does: saturated routes, containers left over, nodes saturated or near saturation."""
     warnings = run_warnings(summary)
-    of = f"<b>{_e(label)}</b>: " if label else ""
+    of: Parts = [bold(label), ": "] if label else []
     if not warnings:
-        return (f'<p class="glance">{of}No route is saturated, every counted container was delivered by the '
-                f"end of the run and no node ran above {NODE_NEAR_SATURATION:.0%} utilization.</p>")
-    items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
-    return (f'<div class="glance bad">{of}<span class="warn">Check before reading the numbers:</span>'
-            f"<ul>{items}</ul></div>")
+        return p(of + [f"No route is saturated, every counted container was delivered by the end of the run and no "
+                       f"node ran above {NODE_NEAR_SATURATION:.0%} utilization."], "glance")
+    return div([p(of + [warn("Check before reading the numbers:")]), ul(warnings)], "glance bad")
 
 
-def differences_html(comparison: dict) -> str:
+def differences_blocks(comparison: dict) -> list[dict]:
     """The differences against the baseline, significant rows highlighted, and the method."""
     metrics = comparison.get("metrics", {})
     baseline = comparison.get("baseline", "")
     others = [s for s in comparison.get("scenarios", []) if s != baseline]
     one = len(others) == 1  # one scenario against the baseline: its name heads the column
     method = str(comparison.get("method") or DEFAULT_METHOD).rstrip(". ")
-    parts = [f"<p>Method: {_e(method)}. Highlighted rows are significant.</p>"]
+    out = [p(f"Method: {method}. Highlighted rows are significant.")]
     for key, title in (("differences", "route"), ("node_differences", "node")):
         rows = []
         for row in comparison.get(key, []):
@@ -206,13 +179,13 @@ def differences_html(comparison: dict) -> str:
             metric = row.get("metric", "")
             ci = "n/a" if lo is None else f"{format_metric(metric, lo, True)} to {format_metric(metric, hi, True)}"
             sig = row.get("significant")
-            verdict = "n/a (1 replication)" if sig is None else ("<b>yes</b>" if sig else "no")
+            verdict: Any = "n/a (1 replication)" if sig is None else ([bold("yes")] if sig else "no")
             unit = row.get("unit") or ""
             unit = "" if unit == "share" else unit
             label = metrics.get(metric, metric)
-            cells = [] if one else [_e(row.get("scenario", ""))]
+            cells: list[Any] = [] if one else [str(row.get("scenario", ""))]
             cells += [
-                _e(row.get(title, "")), _e(f"{label} ({unit})" if unit else label),
+                str(row.get(title, "")), f"{label} ({unit})" if unit else str(label),
                 format_metric(metric, row.get("baseline_mean")), format_metric(metric, row.get("scenario_mean")),
                 format_metric(metric, row.get("difference"), True), ci, verdict,
             ]
@@ -224,11 +197,16 @@ def differences_html(comparison: dict) -> str:
             ]
             numeric = ([] if one else [False]) + [False, False, True, True, True, True, False]
             classes = ([] if one else [""]) + ["", "nw", "", "", "", "", ""]
-            parts.append(f"<h3>{'Routes' if title == 'route' else 'Capacity-limited nodes'}</h3>")
-            parts.append(_table(headers, rows, numeric, classes))
-    if len(parts) == 1:
-        parts.append('<p class="meta">No differences were computed.</p>')
-    return "".join(parts)
+            out.append(h3("Routes" if title == "route" else "Capacity-limited nodes"))
+            out.append(table(headers, rows, numeric, classes))
+    if len(out) == 1:
+        out.append(p("No differences were computed.", "meta"))
+    return out
+
+
+def differences_html(comparison: dict) -> str:
+    """The differences as an HTML fragment."""
+    return render_blocks(differences_blocks(comparison))
 
 
 # ---------------------------------------------------------------------------------------
@@ -253,108 +231,12 @@ def compact(value: Any) -> str:
     return str(value)
 
 
-class Linker:
-    """Source text as HTML: URLs, the scenario file's short labels (as links to the pages
-    they stand for) and its [tags] (as links to what they stand for, further down the page).
-
-    ``anchor`` prefixes the page anchors of the tags, so that each scenario of a comparison
-    links to its own list. Links are not loaded; the page stays offline.
-    """
-
-    def __init__(self, notes: SourceNotes | None = None, anchor: str = "") -> None:
-        self.notes = notes or SourceNotes()
-        self.anchor = anchor
-        self.by_name: dict[str, list[Label]] = {}
-        for label in self.notes.labels:
-            self.by_name.setdefault(label.name.lower(), []).append(label)
-        names = sorted(self.by_name, key=len, reverse=True)
-        alternatives = []
-        if names:  # a label, with the host's sub-domains a source may add ("en." + "inform.kz a3992304")
-            alternatives.append(r"(?P<label>(?<![\w@/.-])(?:[a-z0-9-]+\.)*(?:"
-                                + "|".join(re.escape(n) for n in names) + r")(?![\w/]))")
-        alternatives += [f"(?P<tags>{TAG_LIST})", f"(?P<url>{_URL})"]
-        self.pattern = re.compile("|".join(alternatives), re.IGNORECASE)
-        self.names = names
-
-    def tag_id(self, tag: str) -> str:
-        """The page anchor of a tag's entry in the list of source tags."""
-        return f"{self.anchor}tag-{tag}"
-
-    def __call__(self, text: str) -> str:
-        """``text`` escaped, with its labels, tags and URLs as links."""
-        out, last = [], 0
-        for m in self.pattern.finditer(text):
-            if m.start() < last:
-                continue
-            out.append(_e(text[last:m.start()]))
-            if m.group("tags") is not None:
-                out.append(self._tags(m.group("tags")))
-                last = m.end()
-            elif "label" in m.groupdict() and m.group("label") is not None:
-                shown = m.group("label")
-                label = self._label(shown, text[m.end():m.end() + 80])
-                out.append(f'<a href="{_e(label.url)}">{_e(shown)}</a>' if label else self._url(shown))
-                last = m.end()
-            else:
-                url = m.group("url").rstrip(".:")  # a sentence's full stop is not part of the address
-                out.append(self._url(url))
-                last = m.start() + len(url)
-        out.append(_e(text[last:]))
-        return "".join(out)
-
-    def _label(self, shown: str, after: str) -> Label | None:
-        """The label ``shown`` cites; where one name has several pages, the one whose
-        qualifier's words follow it ("en.cfts.org.ua (BCh 2015: ...)"); None if unclear."""
-        lowered = shown.lower()
-        name = next(n for n in self.names if lowered.endswith(n))
-        candidates = self.by_name[name]
-        if len(candidates) == 1:
-            return candidates[0]
-        words = after.lower()
-
-        def score(label: Label) -> int:
-            return sum(w in words for w in re.findall(r"\w{3,}|\d+", label.qualifier.lower()))
-
-        best = max(candidates, key=score)
-        tied = [c for c in candidates if score(c) == score(best)]
-        return best if score(best) > 0 and len(tied) == 1 else None
-
-    def _url(self, url: str) -> str:
-        if not URL.fullmatch(url):  # a label cited bare ("railways.kz 2025-03-05"): its host only
-            host = URL.match(url)
-            return self._url(host.group(0)) + _e(url[host.end():]) if host else _e(url)
-        href = url if url.lower().startswith("http") else "https://" + url
-        return f'<a href="{_e(href)}">{_e(url)}</a>'
-
-    def _tags(self, text: str) -> str:
-        parts = re.split(r"(,\s*)", text[1:-1])
-        shown = []
-        for part in parts:
-            if part in self.notes.tags:
-                title = self.notes.tags[part]
-                title = title if len(title) <= 300 else title[:297] + "..."
-                shown.append(f'<a href="#{self.tag_id(part)}" title="{_e(title)}">{_e(part)}</a>')
-            else:
-                shown.append(_e(part))
-        return "[" + "".join(shown) + "]"
-
-    def tags_html(self) -> str:
-        """The scenario file's SOURCE TAGS: each tag with what it stands for, linked."""
-        if not self.notes.tags:
-            return ""
-        items = "".join(f'<dt id="{self.tag_id(tag)}">[{_e(tag)}]</dt><dd>{self(text)}</dd>'
-                        for tag, text in self.notes.tags.items())
-        return (f'<h3 id="{self.anchor}tags">Source tags</h3><p class="meta">A tag such as [4a] in a source '
-                f"stands for the publications listed under it in the scenario file (SOURCE TAGS).</p>"
-                f'<dl class="tags">{items}</dl>')
-
-
-def parameters_html(raw: dict, linker: Linker | None = None, ran: dict[str, Any] | None = None) -> str:
+def parameters_blocks(raw: dict, linker: Linker | None = None, ran: dict[str, Any] | None = None) -> list[dict]:
     """Each section's entries: id, parameters in compact form, and the source given, linked
     by ``linker``; then the source tags they cite.  ``ran`` holds the settings the run used
     where the command line changed the file's (-n, --seed)."""
     linker = linker or Linker()
-    parts = []
+    out = []
     run = raw.get("run")
     if isinstance(run, dict):
         settings = [f"{k} = {compact(v)}" for k, v in run.items() if k != "description" and k not in (ran or {})]
@@ -363,18 +245,22 @@ def parameters_html(raw: dict, linker: Linker | None = None, ran: dict[str, Any]
             note = "" if given == value else (
                 f" (as run; the file's run.{key} is {compact(given)})" if given is not None else " (as run)")
             settings.append(f"{key} = {compact(value)}{note}")
-        parts.append(f"<p><b>run</b>: {_e(', '.join(settings))}</p>")
+        out.append(p([bold("run"), ": " + ", ".join(settings)]))
     for key in ("source", "notes", "note"):
         if isinstance(raw.get(key), str):
-            parts.append(f"<p><b>{_e(key)}</b>: {linker(raw[key])}</p>")
+            out.append(p([bold(key), ": ", *linker(raw[key])]))
     for section in SECTIONS:
         rows = [_parameter_row(entry, section, linker) for entry in _entries(raw, section)]
         if rows:
-            parts.append(f"<h3>{_e(section)}</h3>")
-            parts.append(_table(("id", "parameters", "source"), rows, (False, False, False),
-                                classes=("", "p", "src"), table_class="params"))
-    parts.append(linker.tags_html())
-    return "".join(parts)
+            out.append(h3(section))
+            out.append(table(("id", "parameters", "source"), rows, (False, False, False), classes=("", "p", "src"),
+                             cls="params"))
+    return out + linker.tags_blocks()
+
+
+def parameters_html(raw: dict, linker: Linker | None = None, ran: dict[str, Any] | None = None) -> str:
+    """The parameters as an HTML fragment."""
+    return render_blocks(parameters_blocks(raw, linker, ran))
 
 
 def _entries(raw: dict, section: str) -> list[dict]:
@@ -388,24 +274,24 @@ def _entries(raw: dict, section: str) -> list[dict]:
     return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
-def _parameter_row(entry: dict, section: str, linker: Linker) -> tuple[list[str], str]:
+def _parameter_row(entry: dict, section: str, linker: Linker) -> tuple[list[Any], str]:
     """id (with name, or from → to, beneath), the other parameters, and the linked source."""
     shown = {"id", "source", "name"}
-    sub = entry.get("name")
-    if sub is None and "from" in entry and "to" in entry:
-        sub = f"{entry['from']} → {entry['to']}"
+    name = entry.get("name")
+    if name is None and "from" in entry and "to" in entry:
+        name = f"{entry['from']} → {entry['to']}"
         shown |= {"from", "to"}
     if section == "routes" and isinstance(entry.get("demand"), dict):
         shown.add("demand")  # its own table, with its own source
     params = "; ".join(f"{k} = {_parameter(k, v)}" for k, v in entry.items() if k not in shown)
     source = entry.get("source")
     if source:
-        cited = linker(str(source))
+        cited: Any = linker(str(source))
     elif "demand" in shown and entry["demand"].get("source"):
-        cited = '<span class="meta">demand: see below</span>'
+        cited = [meta("demand: see below")]
     else:
         cited = ""
-    return [_labelled(entry.get("id", ""), sub), _e(params), cited], ""
+    return [labelled(entry.get("id", ""), name), params, cited], ""
 
 
 def _parameter(key: str, value: Any) -> str:
@@ -413,6 +299,118 @@ def _parameter(key: str, value: Any) -> str:
     if key == "path" and isinstance(value, list):
         return " → ".join(str(v) for v in value)
     return compact(value)
+
+
+# ---------------------------------------------------------------------------------------
+# Events
+
+
+_HTTP = re.compile(r"https?://[^\s,;)<>\"]+", re.IGNORECASE)
+
+
+def source_link(source: str, note: str, number: int) -> dict:
+    """An event's source for a table cell: a numbered reference ('[1]') to ``note``, its full
+    text in the list under the table; the sites it cites ('railfreight.com') in its tooltip."""
+    hosts: dict[str, None] = {}
+    for m in _HTTP.finditer(source):
+        hosts.setdefault(re.sub(r"^www\.", "", m.group(0).split("//", 1)[1].split("/", 1)[0].lower()), None)
+    return link(f"[{number}]", f"#{note}", ", ".join(hosts) or source[:80])
+
+
+def _count_cell(v: dict, digits: int = 0, unit: str = "") -> Parts:
+    """A count's mean (with its unit) and its 95% CI below, the CI's lower bound clipped at 0."""
+    mean = _num(v.get("mean"), digits)
+    ci = v.get("ci95")
+    shown: Parts = [mean] + ([meta(unit, br=True)] if unit and mean != "n/a" else [])
+    if not ci or ci[0] is None or ci[1] is None:
+        return shown
+    return shown + [meta(_ci((max(0.0, ci[0]), ci[1]), digits), br=True)]
+
+
+def _measured(e: dict, diverts: bool) -> list[Any]:
+    """An event's impact cells: means over replications with their CIs below them."""
+
+    def cell(name: str, digits: int = 2) -> Parts:
+        v = e.get(name) or {}
+        interval = _ci(v.get("ci95"), digits)
+        return [_num(v.get("mean"), digits)] + ([meta(interval, br=True)] if interval != "n/a" else [])
+
+    recovered = (e.get("recovered") or {}).get("mean")
+    share: Any = recovered_share(e)
+    if share != "n/a" and recovered is not None and recovered < 1:
+        share = [warn(share)]
+    recovery: Any = cell("recovery_days", 1)
+    if e.get("duration_days") is None and not e.get("duration_random") and not e.get("random"):
+        recovery = ["n/a", br(), "(no end)"]
+    p95 = _num((e.get("extra_delay_days.p95") or {}).get("mean"), 2)
+    cells = [_count_cell(e.get("containers_affected") or {}), cell("extra_delay_days") + [meta(f"p95 {p95}", br=True)],
+             _count_cell(e.get("containers_undelivered") or {}),
+             _count_cell(e.get("peak_queue") or {}, 0, e.get("queue_unit", "")), recovery, share]
+    if diverts:
+        cells.append(_count_cell(e.get("containers_diverted") or {}) if e.get("kind") == "divert" else "")
+    return cells
+
+
+def events_blocks(summary: dict, linker: Linker | None = None) -> list[dict]:
+    """Each event: what it was (kind, target, when, source as short links) and, when measured,
+    its impact: means over replications with their 95% CIs, against the same replications
+    without events.  Under the table: the notes (events measured together, demand removed)
+    and each event's source in full."""
+    linker = linker or Linker()
+    events = summary.get("events", {})
+    measured = any("containers_affected" in e for e in events.values())
+    sources = any(e.get("source") for e in events.values())
+    diverts = measured and any(e.get("kind") == "divert" for e in events.values())
+    numbers = [k for k, x in events.items() if x.get("source")]
+    rows = []
+    for eid, e in events.items():
+        targets = e.get("targets", [])
+        target: Any = breakable(short_targets(targets, 1))  # a long target may break after . and _
+        if len(targets) > 1:
+            target = [span(target, title=", ".join(targets))]
+        when = event_when(e).replace(" +", "\n+", 1).replace(" on (no end)", "\non (no end)")  # date, then length
+        lines = when.split("\n")
+        when_parts: Parts = [lines[0]] + [x for line in lines[1:] for x in (br(), line)]
+        cells: list[Any] = [labelled(eid, e.get("name")), [event_kind(e), sub(target)], [span(when_parts, "nw")]]
+        if sources:
+            cells.append([source_link(e["source"], f"{linker.anchor}event-source-{eid}", numbers.index(eid) + 1)]
+                         if e.get("source") else "")
+        if measured:
+            cells += _measured(e, diverts) if "containers_affected" in e else [""] * (6 + diverts)
+        rows.append((cells, ""))
+    headers = ["event", "kind, target", "when", *(["src."] if sources else [])]
+    if measured:
+        headers += ["containers affected", "extra delay (d)", "undeliv\u00adered", "peak queue",
+                    "recovery (d)", "recov\u00adered", *(["diverted"] if diverts else [])]
+    first = 4 if sources else 3
+    out = [table(headers, rows, [False] * first + [True] * (len(headers) - first), cls="events")]
+    notes = event_notes(summary)
+    if not measured:
+        notes.insert(0, "impact not measured (run without --no-impact to measure it)")
+    out += [p(f"Note: {n}.", "meta") for n in notes]
+    if sources:
+        out.append(p("Sources of the events:", "meta"))
+        out.append(ol(((f"{linker.anchor}event-source-{eid}", [bold(eid), ": ", *linker(e["source"])])
+                       for eid, e in events.items() if e.get("source")), "sources"))
+    return out
+
+
+def events_html(summary: dict, linker: Linker | None = None) -> str:
+    """The events table and its notes as an HTML fragment."""
+    return render_blocks(events_blocks(summary, linker))
+
+
+EVENTS_NOTE = (
+    "Each replication ran again without its events, with the same seed (common random numbers), "
+    "so each container is compared with itself. Affected: the containers on the routes an event "
+    "reaches delivered more than a minute earlier or later than without it, until the route is calm "
+    "again: those it held, and those queued behind its backlog once it ended (a demand surge: also "
+    "those it added). Extra delay: delivered with minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
+    "containers waiting at a route's origin. Recovery: days from the event's end until that queue is "
+    "within 10% of the run without events at the same moment; recovered: the replications in which it did. "
+    "Undelivered: affected containers not delivered when either run stopped (no extra delay is "
+    "counted for them). Means over replications, with their 95% CIs below them (a count's never below 0)."
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -434,37 +432,38 @@ def _version(runs: Sequence[RunData], comparison: dict | None) -> str:
     return str((comparison or {}).get("routesim_version") or runs[0].summary.get("routesim_version") or __version__)
 
 
-def _overrides_text(overrides: Sequence[Any]) -> str:
+def _overrides_text(overrides: Sequence[Any]) -> Parts:
     """'overrides: --set a, --set b' or 'overrides: none', the one way the page names them."""
-    sets = ", ".join(f"<code>--set {_e(o)}</code>" for o in overrides) if overrides else "none"
-    return f"overrides: {sets}"
+    if not overrides:
+        return ["overrides: none"]
+    parts: Parts = ["overrides: "]
+    for i, o in enumerate(overrides):
+        parts += ([", "] if i else []) + [code(f"--set {o}")]
+    return parts
 
 
-def _header(runs: Sequence[RunData], comparison: dict | None) -> str:
+def _header(runs: Sequence[RunData], comparison: dict | None) -> tuple[str, list[dict]]:
     """Title, settings, and each scenario's description and own overrides (what was run)."""
     names = " vs ".join(r.label for r in runs)
-    kind = "comparison" if comparison is not None else "run"
-    lines = [f"<h1>routesim {kind}: {_e(names)}</h1>"]
+    heading = f"routesim {'comparison' if comparison is not None else 'run'}: {names}"
     seed, replications, overrides = _settings(runs, comparison)
     windows = [_window(r.summary) for r in runs]
-    if len(set(windows)) == 1:
-        window = _e(windows[0])
-    else:
-        window = "; ".join(f"{_e(r.label)}: {_e(w)}" for r, w in zip(runs, windows))
-    meta = f"routesim {_e(_version(runs, comparison))} · seed {_e(seed)} · {_e(replications)} replications · {window}"
+    window = windows[0] if len(set(windows)) == 1 else "; ".join(f"{r.label}: {w}" for r, w in zip(runs, windows))
+    settings = f"routesim {_version(runs, comparison)} · seed {seed} · {replications} replications · {window}"
     if comparison is None:
+        out = []
         if runs[0].summary.get("description"):
-            lines.append(f"<p><b>{_e(runs[0].label)}</b>: {_e(runs[0].summary['description'])}</p>")
-        lines.append(f'<p class="meta">{meta} · {_overrides_text(overrides)}</p>')
-        return "".join(lines)
-    lines.append(f'<p class="meta">{meta}</p>')
+            out.append(p([bold(runs[0].label), f": {runs[0].summary['description']}"]))
+        out.append(p([settings, " · ", *_overrides_text(overrides)], "meta"))
+        return heading, out
+    out = [p(settings, "meta")]
     # Each scenario with every override it ran with (those given to all included): what
     # tells a scenario and its variant apart, said the same way for each.
     for run in runs:
-        described = f": {_e(run.summary['description'])}" if run.summary.get("description") else ""
+        described = f": {run.summary['description']}" if run.summary.get("description") else ""
         own = [str(o) for o in run.summary.get("overrides") or []]
-        lines.append(f'<p><b>{_e(run.label)}</b>{described}<br><span class="meta">{_overrides_text(own)}</span></p>')
-    return "".join(lines)
+        out.append(p([bold(run.label), described, meta(_overrides_text(own), br=True)]))
+    return heading, out
 
 
 def _window(summary: dict) -> str:
@@ -513,195 +512,83 @@ def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
     return shlex.join(words)
 
 
-def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> str:
+def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> list[dict]:
     version = _version(runs, comparison)
-    return (
-        f'<h2 id="reproduce">Reproduce</h2><p><code>{_e(reproduce_command(runs, comparison))}</code></p>'
-        f"<p>With routesim {_e(version)} this writes the same results, for any <code>--workers</code>. "
-        f"This page was drawn by routesim {_e(__version__)}.</p>"
-    )
+    return [
+        p([code(reproduce_command(runs, comparison))]),
+        p(["With routesim ", version, " this writes the same results, for any ", code("--workers"),
+           f". This page was drawn by routesim {__version__}."]),
+    ]
 
 
-def _checks(runs: Sequence[RunData]) -> str:
-    """Per run what needs a look before any number is read: at the top of the page, above
-    a comparison's differences as above a run's tables."""
-    return "\n".join(glance_html(run.summary, run.label if len(runs) > 1 else "") for run in runs)
+def _results(runs: Sequence[RunData]) -> tuple[list[dict], list[tuple[str, str]]]:
+    """Per run the routes table, the capacity-limited nodes, fleets, shared services and
+    flows; and the (anchor, title) of each part for the table of contents."""
+    out: list[dict] = []
+    contents: list[tuple[str, str]] = []
+    for k, run in enumerate(runs):
+        of = f": {run.label}" if len(runs) > 1 else ""
+        tag = f"-{k + 1}" if len(runs) > 1 else ""
 
+        def part(anchor: str, title: str, blocks: list[dict]) -> None:
+            out.append(h3(f"{title}{of}", f"{anchor}{tag}"))
+            out.extend(blocks)
+            contents.append((f"{anchor}{tag}", f"{title}{of}"))
 
-def _results(runs: Sequence[RunData]) -> str:
-    """Per run the routes table and the capacity-limited nodes."""
-    parts = ['<h2 id="results">Results</h2>']
-    for run in runs:
-        of = f": {_e(run.label)}" if len(runs) > 1 else ""
-        parts.append(f"<h3>Routes{of}</h3>" + routes_html(run.summary))
-        parts.append(f"<h3>Capacity-limited nodes{of}</h3>" + nodes_html(run.summary))
+        part("routes", "Routes", [routes_block(run.summary)])
+        part("nodes", "Capacity-limited nodes", [nodes_block(run.summary)])
         rows = fleet_rows(run.summary)
         if rows:
             numeric = [False] + [True] * (len(FLEET_HEADERS) - 1)
-            parts.append(f"<h3>Fleets{of}</h3>" + _table(FLEET_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
-                         + f'<p class="meta">{_e(FLEET_NOTE)}.</p>')
+            part("fleets", "Fleets", [table(FLEET_HEADERS, [(list(map(str, r)), "") for r in rows], numeric),
+                                      p(f"{FLEET_NOTE}.", "meta")])
         rows = shared_rows(run.summary)
         if rows:
             numeric = [False, False, True, True, True, False, False]
-            parts.append(f"<h3>Shared services{of}</h3>" + _table(SHARED_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
-                         + f'<p class="meta">{_e(SHARED_NOTE)}.</p>')
+            part("shared", "Shared services", [table(SHARED_HEADERS, [(list(map(str, r)), "") for r in rows], numeric),
+                                               p(f"{SHARED_NOTE}.", "meta")])
         rows = flow_rows(run.summary)
         if rows:
             numeric = [False, False] + [True] * (len(FLOW_HEADERS) - 2)
-            notes = "".join(f"<li>{_e(line)}</li>" for line in convergence_lines(run.summary))
-            parts.append(f"<h3>Flows and their options{of}</h3>" + _table(FLOW_HEADERS, [([_e(c) for c in r], "") for r in rows], numeric)
-                         + f'<p class="meta">{_e(FLOW_NOTE)}. Equilibrium:</p><ul class="meta">{notes}</ul>')
-    return "\n".join(parts)
+            part("flows", "Flows and their options", [
+                table(FLOW_HEADERS, [(list(map(str, r)), "") for r in rows], numeric),
+                p(f"{FLOW_NOTE}. Equilibrium:", "meta"), ul(convergence_lines(run.summary), "meta")])
+    return out, contents
 
 
-_HTTP = re.compile(r"https?://[^\s,;)<>\"]+", re.IGNORECASE)
-
-
-def source_links(source: str, note: str, number: int) -> str:
-    """An event's source for a table cell: a numbered reference ('[1]') to ``note``, its full
-    text in the list under the table; the sites it cites ('railfreight.com') in its tooltip."""
-    hosts: dict[str, None] = {}
-    for m in _HTTP.finditer(source):
-        hosts.setdefault(re.sub(r"^www\.", "", m.group(0).split("//", 1)[1].split("/", 1)[0].lower()), None)
-    title = ", ".join(hosts) or source[:80]
-    return f'<a href="#{_e(note)}" title="{_e(title)}">[{number}]</a>'
-
-
-def _count_cell(v: dict, digits: int = 0, unit: str = "") -> str:
-    """A count's mean (with its unit) and its 95% CI below, the CI's lower bound clipped at 0."""
-    mean = _num(v.get("mean"), digits)
-    ci = v.get("ci95")
-    shown = f'{mean}<br><span class="meta">{_e(unit)}</span>' if unit and mean != "n/a" else mean
-    if not ci or ci[0] is None or ci[1] is None:
-        return shown
-    return shown + f'<br><span class="meta">{_ci((max(0.0, ci[0]), ci[1]), digits)}</span>'
-
-
-def events_html(summary: dict, linker: "Linker | None" = None) -> str:
-    """Each event: what it was (kind, target, when, source as short links) and, when measured,
-    its impact: means over replications with their 95% CIs, against the same replications
-    without events.  Under the table: the notes (events measured together, demand removed)
-    and each event's source in full."""
-    linker = linker or Linker()
-    events = summary.get("events", {})
-    measured = any("containers_affected" in e for e in events.values())
-    sources = any(e.get("source") for e in events.values())
-    diverts = measured and any(e.get("kind") == "divert" for e in events.values())
-    rows = []
-    for eid, e in events.items():
-        targets = e.get("targets", [])
-        target = _e(short_targets(targets, 1)).replace(".", ".<wbr>").replace("_", "_<wbr>")  # may break there
-        if len(targets) > 1:
-            target = f'<span title="{_e(", ".join(targets))}">{target}</span>'
-        when = _e(event_when(e)).replace(" +", "<br>+", 1).replace(" on (no end)", "<br>on (no end)")  # date, then length
-        cells = [_labelled(eid, e.get("name")), f'{_e(event_kind(e))}<span class="sub">{target}</span>',
-                 f'<span class="nw">{when}</span>']
-        if sources:
-            numbers = [k for k, x in events.items() if x.get("source")]
-            cells.append(source_links(e["source"], f"{linker.anchor}event-source-{eid}", numbers.index(eid) + 1)
-                         if e.get("source") else "")
-        if measured:
-            if "containers_affected" not in e:
-                cells += [""] * (7 + diverts)
-                rows.append((cells, ""))
-                continue
-
-            def cell(name: str, digits: int = 2) -> str:
-                v = e.get(name) or {}
-                interval = _ci(v.get("ci95"), digits)
-                return _num(v.get("mean"), digits) + (f'<br><span class="meta">{interval}</span>' if interval != "n/a" else "")
-
-            recovered = (e.get("recovered") or {}).get("mean")
-            share = recovered_share(e)
-            if share != "n/a" and recovered is not None and recovered < 1:
-                share = f'<span class="warn">{share}</span>'
-            recovery = cell("recovery_days", 1)
-            if e.get("duration_days") is None and not e.get("duration_random") and not e.get("random"):
-                recovery = "n/a<br>(no end)"
-            p95 = _num((e.get("extra_delay_days.p95") or {}).get("mean"), 2)
-            cells += [_count_cell(e.get("containers_affected") or {}),
-                      cell("extra_delay_days") + f'<br><span class="meta">p95 {p95}</span>',
-                      _count_cell(e.get("containers_undelivered") or {}),
-                      _count_cell(e.get("peak_queue") or {}, 0, e.get("queue_unit", "")), recovery, share]
-            cells += [_count_cell(e.get("containers_diverted") or {}) if e.get("kind") == "divert" else ""] if diverts else []
-        rows.append((cells, ""))
-    headers = ["event", "kind, target", "when", *(["src."] if sources else [])]
-    if measured:
-        headers += ["containers affected", "extra delay (d)", "undeliv\u00adered", "peak queue",
-                    "recovery (d)", "recov\u00adered", *(["diverted"] if diverts else [])]
-    numeric = [False] * (4 if sources else 3) + [True] * (len(headers) - (4 if sources else 3))
-    parts = [_table(headers, rows, numeric, table_class="events")]
-    notes = event_notes(summary)
-    if not measured:
-        notes.insert(0, "impact not measured (run without --no-impact to measure it)")
-    parts += [f'<p class="meta">Note: {_e(n)}.</p>' for n in notes]
-    if sources:
-        items = "".join(f'<li id="{_e(linker.anchor)}event-source-{_e(eid)}"><b>{_e(eid)}</b>: {linker(e["source"])}</li>'
-                        for eid, e in events.items() if e.get("source"))
-        parts.append(f'<p class="meta">Sources of the events:</p><ol class="sources">{items}</ol>')
-    return "\n".join(parts)
-
-
-EVENTS_NOTE = (
-    "Each replication ran again without its events, with the same seed (common random numbers), "
-    "so each container is compared with itself. Affected: the containers on the routes an event "
-    "reaches delivered more than a minute earlier or later than without it, until the route is calm "
-    "again: those it held, and those queued behind its backlog once it ended (a demand surge: also "
-    "those it added). Extra delay: delivered with minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
-    "containers waiting at a route's origin. Recovery: days from the event's end until that queue is "
-    "within 10% of the run without events at the same moment; recovered: the replications in which it did. "
-    "Undelivered: affected containers not delivered when either run stopped (no extra delay is "
-    "counted for them). Means over replications, with their 95% CIs below them (a count's never below 0)."
-)
-
-
-def _events(runs: Sequence[RunData]) -> str:
+def _events(runs: Sequence[RunData]) -> list[dict]:
     """The Events section: every run whose scenario has events (their impact when measured)."""
     measured = [(i, run) for i, run in enumerate(runs) if run.summary.get("events")]
     if not measured:
-        return ""
-    parts = ['<h2 id="events">Events</h2>', f'<p class="meta">{_e(EVENTS_NOTE)}</p>']
+        return []
+    out = [p(EVENTS_NOTE, "meta")]
     for i, run in measured:
-        of = f"<h3>{_e(run.label)}</h3>" if len(runs) > 1 else ""
-        linker = Linker(run.source_notes, f"s{i + 1}-" if len(runs) > 1 else "")
-        parts.append(of + events_html(run.summary, linker))
-    return "\n".join(parts)
+        if len(runs) > 1:
+            out.append(h3(run.label))
+        out += events_blocks(run.summary, Linker(run.source_notes, f"s{i + 1}-" if len(runs) > 1 else ""))
+    return out
 
 
-def _figures(figures: Sequence[tuple[str, str, bytes]]) -> str:
-    """Each figure under its title, embedded as a base64 PNG, with its caption."""
-    parts = ['<h2 id="figures">Figures</h2>']
-    for title, caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(
-            f'<figure><h3>{_e(title)}</h3><img alt="{_e(title)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>"
-        )
-    return "\n".join(parts)
-
-
-def _parameters(runs: Sequence[RunData]) -> str:
+def _parameters(runs: Sequence[RunData]) -> list[dict]:
     """Every run's scenario parameters with sources; folded per scenario in a comparison."""
-    parts = ['<h2 id="parameters">Parameters and their sources</h2>']
+    out = []
     for i, run in enumerate(runs):
         source = run.summary.get("source") or run.scenario.source or run.label
         linker = Linker(run.source_notes, f"s{i + 1}-" if len(runs) > 1 else "")
         ran = {k: run.summary[k] for k in ("replications", "seed") if run.summary.get(k) is not None}
-        block = f'<p class="meta">loaded from {_e(source)}</p>' + parameters_html(run.scenario.raw, linker, ran)
+        blocks = [p(f"loaded from {source}", "meta")] + parameters_blocks(run.scenario.raw, linker, ran)
         if len(runs) > 1:  # folded: a comparison's scenarios mostly share their parameters
-            summary = f'{_e(run.label)} <span class="meta">({_e(source)})</span>'
-            block = f"<details><summary>{summary}</summary>{block}</details>"
-        parts.append(block)
-    return "\n".join(parts)
+            out.append(details([run.label, " ", meta(f"({source})")], blocks))
+        else:
+            out += blocks
+    return out
 
 
-def _contents(comparison: dict | None, figures: bool, events: bool = False) -> str:
-    """In-page links to the sections (anchors only: nothing is loaded)."""
-    sections = [("differences", "Differences")] if comparison is not None else []
-    sections += [("results", "Results")] + ([("events", "Events")] if events else [])
-    sections += [("figures", "Figures")] if figures else []
-    sections += [("parameters", "Parameters and sources"), ("reproduce", "Reproduce")]
-    return '<nav class="meta">' + " · ".join(f'<a href="#{a}">{t}</a>' for a, t in sections) + "</nav>"
+def _figure_entries(figures: Sequence[tuple[str, str, bytes]]) -> list[dict]:
+    """Each figure once, as a palette PNG: a thumbnail on the page that opens full size."""
+    return [{"stem": f"{i + 1}", "title": title, "caption": caption,
+             "data": base64.b64encode(embedded_png(png)).decode("ascii")}
+            for i, (title, caption, png) in enumerate(figures)]
 
 
 def report_html(
@@ -710,22 +597,42 @@ def report_html(
     comparison: dict | None = None,
 ) -> str:
     """The whole report as one HTML document: figures embedded, no external resources."""
-    events = _events(runs)
-    body = [_header(runs, comparison), _contents(comparison, bool(figures), bool(events)), _checks(runs)]
+    heading, header = _header(runs, comparison)
+    sections = []
     if comparison is not None:
-        body.append('<h2 id="differences">Differences against the baseline</h2>' + differences_html(comparison))
-    body.append(_results(runs))
+        sections.append({"id": "differences", "title": "Differences against the baseline", "open": True,
+                         "blocks": differences_blocks(comparison), "sub": []})
+    results, contents = _results(runs)
+    sections.append({"id": "results", "title": "Results", "open": True, "blocks": results, "sub": contents})
+    events = _events(runs)
     if events:
-        body.append(events)
+        sections.append({"id": "events", "title": "Events", "open": True, "blocks": events, "sub": []})
     if figures:
-        body.append(_figures(figures))
-    body.append(_parameters(runs))
-    body.append(_reproduce(runs, comparison))
-    title = " vs ".join(r.label for r in runs)
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>routesim: {_e(title)}</title><style>{STYLE}</style></head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body></html>\n"
+        entries = _figure_entries(figures)
+        sections.append({"id": "figures", "title": "Figures", "open": True, "blocks": [], "figures": entries,
+                         "sub": [(f"fig-{f['stem']}", f["title"]) for f in entries]})
+    sections.append({"id": "parameters", "title": "Parameters and their sources", "open": False,
+                     "blocks": _parameters(runs), "sub": []})
+    sections.append({"id": "reproduce", "title": "Reproduce", "open": True, "blocks": _reproduce(runs, comparison),
+                     "sub": []})
+    checks = [glance_block(run.summary, run.label if len(runs) > 1 else "") for run in runs]
+    return environment().get_template("report.html").render(
+        title=" vs ".join(r.label for r in runs), heading=heading, header=header, style=STYLE + PAGE_STYLE,
+        sections=sections, checks=checks,
     )
+
+
+PAGE_STYLE = """
+nav.toc{background:#f4f6f6;padding:6px 12px;margin:.6em 0 1em;font-size:.92em}nav.toc ol{margin:.2em 0;padding-left:1.4em}
+nav.toc ol ol{font-size:.92em;columns:2}section>details>summary{display:block;list-style:none}
+section>details>summary::-webkit-details-marker{display:none}
+section>details>summary h2::before{content:"▾ ";color:#566573}section>details:not([open])>summary h2::before{content:"▸ "}
+.thumbs{display:flex;flex-wrap:wrap;gap:12px}figure.thumb{width:calc(33.3% - 12px);min-width:260px;margin:0}
+figure.thumb img{width:100%;cursor:zoom-in}figure.thumb a.close{display:none}
+figure.thumb:target{position:fixed;inset:0;z-index:9;width:auto;margin:0;padding:12px 16px;box-sizing:border-box;
+background:rgba(20,24,28,.98);overflow:auto}
+figure.thumb:target img{width:auto;max-width:100%;max-height:86vh;cursor:default;background:#fff}
+figure.thumb:target a.close{display:block;color:#fff;text-align:right;font-size:1.1em;margin-bottom:6px}
+figure.thumb:target figcaption{color:#e5e8e8}
+@media print{nav.toc{display:none}figure.thumb{width:100%}}
+"""
