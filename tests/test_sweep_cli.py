@@ -189,12 +189,7 @@ set = { servers = 1 }
 [[routes]]""")])
 def test_metric_rows_of_a_scenario_are_the_rows_its_table_holds(text: str) -> None:
     scenario = build_scenario(raw(text), source="<test>")
-    run = sim.run(scenario, replications=1, seed=1)
-    held: dict = {}
-    for _, kind, ident, name, _ in run.table.rows():
-        held.setdefault(kind, {}).setdefault(ident, set()).add(name)
-    predicted = {k: {e: set(names) for e, names in v.items()} for k, v in rows_of(scenario).items() if v}
-    assert predicted == held
+    assert _predicted(scenario) == _held(sim.run(scenario, replications=1, seed=1))
 
 
 @pytest.mark.parametrize("name,start", [("china_europe_2020", None), ("china_europe_red_sea", dt.date(2023, 12, 1))])
@@ -202,12 +197,19 @@ def test_metric_rows_of_the_bundled_scenarios(name: str, start) -> None:
     """Fleets, shared loops and events: rows_of predicts what metrics_table computes."""
     short = {"run.horizon_days": 40, "run.warmup_days": 5, "run.cooldown_days": 10}
     scenario = sim.load(name, {**short, "run.start_date": start} if start else short)
-    run = sim.run(scenario, replications=1, seed=1)
+    assert _predicted(scenario) == _held(sim.run(scenario, replications=1, seed=1))
+
+
+def _held(run) -> dict:
+    """{kind: {id: metric names}} of a run's metrics table."""
     held: dict = {}
-    for _, kind, ident, metric, _ in run.table.rows():
-        held.setdefault(kind, {}).setdefault(ident, set()).add(metric)
-    predicted = {k: {e: set(names) for e, names in v.items()} for k, v in rows_of(scenario).items() if v}
-    assert predicted == held
+    for _, kind, ident, name, _ in run.table.rows():
+        held.setdefault(kind, {}).setdefault(ident, set()).add(name)
+    return held
+
+
+def _predicted(scenario) -> dict:
+    return {k: {e: set(names) for e, names in v.items()} for k, v in rows_of(scenario).items() if v}
 
 
 def _default_signals() -> None:
