@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 Progress = Callable[[int, int], None]
+# The time-space chart's window: (start day after the warm-up, days), or "START:DAYS" text.
+MareyWindow = tuple[float, float] | str | None
 Overrides = Mapping[str, Any] | Sequence[str | Override] | None
 # Events to add: compact --event texts ("closure:nodes.suez:2020-03-23+6") or [[events]] tables.
 Events = Sequence[str | Mapping[str, Any] | Override] | None
@@ -177,25 +179,28 @@ class Run:
                 parts.append(part)
         return pd.concat(parts, ignore_index=True)
 
-    def files(self, containers: str = "csv") -> dict[str, Callable[[Path], Any]]:
+    def files(self, containers: str = "csv", marey_window: MareyWindow = None) -> dict[str, Callable[[Path], Any]]:
         """Every data file of the run by name (what ``write`` puts in the folder); the
-        per-container file as ``containers`` says: csv, parquet or none."""
+        per-container file as ``containers`` says: csv, parquet or none; the time-space
+        chart's data for ``marey_window`` (start day, days; default the first four weeks)."""
         return run_files(
             self.scenario, self.results, self.table, self.summary, self.overrides, containers, self.source_notes,
+            marey_window,
         )
 
     def write(
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
-        containers: str = "csv",
+        containers: str = "csv", marey_window: MareyWindow = None,
     ) -> Path:
         """Write the results folder as ``routesim run`` does, atomically; returns its path.
 
         ``out`` defaults to results/<scenario name>/. With ``figures=False`` the report keeps
         its tables and no figure is drawn (nor matplotlib imported). ``containers`` is the
         per-container file: csv (containers.csv.gz), parquet (needs pyarrow) or none.
+        ``marey_window`` is the time-space chart's (start day after the warm-up, days).
         """
         from sim.output.containers import check_format as check_containers
-        from sim.report.draw import check_figure_format, check_marey_route, draw
+        from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, draw
 
         check_containers(containers)
         check_figure_format(fmt)
@@ -204,26 +209,29 @@ class Run:
         check_out_dir(target)
 
         def finish(folder: Path) -> None:
-            draw(folder, [read_run(folder)], fmt, marey, figures=figures)
+            draw(folder, [read_run(folder)], fmt, marey, figures=figures, marey_window=window)
 
-        return write_results(target, self.files(containers), finish, kind="run", results_format=RESULTS_FORMAT)
+        window = check_marey_window(marey_window)
+        return write_results(target, self.files(containers, window), finish, kind="run",
+                             results_format=RESULTS_FORMAT)
 
-    def figures(self, marey: str | None = None) -> dict[str, "Figure"]:
+    def figures(self, marey: str | None = None, marey_window: MareyWindow = None) -> dict[str, "Figure"]:
         """Every figure of the run by name, as matplotlib Figures; nothing saved or shown.
 
         Drawn from the same data files ``write`` saves (written to a temporary folder and
         read back), so they are the figures ``routesim plot`` would draw.
         """
-        from sim.report.draw import check_marey_route
+        from sim.report.draw import check_marey_route, check_marey_window
         from sim.viz.figures import figure_builders
 
         check_marey_route(marey, [list(self.scenario.routes)])
+        window = check_marey_window(marey_window)
         with tempfile.TemporaryDirectory(prefix="routesim-figures-") as tmp:
             folder = Path(tmp)
-            for name, write in self.files().items():
+            for name, write in self.files(marey_window=window).items():
                 write(folder / name)
             runs = [read_run(folder)]
-            return {name: build() for name, build in figure_builders(runs, marey).items()}
+            return {name: build() for name, build in figure_builders(runs, marey, window).items()}
 
 
 def run(
@@ -347,23 +355,24 @@ class Comparison:
 
     def write(
         self, out: str | Path | None = None, *, figures: bool = True, fmt: str = "png", marey: str | None = None,
-        containers: str = "csv",
+        containers: str = "csv", marey_window: MareyWindow = None,
     ) -> Path:
         """Write the comparison folder as ``routesim compare`` does, atomically."""
         from sim.output.containers import check_format as check_containers
-        from sim.report.draw import check_figure_format, check_marey_route, draw
+        from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, draw
 
         check_containers(containers)
         check_figure_format(fmt)
         check_marey_route(marey, [list(r.scenario.routes) for r in self.runs])
         target = Path(out) if out is not None else self.default_out()
         check_out_dir(target)
-        writers = {folder: folder_writer(r.files(containers)) for folder, r in zip(self.folders, self.runs)}
+        window = check_marey_window(marey_window)
+        writers = {folder: folder_writer(r.files(containers, window)) for folder, r in zip(self.folders, self.runs)}
         writers[COMPARISON] = summary_writer(self.document)
 
         def finish(folder: Path) -> None:
             runs = [read_run(folder / name, label) for name, label in zip(self.folders, self.labels)]
-            draw(folder, runs, fmt, marey, self.document, figures=figures)
+            draw(folder, runs, fmt, marey, self.document, figures=figures, marey_window=window)
 
         return write_results(target, writers, finish, kind="comparison", results_format=RESULTS_FORMAT)
 

@@ -30,7 +30,7 @@ from sim.model.suggest import unknown_key_message
 from sim.model.text import counted
 from sim.output.files import check_out_dir
 from sim.output.folder import folder_lock, read_manifest
-from sim.report.draw import FORMATS, check_figure_format, check_marey_route, redraw
+from sim.report.draw import FORMATS, check_figure_format, check_marey_route, check_marey_window, redraw
 from sim.report.fleets import fleet_rows, fleets_table, shared_rows, shared_table
 from sim.report.choice import flows_table, options_text
 from sim.report.progress import ProgressBar
@@ -47,6 +47,10 @@ MAX_WORKERS = api.MAX_WORKERS
 MAREY_HELP = (
     "the route of the time-space chart (default: the busiest rail route of the claims file's sea/rail "
     "ratio, else the busiest container rail route)"
+)
+MAREY_WINDOW_HELP = (
+    "the time-space chart's window: the trains that left from day START after the warm-up for DAYS days "
+    "(default 0:28)"
 )
 
 RUN_EXAMPLES = """\
@@ -203,6 +207,7 @@ def build_parser() -> ArgumentParser:
     plot.add_argument("folder", metavar="RESULTS_DIR", type=Path, help="a folder written by routesim run or compare")
     plot.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
     plot.add_argument("--marey", metavar="ROUTE", help=MAREY_HELP)
+    plot.add_argument("--marey-window", metavar="START:DAYS", help=MAREY_WINDOW_HELP + " (within the days marey.csv holds)")
     plot.add_argument("-q", "--quiet", action="store_true", help="do not list the files drawn")
     plot.set_defaults(handler=cmd_plot)
     listing = commands.add_parser(
@@ -349,6 +354,7 @@ def _add_figure_options(command: argparse.ArgumentParser) -> None:
     """--format, --marey and --no-plot, shared by run and compare."""
     command.add_argument("--format", choices=FORMATS, default="png", help="figure file format (default: png)")
     command.add_argument("--marey", metavar="ROUTE", help=MAREY_HELP)
+    command.add_argument("--marey-window", metavar="START:DAYS", help=MAREY_WINDOW_HELP)
     command.add_argument("--no-plot", action="store_true", help="skip the figures (report.html keeps its tables)")
     command.add_argument(
         "--containers", choices=CONTAINER_FORMATS, default="csv",
@@ -459,6 +465,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _worker_note(args)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(scenario.routes)])
+    check_marey_window(args.marey_window)
     out = args.out if args.out is not None else Path("results") / scenario.settings.name
     check_out_dir(out)
     args.previous = out if read_manifest(out) else None
@@ -471,7 +478,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _status(args, "writing results, figures and report.html ...")
         # Recorded the moment the folder is in place: a signal from here on (releasing the
         # lock, printing the tables) reports the results as written, not the old ones as kept.
-        args.written = run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers)
+        args.written = run.write(out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers,
+                                 marey_window=args.marey_window)
     summary = run.summary.to_dict()
     for warning in run_warnings(summary):
         _say("warning", warning)
@@ -533,6 +541,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _worker_note(args)
     check_figure_format(args.format)
     check_marey_route(args.marey, [list(sc.routes) for sc in scenarios])
+    check_marey_window(args.marey_window)
     routes = _route_filter(args.routes, scenarios)
     reps = args.replications or scenarios[0].settings.replications
     out = args.out if args.out is not None else api.default_folder(api.labels_for(scenarios))
@@ -548,7 +557,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
         _status(args, "writing results, figures and report.html ...")
         args.written = comparison.write(
-            out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers
+            out, figures=not args.no_plot, fmt=args.format, marey=args.marey, containers=args.containers,
+            marey_window=args.marey_window,
         )
     for label, r in zip(comparison.labels, comparison.runs):
         for warning in run_warnings(r.summary.to_dict()):
@@ -585,7 +595,7 @@ def _route_filter(text: str | None, scenarios: Sequence) -> list[str] | None:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """Re-draw the figures and report of a results folder from its files."""
-    drawn = redraw(args.folder, args.format, args.marey)
+    drawn = redraw(args.folder, args.format, args.marey, check_marey_window(args.marey_window))
     if not args.quiet:
         for path in drawn:
             print(path)

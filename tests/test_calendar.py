@@ -334,7 +334,7 @@ def test_marey_stops_are_exactly_the_trips_that_begin_in_the_window() -> None:
                 first[trip] = min(first.get(trip, math.inf), arrive - s.warmup_days)
     expected = {t for t, day in first.items() if 0.0 <= day < 10.0}
     assert expected and len(expected) < len(first)
-    stops = marey_stops(scenario, result, "overland", days=10.0)
+    stops = marey_stops(scenario, result, "overland", (0.0, 10.0))
     assert {v.trip for v in stops} == expected
     for node in dict.fromkeys(scenario.routes["overland"].path):
         log = result.nodes[node]

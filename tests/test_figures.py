@@ -19,10 +19,15 @@ from figure_files import DPI, has_size_of, pdf_size_pt, png_size, same_figure, s
 from scenarios_for_tests import NETWORK, NETWORK_CLAIMS, TRANSFER_CORRIDOR, entry, raw, write
 from sim.cli import main
 from sim.viz.colours import route_colours, scenario_colours
-from sim.viz.flows import bottleneck_figure, throughput_figure
+from sim.viz import marey as marey_module
+from sim.viz.flows import (
+    QUEUE_THRESHOLD_VEHICLES, WAIT_THRESHOLD_HOURS, bottleneck_figure, capacity_nodes, rolling,
+    throughput_figure, weekly_rates,
+)
+from sim.viz.markets import MAX_LINES, market, market_panels, route_label
 from sim.viz.marey import default_marey_route, marey_figure
-from sim.viz.transit import sea_rail_ratio, transit_box_figure, transit_ecdf_figure
-from sim.output.figure_data import RunData, read_run
+from sim.viz.transit import mean_days, median_days, sea_rail_ratio, transit_box_figure, transit_ecdf_figure
+from sim.output.figure_data import DaySeries, RunData, read_run
 from sim.viz.figures import FORMATS, figure_builders, write_figures
 
 
@@ -102,6 +107,15 @@ def _hand_ratio(folder: Path, sea: list[str], rail: list[str]) -> tuple[float, f
 # Transit
 
 
+def _panel(fig, title: str):
+    """The panel of a grouped figure with that (left) title."""
+    return next(ax for ax in fig.axes if ax.get_title(loc="left") == title)
+
+
+def _band_patches(ax) -> list:
+    return [p for p in ax.patches if (p.get_label() or "").startswith("claim")]
+
+
 def test_ecdf_has_a_line_per_route_in_its_colour_with_the_band_and_ratio(run):
     data, colours = run
     fig = transit_ecdf_figure([data], colours)
@@ -111,15 +125,38 @@ def test_ecdf_has_a_line_per_route_in_its_colour_with_the_band_and_ratio(run):
         assert line.get_color() == colours[rid]
         assert np.array_equal(line.get_xdata(), data.transit[rid])
         assert line.get_ydata()[0] == 0 and line.get_ydata()[-1] == 1
-    ax = fig.axes[0]
-    assert "(days" in ax.get_xlabel() and "share of units delivered" in ax.get_ylabel()
-    band = [p for p in ax.patches if p.get_label() == "claim: 10–20 days overland"]
-    assert len(band) == 1 and band[0].get_x() == pytest.approx(10) and band[0].get_width() == pytest.approx(10)
+    # One panel per market: the rail route is China → Europe, the ship its own "Sea".
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["China → Europe", "Sea"]
+    rail, sea = _panel(fig, "China → Europe"), _panel(fig, "Sea")
+    assert "(days" in rail.get_xlabel() and "share of containers" in rail.get_ylabel()
+    band = _band_patches(rail)
+    assert len(band) == 1 and band[0].get_label() == "claim: 10–20 days overland"
+    assert band[0].get_x() == pytest.approx(10) and band[0].get_width() == pytest.approx(10)
+    assert not _band_patches(sea)  # the claim is about the rail route: not shaded on the sea panel
     assert "seed 5" in fig._suptitle.get_text() and "2 replications" in fig._suptitle.get_text()
-    ratio, sea, rail = _hand_ratio(data.folder, ["sea"], ["overland"])
-    assert sea_rail_ratio(data)[:3] == pytest.approx((ratio, sea, rail), rel=1e-4)  # the CSV keeps 4 decimals
+    ratio, sea_days, rail_days = _hand_ratio(data.folder, ["sea"], ["overland"])
+    assert sea_rail_ratio(data)[:3] == pytest.approx((ratio, sea_days, rail_days), rel=1e-4)  # the CSV keeps 4 decimals
     found = sea_rail_ratio(data)
-    assert f"sea/rail (test): {found[1]:.1f} d / {found[2]:.1f} d = {found[0]:.2f}×" in ax.get_title()
+    assert f"sea/rail (test): {found[1]:.1f} d / {found[2]:.1f} d = {found[0]:.2f}×" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_ecdf_marks_and_labels_the_mean_and_the_median_of_each_route(run):
+    data, colours = run
+    fig = transit_ecdf_figure([data], colours)
+    for rid in data.scenario.routes:
+        ax = next(a for a in fig.axes if any(ln.get_label() == rid for ln in a.get_lines()))
+        marks = {ln.get_gid(): ln for ln in ax.get_lines() if ln.get_gid()}
+        mean, median = marks[f"mean-{rid}-0"], marks[f"median-{rid}-0"]
+        summary_mean = data.summary["routes"][rid]["transit_days"]["mean"]
+        assert mean.get_xdata()[0] == pytest.approx(summary_mean)  # the tables' mean, not the quantiles'
+        assert median.get_xdata()[0] == pytest.approx(data.transit[rid][500]) and median.get_ydata()[0] == 0.5
+        assert mean.get_marker() != median.get_marker()
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert any(route_label(data.scenario, rid, 56) in t and f"median {median_days(data.transit[rid]):.1f} d" in t
+                   and f"mean {summary_mean:.1f} d" in t for t in legend), legend
+    figure_legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "mean" in figure_legend and "median" in figure_legend
     plt.close(fig)
 
 
@@ -129,7 +166,7 @@ def test_ecdf_line_colours_match_the_throughput_figure(run):
     ecdf_lines, flow_lines = _lines_by_label(ecdf), _lines_by_label(flows)
     for rid in data.scenario.routes:
         assert ecdf_lines[rid][0].get_color() == colours[rid]
-        panel = next(ax for ax in flows.axes if ax.get_title() == rid)
+        panel = next(ax for ax in flows.axes if ax.get_title(loc="left") == route_label(data.scenario, rid, 54))
         delivered = next(ln for ln in panel.get_lines() if ln.get_label().endswith(" delivered"))
         assert delivered.get_color() == ecdf_lines[rid][0].get_color()
     assert flow_lines  # the figure drew something
@@ -153,24 +190,76 @@ def test_no_band_and_no_ratio_without_a_claims_file(tmp_path):
     # With the claims file the same figure has its band (the check above can fail).
     with_claims = _run_cli(_network_with_countries(), tmp_path / "with", "-n", "1")
     fig = transit_ecdf_figure([with_claims], colours)
-    assert any(p.get_label() == "claim: 10–20 days overland" for p in fig.axes[0].patches)
+    assert any(p.get_label() == "claim: 10–20 days overland" for p in _panel(fig, "China → Europe").patches)
     plt.close(fig)
 
 
 def test_box_figure_boxes_are_the_quartiles(run):
     data, colours = run
     fig = transit_box_figure([data], colours)
-    ax = fig.axes[0]
+    ax = _panel(fig, "China → Europe")
     q = data.transit["overland"]
-    flat = [line for line in ax.get_lines() if len(line.get_ydata()) == 2 and line.get_ydata()[0] == line.get_ydata()[1]]
-    for p in (0.05, 0.5, 0.95):  # whisker caps and median are flat lines at those quantiles
-        assert any(line.get_ydata()[0] == pytest.approx(q[round(p * 1000)]) for line in flat), p
-    assert [t.get_text() for t in ax.get_xticklabels()] == list(data.scenario.routes)
-    assert "days" in ax.get_ylabel()
-    assert any(p.get_label() == "claim: 10–20 days overland" for p in ax.patches)
+    # Horizontal boxes: whisker caps and median are vertical (constant-x) lines at those quantiles.
+    flat = [line for line in ax.get_lines() if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]]
+    for p in (0.05, 0.5, 0.95):
+        assert any(line.get_xdata()[0] == pytest.approx(q[round(p * 1000)]) for line in flat), p
+    (mean,) = [ln for ln in ax.get_lines() if ln.get_gid() == "mean-overland"]
+    assert mean.get_xdata()[0] == pytest.approx(mean_days(data, "overland")) and mean.get_marker() == "D"
+    (tick,) = [t.get_text() for t in ax.get_yticklabels()]
+    assert tick.startswith(route_label(data.scenario, "overland", 48))
+    assert f"median {median_days(q):.1f} d · mean {mean_days(data, 'overland'):.1f} d" in tick
+    assert "days" in ax.get_xlabel()
+    assert len(_band_patches(ax)) == 1 and not _band_patches(_panel(fig, "Sea"))
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts())
-    assert "25th–75th" in legend and "5th–95th" in legend
+    assert "25th–75th" in legend and "5th–95th" in legend and "median" in legend and "mean" in legend
     plt.close(fig)
+
+
+@pytest.mark.slow
+def test_bundled_transit_panels_are_the_markets_an_analyst_asks_about(bundled):
+    colours = route_colours(bundled.scenario.routes)
+    routes = bundled.scenario.routes
+    for build in (transit_ecdf_figure, transit_box_figure):
+        fig = build([bundled], colours)
+        titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+        for wanted in ("China → Europe", "Europe → China", "China → Central Asia", "Central Asia → China",
+                       "Middle Corridor and Iran / Turkey", "Bulk (tonnes, carried in wagons)", "Sea"):
+            assert wanted in titles, (build.__name__, titles)
+        drawn: list[str] = []
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            if build is transit_ecdf_figure:
+                ids = [ln.get_label() for ln in ax.get_lines() if ln.get_label() in routes]
+                assert len(ax.get_legend().get_texts()) == len(ids)  # a legend entry per route of the panel
+            else:
+                ids = [ln.get_gid()[len("mean-"):] for ln in ax.get_lines() if (ln.get_gid() or "").startswith("mean-")]
+            assert 0 < len(ids) <= MAX_LINES, (ax.get_title(loc="left"), ids)  # no empty panel, at most six routes
+            drawn += ids
+            # The 14–15 day band only on the panel of the claim's routes (northern rail to Duisburg).
+            has_band = bool(_band_patches(ax))
+            assert has_band == (ax.get_title(loc="left") == "China → Europe"), ax.get_title(loc="left")
+        assert sorted(drawn) == sorted(routes)  # every route once
+        for rid in drawn:  # grouped by what the scenario says of them, not by their ids
+            route = routes[rid]
+            if route.demand.cargo == "bulk":
+                assert market(bundled.scenario, route) == "bulk"
+            elif route.mode == "sea":
+                assert market(bundled.scenario, route) == "sea"
+        assert market(bundled.scenario, routes["mc_xian_halkali"]) == "middle"
+        assert market(bundled.scenario, routes["kti_xian_tehran"]) == "middle"
+        assert market(bundled.scenario, routes["air_shanghai_frankfurt"]) == "cn_eu"
+        assert market(bundled.scenario, routes["rail_duisburg_xian"]) == "eu_cn"
+        plt.close(fig)
+
+
+def test_a_market_with_more_routes_than_a_panel_holds_is_split(run):
+    data, _ = run
+    many = {f"r{i}": data.scenario.routes["overland"] for i in range(MAX_LINES + 2)}
+    scenario = replace(data.scenario, routes=many)
+    panels = market_panels([scenario], list(many))
+    assert [p.title for p in panels] == ["China → Europe (1 of 2)", "China → Europe (2 of 2)"]
+    assert [len(p.routes) for p in panels] == [4, 4]
 
 
 # ---------------------------------------------------------------------------------------
@@ -186,30 +275,92 @@ def test_throughput_demand_line_is_created_teu_per_week(run):
     by_week: dict[str, float] = {}
     for r in rows:
         by_week[r["week"]] = by_week.get(r["week"], 0.0) + float(r["created_teu"]) / len(reps)
-    panel = next(ax for ax in fig.axes if ax.get_title() == "overland")
+    panel = next(ax for ax in fig.axes if ax.get_title(loc="left") == "overland")
     (demand,) = [ln for ln in panel.get_lines() if ln.get_label() == f"{data.label} demand"]
     assert np.allclose(demand.get_ydata(), list(by_week.values()))
     assert demand.get_linestyle() == "--"
-    assert panel.get_ylabel() == "TEU/week"
+    assert panel.get_ylabel() == "TEU/week"  # a train a day: the weeks as they are
     plt.close(fig)
 
 
-def test_bottleneck_figure_has_a_queue_and_utilization_line_per_capacity_node(run):
+def test_throughput_of_a_weekly_sailing_is_a_rolling_four_week_mean(run):
     data, colours = run
+    assert data.scenario.services["ship"].schedule.days == (2,)  # one departure a week
+    fig = throughput_figure([data], colours)
+    panel = next(ax for ax in fig.axes if ax.get_title(loc="left") == "sea")
+    x, delivered, demand, _ = weekly_rates(data, "sea")
+    (line,) = [ln for ln in panel.get_lines() if ln.get_label() == f"{data.label} delivered"]
+    mid, mean = rolling(x, delivered)
+    assert np.allclose(line.get_xdata(), mid) and np.allclose(line.get_ydata(), mean)
+    assert np.allclose(mean[0], delivered[:4].mean()) and mean.size == delivered.size - 3
+    assert "4-week mean" in panel.get_ylabel()
+    assert any("4-week rolling mean" in t.get_text() for t in panel.texts)
+    assert "4-week rolling means" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def _queues(data: RunData, nid: str) -> bool:
+    """The stated threshold, by hand: a mean wait of an hour, or a day's mean queue of a vehicle."""
+    return (24 * data.summary["nodes"][nid]["mean_wait_days"] >= WAIT_THRESHOLD_HOURS
+            or data.nodes[nid].queue.max() >= QUEUE_THRESHOLD_VEHICLES)
+
+
+def test_bottleneck_figure_draws_only_the_nodes_that_queue_with_their_wait(run):
+    data, colours = run
+    # The run's nodes, and one more with servers where nothing ever waits (it must not be drawn).
+    idle = DaySeries(day=data.nodes["xian"].day, queue=np.zeros_like(data.nodes["xian"].queue),
+                     utilization=np.full_like(data.nodes["xian"].queue, 0.2), servers=3)
+    summary = {**data.summary, "nodes": {**data.summary["nodes"], "rotterdam": {
+        **data.summary["nodes"]["rotterdam"], "mean_wait_days": 0.0}}}
+    data = replace(data, nodes={**data.nodes, "rotterdam": idle}, summary=summary)
     fig = bottleneck_figure([data], colours)
-    capacity_nodes = [nid for nid, n in data.scenario.nodes.items() if n.servers]
-    assert list(data.nodes) == capacity_nodes and capacity_nodes
+    capacity = [nid for nid, n in data.scenario.nodes.items() if n.servers]
+    assert capacity_nodes([data]) == capacity
+    shown = [nid for nid in capacity if _queues(data, nid)]
+    assert shown and "rotterdam" not in shown
     queue_axes = [ax for ax in fig.axes if ax.get_ylabel() == "vehicles"]
     util_axes = [ax for ax in fig.axes if ax.get_ylabel() == "busy servers (%)"]
-    assert len(queue_axes) == len(util_axes) == len(capacity_nodes)
-    for q_ax, u_ax, nid in zip(queue_axes, util_axes, capacity_nodes):
+    assert len(queue_axes) == len(util_axes) == len(shown)
+    title = fig._suptitle.get_text()
+    assert f"mean wait ≥ {WAIT_THRESHOLD_HOURS:g} h" in title and f"queue ≥ {QUEUE_THRESHOLD_VEHICLES:g} vehicle" in title
+    assert f"{len(shown)} of {len(capacity)} capacity-limited nodes" in title and "rotterdam" in title
+    for q_ax, u_ax, nid in zip(queue_axes, util_axes, shown):
         assert nid in q_ax.get_title(loc="left")
+        assert f"mean wait {24 * data.summary['nodes'][nid]['mean_wait_days']:.1f} h" in q_ax.get_title(loc="left")
         (queue,) = [ln for ln in q_ax.get_lines() if ln.get_label() == data.label]
         assert np.allclose(queue.get_ydata(), data.nodes[nid].queue)
+        # The wait beside the queue: a right-hand axis in hours (Little's law at the mean arrival rate).
+        (wait,) = [c for c in q_ax.child_axes]
+        assert "wait (hours)" in wait.get_ylabel() or "wait (days)" in wait.get_ylabel()
         (util,) = [ln for ln in u_ax.get_lines() if ln.get_label() == data.label]
         assert np.allclose(util.get_ydata(), data.nodes[nid].utilization * 100)
         (full,) = [ln for ln in u_ax.get_lines() if ln.get_label().startswith("capacity")]
         assert list(full.get_ydata()) == [100, 100]
+    assert not any("no queue" in t.get_text() for ax in fig.axes for t in ax.texts)  # no empty panels
+    plt.close(fig)
+
+
+def test_bottleneck_figure_without_a_queueing_node_says_so_once(run):
+    data, colours = run
+    quiet = {nid: replace(d, queue=np.zeros_like(d.queue)) for nid, d in data.nodes.items()}
+    nodes = {nid: {**n, "mean_wait_days": 0.0} for nid, n in data.summary["nodes"].items()}
+    fig = bottleneck_figure([replace(data, nodes=quiet, summary={**data.summary, "nodes": nodes})], colours)
+    assert len(fig.axes) == 1 and "no node queues" in _all_text(fig) and "≥ 1 h" in _all_text(fig)
+    plt.close(fig)
+
+
+def test_bottleneck_figure_shades_the_dated_events_at_a_node(run, tmp_path):
+    data, colours = run
+    doc = _network_with_countries()
+    doc["events"] = [{"id": "shut", "name": "Dostyk shut", "kind": "closure", "target": "nodes.dostyk",
+                      "start": 40.0, "duration_days": 5.0}]
+    with_event = _run_cli(doc, tmp_path, "-n", "1")
+    fig = bottleneck_figure([with_event], colours)
+    q_ax = next(ax for ax in fig.axes if "dostyk" in ax.get_title(loc="left"))
+    labels = [t.get_text() for t in q_ax.texts]
+    assert any("Dostyk shut" in t for t in labels), labels
+    spans = [p for p in q_ax.patches if p.get_label() == "_nolegend_"]
+    assert spans and spans[0].get_x() == pytest.approx(40.0) and spans[0].get_width() == pytest.approx(5.0)
     plt.close(fig)
 
 
@@ -249,9 +400,64 @@ def test_marey_lines_are_flat_for_exactly_each_dwell(run):
     assert flat[0][1] - flat[0][0] == pytest.approx(float(stop["depart_day"]) - float(stop["arrive_day"]))
     ax = fig.axes[0]
     assert "km" in ax.get_ylabel() and "days" in fig.axes[-1].get_xlabel()
-    names = " ".join(t.get_text() for t in ax.get_yticklabels())
-    assert "dostyk" in names and "(3,000 km)" in names  # a node without a name shows its id
-    assert "overland" in fig._suptitle.get_text()
+    names = " ".join(t.get_text() for t in ax.texts)
+    assert "dostyk" in names and "(3,000\u00a0km)" in names  # a node without a name shows its id
+    assert "overland" in fig._suptitle.get_text() and "one direction, xian → duisburg" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def _trips_drawn(ax) -> set[int]:
+    return {int(ln.get_gid()[len("trip-"):]) for ln in ax.get_lines() if (ln.get_gid() or "").startswith("trip-")}
+
+
+def _begins(data: RunData, route: str) -> dict[int, float]:
+    """Each trip's first arrival on the route, from marey.csv."""
+    out: dict[int, float] = {}
+    for r in _csv(data.folder / "marey.csv"):
+        if r["route"] == route:
+            out[int(r["trip"])] = min(out.get(int(r["trip"]), np.inf), float(r["arrive_day"]))
+    return out
+
+
+def test_marey_window_draws_only_the_trips_that_left_in_it(run):
+    data, colours = run
+    begins = _begins(data, "overland")
+    default = marey_figure([data], "overland", colours)
+    assert _trips_drawn(default.axes[0]) == {t for t, b in begins.items() if 0 <= b < 28}  # four weeks after warm-up
+    plt.close(default)
+    fig = marey_figure([data], "overland", colours, window=(7.0, 7.0))
+    ax = fig.axes[0]
+    wanted = {t for t, b in begins.items() if 7 <= b < 14}
+    assert wanted and _trips_drawn(ax) == wanted
+    assert ax.get_xlim()[0] == pytest.approx(7.0)
+    assert "days 7–14" in fig._suptitle.get_text()
+    plt.close(fig)
+    empty = marey_figure([data], "overland", colours, window=(300.0, 7.0))
+    assert "no vehicle of this route left in days 300–307" in _all_text(empty)
+    plt.close(empty)
+    with pytest.raises(ValueError, match="more than 0 days"):
+        marey_figure([data], "overland", colours, window=(0.0, 0.0))
+
+
+def test_marey_thins_a_crowded_window_to_a_few_highlighted_trains(run, monkeypatch):
+    data, colours = run
+    monkeypatch.setattr(marey_module, "MAX_TRAINS", 5)
+    fig = marey_figure([data], "overland", colours)
+    trips = [ln for ln in fig.axes[0].get_lines() if (ln.get_gid() or "").startswith("trip-")]
+    lit = [ln for ln in trips if ln.get_color() != marey_module.DENSITY_COLOUR]
+    assert len(trips) > 5 and len(lit) == marey_module.HIGHLIGHTS
+    assert "6 of them highlighted" in fig._suptitle.get_text()
+    plt.close(fig)
+
+
+def test_marey_names_every_stop_in_full(run):
+    data, colours = run
+    long = "Alashankou (CN) / Dostyk (KZ), the gauge-change border crossing of the northern corridor"
+    nodes = {**data.scenario.nodes, "dostyk": replace(data.scenario.nodes["dostyk"], name=long)}
+    fig = marey_figure([replace(data, scenario=replace(data.scenario, nodes=nodes))], "overland", colours)
+    names = [t.get_text().replace("\n", " ") for t in fig.axes[0].texts]
+    assert any(long in n and "(3,000\u00a0km)" in n for n in names), names  # wrapped, never cut
+    assert not any("…" in n for n in names)
     plt.close(fig)
 
 
@@ -272,11 +478,16 @@ def test_comparison_figures_have_a_line_per_scenario(comparison):
     colours = route_colours(runs[0].scenario.routes)
     scen = scenario_colours(r.label for r in runs)
     fig = transit_ecdf_figure(runs, colours, scen)
-    assert [ax.get_title() for ax in fig.axes] == ["overland", "sea"]
-    for ax in fig.axes:
-        lines = {ln.get_label(): ln for ln in ax.get_lines()}
-        assert sorted(lines) == ["faster", "network"]
-        assert all(lines[label].get_color() == scen[label] for label in lines)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["China → Europe", "Sea"]
+    for ax, rid in zip(fig.axes, ["overland", "sea"]):
+        lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+        assert sorted(lines) == [f"{rid} · faster", f"{rid} · network"]
+        assert all(line.get_color() == colours[rid] for line in lines.values())  # route colour, scenario dash
+        assert lines[f"{rid} · network"].get_linestyle() != lines[f"{rid} · faster"].get_linestyle()
+    # The band only where the claim applies, in a comparison too.
+    assert _band_patches(fig.axes[0]) and not _band_patches(fig.axes[1])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "network" in legend and "faster" in legend
     text = _all_text(fig)
     for r in runs:  # each scenario's ratio annotated
         ratio = sea_rail_ratio(r)[0]

@@ -75,7 +75,7 @@ def test_marey_stops_follow_each_trip_along_the_route(network):
     route = scenario.routes["overland"]
     km = route_km(scenario, route)
     assert km == {"xian": 0.0, "dostyk": 3000.0, "duisburg": 5000.0}
-    stops = marey_stops(scenario, result, "overland", days=14)
+    stops = marey_stops(scenario, result, "overland", (0.0, 14))
     assert stops
     trips: dict[int, list] = {}
     for stop in stops:

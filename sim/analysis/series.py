@@ -128,9 +128,10 @@ def route_km(scenario: Scenario, route: Route) -> dict[str, float]:
 
 
 def marey_stops(
-    scenario: Scenario, result: ReplicationResult, route_id: str, days: float = MAREY_DAYS
+    scenario: Scenario, result: ReplicationResult, route_id: str, window: tuple[float, float] | None = None,
 ) -> list[MareyStop]:
-    """Every stop of every vehicle trip of one route that began in calendar days [0, ``days``).
+    """Every stop of every vehicle trip of one route that began in ``window`` (start day,
+    days; default the first MAREY_DAYS after the warm-up): calendar days [start, start + days).
 
     Only the trips the chart draws are built (a year of a busy route holds thousands),
     each followed to the end of the trip, in trip then distance order.
@@ -149,7 +150,8 @@ def marey_stops(
     trips, which = np.unique(trip_of, return_inverse=True)
     begins = np.full(trips.size, np.inf)
     np.minimum.at(begins, which, arrive_of)
-    keep = trips[(begins >= 0.0) & (begins < days)]
+    start, days = window if window is not None else (0.0, MAREY_DAYS)
+    keep = trips[(begins >= start) & (begins < start + days)]
     visits: list[MareyStop] = []
     for node in nodes:
         log = result.nodes[node]

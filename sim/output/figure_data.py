@@ -96,8 +96,10 @@ def node_days_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -
     return lambda path: write_csv(path, columns, rows())
 
 
-def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Writer:
-    """marey.csv: every stop of the vehicles that left in the first weeks (replication 0)."""
+def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult],
+                 window: tuple[float, float] | None = None) -> Writer:
+    """marey.csv: every stop of the vehicles that left in ``window`` (start day, days; default
+    the first four weeks after the warm-up), replication 0."""
     calendar = scenario.settings.calendar
     columns = (
         "route", "trip", "segment", "node", "km", "arrive_day", "arrive_date", "depart_day", "depart_date", "units",
@@ -107,7 +109,7 @@ def marey_writer(scenario: Scenario, results: Sequence[ReplicationResult]) -> Wr
     def rows() -> Iterable[tuple]:
         first = results[0]
         for rid in scenario.routes:
-            stops = marey_stops(scenario, first, rid)
+            stops = marey_stops(scenario, first, rid, window)
             arrive = [round(v.arrive, 6) for v in stops]
             depart = [round(v.depart, 6) for v in stops]
             # The date beside a rounded day is the date of that rounded day, so the two
@@ -221,12 +223,14 @@ def event_days_writer(
     return lambda path: write_csv(path, columns, rows())
 
 
-def figure_data_writers(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, Writer]:
-    """Every file the figures are drawn from, by file name."""
+def figure_data_writers(scenario: Scenario, results: Sequence[ReplicationResult],
+                        marey_window: tuple[float, float] | None = None) -> dict[str, Writer]:
+    """Every file the figures are drawn from, by file name; marey.csv holds the trips that
+    left in ``marey_window`` (the time-space chart's window)."""
     return {
         ROUTE_WEEKS: route_weeks_writer(scenario, results),
         NODE_DAYS: node_days_writer(scenario, results),
-        MAREY: marey_writer(scenario, results),
+        MAREY: marey_writer(scenario, results, marey_window),
         TRANSIT_QUANTILES: transit_quantiles_writer(scenario, results),
         **({EVENT_DAYS: event_days_writer(scenario, results)} if scenario.events else {}),
     }

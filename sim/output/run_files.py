@@ -45,6 +45,7 @@ def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: S
 def run_files(
     scenario: Scenario, results: Sequence[ReplicationResult], table: MetricsTable, summary: Summary,
     overrides: Sequence[str], containers: str = "csv", notes: SourceNotes | None = None,
+    marey_window: tuple[float, float] | None = None,
 ) -> dict[str, Writer]:
     """Every data file of one scenario's run, by file name (the figures are drawn from them).
 
@@ -60,6 +61,6 @@ def run_files(
         ROUTES: routes_writer(scenario, table),
         NODES: nodes_writer(scenario, table),
         NODE_MONTHS: node_months_writer(scenario, results),
-        **figure_data_writers(scenario, results),
+        **figure_data_writers(scenario, results, marey_window),
         **({CLAIMS: claims_writer(scenario)} if scenario.claims is not None else {}),
     }

@@ -7,6 +7,7 @@ Used by ``run`` and ``compare`` on their temporary folder before it is swapped i
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import tempfile
@@ -107,6 +108,35 @@ def check_figure_format(fmt: str) -> None:
         raise UsageError(f"figure format {fmt!r}: " + unknown_key_message(fmt, FORMATS, what="format"))
 
 
+def check_marey_window(window: "tuple[float, float] | str | None", flag: str = "--marey-window",
+                       ) -> tuple[float, float] | None:
+    """The time-space chart's window as (start day, days): from "START:DAYS" text or a pair;
+    refused in one line unless START is a finite day and DAYS a positive number of days."""
+    if window is None:
+        return None
+    if isinstance(window, str):
+        start, colon, days = window.partition(":")
+        try:
+            pair = (float(start), float(days)) if colon else None
+        except ValueError:
+            pair = None
+        if pair is None:
+            raise UsageError(f"{flag} {window}: expected START:DAYS, e.g. 60:28 (days after the warm-up)")
+    else:
+        try:
+            pair = (float(window[0]), float(window[1]))
+        except (TypeError, ValueError, IndexError):
+            raise UsageError(f"{flag}: expected (start day, days), got {window!r}") from None
+    start, days = pair
+    if not (math.isfinite(start) and math.isfinite(days)) or days <= 0 or days > MAX_MAREY_DAYS or start < 0:
+        raise UsageError(f"{flag} {window}: START must be a day from 0 on and DAYS more than 0 and at most "
+                         f"{MAX_MAREY_DAYS:g} (a readable chart)")
+    return pair
+
+
+MAX_MAREY_DAYS = 366.0
+
+
 def check_marey_route(route: str | None, runs_routes: Sequence[Sequence[str]]) -> None:
     """Refuse a --marey route that some scenario does not have, before anything runs."""
     if route is None:
@@ -123,8 +153,10 @@ def draw(
     marey_route: str | None = None,
     comparison: dict | None = None,
     figures: bool = True,
+    marey_window: tuple[float, float] | None = None,
 ) -> list[Path]:
-    """Write the figures (unless ``figures`` is False) and report.html into ``folder``."""
+    """Write the figures (unless ``figures`` is False) and report.html into ``folder``;
+    the time-space chart for ``marey_window`` (start day, days) when given."""
     from sim.report.html import figure_png, report_html
 
     written: list[Path] = []
@@ -134,8 +166,9 @@ def draw(
         from sim.viz.transit import claim_band
 
         band = claim_band(runs)
-        written = _write_figures_in_two(runs, folder, fmt, marey_route, figure_builders, write_figures)
-        builders = figure_builders(runs, marey_route) if fmt != "png" else {}
+        marey = (marey_route, marey_window)
+        written = _write_figures_in_two(runs, folder, fmt, marey, figure_builders, write_figures)
+        builders = figure_builders(runs, *marey) if fmt != "png" else {}
         for path in written:
             title, text = caption(path.stem, band[2] if band else None)
             if fmt == "png":
@@ -152,23 +185,23 @@ def draw(
 _COST = {"throughput": 4, "bottlenecks": 3, "route_map": 4, "events": 3, "flow_options": 2}
 
 
-def _write_figures_in_two(runs, folder: Path, fmt: str, marey_route, figure_builders, write_figures) -> list[Path]:
+def _write_figures_in_two(runs, folder: Path, fmt: str, marey, figure_builders, write_figures) -> list[Path]:
     """Every figure, half of the work drawn by a forked child on the second core.
 
     Drawing is matplotlib's Python, so only a second process runs it in parallel; each
     figure is drawn whole by one process, so the files do not depend on the split.
     """
-    stems = list(figure_builders(runs, marey_route))
+    stems = list(figure_builders(runs, *marey))
     if not CAN_FORK or (os.cpu_count() or 1) < 2 or len(stems) < 2:
-        return write_figures(runs, folder, fmt, marey_route)
+        return write_figures(runs, folder, fmt, *marey)
     mine: list[str] = []
     theirs: list[str] = []
     for stem in sorted(stems, key=lambda s: -_COST.get(s, 1)):  # largest first, to the lighter side
         side = mine if sum(_COST.get(s, 1) for s in mine) <= sum(_COST.get(s, 1) for s in theirs) else theirs
         side.append(stem)
-    child = start(lambda: write_figures(runs, folder, fmt, marey_route, only=theirs), "drawing figures")
+    child = start(lambda: write_figures(runs, folder, fmt, *marey, only=theirs), "drawing figures")
     try:
-        write_figures(runs, folder, fmt, marey_route, only=mine)
+        write_figures(runs, folder, fmt, *marey, only=mine)
         child.wait()
     except BaseException:
         child.cancel()
@@ -313,7 +346,8 @@ def _unreadable(folder: Path) -> Iterator[None]:
         ) from None
 
 
-def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
+def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[float, float] | None = None,
+           ) -> list[Path]:
     """Re-draw a results folder's figures and report; a failure leaves the folder as it was.
 
     Figures routesim drew before that the new set does not replace (another format, another
@@ -334,7 +368,7 @@ def redraw(folder: Path, fmt: str, marey_route: str | None) -> list[Path]:
         tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
         try:
             with _unreadable(folder):
-                drawn = draw(tmp, runs, fmt, marey_route, comparison)
+                drawn = draw(tmp, runs, fmt, marey_route, comparison, marey_window=marey_window)
             names = [p.name for p in drawn]
             ours = [n[len(prefix):] for n in manifest["files"] if n.startswith(prefix)]
             stale = [n for n in ours if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]

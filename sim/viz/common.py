@@ -47,13 +47,20 @@ def suptitle(fig: Figure, text: str, fontsize: float = 12.0) -> None:
     fig.suptitle("\n".join(lines), fontsize=fontsize)
 
 
-def grid(count: int, columns: int, panel: tuple[float, float], top: float = 1.2) -> tuple[Figure, list[Axes]]:
-    """A figure of ``count`` panels in rows of ``columns``; the unused ones hidden."""
+def grid(count: int, columns: int, panel: tuple[float, float], top: float = 1.2,
+         heights: Sequence[float] | None = None) -> tuple[Figure, list[Axes]]:
+    """A figure of ``count`` panels in rows of ``columns``; the unused ones hidden.
+
+    ``heights`` (inches, one per row) replaces the panel height where rows hold more or
+    less: a row of two-route panels need not be as tall as one of six.
+    """
     columns = max(1, min(columns, count))
     rows = max(1, math.ceil(count / columns))
     # At least 10 in wide: a run of one or two routes still needs room for its title.
     width = max(panel[0] * columns, 10.0)
-    fig, axes = subplots(rows, columns, figsize=(width, panel[1] * rows + top), layout="constrained", squeeze=False)
+    tall = list(heights) if heights is not None else [panel[1]] * rows
+    fig, axes = subplots(rows, columns, figsize=(width, sum(tall) + top), layout="constrained", squeeze=False,
+                         gridspec_kw={"height_ratios": tall})
     flat = list(axes.flat)
     for ax in flat[count:]:
         ax.set_visible(False)

@@ -19,8 +19,10 @@ from sim.output.figure_data import RunData
 
 
 
-def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> dict[str, Callable[[], Figure]]:
-    """File stem -> a function drawing that figure, in the order the report shows them."""
+def figure_builders(runs: Sequence[RunData], marey_route: str | None = None,
+                    marey_window: tuple[float, float] | None = None) -> dict[str, Callable[[], Figure]]:
+    """File stem -> a function drawing that figure, in the order the report shows them;
+    the time-space chart of ``marey_route`` over ``marey_window`` (start day, days)."""
     # One colour per route for every figure: over the union of the routes in a comparison,
     # so a route keeps its colour whichever scenario it appears in.
     colours = route_colours(all_routes(runs))
@@ -33,7 +35,7 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None) -> 
         "transit_times": lambda: transit_box_figure(runs, colours, scenarios),
         "throughput": lambda: throughput_figure(runs, colours, scenarios),
         "bottlenecks": lambda: bottleneck_figure(runs, colours, scenarios),
-        f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios),
+        f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios, window=marey_window),
         "route_map": lambda: _route_map(runs, colours),
     }
     if has_events(runs):  # only a scenario with [[events]] has its figure
@@ -63,14 +65,14 @@ def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:
 
 def write_figures(
     runs: Sequence[RunData], folder: Path, fmt: str = "png", marey_route: str | None = None,
-    only: Collection[str] | None = None,
+    marey_window: tuple[float, float] | None = None, only: Collection[str] | None = None,
 ) -> list[Path]:
     """Draw and save every figure (or those ``only`` names) into ``folder`` as <stem>.<fmt>;
     the paths in report order."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}")
     paths = []
-    for stem, build in figure_builders(runs, marey_route).items():
+    for stem, build in figure_builders(runs, marey_route, marey_window).items():
         if only is not None and stem not in only:
             continue
         path = folder / f"{stem}.{fmt}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import colorsys
 import math
+import textwrap
 from typing import Mapping, Sequence
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_hex, to_rgb
@@ -14,8 +16,10 @@ from matplotlib.lines import Line2D
 
 from sim.viz.save import subplots
 from sim.viz.common import day_axis_label, run_title, scenario_palette, shared_calendar, suptitle
+from sim.viz.events import _day_ticks
+from sim.viz.markets import place, route_label
 from sim.output.figure_data import RunData
-from sim.analysis.series import MareyStop, route_km
+from sim.analysis.series import MAREY_DAYS, MareyStop, route_km
 
 
 SEGMENT_STYLES = ("-", "--", ":", "-.")
@@ -74,37 +78,65 @@ def readable(colour: str) -> str:
     return to_hex(colorsys.hls_to_rgb(h, 0.45, sat))
 
 
-def _short(name: str, width: int = 40) -> str:
-    """A node name cut to ``width`` characters: the long official names would eat the plot."""
-    return name if len(name) <= width else name[: width - 1].rstrip(" ,/-(") + "…"
+MAX_TRAINS = 30  # trains a panel draws each in colour; beyond, grey density and a few highlighted
+HIGHLIGHTS = 6  # trains drawn in colour, with their load bands, over the grey density
+DENSITY_COLOUR = "#9a9a9a"
+NAME_WIDTH = 34  # characters a line of a node's name: names are wrapped, never cut
+LINE_INCHES = 8 * 1.25 / 72  # height of a line of 8 pt text
 
 
-def stop_ticks(ax: Axes, stops: Sequence[tuple[str, float]]) -> None:
-    """(node name, km) ticks, left of the axis; a name too close to the one below it goes
-    to the right-hand axis instead, and one too close on both sides joins the right-hand
-    label below it (so no stop goes unnamed and no two names overlap)."""
+def in_window(stops: Sequence[MareyStop], window: tuple[float, float]) -> list[MareyStop]:
+    """The stops of the trips that began (first arrival on the route) in [start, start + days)."""
+    start, days = window
+    begins: dict[int, float] = {}
+    for s in stops:
+        begins[s.trip] = min(begins.get(s.trip, math.inf), s.arrive)
+    keep = {t for t, b in begins.items() if start <= b < start + days}
+    return [s for s in stops if s.trip in keep]
+
+
+def highlighted(trips: Sequence[int], count: int = HIGHLIGHTS) -> set[int]:
+    """Every k-th of the trips (in departure order), ``count`` of them, spread over the window."""
+    if len(trips) <= count:
+        return set(trips)
+    picks = np.linspace(0, len(trips) - 1, count).round().astype(int)
+    return {trips[i] for i in picks}
+
+
+def spread(km: Sequence[float], heights: Sequence[float], lo: float, hi: float) -> list[float]:
+    """Label heights near each stop's km, moved apart just enough not to overlap
+    (``heights``: each label's height in km), kept inside [lo, hi] where they fit."""
+    y = list(km)
+    for i in range(1, len(y)):  # push up the labels that crowd the one below
+        y[i] = max(y[i], y[i - 1] + (heights[i - 1] + heights[i]) / 2)
+    if y and y[-1] > hi:  # and back down from the top, if the stack ran over it
+        y[-1] = hi
+        for i in range(len(y) - 2, -1, -1):
+            y[i] = min(y[i], y[i + 1] - (heights[i] + heights[i + 1]) / 2)
+    return y
+
+
+def stop_labels(ax: Axes, stops: Sequence[tuple[str, float]], axis_inches: float) -> None:
+    """Every stop's full name and km, wrapped, left of the axis with a leader line to its
+    distance: names a few km apart are moved apart, never cut or dropped."""
     if not stops:
         return
     lo, hi = stops[0][1], stops[-1][1]
-    gap = 0.045 * (hi - lo) if hi > lo else 1.0  # about one line of 8 pt text on a 5 in axis
-    left: list[tuple[float, str]] = []
-    right: list[tuple[float, str]] = []
-    for name, km in stops:
-        if not left or km - left[-1][0] >= gap:
-            left.append((km, f"{_short(name)} ({km:,.0f} km)"))
-            continue
-        # The right-hand names are shorter: they take width from the plot, not the margin.
-        label = f"{_short(name, 26)} ({km:,.0f} km)"
-        if not right or km - right[-1][0] >= gap:
-            right.append((km, label))
-        else:  # a second line under the right-hand name below it
-            right[-1] = (right[-1][0], f"{right[-1][1]}\n{label}")
-    ax.set_yticks([km for km, _ in left], [label for _, label in left], fontsize=8)
-    ax.set_yticks([km for _, km in stops], minor=True)  # every stop keeps its grid line
-    ax.grid(axis="y", which="both", alpha=0.4)
-    if right:
-        twin = ax.secondary_yaxis("right")
-        twin.set_yticks([km for km, _ in right], [label for _, label in right], fontsize=8)
+    span = max(hi - lo, 1.0)
+    ax.set_ylim(lo - 0.04 * span, hi + 0.04 * span)
+    per_inch = 1.08 * span / axis_inches  # km per inch of the axis
+    # A no-break space keeps "(5,563 km)" on one line.
+    texts = [textwrap.fill(f"{name} ({km:,.0f}\u00a0km)", NAME_WIDTH, break_on_hyphens=False) for name, km in stops]
+    heights = [(t.count("\n") + 1) * LINE_INCHES * per_inch + 0.02 * span for t in texts]
+    bottom, top = ax.get_ylim()
+    ys = spread([km for _, km in stops], heights, bottom, top)
+    ax.set_yticks([km for _, km in stops], [""] * len(stops))
+    ax.grid(axis="y", alpha=0.4)
+    axis_y = ax.get_yaxis_transform()  # x in axes fraction, y in km
+    for text, (_, km), y in zip(texts, stops, ys):
+        ax.annotate(text, xy=(0.0, km), xycoords=axis_y, xytext=(-0.035, y), textcoords=axis_y, ha="right",
+                    va="center", fontsize=8, annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "lw": 0.6, "color": "#666666", "shrinkA": 1, "shrinkB": 0})
 
 
 def marey_figure(
@@ -112,49 +144,97 @@ def marey_figure(
     route_id: str,
     colours: Mapping[str, str],
     scenario_colours: Mapping[str, str] | None = None,
+    window: tuple[float, float] | None = None,
 ) -> Figure:
-    """Time against distance for every vehicle of ``route_id`` that left in the first weeks."""
+    """Time against distance for the vehicles of ``route_id`` (one direction: origin to
+    destination) that left in ``window`` (start day, days; default the first four weeks after
+    the warm-up): each in colour when few, else grey density with a few highlighted."""
+    start, days = window if window is not None else (0.0, MAREY_DAYS)
+    if days <= 0:
+        raise ValueError(f"the time-space chart's window must last more than 0 days, not {days:g}")
     palette = scenario_palette(runs, scenario_colours)
     several = len(runs) > 1
     base = next((r for r in runs if route_id in r.scenario.routes), None)
     if base is None:
         raise ValueError(f"no scenario has route {route_id!r}")
-    fig, axes = subplots(len(runs), 1, figsize=(14, 4.8 * len(runs) + 1.1), layout="constrained",
-                             squeeze=False, sharex=True, sharey=True)
+    panel_inches = 5.2
+    fig, axes = subplots(len(runs), 1, figsize=(15, panel_inches * len(runs) + 1.3), layout="constrained",
+                         squeeze=False, sharex=True, sharey=True)
     route = base.scenario.routes[route_id]
     km = route_km(base.scenario, route)
     nodes = base.scenario.nodes
     stops = [(nodes[n].name if n in nodes else n, v) for n, v in sorted(km.items(), key=lambda kv: kv[1])]
-    lines = [trip_lines(run.marey.get(route_id, [])) for run in runs]
-    # A busy route runs a train every few hours: thinner, lighter lines keep them apart
-    # (the same in every panel, so that density compares).
-    lw, alpha = (0.8, 0.7) if max(len(t) for t in lines) > 80 else (1.1, 0.9)
-    # The load bands: as wide as seven points where few trains run, three where many do (they
-    # would merge into one smear), and the same in every panel.
-    full = 7.0 if max(len(t) for t in lines) <= 40 else 3.0
-    for ax, run, trips in zip(axes[:, 0], runs, lines):
+    chosen = [in_window(run.marey.get(route_id, []), (start, days)) for run in runs]
+    lines = [trip_lines(c) for c in chosen]
+    crowded = max(len(t) for t in lines) > MAX_TRAINS
+    # The load bands: as wide as seven points where few trains are drawn, and the same in every panel.
+    full = 7.0 if not crowded else 5.0
+    latest = start + days
+    for ax, run, trips, mine in zip(axes[:, 0], runs, lines, chosen):
         colour = palette[run.label] if several else readable(colours[route_id])
+        bright = highlighted(list(trips)) if crowded else set(trips)
         for trip, (seg, xs, ys) in trips.items():
-            ax.plot(xs, ys, color=colour, lw=lw, alpha=alpha, ls=SEGMENT_STYLES[seg % 4], gid=f"trip-{trip}")
-        legs = loaded_legs(run.marey.get(route_id, []), full)
+            lit = trip in bright
+            ax.plot(xs, ys, color=colour if lit else DENSITY_COLOUR, lw=1.4 if lit else 0.6,
+                    alpha=0.95 if lit else 0.45, ls=SEGMENT_STYLES[seg % 4], gid=f"trip-{trip}",
+                    zorder=3 if lit else 2)
+            latest = max(latest, max(xs))
+        legs = loaded_legs([s for s in mine if s.trip in bright], full)
         if legs[0]:
             ax.add_collection(LineCollection(legs[0], linewidths=legs[1], colors=colour, alpha=0.25, capstyle="butt"))
         if not trips:
-            ax.text(0.5, 0.5, "no vehicle of this route left in the first 4 weeks" if route_id in run.scenario.routes
-                    else "this scenario has no such route", transform=ax.transAxes, ha="center", va="center")
-        stop_ticks(ax, stops)
+            ax.text(0.5, 0.5, f"no vehicle of this route left in days {start:g}–{start + days:g}"
+                    if route_id in run.scenario.routes else "this scenario has no such route",
+                    transform=ax.transAxes, ha="center", va="center")
         ax.grid(axis="x", alpha=0.2)
-        ax.set_ylabel("distance from origin (km)")
+        ax.set_ylabel("distance from origin (km)", labelpad=2)
+        ax.yaxis.set_label_position("right")
         ax.tick_params(axis="x", labelsize=9)
         if several:
             ax.set_title(run.label, loc="left", fontsize=10, color=colour)
+    for ax in axes[:, 0]:
+        stop_labels(ax, stops, panel_inches - 0.9)
+        ax.axvspan(start, start + days, color="#f2f2f2", zorder=0, lw=0)
+    axes[-1, 0].set_xlim(start, latest + 0.5)
+    _time_axis(axes[-1, 0], runs, start, latest + 0.5)
+    fig.legend(handles=_handles(base, route, full, crowded), loc="outside lower center", ncols=3, frameon=False,
+               fontsize=9)
+    drawn = " vs ".join(str(len(t)) for t in lines)  # per scenario, in the order of the panels
+    kinds = {base.scenario.services[seg.service].vehicle for seg in route.segments}
+    vehicles = f"{kinds.pop()}s" if len(kinds) == 1 else "vehicles"
+    what = (f"the {drawn} {vehicles} that left in days {start:g}–{start + days:g} (shaded), drawn whole, "
+            f"from replication 1")
+    if crowded:
+        what += f"; {HIGHLIGHTS} of them highlighted, the rest grey"
+    if not any(lines):  # marey.csv holds the trips of the window the results were written with
+        what += "; the results hold no trip in this window (write them with the same --marey-window)"
+    direction = f"{place(base.scenario, route.path[0])} → {place(base.scenario, route.path[-1])}"
+    suptitle(
+        fig,
+        f"{route_label(base.scenario, route_id, 400)} ({route_id}); one direction, {direction}\n"
+        f"{run_title(runs, what)}\n"
+        "sloped = moving (the wider band: the vehicle's load factor on that leg, every route's cargo and background), "
+        "flat = dwell at a node",
+        fontsize=10.5,
+    )
+    return fig
+
+
+def _time_axis(ax: Axes, runs: Sequence[RunData], lo: float, hi: float) -> None:
+    """Dated weekly ticks when the runs share dates, else days since the start."""
     calendar = shared_calendar(runs)
+    if calendar is not None and calendar.dated:
+        _day_ticks(ax, calendar, lo, hi, "date")
+        return
     if calendar is not None and not calendar.dated and any(r.scenario.settings.start_date for r in runs):
         # 1 January of different years: the days line up, the dates do not.
-        xlabel = "time (days since 1 January of each scenario's year)"
+        ax.set_xlabel("time (days since 1 January of each scenario's year)")
     else:
-        xlabel = day_axis_label(calendar)
-    axes[-1, 0].set_xlabel(xlabel)
+        ax.set_xlabel(day_axis_label(calendar))
+
+
+def _handles(base: RunData, route, full: float, crowded: bool) -> list:
+    """Legend: each segment's service (by line style), the load bands, the grey density."""
     handles = [
         Line2D([], [], color="#444444", ls=SEGMENT_STYLES[k % 4],
                label=f"{seg.service} ({base.scenario.services[seg.service].vehicle}): {seg.nodes[0]} → {seg.nodes[-1]}")
@@ -162,13 +242,7 @@ def marey_figure(
     ]
     handles += [Line2D([], [], color="#444444", alpha=0.25, lw=_width(f, full), label=f"load factor {f:.0%} on the leg")
                 for f in (0.25, 1.0)]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)), frameon=False, fontsize=9)
-    suptitle(
-        fig,
-        f"{route.name} ({route_id})\n"
-        f"{run_title(runs, 'every vehicle that left in the first 4 weeks, drawn from replication 1')}\n"
-        "sloped = moving (the wider band: the vehicle's load factor on that leg, every route's cargo and background), "
-        "flat = dwell at a node",
-        fontsize=10.5,
-    )
-    return fig
+    if crowded:
+        handles.append(Line2D([], [], color=DENSITY_COLOUR, lw=0.6, alpha=0.6,
+                              label="every other vehicle of the window (grey: how dense the traffic is)"))
+    return handles

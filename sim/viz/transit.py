@@ -1,5 +1,7 @@
-"""Transit-time figures: ECDF and box/violin per route, with the claim band and the ratio of
-the scenario's claims file (run.claims); a scenario without one draws neither."""
+"""Transit-time figures: ECDF and box/violin of each route, in panels by origin–destination
+market (sim.viz.markets) or, for a run with shippers' flows, one panel per flow.  The claim band
+of the scenario's claims file (run.claims) is shaded only on the panels holding the routes the
+claim is about; a scenario without one draws no band and no ratio."""
 
 from __future__ import annotations
 
@@ -13,15 +15,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.analysis.groups import group_mean_transit, transit_ratio
-from sim.viz.save import subplots
 from sim.viz.common import (
     BAND_COLOUR, TICK_FONT, all_routes, day_axis, grid, run_title, scenario_palette, scenario_style, suptitle,
 )
+# The palette itself, for a panel whose routes would otherwise repeat a colour.
+from sim.viz.colours import _ROUTE_PALETTE as ROUTE_PALETTE
+from sim.viz.markets import MAX_LINES, Panel, flow_panels, market, market_panels, route_label
 from sim.output.figure_data import RunData
 from sim.output.metrics_file import read_metrics
 
 VIOLIN_POINTS = 251  # every 4th of the 1001 quantiles: the same shape, a quarter of the work
-DEFAULT_TOP = 15.0  # days: the least height of the box plot when there is no claim band
+MEAN_MARKER = {"marker": "o", "ms": 6.5, "mfc": "white", "mew": 1.6, "ls": "none", "zorder": 6}
+MEDIAN_MARKER = {"marker": "|", "ms": 13, "mew": 2.2, "ls": "none", "zorder": 6}
 
 
 def claim_band(runs: Sequence[RunData]) -> tuple[float, float, str] | None:
@@ -78,24 +83,131 @@ def ratio_lines(runs: Sequence[RunData]) -> str:
     return f"{lines[0]}  ({RATIO_NOTE})"
 
 
-def _band(ax: Axes, vertical: bool, band: tuple[float, float, str] | None) -> None:
+def band_routes(runs: Sequence[RunData]) -> set[str]:
+    """The routes the claim band is about: those of the band claim's route group (claim a:
+    northern rail China → Europe); the band is drawn only on the panels holding them."""
+    for run in runs:
+        claims = run.scenario.claims
+        if claims is None or claims.band is None:
+            continue
+        group = claims.claim(claims.figures.band_claim).measure.param("group")
+        if group in claims.groups and claims.groups[group].routes:
+            return set(claims.groups[group].routes)
+        # A claim over no route group: the article's claim is about rail China → Europe.
+        return {rid for r in runs for rid, route in r.scenario.routes.items()
+                if route.mode == "rail" and market(r.scenario, route) == "cn_eu"}
+    return set()
+
+
+def transit_panels(runs: Sequence[RunData], size: int = MAX_LINES) -> list[Panel]:
+    """One panel per shippers' flow when a run has flows, else per market, of at most ``size``
+    routes each."""
+    flows = next((r for r in runs if r.summary.get("flows")), None)
+    if flows is None:
+        return market_panels([r.scenario for r in runs], all_routes(runs), size)
+    panels = flow_panels(flows.summary["flows"], flows.scenario, size)
+    # Routes no flow offers (a scenario's own demand beside its shippers) still get their market.
+    offered = {rid for p in panels for rid in p.routes}
+    rest = [rid for rid in all_routes(runs) if rid not in offered]
+    return panels + market_panels([r.scenario for r in runs], rest, size)
+
+
+def grouped_by(runs: Sequence[RunData]) -> str:
+    """How the panels are chosen, for the title: by market, or by the shippers' flows."""
+    return "by shippers' origin–destination pair" if any(r.summary.get("flows") for r in runs) else "by market"
+
+
+def panel_colours(routes: Sequence[str], colours: Mapping[str, str]) -> dict[str, str]:
+    """The routes' own colours, but a route whose colour another route of the panel already
+    has (the palette repeats past 24 routes) takes the first palette colour the panel lacks."""
+    out: dict[str, str] = {}
+    for rid in routes:
+        colour = colours[rid]
+        if colour in out.values():
+            colour = next((c for c in ROUTE_PALETTE if c not in out.values()), colour)
+        out[rid] = colour
+    return out
+
+
+def mean_days(run: RunData, route_id: str) -> float:
+    """Mean transit of a route as the tables give it (summary.json), else the quantiles' mean."""
+    stats = (run.summary.get("routes", {}).get(route_id) or {}).get("transit_days") or {}
+    if isinstance(stats, dict) and stats.get("mean") is not None:
+        return float(stats["mean"])
+    q = run.transit.get(route_id, np.empty(0))
+    return float(q.mean()) if q.size else float("nan")
+
+
+def median_days(q: np.ndarray) -> float:
+    """The 50% quantile of a route's 0.1% quantiles."""
+    return float(q[q.size // 2])
+
+
+def _panel_days(ax: Axes, runs: Sequence[RunData], routes: Sequence[str]) -> str:
+    """The panel's own day range (a 3-day bulk train is not squashed against a 45-day
+    sailing): logarithmic when its routes span more than 4×; returns 'log scale' or ''."""
+    ends = [(float(q[0]), float(q[-1])) for r in runs for rid in routes
+            for q in [r.transit.get(rid, np.empty(0))] if q.size]
+    if not ends:
+        return ""
+    lo, hi = min(a for a, _ in ends), max(b for _, b in ends)
+    scale = day_axis(ax, lo, hi)
+    if not scale:
+        pad = max(0.5, 0.1 * (hi - lo))  # a violin's smoothed tails reach past the data
+        ax.set_xlim(max(0.0, lo - pad), hi + pad)
+    return scale
+
+
+def _band(ax: Axes, band: tuple[float, float, str] | None) -> None:
+    """The claim band across the panel (days along x), kept out of the x range it would widen."""
     if band is None:
         return
-    span = ax.axvspan if vertical else ax.axhspan
-    span(band[0], band[1], color=BAND_COLOUR, alpha=0.35, zorder=0, label=band[2])
+    left, right = ax.get_xlim()
+    ax.axvspan(band[0], band[1], color=BAND_COLOUR, alpha=0.35, zorder=0, label=band[2])
+    ax.set_xlim(left, right)
 
 
-def _band_handles(band: tuple[float, float, str] | None) -> list:
-    return [Patch(color=BAND_COLOUR, alpha=0.35, label=band[2])] if band is not None else []
+def _band_handles(band: tuple[float, float, str] | None, where: str) -> list:
+    """The band's legend entry, saying on which panels it is shaded."""
+    return [Patch(color=BAND_COLOUR, alpha=0.35, label=f"{band[2]} ({where})")] if band is not None else []
 
 
 def _probabilities(q: np.ndarray) -> np.ndarray:
+    """The cumulative share at each of the quantiles (0 to 1)."""
     return np.linspace(0.0, 1.0, q.size)
 
 
 def _percent_axis(ax: Axes) -> None:
+    """A 0–100% y axis for the share delivered."""
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:.0%}"))
+
+
+def _unit(runs: Sequence[RunData], panel: Panel) -> str:
+    """'wagons' for a panel of bulk routes, else 'containers': what one unit of its curves is."""
+    cargo = {next(r.scenario for r in runs if rid in r.scenario.routes).routes[rid].demand.cargo
+             for rid in panel.routes if any(rid in r.scenario.routes for r in runs)}
+    return "wagons" if cargo == {"bulk"} else "containers"
+
+
+def _name(runs: Sequence[RunData], route_id: str, width: int = 46) -> str:
+    """The route's display name, from the first run that has it."""
+    owner = next((r for r in runs if route_id in r.scenario.routes), runs[0])
+    return route_label(owner.scenario, route_id, width)
+
+
+def _marks_handles() -> list:
+    """Legend entries telling the mean marker from the median marker."""
+    return [
+        Line2D([], [], color="#444444", **{**MEAN_MARKER, "zorder": None}, label="mean (as in the tables)"),
+        Line2D([], [], color="#444444", **{**MEDIAN_MARKER, "zorder": None}, label="median (50% delivered)"),
+    ]
+
+
+def _where_band(panels: Sequence[Panel], routes: set[str]) -> str:
+    """'China → Europe panel': where the band is drawn, for the legend."""
+    titles = list(dict.fromkeys(p.title for p in panels if routes & set(p.routes)))
+    return "shaded on the " + ", ".join(titles) + (" panel" if len(titles) == 1 else " panels")
 
 
 # ---------------------------------------------------------------------------------------
@@ -105,85 +217,72 @@ def _percent_axis(ax: Axes) -> None:
 def transit_ecdf_figure(
     runs: Sequence[RunData], colours: Mapping[str, str], scenario_colours: Mapping[str, str] | None = None
 ) -> Figure:
-    """Share of cargo units delivered within x days: one panel (a run) or one per route."""
-    if len(runs) == 1:
-        return _ecdf_single(runs[0], colours)
-    return _ecdf_compare(runs, scenario_palette(runs, scenario_colours))
-
-
-def _ecdf_single(run: RunData, colours: Mapping[str, str]) -> Figure:
-    delivered = [rid for rid in run.scenario.routes if run.transit[rid].size]
-    crowded = len(delivered) > 8
-    fig, ax = subplots(figsize=(13, 7) if crowded else (10, 5.5), layout="constrained")
-    band = claim_band([run])
-    _band(ax, vertical=True, band=band)
-    for rid in delivered:
-        q = run.transit[rid]
-        ax.plot(q, _probabilities(q), color=colours[rid], lw=1.7, label=rid)
-    scale = ""
-    if delivered:
-        lo = min(float(run.transit[rid][0]) for rid in delivered)
-        hi = max(float(run.transit[rid][-1]) for rid in delivered)
-        scale = day_axis(ax, lo, hi)
-    else:
-        ax.text(0.5, 0.5, "no route delivered anything in the measured window", transform=ax.transAxes,
-                ha="center", va="center")
-    missing = [rid for rid in run.scenario.routes if rid not in delivered]
-    if missing and delivered:
-        ax.text(0.01, 0.98, "no deliveries: " + ", ".join(missing), transform=ax.transAxes, va="top",
-                fontsize=TICK_FONT + 1)
-    _percent_axis(ax)
-    ax.grid(alpha=0.3, which="major")
-    ax.set_xlabel("transit time, origin to destination (days" + (f", {scale})" if scale else ")"))
-    ax.set_ylabel("share of units delivered within x days\n(containers; bulk: wagons)")
-    suptitle(fig, run_title([run], "transit time distribution per route"))
-    ax.set_title(ratio_lines([run]) or " ", fontsize=9.5)
-    # Legend in order of median transit, fastest first: it then reads left to right like
-    # the curves, which tells apart neighbouring routes of similar colour.
-    order = sorted(delivered, key=lambda rid: float(run.transit[rid][run.transit[rid].size // 2]))
-    lines = {line.get_label(): line for line in ax.get_lines()}
-    handles = _band_handles(band) + [lines[rid] for rid in order]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8.5, title="route (fastest first)",
-               title_fontsize=9, frameon=False, ncols=2 if len(handles) > 32 else 1)
-    return fig
-
-
-def _ecdf_compare(runs: Sequence[RunData], scenario_colours: Mapping[str, str]) -> Figure:
-    routes = all_routes(runs)
-    columns = 4
-    fig, axes = grid(len(routes), columns, (4.2, 1.95), top=1.7)
-    band = claim_band(runs)
-    for i, (ax, rid) in enumerate(zip(axes, routes)):
-        drawn = False
-        for k, run in enumerate(runs):
-            q = run.transit.get(rid, np.empty(0))
-            if q.size:
-                ax.plot(q, _probabilities(q), color=scenario_colours[run.label], ls=scenario_style(k), lw=1.6,
-                        label=run.label)
+    """Share of units delivered within x days, a panel per market (or flow), a line per route
+    (and scenario), mean and median marked; the claim band only where the claim applies."""
+    # Fewer routes a panel in a comparison: routes × scenarios stay about six lines.
+    panels = transit_panels(runs, max(1, MAX_LINES // len(runs)))
+    several = len(runs) > 1
+    columns = 2
+    rows = -(-max(1, len(panels)) // columns)
+    fig, axes = grid(max(1, len(panels)), columns, (9.0, min(2.95, 12.2 / rows)), top=1.8)
+    band, banded = claim_band(runs), band_routes(runs)
+    for ax, panel in zip(axes, panels):
+        handles = []
+        hues = panel_colours(panel.routes, colours)
+        for rid in panel.routes:
+            drawn = False
+            for k, run in enumerate(runs):
+                q = run.transit.get(rid, np.empty(0))
+                if not q.size:
+                    continue
+                style = scenario_style(k) if several else "-"
+                label = f"{rid} · {run.label}" if several else rid
+                ax.plot(q, _probabilities(q), color=hues[rid], ls=style, lw=1.7, label=label)
+                mean, median = mean_days(run, rid), median_days(q)
+                ax.plot([mean], [np.interp(mean, q, _probabilities(q))], color=hues[rid], gid=f"mean-{rid}-{k}",
+                        label="_mean", **MEAN_MARKER)
+                ax.plot([median], [0.5], color=hues[rid], gid=f"median-{rid}-{k}", label="_median",
+                        **MEDIAN_MARKER)
                 drawn = True
-        if not drawn:
-            ax.text(0.5, 0.5, "no deliveries", transform=ax.transAxes, ha="center", va="center", fontsize=9)
-        # The band only where it falls inside the route's own range: it must not squash
-        # a 2-day or a 40-day route's curve against one side.
-        left, right = ax.get_xlim()
-        _band(ax, vertical=True, band=band)
-        ax.set_xlim(left, right)
+            name = _name(runs, rid, 56)
+            if not several and drawn:
+                q = runs[0].transit[rid]
+                name += f"\nmedian {median_days(q):.1f} d · mean {mean_days(runs[0], rid):.1f} d"
+            elif not drawn:
+                name += "\n(no deliveries)"
+            handles.append(Line2D([], [], color=hues[rid], lw=1.7, label=name))
+        scale = _panel_days(ax, runs, panel.routes)
+        if banded & set(panel.routes):
+            _band(ax, band)
         _percent_axis(ax)
-        ax.grid(alpha=0.3)
-        ax.set_title(rid, fontsize=9)
+        ax.grid(alpha=0.3, which="major")
+        ax.set_title(panel.title, fontsize=10, loc="left", fontweight="bold")
+        ax.set_ylabel(f"share of {_unit(runs, panel)}\ndelivered within x days", fontsize=9)
+        ax.set_xlabel("transit time, origin to destination (days" + (f", {scale})" if scale else ")"), fontsize=9)
         ax.tick_params(labelsize=TICK_FONT)
-        if i % columns == 0:
-            ax.set_ylabel("share delivered", fontsize=8.5)
-        if i + columns >= len(routes):  # the lowest panel of its column
-            ax.set_xlabel("transit (days)", fontsize=8.5)
-    handles = [Line2D([], [], color=scenario_colours[r.label], ls=scenario_style(k), lw=1.6, label=r.label)
-               for k, r in enumerate(runs)]
-    handles += _band_handles(band)
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False, fontsize=9)
+        # Beside the panel, not on it: on it, six names would hide the curves they name.
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=TICK_FONT, frameon=False,
+                  borderaxespad=0.0, handlelength=1.6, labelspacing=0.6)
+    if not panels:
+        axes[0].text(0.5, 0.5, "no routes", transform=axes[0].transAxes, ha="center", va="center")
+    fig.legend(handles=_figure_handles(runs, scenario_colours, panels, band, banded), loc="outside lower center",
+               ncols=5, frameon=False, fontsize=9)
     ratios = ratio_lines(runs)
-    suptitle(fig, run_title(runs, "transit time distribution per route") + ("\n" + ratios if ratios else ""),
+    suptitle(fig, run_title(runs, f"transit time distribution {grouped_by(runs)}") + ("\n" + ratios if ratios else ""),
              fontsize=10.5)
     return fig
+
+
+def _figure_handles(runs: Sequence[RunData], scenario_colours: Mapping[str, str] | None, panels: Sequence[Panel],
+                    band: tuple[float, float, str] | None, banded: set[str]) -> list:
+    """The figure-wide legend: mean and median markers, scenario line styles, the band."""
+    handles = _marks_handles()
+    if len(runs) > 1:
+        handles += [Line2D([], [], color="#444444", ls=scenario_style(k), lw=1.6, label=r.label)
+                    for k, r in enumerate(runs)]
+    if band is not None and any(banded & set(p.routes) for p in panels):
+        handles += _band_handles(band, _where_band(panels, banded))
+    return handles
 
 
 # ---------------------------------------------------------------------------------------
@@ -201,62 +300,83 @@ def quartiles(q: np.ndarray) -> dict[str, float]:
 def transit_box_figure(
     runs: Sequence[RunData], colours: Mapping[str, str], scenario_colours: Mapping[str, str] | None = None
 ) -> Figure:
-    """Violin and box (p25–p75, whiskers p5–p95) per route; side-by-side boxes to compare."""
+    """Horizontal violin and box (p25–p75, whiskers p5–p95) per route in panels by market;
+    median line and mean diamond both marked and written; boxes side by side to compare."""
     palette = scenario_palette(runs, scenario_colours)
-    routes = all_routes(runs)
-    crowded = len(routes) > 8
+    panels = transit_panels(runs)
     several = len(runs) > 1
-    slot = (0.8 if crowded else 1.5) * (1 + 0.35 * (len(runs) - 1))
-    width = min(18.0, max(8.0, slot * len(routes) + 2.5))
-    fig, ax = subplots(figsize=(width, 6.6 if crowded else 5.8), layout="constrained")
-    band = claim_band(runs)
-    _band(ax, vertical=False, band=band)
+    columns = 2
+    per_route = max(0.55, 0.18 * len(runs) + 0.2)  # inches a route's boxes (and its name) need
+    sizes = [len(p.routes) for p in panels] or [1]
+    heights = [per_route * max(sizes[i:i + columns]) + 0.95 for i in range(0, len(sizes), columns)]
+    fig, axes = grid(len(sizes), columns, (8.2, 0.0), top=1.7, heights=heights)
+    band, banded = claim_band(runs), band_routes(runs)
     step = 0.8 / len(runs)
-    positions = np.arange(1, len(routes) + 1, dtype=float)
-    top = band[1] if band is not None else DEFAULT_TOP
-    for k, run in enumerate(runs):
-        offset = (k - (len(runs) - 1) / 2) * step
-        for p, rid in zip(positions + offset, routes):
-            q = run.transit.get(rid)
-            if q is None:  # a route this scenario does not have: nothing to draw
-                continue
-            colour = palette[run.label] if several else colours[rid]
-            if q.size == 0:
-                ax.text(p, (band[1] if band else DEFAULT_TOP) + 1, "no deliveries", ha="center", va="bottom", fontsize=8, rotation=90)
-                continue
-            top = max(top, float(q[-1]))
-            if not several and q[-1] > q[0]:
-                sample = q[:: max(1, (q.size - 1) // (VIOLIN_POINTS - 1))]
-                body = ax.violinplot([sample], positions=[p], widths=0.8, showextrema=False)["bodies"][0]
-                body.set_facecolor(colour)
-                body.set_edgecolor(colour)
-                body.set_alpha(0.35)
-            stats = quartiles(q)
-            ax.bxp([{**stats, "fliers": []}], positions=[p], widths=step * 0.55 if several else 0.22,
-                   patch_artist=True, showfliers=False,
-                   boxprops={"facecolor": colour, "alpha": 0.9 if several else 0.75, "edgecolor": "black"},
-                   medianprops={"color": "white" if several else "black", "lw": 1.6})
-            if not several:
-                ax.annotate(f"{stats['med']:.1f} d", (p, stats["med"]), xytext=(12, 0), textcoords="offset points",
-                            va="center", fontsize=8 if crowded else 9,
-                            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8}, zorder=5)
-    ax.set_xticks(positions, routes, rotation=35 if crowded else 0, ha="right" if crowded else "center",
-                  rotation_mode="anchor" if crowded else "default", fontsize=8.5 if crowded else 9)
-    ax.set_xlim(0.4, len(routes) + 0.6)
-    ax.set_ylim(0, top * 1.08)
-    if band is not None:
-        ax.text(0.995, band[1], band[2], transform=ax.get_yaxis_transform(), ha="right", va="bottom",
-                fontsize=8.5, color="#9a5b00")
-    ax.set_ylabel("transit time, origin to destination (days)")
-    ax.set_xlabel("route")
-    ax.grid(axis="y", alpha=0.3)
-    suptitle(fig, run_title(runs, "transit time per route"))
-    ax.set_title(ratio_lines(runs) or " ", fontsize=9.5)
-    handles: list = _band_handles(band)
+    for ax, panel in zip(axes, panels):
+        positions = np.arange(len(panel.routes), 0, -1, dtype=float)  # the first route on top
+        hues = panel_colours(panel.routes, colours)
+        for k, run in enumerate(runs):
+            offset = ((len(runs) - 1) / 2 - k) * step
+            for p, rid in zip(positions + offset, panel.routes):
+                q = run.transit.get(rid)
+                if q is None:  # a route this scenario does not have: nothing to draw
+                    continue
+                if q.size == 0:
+                    ax.text(0.02, p, "no deliveries", transform=ax.get_yaxis_transform(), va="center",
+                            fontsize=TICK_FONT)
+                    continue
+                _box(ax, run, rid, q, p, palette[run.label] if several else hues[rid], several, step)
+        ax.set_yticks(positions, [_box_label(runs, rid) for rid in panel.routes], fontsize=TICK_FONT)
+        ax.set_ylim(0.4, len(panel.routes) + 0.6)
+        scale = _panel_days(ax, runs, panel.routes)
+        if banded & set(panel.routes):
+            _band(ax, band)
+        ax.set_title(panel.title, fontsize=10, loc="left", fontweight="bold")
+        ax.set_xlabel("transit time, origin to destination (days" + (f", {scale})" if scale else ")"), fontsize=9)
+        ax.tick_params(axis="x", labelsize=TICK_FONT)
+        ax.grid(axis="x", alpha=0.3)
+    if not panels:
+        axes[0].text(0.5, 0.5, "no routes", transform=axes[0].transAxes, ha="center", va="center")
+    handles: list = []
     if several:
         handles += [Patch(color=palette[r.label], label=r.label) for r in runs]
     else:
-        handles.append(Patch(color="#999999", alpha=0.35, label="all containers (violin)"))
-    handles.append(Patch(facecolor="#cccccc", edgecolor="black", label="box 25th–75th percentile, median line, whiskers 5th–95th"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=9, frameon=False)
+        handles.append(Patch(color="#999999", alpha=0.35, label="all units (violin)"))
+    handles.append(Patch(facecolor="#cccccc", edgecolor="black",
+                         label="box 25th–75th percentile, whiskers 5th–95th"))
+    handles.append(Line2D([], [], color="black", lw=1.8, label="median (line in the box)"))
+    handles.append(Line2D([], [], color="black", marker="D", mfc="white", ls="none", label="mean (as in the tables)"))
+    if band is not None and any(banded & set(p.routes) for p in panels):
+        handles += _band_handles(band, _where_band(panels, banded))
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+    ratios = ratio_lines(runs)
+    suptitle(fig, run_title(runs, f"transit time per route, {grouped_by(runs)}") + ("\n" + ratios if ratios else ""),
+             fontsize=10.5)
     return fig
+
+
+def _box(ax: Axes, run: RunData, rid: str, q: np.ndarray, p: float, colour: str, several: bool, step: float) -> None:
+    """One route's horizontal box at height ``p``: violin (a single run), box, mean diamond."""
+    if not several and q[-1] > q[0]:
+        sample = q[:: max(1, (q.size - 1) // (VIOLIN_POINTS - 1))]
+        body = ax.violinplot([sample], positions=[p], widths=0.8, orientation="horizontal", showextrema=False)["bodies"][0]
+        body.set_facecolor(colour)
+        body.set_edgecolor(colour)
+        body.set_alpha(0.35)
+    stats = quartiles(q)
+    mean = mean_days(run, rid)
+    ax.bxp([{**stats, "fliers": []}], positions=[p], widths=step * 0.6 if several else 0.3, orientation="horizontal",
+           patch_artist=True, showfliers=False,
+           boxprops={"facecolor": colour, "alpha": 0.9 if several else 0.75, "edgecolor": "black"},
+           medianprops={"color": "white" if several else "black", "lw": 1.8})
+    ax.plot([mean], [p], marker="D", ms=5.5, mfc="white", mec="black", ls="none", zorder=6, gid=f"mean-{rid}")
+
+
+def _box_label(runs: Sequence[RunData], rid: str) -> str:
+    """The route's name and, for a single run, 'median 14.0 d · mean 14.1 d' under it: the
+    numbers sit in the margin, where no box or violin can cover them."""
+    name = _name(runs, rid, 48)
+    q = runs[0].transit.get(rid, np.empty(0))
+    if len(runs) > 1 or not q.size:
+        return name
+    return f"{name}\nmedian {median_days(q):.1f} d · mean {mean_days(runs[0], rid):.1f} d"
