@@ -629,7 +629,7 @@ def cmd_options(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Plan (every point checked), run the points not already finished, write the folder."""
     from sim.study.request import sweep_spec
-    from sim.study.executors import default_executor
+    from sim.study.executors import check_scheduler, default_executor
     from sim.study.files import read_finished, require_parquet, write_sweep
     from sim.study.store import PointStore, partial_folder
     from sim.study.sweeps import default_out, execute, plan, points_note
@@ -649,6 +649,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _scenario_warnings(p.scenario)
     out = args.out if args.out is not None else default_out(p)
     check_out_dir(out)
+    if executor == "dask":
+        check_scheduler(args.scheduler)
     args.previous = out if read_manifest(out) else None
     out.resolve().parent.mkdir(parents=True, exist_ok=True)
     with folder_lock(out, retry=OTHER_OUT):
@@ -665,7 +667,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         try:
             result = execute(p, store, executor, workers, args.scheduler, progress, stored)
         except KeyboardInterrupt:
-            kept = len(store.load(set(p.keys)))
+            store.remove_if_empty()
+            kept = len(store.load(set(p.keys))) if store.folder.exists() else 0
             _say("note", f"{kept} of {len(p.distinct())} points finished and kept in {store.folder}; "
                          "run the same command with --resume to go on from there")
             raise

@@ -279,6 +279,20 @@ def test_sweep_figures_show_one_panel_per_metric_with_labelled_indices(additive:
     assert [t.get_text() for t in image.texts] == ["3.5", "4", "4.5", "5.5", "6", "6.5"]
 
 
+def test_a_constant_metric_before_others_leaves_their_panels_whole(additive: Path) -> None:
+    """The wait for the daily train is the same at every point: its panel says so, and the
+    panels after it still show every parameter's bars."""
+    from sim.viz.sweep import indices_figure
+
+    s = sim.sweep(str(additive), ["legs.ab.distance_km=1000:2000:500", "legs.bc.distance_km=[1000, 2000, 3000]"],
+                  design="grid", metrics=["routes.r.wait_for_departure_days", TRANSIT])
+    fig = indices_figure(_figure_data(s))
+    first, second = [ax for ax in fig.axes if ax.get_visible()]
+    assert [t.get_text() for t in first.texts] == ["no indices: the metric is the same at every point"]
+    assert len(second.patches) == 2 and [t.get_text() for t in second.get_yticklabels()] == [
+        "legs.ab.distance_km", "legs.bc.distance_km"]
+
+
 def test_sweep_report_escapes_what_the_scenario_names_and_links_its_sections(tmp_path: Path) -> None:
     scenario = write(tmp_path, ADDITIVE, "odd.toml")
     s = sim.sweep(str(scenario), {"legs.ab.distance_km": "1000:2000", "nodes.b.name": ["<script>alert(1)</script>", "B"]},

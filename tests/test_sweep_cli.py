@@ -63,6 +63,10 @@ BAD = [
     (["--param", "nodes.q.servers=1:3", "--executor", "dask"], "--executor dask needs --scheduler ADDRESS"),
     (["--param", "nodes.q.servers=1:3", "--scheduler", "tcp://x", "--executor", "serial"], "cannot go with --executor serial"),
     ([], "a sweep needs at least one --param"),
+    (["--param", "nodes.q.servers=1:3", "--second-order"], "--second-order: only a Sobol design"),
+    (["--param", "nodes.q.servers=1:3", "--levels", "6"], "--levels: only a Morris design has levels, not lhs"),
+    (["--param", "nodes.q.servers=1:3", "--set", "run.horizon_days=abc", "--set", "run.horizon_days=90"],
+     "--set run.horizon_days: given twice"),
 ]
 
 
@@ -133,6 +137,50 @@ def test_a_sweep_file_with_a_distribution_and_fixed_settings(capsys, tmp_path: P
     (tmp_path / "bad.toml").write_text('scenario = "queue.toml"\ndesing = "grid"\n', encoding="utf-8")
     code, _, err = _sweep(capsys, str(tmp_path / "bad.toml"), "-q")
     assert code == 2 and "bad.toml" in err and "unknown key 'desing'; did you mean 'design'?" in err
+
+
+@pytest.mark.parametrize("line,message", [
+    ('seed = 99999999999999999999', "seed: must be between 0 and"),
+    ('replications = -1', "replications: must be between 1 and 100000, got -1"),
+    ('design = "sobal"', "design: unknown design 'sobal'; did you mean 'sobol'?"),
+    ('scenario = "nosuch.toml"', "scenario: scenario file"),
+])
+def test_a_bad_sweep_file_setting_names_the_file_and_key(capsys, tmp_path: Path, line: str, message: str) -> None:
+    write(tmp_path, QUEUE, "queue.toml")
+    text = 'scenario = "queue.toml"\n[parameters]\n"nodes.q.servers" = "1:3"\n'
+    key = line.split(" ")[0]
+    text = text.replace('scenario = "queue.toml"\n', "") if key == "scenario" else text
+    (tmp_path / "study.toml").write_text(line + "\n" + text, encoding="utf-8")
+    code, _, err = _sweep(capsys, str(tmp_path / "study.toml"), "-q")
+    assert code == 2 and err.count("\n") == 1 and "study.toml" in err and message in err, err
+    assert not any(p.name.endswith(".points") for p in tmp_path.iterdir())
+
+
+def test_a_sweep_file_without_its_scenario_says_so(capsys, tmp_path: Path) -> None:
+    (tmp_path / "study.toml").write_text('[parameters]\n"nodes.q.servers" = "1:3"\n', encoding="utf-8")
+    code, _, err = _sweep(capsys, str(tmp_path / "study.toml"), "-q")
+    assert code == 2 and "study.toml: scenario: must name the scenario" in err, err
+
+
+def test_an_edited_kept_point_is_run_again(queue: Path, tmp_path: Path) -> None:
+    """A kept point whose numbers were changed by hand does not match its checksum: not used."""
+    from sim.study.sweeps import execute, plan
+    from sim.study.spec import SweepSpec, parse_param
+    from sim.study.store import PointStore
+
+    p = plan(SweepSpec(str(queue), (parse_param("nodes.q.handling_hours.truck=0.5:2.5"),), samples=4, replications=1,
+                       metrics=("nodes.q.mean_wait_days",)))
+    store = PointStore(tmp_path / "x.points")
+    store.open(resume=False)
+    first = execute(p, store)
+    item = next(store.folder.glob("*.json"))
+    doc = json.loads(item.read_text())
+    doc["result"]["values"]["nodes.q.mean_wait_days"][0][1] = 777.0
+    item.write_text(json.dumps(doc))
+    kept = store.load(set(p.keys))
+    assert len(kept) == 3 and item.stem not in kept
+    again = execute(p, store, stored=kept)
+    assert again.ran == 1 and again.table.equals(first.table)
 
 
 def test_resume_of_a_finished_folder_runs_nothing_and_a_tampered_one_reruns(capsys, queue: Path) -> None:

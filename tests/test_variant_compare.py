@@ -61,8 +61,9 @@ def test_bottleneck_titles_show_each_arms_own_servers(compared):
     runs, _ = load_folder(compared)
     fig = figure_builders(runs)["bottlenecks"]()
     titles = [ax.get_title(loc="left") for ax in fig.axes]
-    assert "dostyk (servers 1 vs 2): vehicles queueing" in titles, titles
-    assert "xian (1 server): vehicles queueing" in titles, titles  # the same in both arms: said once
+    assert any(t.startswith("dostyk (servers 1 vs 2): vehicles queueing") for t in titles), titles
+    # xian (one server in both arms) queues under the figure's threshold: named as not shown
+    assert not any(t.startswith("xian") for t in titles) and "xian" in fig.get_suptitle()
     plt.close(fig)
 
 

@@ -61,7 +61,8 @@ CAPTIONS = {
     ),
     "route_map": (
         "Route map",
-        "Every route over coastlines and borders; line width by TEU carried per year.",
+        "Per scenario a large panel of the overland corridors (rail, road, Caspian ferries; every node named) "
+        "and a small one of the sea and air routes; colour by corridor, line width by TEU carried per year.",
     ),
     "flow_options": (
         "Options of each flow",

@@ -62,7 +62,9 @@ DEFAULT_METHOD = (
     "interval excludes 0"
 )
 SECTIONS = ("nodes", "legs", "services", "routes", "demand")
-EMBED_COLOURS = 128  # a figure's palette when embedded: plots have few colours; no dithering
+EMBED_COLOURS = 64  # a figure's palette when embedded: plots have few colours; no dithering
+# (Scaling figures down for the page makes them larger: resampling adds the in-between
+# shades that a palette PNG compresses worst.)
 
 
 def figure_png(fig: "Figure", dpi: int = 110) -> bytes:

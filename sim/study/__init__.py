@@ -25,7 +25,7 @@ def sweep(
     overrides: Sequence[str] = (),
     seeds: str = "common",
     second_order: bool = False,
-    levels: int = 4,
+    levels: int | None = None,
     impact: bool = False,
     executor: str = "serial",
     workers: int = 1,
@@ -34,8 +34,8 @@ def sweep(
 ) -> Sweep:
     """Run a sweep of ``scenario`` (a bundled name or a .toml path) and return it.
 
-    ``parameters`` maps key paths to ranges (``"4:12:int"``, ``"800:1100"``), lists of
-    values or distribution tables, or lists ``--param`` texts (``"nodes.dostyk.servers=4:12"``).
+    ``parameters`` maps key paths to ranges (``"4:12:int"``, ``"800:1100"``, ``(800, 1100)``),
+    lists of values or distribution tables, or lists ``--param`` texts (``"nodes.dostyk.servers=4:12"``).
     ``design``: grid, lhs, sobol or morris; ``metrics``: paths such as
     ``"routes.rail_xian_duisburg.transit_days.mean"`` (``*`` for every id).  ``executor``:
     serial (this process), local (a Dask LocalCluster of ``workers`` processes) or give

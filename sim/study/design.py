@@ -55,12 +55,12 @@ def make_design(spec: SweepSpec) -> Design:
     if spec.design == "morris":
         # Unbounded distributions have no value at 0 or 1: Morris's levels sit at the
         # centres of equal slices instead (an affine map, so effects keep their ratios).
-        levels = spec.levels
+        levels = spec.morris_levels
         for j, p in enumerate(spec.parameters):
             if p.dist is not None:
                 unit[:, j] = (0.5 + unit[:, j] * (levels - 1)) / levels
     columns = [p.from_unit(unit[:, j]) for j, p in enumerate(spec.parameters)]
-    return Design(spec.design, prob, tuple(zip(*columns)), unit, spec.levels)
+    return Design(spec.design, prob, tuple(zip(*columns)), unit, spec.morris_levels)
 
 
 def _unit_sample(spec: SweepSpec, prob: dict[str, Any]) -> np.ndarray:
@@ -73,7 +73,7 @@ def _unit_sample(spec: SweepSpec, prob: dict[str, Any]) -> np.ndarray:
         return np.asarray(latin.sample(prob, n, seed=seed), dtype=np.float64)
     if spec.design == "sobol":
         return np.asarray(sobol.sample(prob, n, calc_second_order=spec.second_order, seed=seed), dtype=np.float64)
-    return np.asarray(morris.sample(prob, n, num_levels=spec.levels, seed=seed), dtype=np.float64)
+    return np.asarray(morris.sample(prob, n, num_levels=spec.morris_levels, seed=seed), dtype=np.float64)
 
 
 def point_seed(seed: int, index: int) -> int:

@@ -59,6 +59,17 @@ def check_executor(executor: str, scheduler: str | None) -> str:
     return executor
 
 
+def check_scheduler(address: str) -> None:
+    """Refuse, before anything is kept or said, a --scheduler that does not answer."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler: {exc}") from None
+    client.close()
+
+
 def run_tasks(tasks: Sequence[Task], done: Done, executor: str = "serial", workers: int = 1,
               scheduler: str | None = None) -> None:
     """Run every task, calling ``done(result)`` in this process as each one finishes."""
@@ -92,7 +103,7 @@ def _client(executor: str, workers: int, scheduler: str | None) -> Iterator[Any]
     if executor == "dask":
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
             raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler: {exc}") from None
         try:
             yield client
@@ -100,7 +111,11 @@ def _client(executor: str, workers: int, scheduler: str | None) -> Iterator[Any]
             client.close()
         return
     import dask
+    import multiprocessing
 
+    if multiprocessing.parent_process() is not None:  # a worker importing an unguarded script
+        raise UsageError("sim.sweep(executor='local') ran again inside a worker process: call it under "
+                         "'if __name__ == \"__main__\":' (each worker process imports the script)")
     with _quiet_children(), dask.config.set(WORKER_CONFIG):
         try:
             cluster = LocalCluster(

@@ -61,7 +61,7 @@ def sweep_document(sweep: "Sweep") -> dict[str, Any]:
         "design": spec.design, "samples": None if spec.design == "grid" else spec.sample_count,
         "points": len(p.tasks), "distinct_points": len(p.distinct()), "replications": p.replications,
         "seed": spec.seed, "seeds": spec.seeds, "second_order": spec.second_order,
-        "levels": spec.levels if spec.design == "morris" else None, "impact": spec.impact,
+        "levels": spec.morris_levels if spec.design == "morris" else None, "impact": spec.impact,
         "fixed": list(spec.overrides),
         "parameters": [{"path": q.path, "text": q.text, **q.record()} for q in spec.parameters],
         "metrics": metrics, "indices": indices,
@@ -84,7 +84,7 @@ def sweep_file_text(sweep: "Sweep") -> str:
     if spec.design == "sobol":
         doc["second_order"] = spec.second_order
     if spec.design == "morris":
-        doc["levels"] = spec.levels
+        doc["levels"] = spec.morris_levels
     if spec.impact:
         doc["impact"] = True
     if spec.overrides:
@@ -111,8 +111,8 @@ def reproduce_command(sweep: "Sweep") -> str:
         words.append("--independent-seeds")
     if spec.second_order:
         words.append("--second-order")
-    if spec.design == "morris" and spec.levels != 4:
-        words += ["--levels", str(spec.levels)]
+    if spec.design == "morris" and spec.morris_levels != 4:
+        words += ["--levels", str(spec.morris_levels)]
     return " ".join(shlex.quote(w) for w in words)
 
 

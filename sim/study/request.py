@@ -38,10 +38,11 @@ def sweep_spec(target: str, params: Sequence[str] = (), *, design: str | None = 
         replications=replications if replications is not None else settings.get("replications"),
         seed=seed if seed is not None else settings.get("seed", 1),
         metrics=tuple(metrics) if metrics else tuple(settings.get("metrics", DEFAULT_METRICS)),
-        overrides=tuple(settings.get("overrides", ())) + tuple(overrides),
+        overrides=tuple(t for t in settings.get("overrides", ()) if t.partition("=")[0].strip() not in
+                        {o.partition("=")[0].strip() for o in overrides}) + tuple(overrides),
         seeds="independent" if independent else settings.get("seeds", "common"),
         second_order=second_order or settings.get("second_order", False),
-        levels=levels if levels is not None else settings.get("levels", 4),
+        levels=levels if levels is not None else settings.get("levels"),
         impact=impact or settings.get("impact", False),
         source=source,
     )

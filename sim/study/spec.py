@@ -108,9 +108,13 @@ class SweepSpec:
     overrides: tuple[str, ...] = ()
     seeds: str = "common"  # common random numbers at every point, or a seed of its own per point
     second_order: bool = False  # Sobol: also second-order indices (n(2d+2) points instead of n(d+2))
-    levels: int = 4  # Morris: grid levels
+    levels: int | None = None  # Morris: grid levels (None: 4)
     impact: bool = False  # events: also run without them to measure their impact (doubles the work)
     source: str = ""  # the sweep file, if any
+
+    @property
+    def morris_levels(self) -> int:
+        return self.levels if self.levels is not None else 4
 
     @property
     def sample_count(self) -> int:
@@ -188,6 +192,8 @@ def parameter_from(path: str, value: Any, where: str, whole: bool = False) -> Pa
     or a distribution (``{ dist = "normal", mean = 1000, sd = 50 }``)."""
     if isinstance(value, str):
         return parse_param(f"{path}={value}", whole, flag=where.split(" ")[0] if " " in where else where)
+    if isinstance(value, tuple) and len(value) == 2 and all(_real(v) for v in value):  # the API's (low, high)
+        return parameter_from(path, {"range": list(value)}, where, whole)
     if isinstance(value, list):
         return _values(path, where, value)
     if not isinstance(value, Mapping):
@@ -267,6 +273,14 @@ def check_spec(spec: SweepSpec) -> SweepSpec:
     both = sorted(fixed & set(paths))
     if both:
         raise UsageError(f"--param {both[0]}: also fixed by --set; a key is either swept or set")
+    if spec.second_order and spec.design != "sobol":
+        raise UsageError(f"--second-order: only a Sobol design has second-order indices, not {spec.design}")
+    if spec.levels is not None and spec.design != "morris":
+        raise UsageError(f"--levels: only a Morris design has levels, not {spec.design}")
+    keys = [t.partition("=")[0].strip() for t in spec.overrides]
+    again = sorted({k for k in keys if keys.count(k) > 1})
+    if again:
+        raise UsageError(f"--set {again[0]}: given twice; give each key once")
     if spec.design == "grid":
         if spec.samples is not None:
             raise UsageError("--samples: a grid takes every combination of its parameters' values; "
@@ -281,7 +295,7 @@ def check_spec(spec: SweepSpec) -> SweepSpec:
         if spec.design == "sobol" and n & (n - 1):
             low = 1 << (n.bit_length() - 1)
             raise UsageError(f"--samples {n}: Sobol (Saltelli) sampling needs a power of two, e.g. {low} or {low * 2}")
-        if spec.design == "morris" and (spec.levels < 2 or spec.levels % 2):
+        if spec.design == "morris" and (spec.morris_levels < 2 or spec.morris_levels % 2):
             raise UsageError(f"--levels {spec.levels}: Morris needs an even number of levels, at least 2")
         points = point_count(spec)
         if points > MAX_POINTS:
@@ -305,14 +319,18 @@ def point_count(spec: SweepSpec) -> int:
 # ---------------------------------------------------------------------------------------
 # Sweep files
 
+# Whole-number settings of a sweep file and their bounds (as the command line's options).
+FILE_RANGES = {"samples": (1, 1_000_000), "replications": (1, 100_000), "seed": (0, 2**63 - 1), "levels": (2, 100)}
 FILE_KEYS = ("scenario", "design", "samples", "replications", "seed", "metrics", "set", "seeds", "second_order",
              "levels", "impact", "parameters")
 
 
 def is_sweep_file(path: Path) -> bool:
-    """True for a TOML file with a top-level ``scenario`` key (a scenario file has none)."""
+    """True for a TOML file with a top-level ``scenario`` or ``parameters`` key (a scenario
+    file has neither)."""
     try:
-        return path.suffix == ".toml" and path.is_file() and "scenario" in tomllib.loads(path.read_text("utf-8"))
+        doc = tomllib.loads(path.read_text("utf-8")) if path.suffix == ".toml" and path.is_file() else {}
+        return "scenario" in doc or "parameters" in doc
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
 
@@ -338,12 +356,20 @@ def read_sweep_file(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
                             "scenario", file)
     local = path.parent / scenario
     out["scenario"] = str(local) if (scenario.endswith(".toml") or "/" in scenario) else scenario
+    if out["scenario"] == str(local) and not local.is_file():
+        raise ScenarioError(f"scenario file {local} not found", "scenario", file)
     for key, kind in (("design", str), ("seeds", str), ("samples", int), ("replications", int), ("seed", int),
                       ("levels", int), ("second_order", bool), ("impact", bool)):
         if key in raw:
             value = raw[key]
             if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
                 raise ScenarioError(f"must be {'a whole number' if kind is int else 'true or false' if kind is bool else 'text'}",
+                                    key, file)
+            if key in FILE_RANGES and not FILE_RANGES[key][0] <= value <= FILE_RANGES[key][1]:
+                raise ScenarioError(f"must be between {FILE_RANGES[key][0]} and {FILE_RANGES[key][1]}, got {value}",
+                                    key, file)
+            if key in ("design", "seeds") and value not in (DESIGNS if key == "design" else SEEDS):
+                raise ScenarioError(unknown_key_message(value, DESIGNS if key == "design" else SEEDS, what=key),
                                     key, file)
             out[key] = value
     for key, target in (("metrics", "metrics"), ("set", "overrides")):

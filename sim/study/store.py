@@ -3,11 +3,12 @@
 Each point's result is one small JSON file named by its task key in ``<out>.points/``,
 written whole (temporary file, then rename) the moment the point finishes.  ``--resume``
 reads them back, and the table of a finished sweep folder too; a file that does not parse
-or does not match its name is ignored (the point runs again), never trusted.
+or does not match its name or its checksum is ignored (the point runs again), never trusted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -65,11 +66,16 @@ class PointStore:
         key = result["key"]
         tmp = self.folder / f".{key}.json.tmp{os.getpid()}"
         try:
-            tmp.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+            tmp.write_text(json.dumps({"result": result, "sha256": _digest(result)}, sort_keys=True), encoding="utf-8")
             os.replace(tmp, self.folder / f"{key}.json")
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise OutputError(f"{self.folder}: cannot keep a finished point: {exc.strerror}") from None
+
+    def remove_if_empty(self) -> None:
+        """Remove the folder if no point was kept in it (an interrupt before the first)."""
+        if (self.folder / MARKER).is_file() and not any(self.folder.glob("*.json")):
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def remove(self) -> None:
         """Remove the folder once the sweep's results are in place (ours only: the marker)."""
@@ -80,12 +86,19 @@ class PointStore:
 def read_point(path: Path, key: str) -> dict[str, Any] | None:
     """A stored point's result, or None if it is damaged or not the point ``key``."""
     try:
-        result = json.loads(path.read_text(encoding="utf-8"))
+        stored = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-    if not valid_result(result, key):
+    if not isinstance(stored, dict) or not valid_result(stored.get("result"), key):
         return None
-    return result
+    if stored.get("sha256") != _digest(stored["result"]):  # edited by hand: run the point again
+        return None
+    return stored["result"]
+
+
+def _digest(result: dict[str, Any]) -> str:
+    """The SHA-256 of a result's canonical JSON: a kept point that was edited does not match."""
+    return hashlib.sha256(json.dumps(result, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def valid_result(result: Any, key: str) -> bool:

@@ -36,7 +36,7 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None,
         "throughput": lambda: throughput_figure(runs, colours, scenarios),
         "bottlenecks": lambda: bottleneck_figure(runs, colours, scenarios),
         f"marey_{marey}": lambda: marey_figure(runs, marey, colours, scenarios, window=marey_window),
-        "route_map": lambda: _route_map(runs, colours),
+        "route_map": lambda: _route_map(runs),
     }
     if has_events(runs):  # only a scenario with [[events]] has its figure
         builders["events"] = lambda: events_figure(runs, colours)
@@ -47,8 +47,9 @@ def figure_builders(runs: Sequence[RunData], marey_route: str | None = None,
     return {stem: plain_text(build) for stem, build in builders.items()}
 
 
-def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:
-    """The route map of sim.viz.routemap: one panel per run, line width by TEU carried per year."""
+def _route_map(runs: Sequence[RunData]) -> Figure:
+    """The route map of sim.viz.routemap: per run an overland and a world panel, routes by
+    corridor, line width by TEU carried per year."""
     from sim.viz.routemap import route_map_figure  # its own module, heavy (map data): only when drawn
 
     panels = []
@@ -58,7 +59,7 @@ def _route_map(runs: Sequence[RunData], colours: dict[str, str]) -> Figure:
             for rid, r in run.summary["routes"].items()
         }
         panels.append((run.label, run.scenario, teu))
-    return route_map_figure(panels, colours, run_title(runs, "routes, line width by TEU per year"))
+    return route_map_figure(panels, title=run_title(runs, "routes by corridor, line width by TEU per year"))
 
 
 

@@ -1,4 +1,10 @@
-"""The route map: every route over coastlines and borders, line width by TEU carried.
+"""The route map: the overland corridors large, the sea lanes small, line width by TEU carried.
+
+Each scenario gets two panels on extents shared across a comparison: a large one zoomed on
+the Eurasian land corridors (every route with a rail, road or ferry leg) with its nodes
+named, and a smaller world panel with the sea and air routes and the land network in grey.
+Routes are coloured by corridor (sim.viz.routemap.corridor_of, from the countries and
+modes each route crosses), not one colour per route: twenty colours cannot be told apart.
 
 Map data ships with routesim; nothing is downloaded when a map is drawn.
 - Land and borders: Natural Earth 1:110m admin-0 countries (public domain), extracted
@@ -14,23 +20,33 @@ Map data ships with routesim; nothing is downloaded when a map is drawn.
   are cached per leg.
 - Rail and road legs are drawn straight between their nodes: no rail geometry ships,
   and the nodes (borders, junctions) already trace each corridor.  Air legs are dashed.
+- Node labels: sim.viz.maplabels, a greedy placement measured with the renderer's text
+  extents, so that no two labels overlap however dense a cluster (Khorgos, Alashankou).
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Mapping, Sequence
 
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.text import Annotation
 
-from sim.viz.save import subplots
 from sim.model.scenario import Route, Scenario
+from sim.model.text import counted
+from sim.viz.common import suptitle
+from sim.viz.maplabels import place_labels
+from sim.viz.save import DPI, subplots
 
 ATTRIBUTION = "Map: Natural Earth 1:110m (public domain). Sea lanes: searoute / Eurostat MARNET. Rail and road drawn straight between nodes."
 WIDTH_NOTE = "Routes within 10% in volume that share a leg are drawn nested, each later one at half width."
@@ -112,30 +128,202 @@ def line_width(teu: float, biggest: float) -> float:
     return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * teu / biggest
 
 
-def _extent(panels: Sequence[tuple[str, Scenario, Mapping[str, float]]]) -> tuple[float, float, float, float] | None:
-    xs, ys = [], []
-    for _, scenario, _ in panels:
-        for rid, route in scenario.routes.items():
-            for path, _ in route_paths(scenario, route):
-                xs += [p[0] for p in path]
-                ys += [p[1] for p in path]
-        for nid in scenario.nodes:
-            c = _coords(scenario, nid)
-            if c is not None:
-                xs.append(c[0])
-                ys.append(c[1])
-    if not xs:
+# --- Corridors: the colour of a route is the corridor it belongs to ----------------------
+
+
+@dataclass(frozen=True)
+class Corridor:
+    """A group of routes drawn in one colour and listed once in the legend."""
+
+    key: str
+    label: str
+    colour: str
+
+
+# In legend order.  Colours apart from each other and from the grey land; the sea is muted:
+# it is the context, the land corridors are the subject.
+CORRIDORS = (
+    Corridor("northern", "Northern: Kazakhstan–Russia–Belarus", "#1f4e9c"),
+    Corridor("middle", "Middle Corridor (Caspian)", "#e8590c"),
+    Corridor("central_asia", "China–Central Asia", "#2b8a3e"),
+    Corridor("iran_turkey", "Iran / Turkey", "#a61e9e"),
+    Corridor("sea", "Sea", "#8aa1b8"),
+    Corridor("other", "Other (air, unclassified)", "#8c6d31"),
+)
+CORRIDOR = {c.key: c for c in CORRIDORS}
+CAUCASUS = frozenset({"AZ", "GE", "AM"})
+CENTRAL_ASIA = frozenset({"KZ", "KG", "UZ", "TJ", "TM"})
+SOUTHERN = frozenset({"IR", "TR"})
+NORTHERN = frozenset({"RU", "BY"})
+LAND_MODES = ("rail", "road", "ferry")  # a ferry crosses the Caspian or Black Sea within a land corridor
+
+
+FEEDER_KM = 2500.0  # a sea leg this short on a land route is a feeder (Busan to Lianyungang)
+
+LegEnds = tuple[str, str, str]  # (leg id, from node, to node)
+
+
+def _route_leg_ends(route: Route) -> list[LegEnds]:
+    """(leg id, from node, to node) of every leg of a route, in order."""
+    return [(leg, seg.nodes[j], seg.nodes[j + 1]) for seg in route.segments for j, leg in enumerate(seg.legs)]
+
+
+def route_modes(scenario: Scenario, route: Route) -> set[str]:
+    """The modes of a route's legs."""
+    return {scenario.legs[leg].mode for leg, _, _ in _route_leg_ends(route)}
+
+
+def main_mode(scenario: Scenario, route: Route) -> str | None:
+    """The mode of the most kilometres of a route (its main haul); None for a route without legs.
+
+    A door-to-door sea or air option with a truck to and from its port is a sea or air
+    route, not a road one; a rail route with a short sea feeder is a rail route.
+    """
+    km: dict[str, float] = {}
+    for leg, _, _ in _route_leg_ends(route):
+        mode = scenario.legs[leg].mode
+        km[mode] = km.get(mode, 0.0) + max(0.0, scenario.legs[leg].distance_km)
+    return max(km, key=lambda m: km[m]) if km else None  # ties: the first mode met
+
+
+def is_overland(scenario: Scenario, route: Route) -> bool:
+    """True if the route's main haul is rail, road or ferry: it belongs on the overland panel."""
+    return main_mode(scenario, route) in LAND_MODES
+
+
+def _on_overland_panel(scenario: Scenario, leg: LegEnds) -> bool:
+    """True for a land or ferry leg, or a short sea feeder: drawn on the overland panel."""
+    data = scenario.legs[leg[0]]
+    return data.mode in LAND_MODES or (data.mode == "sea" and data.distance_km <= FEEDER_KM)
+
+
+def panel_legs(scenario: Scenario, kind: str) -> dict[str, list[LegEnds]]:
+    """The legs each route draws on the 'overland' or the 'world' panel (routes with none left out).
+
+    A land route's land legs and feeders go on the overland panel and any long sea leg
+    on the world panel; every leg of a sea or air route goes on the world panel.
+    """
+    found: dict[str, list[LegEnds]] = {}
+    for rid, route in scenario.routes.items():
+        legs = _route_leg_ends(route)
+        if is_overland(scenario, route):
+            mine = [leg for leg in legs if _on_overland_panel(scenario, leg) == (kind == "overland")]
+        else:
+            mine = legs if kind == "world" else []
+        if mine:
+            found[rid] = mine
+    return found
+
+
+def _paths(scenario: Scenario, legs: Sequence[LegEnds]) -> list[tuple[tuple[Point, ...], str]]:
+    """The drawable paths of some legs, with their modes (legs without coordinates left out)."""
+    return [p for leg, a, b in legs if (p := leg_path(scenario, leg, a, b)) is not None]
+
+
+def _nodes(legs_by_route: Mapping[str, Sequence[LegEnds]]) -> list[str]:
+    """The nodes at the ends of the legs, each once, in route and travel order."""
+    return list(dict.fromkeys(n for legs in legs_by_route.values() for _, a, b in legs for n in (a, b)))
+
+
+def land_countries(scenario: Scenario, route: Route) -> set[str]:
+    """The countries of the nodes at the ends of a route's land and ferry legs.
+
+    A border node's country is 'CN/KZ': both count.  Sea legs are left out so that a
+    feeder (Busan to Lianyungang) does not move a rail route out of its corridor.
+    """
+    found: set[str] = set()
+    for leg, a, b in _route_leg_ends(route):
+        if scenario.legs[leg].mode in LAND_MODES:
+            for nid in (a, b):
+                found |= {c.strip().upper() for c in scenario.nodes[nid].country.split("/") if c.strip()}
+    return found
+
+
+def corridor_of(scenario: Scenario, route: Route) -> str:
+    """The corridor key of a route, from the modes of its legs and the countries they cross.
+
+    Tested in order: main haul (most kilometres) by sea, sea; by air or nothing, other;
+    then by the countries of its land legs: through the South Caucasus, the Middle
+    Corridor; through Iran or Turkey; through Russia or Belarus, the northern route;
+    within China and Central Asia; anything else, other.
+    """
+    main = main_mode(scenario, route)
+    if main == "sea":
+        return "sea"
+    if main not in LAND_MODES:
+        return "other"
+    countries = land_countries(scenario, route)
+    if countries & CAUCASUS:
+        return "middle"
+    if countries & SOUTHERN:
+        return "iran_turkey"
+    if countries & NORTHERN:
+        return "northern"
+    if countries & CENTRAL_ASIA and countries <= CENTRAL_ASIA | {"CN"}:
+        return "central_asia"
+    return "other"
+
+
+# --- Extents and layout ------------------------------------------------------------------
+
+Extent = tuple[float, float, float, float]
+Panel = tuple[str, Scenario, Mapping[str, float]]
+OVERLAND_FALLBACK: Extent = (0.0, 130.0, 25.0, 60.0)
+WORLD_FALLBACK: Extent = (-10.0, 130.0, -40.0, 65.0)
+
+
+def _extent(points: Sequence[Point], pad: tuple[float, float], share: tuple[float, float]) -> Extent | None:
+    """The box round ``points`` with a margin: at least ``pad`` degrees, or ``share`` of the span."""
+    if not points:
         return None
-    pad_x = max(4.0, 0.05 * (max(xs) - min(xs)))
-    pad_y = max(3.0, 0.06 * (max(ys) - min(ys)))
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    pad_x = max(pad[0], share[0] * (max(xs) - min(xs)))
+    pad_y = max(pad[1], share[1] * (max(ys) - min(ys)))
     return (max(-180.0, min(xs) - pad_x), min(180.0, max(xs) + pad_x),
             max(-90.0, min(ys) - pad_y), min(90.0, max(ys) + pad_y))
 
 
+def _points(panels: Sequence[Panel], overland: bool) -> list[Point]:
+    """Every point the overland panels draw, or (not ``overland``) every route and node."""
+    points: list[Point] = []
+    for _, scenario, _ in panels:
+        if overland:
+            for legs in panel_legs(scenario, "overland").values():
+                for path, _ in _paths(scenario, legs):
+                    points += path
+        else:
+            for route in scenario.routes.values():
+                for path, _ in route_paths(scenario, route):
+                    points += path
+            points += [c for c in (_coords(scenario, n) for n in scenario.nodes) if c is not None]
+    return points
+
+
+def _aspect(extent: Extent) -> float:
+    """Degrees of latitude per degree of longitude on the page: lon/lat at the map's middle latitude."""
+    return 1.0 / max(0.2, math.cos(math.radians((extent[2] + extent[3]) / 2)))
+
+
+def _height_for(extent: Extent, width: float) -> float:
+    """Height in inches of an equal-aspect map of ``extent`` that is ``width`` inches wide."""
+    lon0, lon1, lat0, lat1 = extent
+    return width * (lat1 - lat0) * _aspect(extent) / (lon1 - lon0)
+
+
+# --- Drawing -----------------------------------------------------------------------------
+
+
+# Words that say what a place is, not which: "Aktau port" is labelled "Aktau".
+_GENERIC = frozenset({"port", "airport", "junction", "terminal", "container", "ring", "road", "cargo",
+                      "international", "sea", "trade", "new", "dry", "rail", "freight", "city"})
+
+
 def _short(name: str) -> str:
     """A map label from a node name: "Xi'an International Port (...)" -> "Xi'an"."""
-    head = name.split(" (")[0].split(",")[0].split(" / ")[0].strip()
-    words = head.split()
+    head = name.split(" (")[0].split(",")[0].split(" / ")[0].split("/")[0].strip()
+    words = [w for w in head.split() if w.lower() not in _GENERIC] or head.split()
+    head = " ".join(words)
     if len(words) > 2 or len(head) > 16:
         return words[0] if words else head
     return head
@@ -143,12 +331,6 @@ def _short(name: str) -> str:
 
 def _draw_land(ax: Axes) -> None:
     ax.add_collection(PolyCollection(country_rings(), facecolors=LAND, edgecolors=BORDER, linewidths=0.5, zorder=0))
-
-
-def _labelled_nodes(scenario: Scenario) -> list[str]:
-    ends = [n for r in scenario.routes.values() for n in (r.path[0], r.path[-1])]
-    capacity = [nid for nid, n in scenario.nodes.items() if n.servers]
-    return list(dict.fromkeys(capacity + ends))
 
 
 def _route_legs(route: Route) -> set[str]:
@@ -178,13 +360,20 @@ def _drawn_widths(scenario: Scenario, teu: Mapping[str, float], biggest: float) 
     return widths
 
 
-def _draw_routes(ax: Axes, scenario: Scenario, teu: Mapping[str, float], colours: Mapping[str, str],
-                 biggest: float) -> None:
-    for rank, (rid, width) in enumerate(_drawn_widths(scenario, teu, biggest).items()):
+def _draw_routes(ax: Axes, scenario: Scenario, widths: Mapping[str, float],
+                 legs_by_route: Mapping[str, Sequence[LegEnds]], suffix: str = "") -> None:
+    """The given legs of each route in its corridor's colour, thickest first, air legs dashed.
+
+    A route's line has the route id as gid (with ``suffix`` for a part of a route drawn
+    away from its main panel, e.g. the long sea leg of a land route).
+    """
+    for rank, (rid, width) in enumerate(widths.items()):
+        if rid not in legs_by_route:
+            continue
         xs: list[float] = []
         ys: list[float] = []
         air: list[tuple[Point, ...]] = []
-        for path, mode in route_paths(scenario, scenario.routes[rid]):
+        for path, mode in _paths(scenario, legs_by_route[rid]):
             if mode == "air":
                 air.append(path)
                 continue
@@ -193,109 +382,291 @@ def _draw_routes(ax: Axes, scenario: Scenario, teu: Mapping[str, float], colours
                 ys.append(math.nan)
             xs += [p[0] for p in path]
             ys += [p[1] for p in path]
-        colour = colours.get(rid, "#555555")
+        colour = CORRIDOR[corridor_of(scenario, scenario.routes[rid])].colour
         z = 2 + rank * 0.01  # thick lines first, thin ones on top stay visible
+        # A white casing: routes of one corridor share its colour, so a thinner route on a
+        # thicker one (the other direction, a branch) shows as a stripe inside it.
+        casing = [patheffects.withStroke(linewidth=width + 1.2, foreground="white")]
+        gid = rid + suffix
         if xs:
-            ax.plot(xs, ys, color=colour, lw=width, solid_capstyle="round", zorder=z, gid=rid, label=rid)
+            ax.plot(xs, ys, color=colour, lw=width, solid_capstyle="round", zorder=z, gid=gid, label=rid,
+                    path_effects=casing)
         for path in air:
             ax.plot([p[0] for p in path], [p[1] for p in path], color=colour, lw=max(width, 1.2), ls=(0, (4, 3)),
-                    zorder=z, gid=rid if not xs else f"{rid}:air", label=rid if not xs else "_nolegend_")
+                    zorder=z, gid=gid if not xs else f"{rid}:air", label=rid if not xs else "_nolegend_")
 
 
-# Label positions tried in turn, as (dx, dy) in points and alignment: NE, SE, NW, SW, E, W, N, S.
-_LABEL_SPOTS = (
-    ((3, 2), "left", "bottom"), ((3, -2), "left", "top"), ((-3, 2), "right", "bottom"),
-    ((-3, -2), "right", "top"), ((5, 0), "left", "center"), ((-5, 0), "right", "center"),
-    ((0, 4), "center", "bottom"), ((0, -4), "center", "top"),
+# Node symbols: (key, legend text, marker, size, face, edge), the first that fits a node.
+NODE_STYLES = (
+    ("gauge", "gauge change", "D", 26, "#ffd43b", "black"),
+    ("border", "border crossing", "^", 26, "white", "black"),
+    ("port", "port, ferry terminal, canal", "s", 20, "#4c6ef5", "black"),
+    ("terminal", "terminal, hub", "o", 22, "black", "black"),
+    ("waypoint", "junction, waypoint", "o", 9, "#666666", "#666666"),
 )
 
 
-def _draw_labels(ax: Axes, scenario: Scenario) -> None:
-    """Name the capacity-limited nodes and the route ends, without overlapping labels.
+def _node_style(scenario: Scenario, nid: str) -> str:
+    """The symbol key of a node, from its kind, gauge change and (two-country) country."""
+    node = scenario.nodes[nid]
+    if node.gauge_change:
+        return "gauge"
+    if node.kind == "border":
+        return "border"
+    if node.kind in ("seaport", "ferry_terminal", "canal"):
+        return "port"
+    if node.kind in ("terminal", "airport"):
+        return "terminal"
+    return "waypoint"
 
-    Each label takes the first spot round its dot that stays inside the map and clear of
-    the labels already placed; nodes of a cluster (a road and a rail border post side by
-    side) share the first one's label, and a label with no free spot is left out.
+
+def _draw_nodes(ax: Axes, scenario: Scenario, nodes: Sequence[str]) -> list[Point]:
+    """The symbols of ``nodes``, one scatter per kind of symbol; their points."""
+    points: list[Point] = []
+    for key, _, marker, size, face, edge in NODE_STYLES:
+        mine = [c for nid in nodes if _node_style(scenario, nid) == key and (c := _coords(scenario, nid))]
+        if mine:
+            ax.scatter([c[0] for c in mine], [c[1] for c in mine], s=size, marker=marker, facecolors=face,
+                       edgecolors=edge, linewidths=0.7, zorder=6, gid=f"nodes:{key}")
+            points += mine
+    return points
+
+
+def _label_rank(scenario: Scenario, nid: str, ends: set[str]) -> int:
+    """Placement priority of a node's label (0 first): route ends, gauge changes, borders, ports, hubs."""
+    node = scenario.nodes[nid]
+    if nid in ends:
+        return 0
+    if node.gauge_change:
+        return 1
+    if node.kind == "border" or "/" in node.country:
+        return 2
+    if node.kind in ("seaport", "ferry_terminal", "canal"):
+        return 3
+    if node.kind in ("terminal", "airport"):
+        return 4
+    return 5
+
+
+CLUSTER_DEG = 0.2  # nodes closer than this share one label: a road and a rail border post side by side
+
+
+def label_groups(scenario: Scenario, nodes: Sequence[str]) -> list[tuple[tuple[str, ...], Point, str]]:
+    """The labels of some nodes in placement order: (node ids, point, text).
+
+    Every node with coordinates is named; nodes within CLUSTER_DEG of a node named before
+    them share its label, which gives both names if they differ.
     """
-    fig = ax.figure
-    renderer = fig.canvas.get_renderer()
-    ax.apply_aspect()
-    frame = ax.get_window_extent(renderer)
-    placed_at: list[Point] = []
-    boxes = []
-    for nid in _labelled_nodes(scenario):
+    ends = {n for r in scenario.routes.values() for n in (r.path[0], r.path[-1])}
+    order = sorted((n for n in nodes if _coords(scenario, n) is not None),
+                   key=lambda n: (_label_rank(scenario, n, ends), nodes.index(n)))
+    groups: list[list] = []  # [node ids, point, text], the text growing as nodes join
+    for nid in order:
         c = _coords(scenario, nid)
-        if c is None or any(abs(c[0] - o[0]) < 1.5 and abs(c[1] - o[1]) < 1.0 for o in placed_at):
-            continue
-        for (dx, dy), ha, va in _LABEL_SPOTS:
-            text = ax.annotate(_short(scenario.nodes[nid].name), c, xytext=(dx, dy), textcoords="offset points",
-                               fontsize=7.5, ha=ha, va=va, zorder=6, annotation_clip=True,
-                               bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.75})
-            box = text.get_window_extent(renderer).expanded(1.04, 1.1)
-            inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
-            if inside and not any(box.overlaps(b) for b in boxes):
-                boxes.append(box)
-                placed_at.append(c)
-                break
-            text.remove()
+        assert c is not None
+        head = next((g for g in groups if abs(g[1][0] - c[0]) < CLUSTER_DEG and abs(g[1][1] - c[1]) < CLUSTER_DEG), None)
+        if head is not None:
+            head[0].append(nid)
+            name = _short(scenario.nodes[nid].name)
+            if name not in head[2].split(" / "):
+                head[2] = f"{head[2]} / {name}"
+        else:
+            groups.append([[nid], c, _short(scenario.nodes[nid].name)])
+    return [(tuple(ids), point, text) for ids, point, text in groups]
 
 
-def _draw_panel(ax: Axes, label: str, scenario: Scenario, teu: Mapping[str, float], colours: Mapping[str, str],
-                biggest: float) -> None:
-    _draw_land(ax)
-    _draw_routes(ax, scenario, teu, colours, biggest)
-    placed = [(nid, _coords(scenario, nid)) for nid in scenario.nodes]
-    located = [c for _, c in placed if c is not None]
-    if located:
-        ax.scatter([c[0] for c in located], [c[1] for c in located], s=9, color="black", zorder=5, linewidths=0)
-    missing = len(placed) - len(located)
+def _missing_note(ax: Axes, scenario: Scenario) -> None:
+    """Say how many nodes have no coordinates: their legs cannot be drawn."""
+    missing = sum(1 for nid in scenario.nodes if _coords(scenario, nid) is None)
     if missing:
-        ax.text(0.01, 0.01, f"no coordinates for {missing} of {len(placed)} nodes (lon/lat not given)",
-                transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="#7b241c")
-    ax.set_title(label, loc="left", fontsize=10)
-    ax.set_xlabel("longitude (°E)")
-    ax.set_ylabel("latitude (°N)")
+        ax.text(0.01, 0.01, f"no coordinates for {missing} of {len(scenario.nodes)} nodes (lon/lat not given)",
+                transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="#7b241c", zorder=8,
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
-def route_map_figure(
-    panels: Sequence[tuple[str, Scenario, Mapping[str, float]]],
-    colours: Mapping[str, str],
-    title: str,
-) -> Figure:
-    """Every route as a line over coastlines and borders in lon/lat; one panel per scenario."""
-    extent = _extent(panels)
-    if extent is None:
-        extent = (-10.0, 130.0, -40.0, 65.0)
-    lon0, lon1, lat0, lat1 = extent
-    mid_lat = (lat0 + lat1) / 2
-    aspect = 1.0 / max(0.2, math.cos(math.radians(mid_lat)))
-    width = 14.0
-    panel_h = min(9.0, max(4.0, (width - 3.5) * (lat1 - lat0) * aspect / (lon1 - lon0)))
-    height = panel_h * len(panels) + 1.4
-    fig, axes = subplots(len(panels), 1, figsize=(width, height), squeeze=False)
-    # Fixed margins rather than constrained layout, which loses the latitude label of an
-    # equal-aspect map: room on the left for it, on the right for the legend.
-    fig.subplots_adjust(left=0.06, right=0.79, top=1 - 0.75 / height, bottom=0.55 / height, hspace=0.18)
+def _frame(ax: Axes, extent: Extent, title: str, subtitle: str = "", ticks: float = 8.0) -> None:
+    """Limits, lon/lat aspect, titles and axis labels of one map panel."""
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect(_aspect(extent))
+    ax.set_title(title, loc="left", fontsize=10)
+    if subtitle:
+        ax.set_title(subtitle, loc="right", fontsize=9, color="#444444")
+    ax.set_xlabel("longitude (°E)", fontsize=8)
+    ax.set_ylabel("latitude (°N)", fontsize=8)
+    ax.tick_params(labelsize=ticks)
+
+
+def _draw_overland(ax: Axes, scenario: Scenario, widths: Mapping[str, float]) -> list[str]:
+    """The land corridors' routes and nodes; the nodes to label, in route order."""
+    _draw_land(ax)
+    legs = panel_legs(scenario, "overland")
+    _draw_routes(ax, scenario, widths, legs)
+    nodes = _nodes(legs)
+    _draw_nodes(ax, scenario, nodes)
+    _missing_note(ax, scenario)
+    return nodes
+
+
+def _draw_world(ax: Axes, scenario: Scenario, widths: Mapping[str, float], overland: Extent) -> list[str]:
+    """Sea and air routes over the land network in grey, with the overland panel's frame;
+    the nodes to label: those of the sea and air legs (ports, canals, airports)."""
+    _draw_land(ax)
+    legs = panel_legs(scenario, "world")
+    main = {rid: found for rid, found in legs.items() if not is_overland(scenario, scenario.routes[rid])}
+    _draw_routes(ax, scenario, widths, main)
+    _draw_routes(ax, scenario, widths, {rid: found for rid, found in legs.items() if rid not in main}, ":sea")
+    # The land network once, thin and grey: where the overland panel's routes run.
+    xs: list[float] = []
+    ys: list[float] = []
+    for found in panel_legs(scenario, "overland").values():
+        for path, _ in _paths(scenario, found):
+            xs += [p[0] for p in path] + [math.nan]
+            ys += [p[1] for p in path] + [math.nan]
+    if xs:
+        ax.plot(xs, ys, color="#666666", lw=0.7, zorder=1.5, gid="context:overland")
+    lon0, lon1, lat0, lat1 = overland
+    ax.add_patch(Rectangle((lon0, lat0), lon1 - lon0, lat1 - lat0, fill=False, ec="#444444", lw=0.8,
+                           ls=(0, (3, 2)), zorder=1.6, gid="overland-extent"))
+    nodes = _nodes(legs)
+    _draw_nodes(ax, scenario, nodes)
+    # Name the ports, canals and airports; a truck's inland end is named on the overland panel.
+    sea_air = {rid: [leg for leg in found if scenario.legs[leg[0]].mode in (*SEA_MODES, "air")]
+               for rid, found in legs.items()}
+    return _nodes(sea_air)
+
+
+def _label(ax: Axes, scenario: Scenario, nodes: Sequence[str], fontsize: float) -> dict[str, Annotation]:
+    """Name ``nodes`` on ``ax`` without overlap, clear of every dot and line; the labels by gid."""
+    items = [("node:" + "+".join(ids), point, text) for ids, point, text in label_groups(scenario, nodes)]
+    markers = [c for line in ax.collections if (line.get_gid() or "").startswith("nodes:")
+               for c in map(tuple, line.get_offsets())]
+    lines = [list(zip(line.get_xdata(), line.get_ydata())) for line in ax.get_lines()]
+    return place_labels(ax, items, markers, _split_nan(lines), fontsize=fontsize)
+
+
+def _split_nan(lines: Sequence[Sequence[Point]]) -> list[list[Point]]:
+    """Polylines with NaN breaks (one Line2D per route) cut into unbroken pieces."""
+    pieces: list[list[Point]] = []
+    for line in lines:
+        piece: list[Point] = []
+        for x, y in line:
+            if math.isnan(x) or math.isnan(y):
+                if len(piece) > 1:
+                    pieces.append(piece)
+                piece = []
+            else:
+                piece.append((float(x), float(y)))
+        if len(piece) > 1:
+            pieces.append(piece)
+    return pieces
+
+
+# Figure geometry, in inches.
+FIG_WIDTH = 15.0
+LEFT, RIGHT, TOP, BOTTOM = 0.75, 0.25, 0.8, 0.6
+TITLE_H, XLABEL_H = 0.3, 0.5
+LEGEND_W = 6.0  # beside the world panels
+LEGEND_H = 2.7  # the corridor and node legends stacked, above the attribution note
+WORLD_MAX_W = 6.0
+WORLD_GAP = 0.75  # between world panels: room for the latitude label
+
+
+def route_map_figure(panels: Sequence[Panel], title: str = "") -> Figure:
+    """Per scenario a large overland panel and a small sea-and-air panel; routes coloured
+    by their corridor (corridor_of), not by the other figures' route colours."""
+    n = max(1, len(panels))
+    overland = _extent(_points(panels, True), (3.0, 2.5), (0.02, 0.06)) or OVERLAND_FALLBACK
+    world = _extent(_points(panels, False), (4.0, 3.0), (0.05, 0.06)) or WORLD_FALLBACK
+    map_w = FIG_WIDTH - LEFT - RIGHT
+    over_h = min(7.0, max(3.0, _height_for(overland, map_w)))
+    # The world panels are context: never wider than WORLD_MAX_W, whatever room is left.
+    world_w = min(WORLD_MAX_W, (map_w - LEGEND_W - WORLD_GAP * (n - 1)) / n)
+    world_h = min(5.0, max(2.0, _height_for(world, world_w)))
+    # The bottom row is at least as tall as the legends beside the world panels.
+    row_h = max(world_h, LEGEND_H)
+    height = TOP + n * (TITLE_H + over_h + XLABEL_H) + TITLE_H + row_h + BOTTOM
+    fig, first = subplots(1, 1, figsize=(FIG_WIDTH, height))
+    # Measure the labels at the resolution the PNG is saved at: text extents do not scale
+    # exactly with the resolution (hinting), and labels clear at 100 dpi can touch at 120.
+    fig.set_dpi(DPI)
+
+    def rect(x: float, top: float, w: float, h: float) -> list[float]:
+        """An axes box in figure fractions from inches measured from the top-left corner."""
+        return [x / FIG_WIDTH, (height - top - h) / height, w / FIG_WIDTH, h / height]
+
     biggest = max((v or 0.0 for _, _, teu in panels for v in teu.values()), default=0.0)
-    for ax, (label, scenario, teu) in zip(axes[:, 0], panels):
-        _draw_panel(ax, label, scenario, teu, colours, biggest)
-        ax.set_xlim(lon0, lon1)
-        ax.set_ylim(lat0, lat1)
-        ax.set_aspect(aspect)
+    widths = [_drawn_widths(scenario, teu, biggest) for _, scenario, teu in panels]
+    over_axes: list[Axes] = []
+    drawn_over: list[list[str]] = []  # the nodes each panel names
+    y = TOP
+    for k, (label, scenario, _) in enumerate(panels):
+        ax = first if k == 0 else fig.add_axes(rect(LEFT, y + TITLE_H, map_w, over_h))
+        ax.set_position(rect(LEFT, y + TITLE_H, map_w, over_h))
+        ax.set_gid(f"overland:{label}")
+        drawn_over.append(_draw_overland(ax, scenario, widths[k]))
+        _frame(ax, overland, label, "overland corridors: rail, road and ferry legs")
+        over_axes.append(ax)
+        y += TITLE_H + over_h + XLABEL_H
+    world_axes: list[Axes] = []
+    drawn_world: list[list[str]] = []  # the nodes each panel names
+    for k, (label, scenario, _) in enumerate(panels):
+        ax = fig.add_axes(rect(LEFT + k * (world_w + WORLD_GAP), y + TITLE_H, world_w, row_h))
+        ax.set_anchor("N")  # a row taller than the map (for the legends): the map at its top
+        ax.set_gid(f"world:{label}")
+        drawn_world.append(_draw_world(ax, scenario, widths[k], overland))
+        # No right-hand title: side by side in a comparison, the panels are too narrow for two.
+        _frame(ax, world, f"{label}: sea and air", ticks=7.5)
+        world_axes.append(ax)
     # Labels last: their placement needs each panel's final size on the page.
-    for ax, (_, scenario, _) in zip(axes[:, 0], panels):
-        _draw_labels(ax, scenario)
-    routes = list(dict.fromkeys(rid for _, scenario, _ in panels for rid in scenario.routes))
-    handles = [Line2D([], [], color=colours.get(rid, "#555555"), lw=3, label=rid) for rid in routes]
-    if biggest > 0:
-        for share in (1.0, 0.5, 0.1):
-            handles.append(Line2D([], [], color="#777777", lw=line_width(biggest * share, biggest),
-                                  label=f"{biggest * share / 1000:,.0f}k TEU/yr"))
-    if any(leg.mode == "air" for _, scenario, _ in panels for leg in scenario.legs.values()):
-        handles.append(Line2D([], [], color="#777777", lw=1.2, ls=(0, (4, 3)), label="air"))
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.805, 1 - 0.7 / height), fontsize=8,
-               frameon=False, title="route / width")
-    fig.suptitle(title)
+    for ax, (_, scenario, _), nodes in zip(over_axes, panels, drawn_over):
+        _label(ax, scenario, nodes, 7.5)
+    for ax, (_, scenario, _), nodes in zip(world_axes, panels, drawn_world):
+        _label(ax, scenario, nodes, 7.0)
+    _legends(fig, panels, biggest, (LEFT + n * world_w + (n - 1) * WORLD_GAP + 0.45) / FIG_WIDTH,
+             1 - (y + TITLE_H) / height)
+    if title:
+        suptitle(fig, title)
     note = ATTRIBUTION.replace(". ", ".\n") + "\n" + WIDTH_NOTE.replace(", each", ",\neach")
     fig.text(0.995, 0.005, note, fontsize=7, color="#555555", ha="right", va="bottom")
     return fig
+
+
+def _legends(fig: Figure, panels: Sequence[Panel], biggest: float, x: float, top: float) -> list[Legend]:
+    """Side by side from (x, top) in figure fractions: corridors, widths, node symbols."""
+    counts: dict[str, set[str]] = {}
+    for _, scenario, _ in panels:
+        for rid, route in scenario.routes.items():
+            counts.setdefault(corridor_of(scenario, route), set()).add(rid)
+    corridors = [Line2D([], [], color=c.colour, lw=4, label=f"{c.label} ({counted(len(counts[c.key]), 'route')})", gid=c.key)
+                 for c in CORRIDORS if c.key in counts]
+    sizes = []
+    if biggest > 0:
+        sizes = [Line2D([], [], color="#777777", lw=line_width(biggest * share, biggest),
+                        label=f"{biggest * share / 1000:,.0f}k TEU/yr") for share in (1.0, 0.5, 0.1)]
+    if any(leg.mode == "air" for _, scenario, _ in panels for leg in scenario.legs.values()):
+        sizes.append(Line2D([], [], color="#777777", lw=1.2, ls=(0, (4, 3)), label="air leg"))
+    # What the world panel adds: the land network in grey and the overland panel's frame.
+    sizes += [Line2D([], [], color="#666666", lw=0.7, label="overland routes (world panel)"),
+              Rectangle((0, 0), 1, 1, fill=False, ec="#444444", lw=0.8, ls=(0, (3, 2)), label="overland panel's extent")]
+    used = {_node_style(s, nid) for _, s, _ in panels for nid in s.nodes if _coords(s, nid) is not None}
+    symbols = [Line2D([], [], ls="", marker=m, markersize=math.sqrt(size), markerfacecolor=face,
+                      markeredgecolor=edge, label=text) for key, text, m, size, face, edge in NODE_STYLES if key in used]
+    legends = []
+    renderer = fig.canvas.get_renderer()
+    # Corridors and node symbols stacked in the first column, widths in the second: where
+    # each starts depends on the size of the one before, measured once drawn.
+    column_top, next_x = top, x
+    for handles, heading, new_column in ((corridors, "corridor (colour)", True), (symbols, "nodes", False),
+                                         (sizes, "width: TEU per year; world panel", True)):
+        if not handles:
+            continue
+        if new_column:
+            x, top = next_x, column_top
+        legend = fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, top), fontsize=8, frameon=False,
+                            title=heading, title_fontsize=8.5, alignment="left")
+        legends.append(legend)
+        (x0, y0), (x1, _) = fig.transFigure.inverted().transform(legend.get_window_extent(renderer))
+        next_x = max(next_x, x1 + 0.005)
+        top = y0
+    return legends

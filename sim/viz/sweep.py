@@ -84,9 +84,9 @@ def indices_figure(data: SweepData) -> "Figure":
             ax.set_xlabel("rank correlation with the metric")
             ax.set_xlim(-1.05, 1.05)
         if not drawn:
-            y = data.means.get(metric, np.array([]))
-            why = ("the metric is the same at every point" if y.size and np.all(np.isfinite(y)) and np.ptp(y) == 0
-                   else "the metric is missing at some points")
+            means = data.means.get(metric, np.array([]))
+            same = means.size and np.all(np.isfinite(means)) and np.ptp(means) == 0
+            why = "the metric is the same at every point" if same else "the metric is missing at some points"
             ax.text(0.5, 0.5, f"no indices: {why}", transform=ax.transAxes, ha="center", va="center",
                     fontsize=9, color="0.4")
         else:
