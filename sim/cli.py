@@ -292,8 +292,8 @@ def _add_sweep_parser(commands) -> None:
                             "or { dist = ... } (repeatable)")
     sweep.add_argument("--design", metavar="D", help="grid, lhs, sobol or morris (default: the file's, else lhs)")
     sweep.add_argument("--samples", type=_bounded_int("samples", 1, 1_000_000), metavar="N",
-                       help="lhs: points; sobol: base samples, a power of two (n(d+2) points); morris: trajectories "
-                            "(n(d+1) points) (defaults: 32, 64, 10)")
+                       help="lhs: points (at least 4); sobol: base samples, a power of two from 8 (n(d+2) points); morris: trajectories "
+                            "from 4 (n(d+1) points) (defaults: 32, 64, 10)")
     sweep.add_argument("--metrics", metavar="M,M",
                        help="metric paths, comma-separated, e.g. routes.rail_xian_duisburg.transit_days.mean, "
                             "nodes.dostyk.mean_wait_days; * for every id (default: routes.*.transit_days.mean)")
