@@ -148,7 +148,7 @@ CORRIDORS = (
     Corridor("central_asia", "China–Central Asia", "#2b8a3e"),
     Corridor("iran_turkey", "Iran / Turkey", "#a61e9e"),
     Corridor("sea", "Sea", "#8aa1b8"),
-    Corridor("other", "Other (air, unclassified)", "#8c6d31"),
+    Corridor("other", "Other (air, or no country that places it)", "#8c6d31"),
 )
 CORRIDOR = {c.key: c for c in CORRIDORS}
 CAUCASUS = frozenset({"AZ", "GE", "AM"})
