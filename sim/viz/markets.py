@@ -19,7 +19,10 @@ MAX_LINES = 6  # lines one panel can hold and still be told apart by colour
 # Regions by ISO 3166 country code; a border node "CN/KZ" belongs to both countries' regions.
 EAST_ASIA = frozenset({"CN", "KR", "JP", "MN", "HK", "TW", "VN"})
 CENTRAL_ASIA = frozenset({"KZ", "UZ", "KG", "TJ", "TM", "AF"})
-CAUCASUS_TURKEY_IRAN = frozenset({"AZ", "GE", "AM", "TR", "IR"})
+CAUCASUS = frozenset({"AZ", "GE", "AM"})  # the Middle Corridor's countries west of the Caspian
+TURKEY_IRAN = frozenset({"TR", "IR"})
+CAUCASUS_TURKEY_IRAN = CAUCASUS | TURKEY_IRAN
+RUSSIA_BELARUS = frozenset({"RU", "BY"})  # the northern corridor's transit countries
 EUROPE = frozenset({
     "DE", "NL", "BE", "LU", "FR", "PL", "BY", "RU", "UA", "LT", "LV", "EE", "FI", "SE", "NO", "DK", "CZ", "SK",
     "AT", "HU", "CH", "IT", "ES", "PT", "GB", "IE", "SI", "HR", "RS", "RO", "BG", "GR", "MD",

@@ -44,6 +44,7 @@ from matplotlib.text import Annotation
 
 from sim.model.scenario import Route, Scenario
 from sim.model.text import counted
+from sim.viz.markets import CAUCASUS, CENTRAL_ASIA, RUSSIA_BELARUS, TURKEY_IRAN
 from sim.viz.common import suptitle
 from sim.viz.maplabels import place_labels
 from sim.viz.save import DPI, subplots
@@ -151,10 +152,6 @@ CORRIDORS = (
     Corridor("other", "Other (air, or no country that places it)", "#8c6d31"),
 )
 CORRIDOR = {c.key: c for c in CORRIDORS}
-CAUCASUS = frozenset({"AZ", "GE", "AM"})
-CENTRAL_ASIA = frozenset({"KZ", "KG", "UZ", "TJ", "TM"})
-SOUTHERN = frozenset({"IR", "TR"})
-NORTHERN = frozenset({"RU", "BY"})
 LAND_MODES = ("rail", "road", "ferry")  # a ferry crosses the Caspian or Black Sea within a land corridor
 
 
@@ -255,9 +252,9 @@ def corridor_of(scenario: Scenario, route: Route) -> str:
     countries = land_countries(scenario, route)
     if countries & CAUCASUS:
         return "middle"
-    if countries & SOUTHERN:
+    if countries & TURKEY_IRAN:
         return "iran_turkey"
-    if countries & NORTHERN:
+    if countries & RUSSIA_BELARUS:
         return "northern"
     if countries & CENTRAL_ASIA and countries <= CENTRAL_ASIA | {"CN"}:
         return "central_asia"
