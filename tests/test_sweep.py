@@ -219,7 +219,7 @@ def test_parquet_and_csv_tables_hold_the_same_rows(queue: Path, tmp_path: Path) 
     np.testing.assert_array_equal(parquet["value"].to_numpy(), csv["value"].to_numpy())
     assert (csv.loc[csv["metric"] == "routes.r.transit_days.p95", "replication"] == -1).all()
     design = pd.read_csv(out / "design.csv")
-    assert list(design.columns) == ["point", "nodes.q.handling_hours.truck", "seed", "key"]
+    assert list(design.columns) == ["point", "nodes.q.handling_hours.truck", "seed", "key", "saturated"]
     assert design["key"].str.fullmatch("[0-9a-f]{24}").all()
 
 
@@ -302,6 +302,6 @@ def test_sweep_report_escapes_what_the_scenario_names_and_links_its_sections(tmp
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     for anchor in ("parameters", "metrics", "indices", "figures", "files", "reproduce"):
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
-    assert html.count("data:image/png;base64,") == 2 and 'href="indices.png"' in html
+    assert html.count("data:image/png;base64,") == 2 and 'id="fig-1"' in html and "(also indices.png in the folder)" in html
     assert "routesim sweep" in html and "--samples 4" in html
 

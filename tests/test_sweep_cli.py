@@ -104,6 +104,20 @@ def test_sweep_writes_its_folder_and_prints_the_indices(capsys, queue: Path) -> 
     assert not (queue.parent / "res.points").exists()  # the kept points go once the folder is in place
 
 
+def test_points_where_a_route_saturates_are_named(capsys, queue: Path) -> None:
+    """One server handling a truck in 40 h serves 0.6 trucks (1.2 TEU) a day against 2 TEU a
+    day of demand: that point saturates, and the sweep says so as `routesim run` would."""
+    out = queue.parent / "res"
+    code, text, _ = _sweep(capsys, str(queue), "--param", "nodes.q.handling_hours.truck=[1, 40]", "--design", "grid",
+                           "-n", "1", "--executor", "serial", "--out", str(out), "--no-plot")
+    assert code == 0
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["saturated_points"] == {"1": ["r"]}
+    assert pd.read_csv(out / "design.csv", keep_default_na=False)["saturated"].tolist() == ["", "r"]
+    assert "warning: At 1 of 2 points a route is saturated" in text
+    assert "a route is saturated" in (out / "report.html").read_text()
+
+
 def test_the_written_sweep_file_runs_the_same_sweep_again(capsys, queue: Path) -> None:
     first = queue.parent / "first"
     assert _sweep(capsys, str(queue), *PARAMS, "--samples", "4", "-n", "1", "--executor", "serial", "--seed", "5",

@@ -22,34 +22,37 @@ from sim.output.figure_data import RunData, check_format, read_document, read_ru
 from sim.output.files import COMPARISON, REPORT, VALIDATION
 from sim.output.folder import MANIFEST, changed_files, folder_lock, read_manifest, remove_leftovers, write_manifest
 from sim.model.suggest import unknown_key_message
+from sim.analysis.series import MAREY_DAYS
 
 
 # (title, caption) of each figure in the report, by file stem; Marey charts by prefix.
 CAPTIONS = {
     "transit_ecdf": (
         "Transit time distributions",
-        "Share of containers delivered within x days, per route (empirical CDF over all "
-        "replications).",
+        "Share of containers delivered within x days, one panel per origin–destination market "
+        "(at most six routes each; with flows, one per origin–destination pair), over all "
+        "replications; mean and median marked.",
     ),
     "transit_times": (
         "Transit time per route",
-        "Distribution of transit days per route: violin of all containers, box from the 25th "
-        "to the 75th percentile, whiskers 5th–95th.",
+        "Distribution of transit days per route, grouped by market: violin of all containers, "
+        "box from the 25th to the 75th percentile, whiskers 5th–95th, the mean a diamond.",
     ),
     "throughput": (
         "Throughput over time",
-        "Delivered per week (solid) against demand per week (dashed): where the solid line "
-        "stays below the dashed one, a backlog builds up.",
+        "Delivered per week (solid) against demand per week (dashed), a rolling four-week mean "
+        "for services leaving weekly or less often: where the solid line stays below the dashed "
+        "one, a backlog builds up.",
     ),
     "bottlenecks": (
         "Bottlenecks",
-        "Vehicles queueing and utilization per day at every capacity-limited node (border "
-        "crossings, ports), daily means over replications.",
+        "The nodes where vehicles queue (threshold in the title): vehicles queueing per day with "
+        "the wait it means, and utilization, daily means over replications; dated events shaded.",
     ),
     "marey": (
         "Time–space chart",
-        "Every vehicle of one route that left in the first four weeks (replication 1): "
-        "sloped lines are travel, flat segments are dwell at a node.",
+        "The vehicles of one route that left in {window} (replication 1), drawn whole: sloped lines "
+        "are travel, flat segments are dwell at a node; beyond 30, a few highlighted over the rest in grey.",
     ),
     "events": (
         "Events",
@@ -89,9 +92,10 @@ CAPTIONS = {
 BAND_FIGURES = ("transit_ecdf", "transit_times")
 
 
-def caption(stem: str, band_label: str | None = None) -> tuple[str, str]:
+def caption(stem: str, band_label: str | None = None,
+            marey_window: tuple[float, float] | None = None) -> tuple[str, str]:
     """Report title and caption of a figure file stem; the transit figures name the claim
-    band of the scenario's claims file when there is one."""
+    band of the scenario's claims file when there is one, the time-space chart its window."""
     if stem in CAPTIONS:
         title, text = CAPTIONS[stem]
         if band_label and stem in BAND_FIGURES:
@@ -99,7 +103,10 @@ def caption(stem: str, band_label: str | None = None) -> tuple[str, str]:
         return title, text
     if stem.startswith("marey_"):
         title, text = CAPTIONS["marey"]
-        return f"{title}: {stem[len('marey_'):]}", text
+        start, days = marey_window if marey_window is not None else (0.0, MAREY_DAYS)
+        window = "the first four weeks after the warm-up" if marey_window is None else (
+            f"days {start:g}–{start + days:g} after the warm-up")
+        return f"{title}: {stem[len('marey_'):]}", text.format(window=window)
     return stem.replace("_", " "), ""
 
 
@@ -138,6 +145,33 @@ def check_marey_window(window: "tuple[float, float] | str | None", flag: str = "
 MAX_MAREY_DAYS = 366.0
 
 
+def check_marey_data(folder: Path, runs: Sequence[RunData], window: tuple[float, float] | None) -> None:
+    """Refuse to re-draw the time-space chart over a window the folder's marey.csv holds no
+    trip of (it holds the window the results were written with)."""
+    if window is None:
+        return
+    begins = [min(s.arrive for s in stops) for run in runs for stops in _trips(run)]
+    if not begins:
+        return
+    first, last = min(begins), max(begins)
+    start, days = window
+    if start > last or start + days <= first:
+        raise UsageError(
+            f"--marey-window {start:g}:{days:g}: {folder}'s marey.csv holds the trips that left in days "
+            f"{max(0.0, first):.0f}–{last:.0f}; to chart another window, run the scenario again with "
+            f"--marey-window {start:g}:{days:g}"
+        )
+
+
+def _trips(run: RunData) -> list[list]:
+    """Each vehicle trip's stops in a run's marey data."""
+    trips: dict[tuple[str, int], list] = {}
+    for rid, stops in run.marey.items():
+        for stop in stops:
+            trips.setdefault((rid, stop.trip), []).append(stop)
+    return list(trips.values())
+
+
 def check_marey_route(route: str | None, runs_routes: Sequence[Sequence[str]]) -> None:
     """Refuse a --marey route that some scenario does not have, before anything runs."""
     if route is None:
@@ -171,7 +205,7 @@ def draw(
         written = _write_figures_in_two(runs, folder, fmt, marey, figure_builders, write_figures)
         builders = figure_builders(runs, *marey) if fmt != "png" else {}
         for path in written:
-            title, text = caption(path.stem, band[2] if band else None)
+            title, text = caption(path.stem, band[2] if band else None, marey_window)
             if fmt == "png":
                 png = path.read_bytes()
             else:
@@ -309,6 +343,9 @@ def load_folder(folder: Path) -> tuple[list[RunData], dict | None]:
         check_format(root_manifest, arm.root / MANIFEST)
         _check_unchanged(folder, arm.root, root_manifest, arm.name)
         return [read_run(folder, arm.label)], None
+    if manifest.get("kind") == "sweep":
+        raise UsageError(f"{folder}: a sweep's folder: its figures and report are drawn when the sweep writes it; "
+                         "run the same routesim sweep with --resume to draw them again (no point runs twice)")
     if manifest.get("kind") == "validation":
         raise UsageError(
             f"{folder}: is a validation folder (routesim validate wrote its {VALIDATION} and validation.png); "
@@ -365,6 +402,7 @@ def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[
         with _unreadable(folder):
             runs, comparison = load_folder(folder)
         check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
+        check_marey_data(folder, runs, marey_window)
         manifest = read_manifest(root) or {"files": {}, "kind": "run", "results_format": 0}
         tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
         try:

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import base64
 import math
-from pathlib import Path
 from typing import Any, Sequence
 
 from sim import __version__
 from sim.model.text import counted
-from sim.report.html import STYLE
-
-TEMPLATES = Path(__file__).parent / "templates"
 WIDE_SOBOL = 0.1  # a Sobol interval wider than this (either side) cannot rank parameters
 HEADERS = {
     "sobol": (("S1", "S1_conf", "first order S1 ± 95% CI"), ("ST", "ST_conf", "total order ST ± 95% CI")),
     "morris": (("mu_star", "mu_star_conf", "mu* ± 95% CI"), ("sigma", "", "sigma"), ("mu", "", "mu")),
-    "lhs": (("spearman", "spearman_conf", "Spearman rank correlation ± 95% CI"),),
-    "grid": (("spearman", "spearman_conf", "Spearman rank correlation ± 95% CI"),),
+    "lhs": (("spearman", "spearman_conf", "Spearman rank correlation [95% CI]"),),
+    "grid": (("spearman", "spearman_conf", "Spearman rank correlation [95% CI]"),),
 }
 INDEX_NOTES = {
     "sobol": "Sobol indices (SALib, Saltelli design): S1 is the share of a metric's variance due to the parameter "
@@ -57,6 +53,18 @@ def _over(p: dict[str, Any]) -> str:
     return f"{lo} to {hi} ({kind}{step})"
 
 
+def saturated_warning(doc: dict[str, Any]) -> str:
+    """A warning naming the points where a route saturated, else ''."""
+    points = doc.get("saturated_points") or {}
+    if not points:
+        return ""
+    routes = sorted({r for rs in points.values() for r in rs})
+    shown = ", ".join(list(points)[:12]) + (", ..." if len(points) > 12 else "")
+    return (f"At {len(points)} of {doc['points']} points a route is saturated (it delivers under 95% of its demand "
+            f"while its backlog grows), so its transit statistics cover only what got through: points {shown}; "
+            f"routes {', '.join(routes[:6])}{', ...' if len(routes) > 6 else ''} (design.csv, column saturated).")
+
+
 def wide_warning(doc: dict[str, Any]) -> str:
     """A warning when Sobol intervals are too wide to rank the parameters, else ''."""
     if doc["design"] != "sobol":
@@ -67,44 +75,77 @@ def wide_warning(doc: dict[str, Any]) -> str:
             "rough; a few hundred (--samples 256) make them usable.") if wide else ""
 
 
-def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], reproduce: str) -> str:
-    """The report page; ``figures`` are (title, file name, PNG bytes)."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+def _index_cell(got: dict[str, Any], name: str, conf: str) -> str:
+    """An index with its interval's half-width (a rank correlation's interval kept within ±1)."""
+    cell = _g(got.get(name))
+    half = got.get(conf) if conf else None
+    if half is not None and cell != "–":
+        if name == "spearman":  # Fisher's z interval is not symmetric: give its ends
+            r = got[name]
+            cell += f" [{_g(max(-1.0, r - half), 2)}, {_g(min(1.0, r + half), 2)}]"
+        else:
+            cell += f" ± {_g(half, 2)}"
+    return cell
 
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
-                      keep_trailing_newline=True)
+
+def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], reproduce: str) -> str:
+    """The report page, in the run report's template (contents, folding sections, thumbnails
+    that open full size); ``figures`` are (title, file name, PNG bytes)."""
+    from sim.report.html import PAGE_STYLE, STYLE, embedded_png
+    from sim.report.rich import code, environment, h3, p, table
+
     design = doc["design"]
-    index_tables = []
-    for metric in doc["metrics"]:
-        per = doc["indices"].get(metric["path"], {})
-        rows = []
-        for param in doc["parameters"]:
-            got = per.get(param["path"], {})
-            cells = []
-            for name, conf, _ in HEADERS[design]:
-                value = got.get(name)
-                cell = _g(value)
-                if conf and got.get(conf) is not None and cell != "–":
-                    cell += f" ± {_g(got.get(conf), 2)}"
-                cells.append(cell)
-            rows.append({"parameter": param["path"], "cells": cells})
-        index_tables.append({"metric": metric["path"], "headers": [h for _, _, h in HEADERS[design]], "rows": rows})
-    metrics = [{**m, "low": _g(m["lowest"]), "mean": _g(m["mean"]), "high": _g(m["highest"])} for m in doc["metrics"]]
-    parameters = [{"path": p["path"], "over": _over(p), "text": p.get("text", "")} for p in doc["parameters"]]
+    heads = HEADERS[design]
+    parameters = table(("parameter", "varied over", "as given"),
+                       [([code(q["path"]), _over(q), q.get("text", "")], "") for q in doc["parameters"]],
+                       (False, False, False))
     seeds = (f"Common random numbers: every point runs seed {doc['seed']}, so differences between points are the "
              "parameters', not the draws'." if doc["seeds"] == "common" else
              f"Independent seeds: each point draws its own, derived from seed {doc['seed']} and its index.")
+    fixed = [p(["Fixed at every point: ", *[x for f in doc["fixed"] for x in (code(f"--set {f}"), " ")]])] \
+        if doc["fixed"] else []
+    metrics = table(("metric", "unit", "meaning", "lowest", "mean", "highest", "points without a value"),
+                    [([code(m["path"]), m["unit"], m["meaning"], _g(m["lowest"]), _g(m["mean"]), _g(m["highest"]),
+                       str(m["missing"])], "") for m in doc["metrics"]],
+                    (False, False, False, True, True, True, True), classes=("", "", "src", "", "", "", ""))
+    sensitivity = [p(INDEX_NOTES[design], "meta")]
+    warning = " ".join(w for w in (saturated_warning(doc), wide_warning(doc)) if w)
+    if warning:
+        sensitivity.append(p(warning, "warn"))
+    contents = []
+    for k, m in enumerate(doc["metrics"]):
+        per = doc["indices"].get(m["path"], {})
+        rows = [([code(q["path"]), *[_index_cell(per.get(q["path"], {}), name, conf) for name, conf, _ in heads]], "")
+                for q in doc["parameters"]]
+        sensitivity += [h3(m["path"], f"metric-{k + 1}"),
+                        table(["parameter", *[h for _, _, h in heads]], rows, [False] + [True] * len(heads))]
+        contents.append((f"metric-{k + 1}", m["path"]))
+    files = table(("file", "what it holds"), [([code(name)], what) for name, what in FILES], (False, False))
+    entries = [{"stem": str(i + 1), "title": title, "caption": f"(also {name} in the folder)",
+                "data": base64.b64encode(embedded_png(png)).decode("ascii")}
+               for i, (title, name, png) in enumerate(figures)]
     points = doc["points"]
     distinct = f" ({doc['distinct_points']} distinct)" if doc["distinct_points"] != points else ""
     note = (f"{design} design, {points} points{distinct} × {counted(doc['replications'], 'replication')} of "
-            f"{doc['scenario']}, seed {doc['seed']}")
-    return env.get_template("sweep.html").render(
-        warning=wide_warning(doc),
-        title=doc["scenario"], version=__version__, style=STYLE, design_note=note, parameters=parameters,
-        fixed=doc["fixed"], seeds_note=seeds, metrics=metrics, indices_note=INDEX_NOTES[design],
-        index_tables=index_tables,
-        figures=[{"title": t, "file": f, "data": base64.b64encode(png).decode("ascii")} for t, f, png in figures],
-        files=FILES, reproduce=reproduce,
+            f"{doc['scenario']}, seed {doc['seed']} · routesim {__version__}")
+    sections = [
+        {"id": "parameters", "title": "Parameters", "open": True, "blocks": [parameters, *fixed, p(seeds, "meta")],
+         "sub": []},
+        {"id": "metrics", "title": "Metrics", "open": True,
+         "blocks": [p("Each point's value is its mean over its replications; the range is over the points.", "meta"),
+                    metrics], "sub": []},
+        {"id": "indices", "title": "Sensitivity", "open": True, "blocks": sensitivity, "sub": contents},
+    ]
+    if entries:
+        sections.append({"id": "figures", "title": "Figures", "open": True, "blocks": [], "figures": entries,
+                         "sub": [(f"fig-{f['stem']}", f["title"]) for f in entries]})
+    sections += [
+        {"id": "files", "title": "Files", "open": False, "blocks": [files], "sub": []},
+        {"id": "reproduce", "title": "Reproduce", "open": True, "blocks": [p([code(reproduce)])], "sub": []},
+    ]
+    return environment().get_template("report.html").render(
+        title=f"sweep of {doc['scenario']}", heading=f"Sweep of {doc['scenario']}", header=[p(note, "meta")],
+        style=STYLE + PAGE_STYLE, sections=sections, checks=[],
     )
 
 
@@ -121,17 +162,15 @@ def sweep_text(doc: dict[str, Any], out: str) -> str:
                      + (f"; missing at {m['missing']} points" if m["missing"] else ""))
         per = doc["indices"].get(m["path"], {})
         heads = HEADERS[design]
-        lines.append("  " + "parameter".ljust(width) + "".join(f"  {h[2][:28]:>28}" for h in heads))
+        lines.append("  " + "parameter".ljust(width) + "".join(f"  {h[2]:>34}" for h in heads))
         for p in doc["parameters"]:
             got = per.get(p["path"], {})
             cells = []
             for name, conf, _ in heads:
-                cell = _g(got.get(name), 3)
-                if conf and got.get(conf) is not None and cell != "–":
-                    cell += f" ± {_g(got.get(conf), 2)}"
-                cells.append(f"  {cell:>28}")
+                cells.append(f"  {_index_cell(got, name, conf):>34}")
             lines.append("  " + p["path"].ljust(width) + "".join(cells))
-    if wide_warning(doc):
-        lines += ["", "warning: " + wide_warning(doc)]
+    for warning in (saturated_warning(doc), wide_warning(doc)):
+        if warning:
+            lines += ["", "warning: " + warning]
     lines += ["", f"results in {out}/ (table.parquet, table.csv, indices.csv, report.html)"]
     return "\n".join(lines)

@@ -65,6 +65,7 @@ def sweep_document(sweep: "Sweep") -> dict[str, Any]:
         "fixed": list(spec.overrides),
         "parameters": [{"path": q.path, "text": q.text, **q.record()} for q in spec.parameters],
         "metrics": metrics, "indices": indices,
+        "saturated_points": {str(i): routes for i, routes in sweep.saturated.items()},
     }
 
 
@@ -104,7 +105,7 @@ def reproduce_command(sweep: "Sweep") -> str:
     if spec.design != "grid":
         words += ["--samples", str(spec.sample_count)]
     words += ["-n", str(sweep.plan.replications), "--seed", str(spec.seed),
-              "--metrics", ",".join(m.path for m in sweep.plan.metrics)]
+              "--metrics", ",".join(spec.metrics)]  # as given: a pattern stays one
     for text in spec.overrides:
         words += ["--set", text]
     if spec.seeds != "common":
@@ -133,9 +134,9 @@ def _table_writers(sweep: "Sweep") -> dict[str, Writer]:
         write_csv(path, columns, zip(*data))
 
     def design(path: Path) -> None:
-        columns = ["point", *params, "seed", "key"]
-        rows = [(i, *values, t.seed, t.key) for i, (values, t) in enumerate(zip(sweep.plan.design.values,
-                                                                               sweep.plan.tasks))]
+        columns = ["point", *params, "seed", "key", "saturated"]
+        rows = [(i, *values, t.seed, t.key, ";".join(sweep.saturated.get(i, [])))
+                for i, (values, t) in enumerate(zip(sweep.plan.design.values, sweep.plan.tasks))]
         write_csv(path, columns, rows)
 
     def indices(path: Path) -> None:
@@ -205,16 +206,17 @@ def read_finished(out: Path) -> dict[str, dict[str, Any]]:
     try:
         import pandas as pd
 
-        design = pd.read_csv(out / DESIGN, usecols=["point", "key"])
+        design = pd.read_csv(out / DESIGN, usecols=["point", "key", "saturated"], keep_default_na=False)
         table = pd.read_parquet(out / TABLE_PARQUET, columns=["point", "replication", "metric", "value"])
     except Exception:  # noqa: BLE001  (a damaged folder is simply not reused: its points run again)
         return {}
     keys = dict(zip(design["point"].tolist(), design["key"].astype(str).tolist()))
+    saturated = {k: [r for r in str(s).split(";") if r] for k, s in zip(design["key"].astype(str), design["saturated"])}
     out_: dict[str, dict[str, Any]] = {}
     for (point, metric), part in table.groupby(["point", "metric"], observed=True, sort=False):
         key = keys.get(int(point))
         if key is None:
             continue
-        entry = out_.setdefault(key, {"key": key, "values": {}})
+        entry = out_.setdefault(key, {"key": key, "values": {}, "saturated": saturated.get(key, [])})
         entry["values"][str(metric)] = [[int(r), float(v)] for r, v in zip(part["replication"], part["value"])]
     return out_

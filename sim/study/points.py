@@ -74,7 +74,8 @@ def _allocator_as_usual() -> None:
 
 def run_task(task: Task) -> dict[str, Any]:
     """Run one point (its replications serially, in this process) and return its metrics:
-    ``{"key", "values": {path: [[replication, value], ...]}, "seconds", "started", "ended", "pid"}``
+    ``{"key", "values": {path: [[replication, value], ...]}, "saturated": [route ids], "seconds",
+    "started", "ended", "pid"}``
     (times for benchmarks/bench_sweep.py; nothing in a sweep's files depends on them).
 
     Top-level and importable, so a Dask worker on another machine runs it by reference.
@@ -95,5 +96,8 @@ def run_task(task: Task) -> dict[str, Any]:
     for path, kind, entity, name in task.metrics:
         reps, vals = MetricPath(path, kind, entity, name).values(table)
         values[path] = [[int(r), float(v)] for r, v in zip(reps, vals)]
-    return {"key": task.key, "values": values, "seconds": time.perf_counter() - started, "started": wall,
-            "ended": time.time(), "pid": os.getpid()}
+    # Routes saturated in most replications: their transit statistics cover only what got
+    # through, which a sweep must say beside the point's numbers (as `routesim run` warns).
+    saturated = [rid for rid in scenario.routes if table.values("route", rid, "saturated").mean() >= 0.5]
+    return {"key": task.key, "values": values, "saturated": saturated, "seconds": time.perf_counter() - started,
+            "started": wall, "ended": time.time(), "pid": os.getpid()}

@@ -144,6 +144,16 @@ class Sweep:
         return out
 
     @cached_property
+    def saturated(self) -> dict[int, list[str]]:
+        """{point: the routes saturated there} for the points where any is (design order)."""
+        out = {}
+        for i, key in enumerate(self.plan.keys):
+            routes = self.results[key].get("saturated") or []
+            if routes:
+                out[i] = list(routes)
+        return out
+
+    @cached_property
     def indices(self) -> list[Index]:
         """Every sensitivity index of every metric (sim.study.indices)."""
         out: list[Index] = []

@@ -207,7 +207,7 @@ def marey_figure(
     if crowded:
         what += f"; {HIGHLIGHTS} of them highlighted, the rest grey"
     if not any(lines):  # marey.csv holds the trips of the window the results were written with
-        what += "; the results hold no trip in this window (write them with the same --marey-window)"
+        what += "; the results hold no trip that left in this window (routesim run --marey-window writes them)"
     direction = f"{place(base.scenario, route.path[0])} → {place(base.scenario, route.path[-1])}"
     suptitle(
         fig,
