@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from sim import __version__
 from sim.output.figure_data import RunData
 from sim.model.loader import BUNDLED_DIR
+from sim.model.text import counted
 from sim.report.rich import (
     Linker, Parts, bold, br, breakable, code, details, div, environment, h3, labelled, link, meta, ol, p, render_blocks,
     span, sub, table, ul, warn,
@@ -453,7 +454,8 @@ def _header(runs: Sequence[RunData], comparison: dict | None) -> tuple[str, list
     seed, replications, overrides = _settings(runs, comparison)
     windows = [_window(r.summary) for r in runs]
     window = windows[0] if len(set(windows)) == 1 else "; ".join(f"{r.label}: {w}" for r, w in zip(runs, windows))
-    settings = f"routesim {_version(runs, comparison)} · seed {seed} · {replications} replications · {window}"
+    reps = counted(replications, "replication") if isinstance(replications, int) else f"{replications} replications"
+    settings = f"routesim {_version(runs, comparison)} · seed {seed} · {reps} · {window}"
     if comparison is None:
         out = []
         if runs[0].summary.get("description"):
