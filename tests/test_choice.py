@@ -571,3 +571,25 @@ def test_same_seed_same_results_and_workers_do_not_matter() -> None:
     assert [it.gap for it in one.equilibrium.iterations] == [it.gap for it in par.equilibrium.iterations]
     other = sim.run(scn, replications=2, seed=10)
     assert not a.equals(other.metrics[cols].reset_index(drop=True))
+
+
+def test_a_route_with_an_unpriced_ride_has_an_unknown_cost_not_a_free_one() -> None:
+    """Without the truck's rate and the truck leg's, the last ride of r has no price: the
+    route has no cost (not the sum of the priced rest), while its CO2e stays."""
+
+    def edit(doc):
+        entry(doc, "services", "truck").pop("rate")
+        entry(doc, "legs", "xd").pop("rate")
+
+    scenario = build(COST, edit)
+    from sim.analysis.costs import route_cost
+
+    assert route_cost(scenario, scenario.routes["r"]).unpriced == ("truck",)
+    run = sim.run(scenario, replications=1, seed=1)
+    route = run.summary.to_dict()["routes"]["r"]
+    assert "cost" not in route and "co2e" in route
+    assert not run.table.has("route", "r", "cost_usd_per_teu")
+    from sim.report.tables import routes_table
+
+    table = routes_table(run.summary.to_dict())
+    assert "cost US$" not in table and "kg CO2e" in table  # no route priced: no cost column at all

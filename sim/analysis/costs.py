@@ -35,6 +35,14 @@ class CostBreakdown:
     transit_tariff: float = 0.0
     subsidy: float = 0.0  # public money per unit, already off the quoted rates
     subsidy_withdrawn: bool = False
+    # Services of the route whose ride no rate prices (neither theirs nor a leg's): the
+    # route's cost is then unknown, not the sum of the rest (a free ride it is not).
+    unpriced: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """True when every ride of the route has a price."""
+        return not self.unpriced
 
     @property
     def total(self) -> float:
@@ -74,6 +82,7 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
     bulk = _bulk(route)
     tonnes = tonnes_per_teu(scenario, route) if tonnes is None else tonnes
     line = subsidy = 0.0
+    unpriced: list[str] = []
     for seg in route.segments:
         km = sum(scenario.legs[lid].distance_km for lid in seg.legs)
         service = scenario.services[seg.service]
@@ -81,6 +90,8 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
         if service.rate is not None and service.rate.includes_transit:  # its transit part is reported as such
             line -= sum(transit_tariffs(scenario, route, seg.legs, tonnes).values())
         subsidy += _price(service.subsidy, bulk, tonnes, km)
+        if service.rate is None and all(scenario.legs[lid].rate is None for lid in seg.legs):
+            unpriced.append(seg.service)
         for lid in seg.legs:
             leg = scenario.legs[lid]
             line += _price(leg.rate, bulk, tonnes, leg.distance_km)
@@ -97,7 +108,8 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
             per_teu, per_tonne = (Charges.for_vehicles(x, kinds) for x in (c.handling_per_teu, c.handling_per_tonne))
             handling += per_tonne if bulk else per_teu + per_tonne * tonnes
     withdrawn = scenario.costs is not None and not scenario.costs.subsidies
-    return CostBreakdown(line, handling, border, sum(transit_tariffs(scenario, route, tonnes=tonnes).values(), 0.0), subsidy, withdrawn)
+    tariffs = sum(transit_tariffs(scenario, route, tonnes=tonnes).values(), 0.0)
+    return CostBreakdown(line, handling, border, tariffs, subsidy, withdrawn, tuple(dict.fromkeys(unpriced)))
 
 
 def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str) -> float | None:

@@ -436,7 +436,7 @@ def _co2(c: RouteContext) -> float:
 # Money and CO2e of a route's own cargo (sim.analysis.costs): rows only when the scenario has
 # prices (or [emissions]); per TEU for containers, per tonne for bulk.
 _ROUTE_COST: tuple[Metric, ...] = (
-    Metric("cost_usd_per_teu", "route", "US$/TEU", "what a shipper pays per TEU door to door: line haul, handling, border charges and transit tariffs (sim.analysis.costs)",
+    Metric("cost_usd_per_teu", "route", "US$/TEU", "what a shipper pays per TEU door to door: line haul, handling, border charges and transit tariffs (sim.analysis.costs); only for a route whose every ride has a rate",
            lambda c: route_cost(c.scenario, c.route).total, compare=True, label="cost/TEU"),
     Metric("cost_usd_per_tonne", "route", "US$/t", "the same per tonne of bulk",
            lambda c: route_cost(c.scenario, c.route).total, label="cost/t"),
@@ -605,10 +605,11 @@ class MetricsTable:
 
 
 def _accounting(scenario: Scenario, route: Route) -> list[Metric]:
-    """The cost, CO2e and reliability metrics a route has rows for."""
+    """The cost, CO2e and reliability metrics a route has rows for: a cost only when every
+    ride of the route has a price (a ride without one is unknown, not free)."""
     bulk = route.demand.cargo == "bulk"
     out = []
-    if priced(scenario):
+    if priced(scenario) and route_cost(scenario, route).complete:
         out.append(_ROUTE_COST[1 if bulk else 0])
     if scenario.emissions is not None:
         out.append(_ROUTE_CO2[1 if bulk else 0])
