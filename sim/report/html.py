@@ -590,8 +590,9 @@ def _parameters(runs: Sequence[RunData]) -> list[dict]:
     return out
 
 
-def _figure_entries(figures: Sequence[tuple[str, str, bytes]]) -> list[dict]:
-    """Each figure once, as a palette PNG: a thumbnail on the page that opens full size."""
+def figure_entries(figures: Sequence[tuple[str, str, bytes]]) -> list[dict]:
+    """Each (title, caption, PNG) once, as a palette PNG: a thumbnail on the page that opens
+    full size (templates/report.html), anchored fig-1, fig-2, ..."""
     return [{"stem": f"{i + 1}", "title": title, "caption": caption,
              "data": base64.b64encode(embedded_png(png)).decode("ascii")}
             for i, (title, caption, png) in enumerate(figures)]
@@ -614,7 +615,7 @@ def report_html(
     if events:
         sections.append({"id": "events", "title": "Events", "open": True, "blocks": events, "sub": []})
     if figures:
-        entries = _figure_entries(figures)
+        entries = figure_entries(figures)
         sections.append({"id": "figures", "title": "Figures", "open": True, "blocks": [], "figures": entries,
                          "sub": [(f"fig-{f['stem']}", f["title"]) for f in entries]})
     sections.append({"id": "parameters", "title": "Parameters and their sources", "open": False,

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 from typing import Any, Sequence
 
@@ -91,7 +90,7 @@ def _index_cell(got: dict[str, Any], name: str, conf: str) -> str:
 def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], reproduce: str) -> str:
     """The report page, in the run report's template (contents, folding sections, thumbnails
     that open full size); ``figures`` are (title, file name, PNG bytes)."""
-    from sim.report.html import PAGE_STYLE, STYLE, embedded_png
+    from sim.report.html import PAGE_STYLE, STYLE, figure_entries
     from sim.report.rich import code, environment, h3, p, table
 
     design = doc["design"]
@@ -121,9 +120,7 @@ def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], r
                         table(["parameter", *[h for _, _, h in heads]], rows, [False] + [True] * len(heads))]
         contents.append((f"metric-{k + 1}", m["path"]))
     files = table(("file", "what it holds"), [([code(name)], what) for name, what in FILES], (False, False))
-    entries = [{"stem": str(i + 1), "title": title, "caption": f"(also {name} in the folder)",
-                "data": base64.b64encode(embedded_png(png)).decode("ascii")}
-               for i, (title, name, png) in enumerate(figures)]
+    entries = figure_entries([(title, f"(also {name} in the folder)", png) for title, name, png in figures])
     points = doc["points"]
     distinct = f" ({doc['distinct_points']} distinct)" if doc["distinct_points"] != points else ""
     note = (f"{design} design, {points} points{distinct} × {counted(doc['replications'], 'replication')} of "

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from sim.study.spec import DEFAULT_METRICS, SweepSpec, parameters_from
+from sim.model.suggest import unknown_key_message
+from sim.study.spec import DEFAULT_METRICS, SEEDS, SweepSpec
 from sim.study.sweeps import Progress, Sweep, execute, plan
 
 
@@ -45,19 +46,19 @@ def sweep(
     ...               replications=1, metrics=["nodes.dostyk.mean_wait_days"])  # doctest: +SKIP
     >>> s.table.groupby("nodes.dostyk.servers")["value"].mean()  # doctest: +SKIP
     """
-    from sim.model.loader import read_document, resolve_path
+    from sim.model.errors import UsageError
     from sim.study.executors import check_executor
+    from sim.study.request import sweep_spec
 
     if isinstance(parameters, str):
-        from sim.model.errors import UsageError
-
         raise UsageError("parameters: give a mapping {path: range} or a list of 'path=LOW:HIGH' texts, not one string")
-    raw = read_document(resolve_path(scenario).resolve())
-    table = dict(parameters) if isinstance(parameters, Mapping) else {}
-    texts = [] if isinstance(parameters, Mapping) else list(parameters)
-    params = parameters_from(texts, table, raw, file="parameters")
-    spec = SweepSpec(scenario, params, design, samples, replications, seed, tuple(metrics), tuple(overrides), seeds,
-                     second_order, levels, impact)
+    if seeds not in SEEDS:
+        raise UsageError("seeds: " + unknown_key_message(seeds, SEEDS, what="seeds rule"))
+    mapping = isinstance(parameters, Mapping)
+    spec = sweep_spec(scenario, [] if mapping else list(parameters), table=dict(parameters) if mapping else None,
+                      design=design, samples=samples, replications=replications, seed=seed, metrics=list(metrics),
+                      overrides=overrides, independent=seeds == "independent", second_order=second_order,
+                      levels=levels, impact=impact)
     executor = check_executor(executor, scheduler)
     return execute(plan(spec), None, executor, workers, scheduler, progress)
 

@@ -91,7 +91,9 @@ def _clean(x: float) -> float:
 def _spearman(metric: str, names: Sequence[str], design: Design, y: np.ndarray, confidence: float) -> list[Index]:
     n = y.size
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    ry = _ranks(y)
+    from scipy.stats import rankdata  # SciPy comes with SALib: average ranks, ties shared
+
+    ry = rankdata(y)
     out = []
     for j, p in enumerate(names):
         column = [v[j] for v in design.values]
@@ -100,7 +102,7 @@ def _spearman(metric: str, names: Sequence[str], design: Design, y: np.ndarray, 
         except (TypeError, ValueError):  # values that are not numbers (text): ranked by position
             order = {v: k for k, v in enumerate(dict.fromkeys(map(repr, column)))}
             x = np.asarray([order[repr(v)] for v in column], dtype=np.float64)
-        rx = _ranks(x)
+        rx = rankdata(x)
         if n < 4 or np.std(rx) == 0 or np.std(ry) == 0:
             out.append(Index(metric, p, "spearman", math.nan, math.nan))
             continue
@@ -112,16 +114,3 @@ def _spearman(metric: str, names: Sequence[str], design: Design, y: np.ndarray, 
             half = (hi - lo) / 2
         out.append(Index(metric, p, "spearman", _clean(r), _clean(half)))
     return out
-
-
-def _ranks(a: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank), as Spearman's coefficient needs."""
-    order = np.argsort(a, kind="stable")
-    ranks = np.empty(a.size, dtype=np.float64)
-    ranks[order] = np.arange(1, a.size + 1, dtype=np.float64)
-    values, inverse = np.unique(a, return_inverse=True)
-    if values.size < a.size:
-        sums = np.bincount(inverse, weights=ranks)
-        counts = np.bincount(inverse)
-        ranks = (sums / counts)[inverse]
-    return ranks

@@ -110,7 +110,6 @@ class SweepSpec:
     second_order: bool = False  # Sobol: also second-order indices (n(2d+2) points instead of n(d+2))
     levels: int | None = None  # Morris: grid levels (None: 4)
     impact: bool = False  # events: also run without them to measure their impact (doubles the work)
-    source: str = ""  # the sweep file, if any
 
     @property
     def morris_levels(self) -> int:

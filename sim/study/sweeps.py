@@ -138,9 +138,8 @@ class Sweep:
         """Each metric's mean over replications at each point, in design order."""
         out = {}
         for m in self.plan.metrics:
-            out[m.path] = np.asarray(
-                [np.mean([v for _, v in self.results[k]["values"][m.path]]) if self.results[k]["values"][m.path]
-                 else np.nan for k in self.plan.keys], dtype=np.float64)
+            rows = [self.results[k]["values"][m.path] for k in self.plan.keys]
+            out[m.path] = np.asarray([np.mean([v for _, v in r]) if r else np.nan for r in rows], dtype=np.float64)
         return out
 
     @cached_property
