@@ -37,6 +37,11 @@ class ScenarioError(RoutesimError):
         return self if self.file else ScenarioError(self.message, self.key, file, self.related)
 
 
+# How to add the optional sweep extra (Dask, SALib, pyarrow): from the checkout routesim was
+# installed from, as the README's set-up does.
+SWEEP_EXTRA = "pip install '.[sweep]' in the routesim checkout"
+
+
 class UsageError(RoutesimError):
     """A bad command-line argument or API argument (number out of range, unknown name, ...)."""
 

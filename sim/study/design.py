@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.errors import UsageError
+from sim.model.errors import SWEEP_EXTRA, UsageError
 from sim.study.spec import SweepSpec
 
-SALIB_MISSING = "the {design} design needs SALib: pip install 'routesim[sweep]'"
+SALIB_MISSING = "the {design} design needs SALib: " + SWEEP_EXTRA
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import logging
 import signal
 from typing import Any, Callable, Iterator, Sequence
 
-from sim.model.errors import UsageError
+from sim.model.errors import SWEEP_EXTRA, UsageError
 from sim.study.points import Task, run_task
 
 EXECUTORS = ("local", "serial", "dask")
@@ -32,7 +32,7 @@ WORKER_CONFIG = {
     # (sim.study.points._allocator_as_usual undoes it on workers of other clusters).
     "distributed.nanny.pre-spawn-environ": {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1},
 }  # dask: the cluster at --scheduler
-DASK_MISSING = "the {what} executor needs Dask: pip install 'routesim[sweep]' (or use --executor serial)"
+DASK_MISSING = "the {what} executor needs Dask: " + SWEEP_EXTRA + " (or use --executor serial)"
 Done = Callable[[dict[str, Any]], None]
 
 
@@ -162,6 +162,6 @@ def default_executor(executor: str | None, scheduler: str | None) -> tuple[str, 
             import distributed  # noqa: F401  (installed?)
         except ImportError:
             return "serial", ("Dask is not installed, so the points run one after another in this process; "
-                              "pip install 'routesim[sweep]' runs them on every core")
+                              f"{SWEEP_EXTRA} runs them on every core")
         return "local", ""
     return check_executor(executor or "local", scheduler), ""

@@ -16,7 +16,7 @@ import tomli_w
 
 from sim import __version__
 from sim.analysis.metrics import REGISTRY
-from sim.model.errors import UsageError
+from sim.model.errors import SWEEP_EXTRA, UsageError
 from sim.model.text import counted
 from sim.output.files import summary_writer, write_csv
 from sim.output.folder import Writer, changed_files, read_manifest, write_results
@@ -167,7 +167,7 @@ def require_parquet() -> None:
     try:
         import pyarrow  # noqa: F401  (installed?)
     except ImportError:
-        raise UsageError("a sweep's folder holds table.parquet, which needs pyarrow: pip install 'routesim[sweep]'") from None
+        raise UsageError(f"a sweep's folder holds table.parquet, which needs pyarrow: {SWEEP_EXTRA}") from None
 
 
 def write_sweep(sweep: "Sweep", out: Path, figures: bool = True) -> Path:
