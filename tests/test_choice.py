@@ -396,6 +396,41 @@ def test_route_cost_and_co2e_per_teu_are_the_hand_sums(subsidies: bool) -> None:
     assert option["generalised_cost_parts"]["money"] == pytest.approx(want12["total"] + extra, abs=0.005)
 
 
+def test_co2e_follows_the_simulated_load_factor_and_empty_running() -> None:
+    """Where [emissions] says what load factor (and empty share) a default assumes, each
+    leg's factor is rescaled to the load its service ran at: factor x L0 (1 - E0) / (L (1 - E)).
+
+    By hand: 2 TEU arrive evenly each day and a 4-TEU train leaves daily, so after the
+    warm-up every train runs half full (L = 0.5, measured in the run's own load_factor
+    metric too).  Electric rail 10 g at L0 0.8, the train's own empty share 0.4, no E0:
+    10 x 1.6 / 0.6; diesel 25 with E0 0.2: 25 x 1.6 x 0.8 / 0.6; the truck leg keeps its own 80.
+    """
+    def edit(doc):
+        doc["run"]["warmup_days"] = 5
+        train = entry(doc, "services", "train")
+        train.update(capacity_teu=4, empty_running=0.4)
+        entry(doc, "flows", "f")["arrivals"] = "even"
+        doc["emissions"]["load_factor"] = {"rail_electric": 0.8, "rail_diesel": 0.8, "road": 0.5}
+        doc["emissions"]["empty_running"] = {"rail_diesel": 0.2}
+
+    run = sim.run(build(COST, edit), replications=1, seed=1)
+    m = run.metrics
+    assert m[(m.id == "r/train") & (m.metric == "load_factor")].value.tolist() == [0.5]
+    per_tonne = (1000 * 10 * 1.6 / 0.6 + 2000 * 25 * 1.6 * 0.8 / 0.6 + 300 * 80) / 1000.0
+    d = run.summary.to_dict()
+    assert d["flows"]["f"]["options"]["r"]["co2e_kg_per_teu"]["mean"] == pytest.approx(12 * per_tonne, abs=0.0005)
+    assert d["routes"]["r"]["co2e"]["kg_per_teu"] == pytest.approx(8 * per_tonne, abs=0.0005)
+    # `routesim options` prices the option at the run's loads too.
+    answer = sim.options("o", "d", run, tonnes_per_teu=10)
+    assert [r.co2e_kg for r in answer.rows] == [pytest.approx(10 * per_tonne, abs=0.0005)]
+    # Without the defaults' assumptions the factors hold as given, whatever the load.
+    plain = sim.run(build(COST, lambda doc: (edit(doc), doc["emissions"].pop("load_factor"),
+                                             doc["emissions"].pop("empty_running"),
+                                             entry(doc, "services", "train").pop("empty_running"))),
+                    replications=1, seed=1)
+    assert plain.summary.to_dict()["routes"]["r"]["co2e"]["kg_per_teu"] == pytest.approx(hand_co2e_kg(8.0), abs=0.0005)
+
+
 # ---------------------------------------------------------------------------------------
 # 4. The equilibrium against the M/M/1 fixed point
 

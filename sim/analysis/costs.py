@@ -11,13 +11,16 @@ Rules (one place for each):
   tariff's modes), when the route neither starts nor ends in that country;
 * subsidy: each service's ``subsidy``; reported on its own; while subsidies are in force
   (``[costs] subsidies = true``) shippers pay the quoted rate, else the rate plus the subsidy;
-* CO2e: tonnes x km x the leg's g CO2e per tonne-km (well to wheel), per leg.
-They depend on the path and the cargo's tonnes per TEU only, not on the run.
+* CO2e: tonnes x km x the leg's g CO2e per tonne-km (well to wheel), per leg, the factor
+  rescaled to how full the leg's service ran (``loads``, sim.analysis.loads) and its own
+  empty running where [emissions] says what its default assumes (Emissions.scale).
+Money depends on the path and the cargo's tonnes per TEU only; CO2e also on the run's loads.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 from sim.model.costs import Charges, Rate, tonnes_per_teu, transit_tariffs
 from sim.model.scenario import Route, Scenario
@@ -112,23 +115,36 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
     return CostBreakdown(line, handling, border, tariffs, subsidy, withdrawn, tuple(dict.fromkeys(unpriced)))
 
 
-def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str) -> float | None:
-    """A leg's intensity: its own, else its mode's (and traction's) in [emissions]; None: unknown."""
+def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str, service_id: str | None = None,
+                       loads: Mapping[tuple[str, str], float] | None = None) -> float | None:
+    """A leg's intensity (None: unknown): its own as given, else its mode's (and traction's)
+    in [emissions], rescaled to the load ``loads`` measured for (service, leg) and to the
+    service's own empty running (Emissions.scale)."""
     leg = scenario.legs[leg_id]
     if leg.co2e_g_per_tkm is not None:
         return leg.co2e_g_per_tkm
-    return scenario.emissions.factor(leg.mode, leg.traction) if scenario.emissions is not None else None
+    e = scenario.emissions
+    if e is None:
+        return None
+    factor = e.factor(leg.mode, leg.traction)
+    if factor is None or service_id is None:
+        return factor
+    load = loads.get((service_id, leg_id)) if loads is not None else None
+    return factor * e.scale(leg.mode, leg.traction, load, scenario.services[service_id].empty_running)
 
 
-def route_co2e_kg(scenario: Scenario, route: Route, tonnes: float | None = None) -> float | None:
-    """kg CO2e per TEU holding ``tonnes`` t (per tonne for bulk); None if a leg has no factor."""
+def route_co2e_kg(scenario: Scenario, route: Route, tonnes: float | None = None,
+                  loads: Mapping[tuple[str, str], float] | None = None) -> float | None:
+    """kg CO2e per TEU holding ``tonnes`` t (per tonne for bulk), its legs' factors at
+    ``loads`` (sim.analysis.loads; None: at each default's own load); None if a leg has no factor."""
     tonnes = 1.0 if _bulk(route) else (tonnes_per_teu(scenario, route) if tonnes is None else tonnes)
     total = 0.0
-    for lid in (lid for seg in route.segments for lid in seg.legs):
-        factor = leg_co2e_g_per_tkm(scenario, lid)
-        if factor is None:
-            return None
-        total += factor * tonnes * scenario.legs[lid].distance_km / 1000.0
+    for seg in route.segments:
+        for lid in seg.legs:
+            factor = leg_co2e_g_per_tkm(scenario, lid, seg.service, loads)
+            if factor is None:
+                return None
+            total += factor * tonnes * scenario.legs[lid].distance_km / 1000.0
     return total
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.analysis.costs import route_co2e_kg, route_cost
+from sim.analysis.loads import LegLoads
 from sim.analysis.statistics import cohort
 from sim.engine.records import ReplicationResult
 from sim.model.flows import Flow
@@ -74,8 +75,9 @@ class FlowStats:
             / 1000.0 / self.window_years
 
 
-def flow_stats(scenario: Scenario, result: ReplicationResult, flow_id: str) -> FlowStats:
-    """The flow's counted units (created in the measured window) on each of its options."""
+def flow_stats(scenario: Scenario, result: ReplicationResult, flow_id: str, loads: LegLoads | None = None) -> FlowStats:
+    """The flow's counted units (created in the measured window) on each of its options;
+    CO2e at the replication's ``loads`` (sim.analysis.loads) when given."""
     s = scenario.settings
     fi = list(scenario.flows).index(flow_id)
     flow = scenario.flows[flow_id]
@@ -84,7 +86,7 @@ def flow_stats(scenario: Scenario, result: ReplicationResult, flow_id: str) -> F
         ledger = result.ledgers[rid]
         route = scenario.routes[rid]
         cost = route_cost(scenario, route, flow.tonnes_per_teu).total
-        co2 = route_co2e_kg(scenario, route, flow.tonnes_per_teu)
+        co2 = route_co2e_kg(scenario, route, flow.tonnes_per_teu, loads)
         co2 = math.nan if co2 is None else co2
         if ledger.flow is None:
             options.append(OptionStats(0, 0, math.nan, cost, co2))

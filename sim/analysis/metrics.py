@@ -32,6 +32,7 @@ from sim.analysis.statistics import (
     train_index,
 )
 from sim.analysis.costs import priced, route_co2e_kg, route_cost
+from sim.analysis.loads import LegLoads, leg_loads, scales_with_load
 from sim.model.costs import transit_tariffs
 from sim.analysis.fleets import FleetStats, fleet_stats
 from sim.analysis.flows import FlowStats, flow_stats
@@ -71,6 +72,7 @@ class RouteContext(_Replication):
     """A route in one replication, with the counts every route metric shares."""
 
     route_id: str
+    loads: LegLoads | None = None  # the replication's load per (service, leg), when CO2e depends on it
 
     @property
     def route(self) -> Route:
@@ -206,10 +208,11 @@ class FlowContext(_Replication):
 
     flow_id: str
     option: int = -1
+    loads: LegLoads | None = None
 
     @cached_property
     def stats(self) -> FlowStats:
-        return flow_stats(self.scenario, self.result, self.flow_id)
+        return flow_stats(self.scenario, self.result, self.flow_id, self.loads)
 
     @property
     def o(self):
@@ -429,7 +432,7 @@ def _late_share(c: RouteContext) -> float:
 
 
 def _co2(c: RouteContext) -> float:
-    value = route_co2e_kg(c.scenario, c.route)
+    value = route_co2e_kg(c.scenario, c.route, loads=c.loads)
     return math.nan if value is None else value
 
 
@@ -442,9 +445,9 @@ _ROUTE_COST: tuple[Metric, ...] = (
            lambda c: route_cost(c.scenario, c.route).total, label="cost/t"),
 )
 _ROUTE_CO2: tuple[Metric, ...] = (
-    Metric("co2e_kg_per_teu", "route", "kg CO2e/TEU", "well-to-wheel CO2e of one TEU of the route's own cargo (its tonnes per TEU, else [emissions].tonnes_per_teu)",
+    Metric("co2e_kg_per_teu", "route", "kg CO2e/TEU", "well-to-wheel CO2e of one TEU of the route's own cargo (its tonnes per TEU, else [emissions].tonnes_per_teu), each leg's factor at the load its service ran in the replication where [emissions].load_factor gives the default's",
            _co2, label="CO2e/TEU"),
-    Metric("co2e_kg_per_tonne", "route", "kg CO2e/t", "well-to-wheel CO2e of one tonne of bulk", _co2, label="CO2e/t"),
+    Metric("co2e_kg_per_tonne", "route", "kg CO2e/t", "well-to-wheel CO2e of one tonne of bulk, at the run's loads as for containers", _co2, label="CO2e/t"),
 )
 _ROUTE_LATE: tuple[Metric, ...] = (
     Metric("late_share", "route", "share", "share of the counted delivered units that took longer than the route's promised_days",
@@ -650,8 +653,9 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
     accounting = {rid: _accounting(scenario, route) for rid, route in scenario.routes.items()}  # fixed by the scenario
     for result in results:
         rep = result.replication
+        loads = leg_loads(scenario, result) if scales_with_load(scenario) else None
         for rid, route in scenario.routes.items():
-            ctx = RouteContext(scenario, result, rid)
+            ctx = RouteContext(scenario, result, rid, loads)
             for m in per_route:
                 add(rep, "route", rid, m, ctx)
             for m in accounting[rid]:
@@ -688,7 +692,7 @@ def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> M
                     for m in per_leg:
                         add(rep, "service_leg", service_leg_id(sid, leg_id), m, gctx)
         for fid, flow in scenario.flows.items():
-            fctx_ = FlowContext(scenario, result, fid)
+            fctx_ = FlowContext(scenario, result, fid, loads=loads)
             for m in _FLOW:
                 add(rep, "flow", fid, m, fctx_)
             for k, rid in enumerate(flow.options):

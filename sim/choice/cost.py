@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 
 from sim.analysis.costs import CostBreakdown, route_co2e_kg, route_cost
+from sim.analysis.loads import LegLoads
 from sim.model.flows import Flow
 from sim.model.scenario import Scenario
 
@@ -54,15 +55,19 @@ class GeneralisedCost:
         return {p: getattr(self, p) for p in GC_PARTS}
 
 
-def option_money(scenario: Scenario, flow: Flow, route_id: str) -> tuple[CostBreakdown, float | None]:
-    """The cost breakdown and kg CO2e of one TEU of the flow's cargo on an option."""
+def option_money(scenario: Scenario, flow: Flow, route_id: str, loads: LegLoads | None = None,
+                 ) -> tuple[CostBreakdown, float | None]:
+    """The cost breakdown and kg CO2e of one TEU of the flow's cargo on an option (CO2e at
+    the vehicles' ``loads``, sim.analysis.loads, when given)."""
     route = scenario.routes[route_id]
-    return route_cost(scenario, route, flow.tonnes_per_teu), route_co2e_kg(scenario, route, flow.tonnes_per_teu)
+    return route_cost(scenario, route, flow.tonnes_per_teu), route_co2e_kg(scenario, route, flow.tonnes_per_teu, loads)
 
 
-def generalised_cost(scenario: Scenario, flow: Flow, route_id: str, times: OptionTimes) -> GeneralisedCost:
-    """The option's generalised cost per TEU for this flow's cargo, with the times expected."""
-    cost, co2 = option_money(scenario, flow, route_id)
+def generalised_cost(scenario: Scenario, flow: Flow, route_id: str, times: OptionTimes,
+                     loads: LegLoads | None = None) -> GeneralisedCost:
+    """The option's generalised cost per TEU for this flow's cargo, with the times (and the
+    vehicles' loads, for its CO2e) expected."""
+    cost, co2 = option_money(scenario, flow, route_id, loads)
     choice = scenario.choice
     weight = choice.buffer_weight if choice is not None else 1.0
     price = choice.carbon_usd_per_tonne if choice is not None else 0.0

@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from sim.analysis.impact import event_impact
+from sim.analysis.loads import LegLoads, pooled_leg_loads, scales_with_load
 from sim.choice.cost import GeneralisedCost, OptionTimes, generalised_cost
 from sim.choice.logit import choose
 from sim.choice.observe import booking_cuts, expected_times, free_flow
@@ -68,8 +69,9 @@ def chosen_routes(scenario: Scenario) -> list[str]:
     return [rid for rid in scenario.routes if rid in chosen]
 
 
-def _costs(scenario: Scenario, flow: Flow, times: dict[str, list[OptionTimes]], periods: int) -> list[list[GeneralisedCost]]:
-    return [[generalised_cost(scenario, flow, rid, times[rid][p]) for rid in flow.options] for p in range(periods)]
+def _costs(scenario: Scenario, flow: Flow, times: dict[str, list[OptionTimes]], periods: int,
+           loads: LegLoads | None = None) -> list[list[GeneralisedCost]]:
+    return [[generalised_cost(scenario, flow, rid, times[rid][p], loads) for rid in flow.options] for p in range(periods)]
 
 
 def _scale(scenario: Scenario, flow: Flow) -> float | None:
@@ -135,7 +137,9 @@ def equilibrate(scenario: Scenario, simulate: Simulate, report: Report | None = 
         current = dataclasses.replace(scenario, assignment=assignment)
         results = simulate(current)
         times = expected_times(current, results, routes, cuts, times)
-        costs = {fid: _costs(current, f, times, periods) for fid, f in scenario.flows.items()}
+        # CO2e as the vehicles ran this iteration (how full depends on the shares too).
+        loads = pooled_leg_loads(current, results) if scales_with_load(current) else None
+        costs = {fid: _costs(current, f, times, periods, loads) for fid, f in scenario.flows.items()}
         response = respond(current, costs)
         gaps = _gaps(current, shares, response, costs, tolerance)
         gap = max(gaps.values())

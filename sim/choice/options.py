@@ -17,7 +17,8 @@ from typing import Sequence
 import numpy as np
 
 from sim.analysis.costs import CostBreakdown, route_co2e_kg, route_cost
-from sim.analysis.metrics import MetricsTable
+from sim.analysis.loads import LegLoads, scales_with_load
+from sim.analysis.metrics import MetricsTable, route_service_id, service_leg_id
 from sim.choice.cost import OptionTimes
 from sim.choice.logit import logit_shares
 from sim.choice.observe import free_flow
@@ -126,6 +127,26 @@ def _times(scenario: Scenario, table: MetricsTable, rid: str) -> tuple[OptionTim
     return OptionTimes(float(mean), float(p50), float(p95)), True
 
 
+def table_loads(scenario: Scenario, table: MetricsTable) -> LegLoads | None:
+    """Each (service, leg)'s load factor as the run measured it, averaged over replications
+    (None when no CO2e factor depends on it): a shared service's own per leg, else the
+    route's service's."""
+    if not scales_with_load(scenario):
+        return None
+    out: dict[tuple[str, str], float] = {}
+    for rid, route in scenario.routes.items():
+        for seg in route.segments:
+            for lid in seg.legs:
+                for kind, ident in (("service_leg", service_leg_id(seg.service, lid)),
+                                    ("route_service", route_service_id(rid, seg.service))):
+                    if table.has(kind, ident, "load_factor"):
+                        values = table.values(kind, ident, "load_factor")
+                        if np.isfinite(values).any():
+                            out[(seg.service, lid)] = float(np.nanmean(values))
+                        break
+    return out
+
+
 def envelope(intercepts: Sequence[float], slopes: Sequence[float], ids: Sequence[str]) -> list[tuple[float, float, str]]:
     """The lower envelope of lines a + b v over v >= 0, as (from, to, id) pieces."""
     a = np.asarray(intercepts, dtype=np.float64)
@@ -159,11 +180,12 @@ def door_to_door(scenario: Scenario, table: MetricsTable, origin: str, destinati
     price = choice.carbon_usd_per_tonne if choice is not None else 0.0
     scale = scale if scale is not None else (choice.logit_scale_per_usd if choice is not None else None)
     rows = []
+    loads = table_loads(scenario, table)
     for rid in routes:
         route = scenario.routes[rid]
         times, observed = _times(scenario, table, rid)
         cost = route_cost(scenario, route, cargo.tonnes_per_teu)
-        co2 = route_co2e_kg(scenario, route, cargo.tonnes_per_teu)
+        co2 = route_co2e_kg(scenario, route, cargo.tonnes_per_teu, loads)
         carbon = price * co2 / 1000.0 if price and co2 is not None else 0.0
         gc = None
         if cargo.value_usd_per_kg is not None:

@@ -2,8 +2,9 @@
 
 Read from ``rate``/``subsidy`` on services and legs, ``charges`` on nodes, ``[costs]`` (transit
 tariffs per country, the subsidy switch) and ``[emissions]`` (well-to-wheel intensities per
-mode).  Every money figure is US$ with its year and source; nothing here depends on a run,
-so a route's money cost and CO2e per TEU are fixed by its path (sim.analysis.costs sums them).
+mode, with the load factor and empty running each default assumes).  Every money figure is
+US$ with its year and source.  A route's money cost is fixed by its path; its CO2e also
+depends on how full the run's vehicles were (Emissions.scale; sim.analysis.costs sums both).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ RATE_KEYS = {
 }
 CHARGE_KEYS = ("handling_usd_per_teu", "handling_usd_per_tonne", "border_usd_per_teu", "border_usd_per_tonne")
 EMISSION_MODES = ("rail", "rail_electric", "rail_diesel", "road", "sea", "ferry", "air")
+MAX_EMPTY_RUNNING = 0.9  # a vehicle empty for more than 90% of its km is not a freight service
 TRACTIONS = ("electric", "diesel")
 
 
@@ -125,18 +127,46 @@ class Emissions:
     ``tonnes_per_teu`` is the load of a TEU of a route whose demand does not say (CO2e is
     per tonne of cargo carried); a rail leg's ``traction`` picks ``rail_electric`` or
     ``rail_diesel`` before ``rail``; a leg's own ``co2e_g_per_tkm`` overrides them all.
+    ``load_factor`` and ``empty_running`` (by the same keys) are what each default assumes:
+    the share of a vehicle's capacity taken on its loaded km, and the share of its km run
+    empty.  Where they are given, a leg's factor is rescaled to the run (see ``scale``).
     """
 
     g_per_tkm: dict[str, float]
     tonnes_per_teu: float
     standard: str = ""
     source: str = ""
+    load_factor: dict[str, float] = field(default_factory=dict)
+    empty_running: dict[str, float] = field(default_factory=dict)
+
+    @staticmethod
+    def _pick(table: Mapping[str, float], mode: str, traction: str | None) -> float | None:
+        if mode == "rail" and traction is not None and f"rail_{traction}" in table:
+            return table[f"rail_{traction}"]
+        return table.get(mode)
 
     def factor(self, mode: str, traction: str | None) -> float | None:
         """The intensity of a leg of that mode and traction, or None if none is given."""
-        if mode == "rail" and traction is not None and f"rail_{traction}" in self.g_per_tkm:
-            return self.g_per_tkm[f"rail_{traction}"]
-        return self.g_per_tkm.get(mode)
+        return self._pick(self.g_per_tkm, mode, traction)
+
+    def scale(self, mode: str, traction: str | None, load: float | None, empty: float | None) -> float:
+        """What the default factor of a leg is multiplied by for a vehicle that ran at
+        ``load`` (share of capacity, as simulated) with ``empty`` of its km empty.
+
+        A vehicle's emissions per km are taken as independent of its load (the usual
+        assumption behind per-tonne-km defaults), so the intensity per tonne-km goes as
+        1 / (load x (1 - empty)): factor x L0 (1 - E0) / (L (1 - E)), L0 and E0 the
+        default's own.  Where the default's load factor is not given, or the run measured no
+        load (None, NaN), the load part is 1; where no empty share is given, so is that part.
+        """
+        out = 1.0
+        base_load = self._pick(self.load_factor, mode, traction)
+        if base_load is not None and load is not None and load == load and load > 0:
+            out *= base_load / load
+        base_empty = self._pick(self.empty_running, mode, traction)
+        if empty is not None:
+            out *= (1.0 - (base_empty or 0.0)) / (1.0 - empty)
+        return out
 
 
 def _year(t: Table) -> int | None:
@@ -228,7 +258,7 @@ def read_emissions(raw: Mapping[str, Any]) -> Emissions | None:
     """The ``[emissions]`` table, or None when the scenario has none."""
     if "emissions" not in raw:
         return None
-    t = Table(raw["emissions"], "emissions", ("g_co2e_per_tkm", "tonnes_per_teu", "standard"))
+    t = Table(raw["emissions"], "emissions", ("g_co2e_per_tkm", "tonnes_per_teu", "standard", "load_factor", "empty_running"))
     f = Table(t.required("g_co2e_per_tkm"), t.sub("g_co2e_per_tkm"), EMISSION_MODES)
     factors = {mode: f.number(mode, minimum=0, maximum=MAX_G_PER_TKM) for mode in EMISSION_MODES if f.has(mode)}
     if not factors:
@@ -238,7 +268,31 @@ def read_emissions(raw: Mapping[str, Any]) -> Emissions | None:
         tonnes_per_teu=t.number("tonnes_per_teu", positive=True, maximum=40),
         standard=str(t.get("standard", "")),
         source=str(t.get("source", "")) or str(f.get("source", "")),
+        load_factor=_shares(t, "load_factor", factors, highest=1.0, positive=True),
+        empty_running=_shares(t, "empty_running", factors, highest=MAX_EMPTY_RUNNING),
     )
+
+
+def _shares(t: Table, key: str, factors: Mapping[str, float], highest: float, positive: bool = False) -> dict[str, float]:
+    """A table of shares by emission mode (only modes that have a factor)."""
+    if not t.has(key):
+        return {}
+    s = Table(t.get(key), t.sub(key), EMISSION_MODES)
+    out = {}
+    for mode in EMISSION_MODES:
+        if not s.has(mode):
+            continue
+        if mode not in factors:
+            raise ScenarioError(f"{mode} has no factor in emissions.g_co2e_per_tkm to apply this to", s.sub(mode))
+        out[mode] = check_number(s.get(mode), s.sub(mode), positive=positive, minimum=0.0, maximum=highest)
+    return out
+
+
+def read_empty_running(t: Table) -> float | None:
+    """A service's own ``empty_running`` (share of its vehicles' km run empty), or None."""
+    if not t.has("empty_running"):
+        return None
+    return check_number(t.get("empty_running"), t.sub("empty_running"), minimum=0.0, maximum=MAX_EMPTY_RUNNING)
 
 
 def leg_country(t: Table, a: Any, b: Any) -> str:

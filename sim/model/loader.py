@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from sim.model.claims import CLAIMS_SUFFIX, Claims, load_claims
-from sim.model.costs import check_through_rates, leg_country, read_charges, read_costs, read_emissions, read_leg_co2, read_rate, read_traction
+from sim.model.costs import (check_through_rates, leg_country, read_charges, read_costs, read_emissions,
+                             read_empty_running, read_leg_co2, read_rate, read_traction)
 from sim.model.distributions import Distribution
 from sim.model.flows import check_flows, read_cargo_classes, read_choice, read_flows, routes_of_flows
 from sim.model.errors import ScenarioError
@@ -457,7 +458,7 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
     t = Table(
         entry, path,
         ("id", "vehicle", "capacity_teu", "capacity_wagons", "schedule", "name", "closures", "rate", "subsidy",
-         *FLEET_KEYS, *SHARING_KEYS),
+         "empty_running", *FLEET_KEYS, *SHARING_KEYS),
     )
     kind = _one_of(t, ("capacity_teu", "capacity_wagons"), required=True)
     return Service(
@@ -470,6 +471,7 @@ def _service(ident: str, entry: Mapping[str, Any]) -> Service:
         fleet=read_fleet(t),
         rate=read_rate(t.get("rate"), t.sub("rate")) if t.has("rate") else None,
         subsidy=read_rate(t.get("subsidy"), t.sub("subsidy")) if t.has("subsidy") else None,
+        empty_running=read_empty_running(t),
         **read_sharing(t),
     )
 

@@ -236,6 +236,7 @@ class Service:
     shared: bool = False
     rate: "Rate | None" = None  # what a shipper pays for the ride (sim.model.costs)
     subsidy: "Rate | None" = None  # public money per unit, already off ``rate``
+    empty_running: float | None = None  # share of its vehicles' km run empty (None: its mode's default)
 
     @property
     def space(self) -> float:
