@@ -302,10 +302,12 @@ def test_ctrl_c_keeps_the_finished_points_and_resume_gives_the_serial_table(tmp_
     os.killpg(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err
-    assert "run the same command with --resume" in err and "Traceback" not in err
+    assert "run the same command with --resume" in err and "Traceback" not in err, err
     assert not out.exists()
     kept = len(list(points.glob("*.json")))
-    assert 2 <= kept < 12
+    # On a busy machine the workers may finish every point before the interrupt lands; the
+    # folder must still not exist and --resume must still finish it (from the kept points).
+    assert 2 <= kept <= 12
     done = subprocess.run(args + ["--resume", "-q"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     whole = sim.sweep(str(scenario), [PARAMS[1], PARAMS[3]], design="lhs", samples=12, replications=1,
