@@ -498,6 +498,7 @@ def test_raising_the_time_value_moves_share_to_the_faster_option() -> None:
     for rate in (0.001, 0.006, 0.032):
         def edit(doc, rate=rate):
             entry(doc, "services", "train")["rate"] = {"usd_per_teu": 300}
+            entry(doc, "services", "truck")["rate"] = {"usd_per_teu": 0}  # priced, and free
             doc["flows"][0]["time_cost_per_day"] = rate
 
         run = sim.run(two(edit, horizon_days=300), replications=2, seed=3)
@@ -628,3 +629,23 @@ def test_a_route_with_an_unpriced_ride_has_an_unknown_cost_not_a_free_one() -> N
 
     table = routes_table(run.summary.to_dict())
     assert "cost US$" not in table and "kg CO2e" in table  # no route priced: no cost column at all
+
+
+def test_a_chosen_option_with_an_unpriced_ride_is_refused_where_money_counts() -> None:
+    """A logit or cheapest choice cannot weigh an option whose money cost is unknown: one
+    line naming the option and the service, before anything runs; a fixed split is fine."""
+    def unpriced(choice):
+        def edit(doc):
+            entry(doc, "services", "truck").pop("rate")
+            entry(doc, "legs", "xd").pop("rate")
+            flow = entry(doc, "flows", "f")
+            flow["choice"] = choice
+            if choice != "fixed":
+                flow.pop("shares")
+        return edit
+
+    with pytest.raises(sim.ScenarioError) as info:
+        build(COST, unpriced("cheapest"))
+    assert info.value.key == "flows.f.options"
+    assert "option 'r' rides service 'truck', which no rate prices" in info.value.message
+    assert build(COST, unpriced("fixed")).flows["f"].choice == "fixed"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from sim.model.costs import Charges, Rate, tonnes_per_teu, transit_tariffs
+from sim.model.costs import Charges, Rate, tonnes_per_teu, transit_tariffs, unpriced_rides
 from sim.model.scenario import Route, Scenario
 
 COST_PARTS = ("line_haul", "handling", "border", "transit_tariff", "subsidy")
@@ -85,7 +85,6 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
     bulk = _bulk(route)
     tonnes = tonnes_per_teu(scenario, route) if tonnes is None else tonnes
     line = subsidy = 0.0
-    unpriced: list[str] = []
     for seg in route.segments:
         km = sum(scenario.legs[lid].distance_km for lid in seg.legs)
         service = scenario.services[seg.service]
@@ -93,8 +92,6 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
         if service.rate is not None and service.rate.includes_transit:  # its transit part is reported as such
             line -= sum(transit_tariffs(scenario, route, seg.legs, tonnes).values())
         subsidy += _price(service.subsidy, bulk, tonnes, km)
-        if service.rate is None and all(scenario.legs[lid].rate is None for lid in seg.legs):
-            unpriced.append(seg.service)
         for lid in seg.legs:
             leg = scenario.legs[lid]
             line += _price(leg.rate, bulk, tonnes, leg.distance_km)
@@ -112,7 +109,7 @@ def route_cost(scenario: Scenario, route: Route, tonnes: float | None = None) ->
             handling += per_tonne if bulk else per_teu + per_tonne * tonnes
     withdrawn = scenario.costs is not None and not scenario.costs.subsidies
     tariffs = sum(transit_tariffs(scenario, route, tonnes=tonnes).values(), 0.0)
-    return CostBreakdown(line, handling, border, tariffs, subsidy, withdrawn, tuple(dict.fromkeys(unpriced)))
+    return CostBreakdown(line, handling, border, tariffs, subsidy, withdrawn, tuple(unpriced_rides(scenario, route)))
 
 
 def leg_co2e_g_per_tkm(scenario: Scenario, leg_id: str, service_id: str | None = None,
@@ -146,11 +143,3 @@ def route_co2e_kg(scenario: Scenario, route: Route, tonnes: float | None = None,
                 return None
             total += factor * tonnes * scenario.legs[lid].distance_km / 1000.0
     return total
-
-
-def priced(scenario: Scenario) -> bool:
-    """True when the scenario gives any price (a rate, charge or tariff) at all."""
-    return (any(s.rate or s.subsidy for s in scenario.services.values())
-            or any(l.rate for l in scenario.legs.values())
-            or any(n.charges for n in scenario.nodes.values())
-            or bool(scenario.costs and scenario.costs.tariffs))

@@ -31,8 +31,9 @@ from sim.analysis.statistics import (
     saturation,
     train_index,
 )
-from sim.analysis.costs import priced, route_co2e_kg, route_cost
+from sim.analysis.costs import route_co2e_kg, route_cost
 from sim.analysis.loads import LegLoads, leg_loads, scales_with_load
+from sim.model.costs import priced
 from sim.model.costs import transit_tariffs
 from sim.analysis.fleets import FleetStats, fleet_stats
 from sim.analysis.flows import FlowStats, flow_stats

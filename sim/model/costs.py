@@ -337,6 +337,22 @@ def tonnes_per_teu(scenario: "Scenario", route: "Route") -> float:
     return scenario.emissions.tonnes_per_teu if scenario.emissions is not None else 0.0
 
 
+def priced(scenario: "Scenario") -> bool:
+    """True when the scenario gives any price (a rate, charge or tariff) at all."""
+    return (any(s.rate or s.subsidy for s in scenario.services.values())
+            or any(l.rate for l in scenario.legs.values())
+            or any(n.charges for n in scenario.nodes.values())
+            or bool(scenario.costs and scenario.costs.tariffs))
+
+
+def unpriced_rides(scenario: "Scenario", route: "Route") -> list[str]:
+    """The services of a route whose ride no rate prices, neither theirs nor one of their legs'."""
+    return list(dict.fromkeys(
+        seg.service for seg in route.segments
+        if scenario.services[seg.service].rate is None and all(scenario.legs[lid].rate is None for lid in seg.legs)
+    ))
+
+
 def end_countries(scenario: "Scenario", route: "Route") -> set[str]:
     """The countries a route starts and ends in (a border node's 'CN/KZ' counts both)."""
     return {c for n in (route.path[0], route.path[-1]) for c in scenario.nodes[n].country.split("/") if c}

@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from sim.model.costs import priced, unpriced_rides
 from sim.model.errors import ScenarioError
 from sim.model.reading import Table, check_ids, check_number, items, read_seasonality
 from sim.model.scenario import NO_DEMAND, Demand, Route
@@ -263,6 +264,18 @@ def check_flows(scenario: Any) -> None:
                     raise ScenarioError(f"route '{rid}' is an option of flow '{chosen[rid]}': a demand event changes a "
                                         "route's own demand only, so give the flow's teu_per_year instead, or target "
                                         "a route no flow chooses", f"events.{event.id}.target")
+    if priced(scenario):  # money counts in the choice: an option without a price cannot be compared
+        for flow in scenario.flows.values():
+            if flow.choice == "fixed":
+                continue
+            for rid in flow.options:
+                missing = unpriced_rides(scenario, scenario.routes[rid])
+                if missing:
+                    raise ScenarioError(
+                        f"option '{rid}' rides service '{missing[0]}', which no rate prices (neither the service nor "
+                        f"its legs), so its money cost is unknown and the {flow.choice} choice cannot weigh it: give "
+                        f"services.{missing[0]}.rate (or a rate on its legs), or leave the option out",
+                        f"flows.{flow.id}.options")
     choice = scenario.choice
     if choice is None or choice.carbon_usd_per_tonne <= 0:
         return
