@@ -223,3 +223,16 @@ def test_plot_of_an_incomplete_folder(tmp_path, capsys):
     (out / "marey.csv").unlink()
     capsys.readouterr()
     _fails(["plot", str(out)], capsys, "incomplete", "marey.csv")
+
+
+def test_differences_of_shares_read_in_percentage_points_and_zero_has_no_sign() -> None:
+    """A utilisation of 74.1% against 79.7% differs by 5.6 percentage points, not 5.6%;
+    a difference that rounds to zero reads +0.00, never -0.00."""
+    from sim.report.tables import format_metric
+
+    assert format_metric("utilization", 0.741) == "74.1%"
+    assert format_metric("utilization", 0.797 - 0.741, signed=True) == "+5.6 pp"
+    assert format_metric("utilization", -0.0004, signed=True) == "+0.0 pp"
+    assert format_metric("transit_days", -0.001, signed=True) == "+0.00"
+    assert format_metric("transit_days", -0.006, signed=True) == "-0.01"
+    assert format_metric("teu_per_year", -0.4, signed=True) == "+0"

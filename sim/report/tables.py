@@ -411,17 +411,24 @@ def _unit_of(metric: str) -> str:
 
 
 def format_metric(metric: str, value: float | None, signed: bool = False) -> str:
-    """A metric's value as the tables show it, by its unit: shares in percent, yearly
-    volumes in whole units, days and the rest to 0.01."""
+    """A metric's value as the tables show it, by its unit: shares in percent (a signed
+    difference of shares in percentage points), yearly volumes in whole units, days and the
+    rest to 0.01.  A value that rounds to zero shows no minus sign."""
     if value is None:
         return "n/a"
     sign = "+" if signed else ""
     unit = _unit_of(metric)
     if unit == "share":
-        return f"{value * 100:{sign}.1f}%"
+        value = _unsigned_zero(value * 100, 1)
+        return f"{value:+.1f} pp" if signed else f"{value:.1f}%"
     if unit.endswith("/yr"):
-        return f"{value:{sign},.0f}"
-    return f"{value:{sign}.2f}"
+        return f"{_unsigned_zero(value, 0):{sign},.0f}"
+    return f"{_unsigned_zero(value, 2):{sign}.2f}"
+
+
+def _unsigned_zero(value: float, decimals: int) -> float:
+    """0.0 for a value that shows as zero at ``decimals`` (so no "-0.00")."""
+    return 0.0 if round(value, decimals) == 0 else value
 
 
 def _significance(row: dict) -> str:
