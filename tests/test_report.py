@@ -255,6 +255,10 @@ def test_reproduce_command(run, page_text):
     assert reproduce_command([run, run], comparison_doc()) == "routesim compare network.toml other.toml -n 2 --seed 11"
     doc = {**comparison_doc(), "overrides": ["routes.sea.name=a b"]}
     assert reproduce_command([run, run], doc).endswith("--seed 11 --set 'routes.sea.name=a b'")
+    # The time-space chart chosen for the page is part of what the line writes again.
+    line = reproduce_command([run], None, "sea", (3.5, 10.0))
+    assert line.endswith(f"--set {OVERRIDE} --marey sea --marey-window 3.5:10")
+    assert line in "".join(parse(report_html([run], [], None, "sea", (3.5, 10.0))).text)
 
 
 def test_same_inputs_same_page(run):
@@ -268,7 +272,7 @@ def test_comparison_rows_show_their_significance(run):
     sig = [cells for css, cells in page.rows if css == "sig"]
     assert [c[0] for c in sig] == ["overland", "dostyk"]
     assert sig[0][-1] == "yes" and "+2.50" in sig[0] and "+2.00 to +3.00" in sig[0]
-    assert "+10.0%" in sig[1]
+    assert "+10.0 pp" in sig[1]
     plain = [cells for css, cells in page.rows if cells and cells[0] == "sea"]
     assert plain and plain[0][-1] == "no"
     joined = "".join(page.text)

@@ -211,7 +211,7 @@ def draw(
             else:
                 png = _render_png(builders[path.stem](), figure_png)
             embedded.append((title, text, png))
-    (folder / REPORT).write_text(report_html(runs, embedded, comparison), encoding="utf-8")
+    (folder / REPORT).write_text(report_html(runs, embedded, comparison, marey_route, marey_window), encoding="utf-8")
     return written + [folder / REPORT]
 
 

@@ -502,8 +502,9 @@ def scenario_argument(summary: dict) -> str:
     return name if bundled else str(source)
 
 
-def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
-    """The routesim command line that writes these results again."""
+def reproduce_command(runs: Sequence[RunData], comparison: dict | None, marey_route: str | None = None,
+                      marey_window: tuple[float, float] | None = None) -> str:
+    """The routesim command line that writes these results (and this time-space chart) again."""
     seed, replications, overrides = _settings(runs, comparison)
     if comparison is not None:
         inputs = [str(i) for i in comparison.get("inputs") or [scenario_argument(r.summary) for r in runs]]
@@ -515,13 +516,18 @@ def reproduce_command(runs: Sequence[RunData], comparison: dict | None) -> str:
     words += ["-n", str(replications), "--seed", str(seed)]
     for o in overrides:
         words += ["--set", o]
+    if marey_route is not None:
+        words += ["--marey", marey_route]
+    if marey_window is not None:
+        words += ["--marey-window", f"{marey_window[0]:g}:{marey_window[1]:g}"]
     return shlex.join(words)
 
 
-def _reproduce(runs: Sequence[RunData], comparison: dict | None) -> list[dict]:
+def _reproduce(runs: Sequence[RunData], comparison: dict | None, marey_route: str | None = None,
+               marey_window: tuple[float, float] | None = None) -> list[dict]:
     version = _version(runs, comparison)
     return [
-        p([code(reproduce_command(runs, comparison))]),
+        p([code(reproduce_command(runs, comparison, marey_route, marey_window))]),
         p(["With routesim ", version, " this writes the same results, for any ", code("--workers"),
            f". This page was drawn by routesim {__version__}."]),
     ]
@@ -602,8 +608,11 @@ def report_html(
     runs: Sequence[RunData],
     figures: Sequence[tuple[str, str, bytes]],
     comparison: dict | None = None,
+    marey_route: str | None = None,
+    marey_window: tuple[float, float] | None = None,
 ) -> str:
-    """The whole report as one HTML document: figures embedded, no external resources."""
+    """The whole report as one HTML document: figures embedded, no external resources; its
+    reproduce line names the time-space chart's route and window when they were chosen."""
     heading, header = _header(runs, comparison)
     sections = []
     if comparison is not None:
@@ -620,7 +629,7 @@ def report_html(
                          "sub": [(f"fig-{f['stem']}", f["title"]) for f in entries]})
     sections.append({"id": "parameters", "title": "Parameters and their sources", "open": False,
                      "blocks": _parameters(runs), "sub": []})
-    sections.append({"id": "reproduce", "title": "Reproduce", "open": True, "blocks": _reproduce(runs, comparison),
+    sections.append({"id": "reproduce", "title": "Reproduce", "open": True, "blocks": _reproduce(runs, comparison, marey_route, marey_window),
                      "sub": []})
     checks = [glance_block(run.summary, run.label if len(runs) > 1 else "") for run in runs]
     return environment().get_template("report.html").render(
