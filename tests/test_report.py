@@ -1,6 +1,6 @@
 """report.html: self-contained, escaped, with the run's numbers and the parameters' sources.
 
-The run folder is written with the figure drawing switched off (``sim.cli.draw`` patched to
+The run folder is written with the figure drawing switched off (``sim.report.draw.draw`` patched to
 a no-op), so these tests do not depend on the figure modules; the page is built here with
 small matplotlib figures.
 """

@@ -289,10 +289,10 @@ def _signal_after_writing(monkeypatch, signum: int, where: str) -> None:
     'lock' as the command releases its lock, 'print' as it prints its tables."""
     import contextlib
 
-    import sim.cli
+    import sim.cli.commands
 
     if where == "lock":
-        real = sim.cli.folder_lock
+        real = sim.cli.commands.folder_lock
 
         @contextlib.contextmanager
         def lock(*args, **kwargs):
@@ -300,10 +300,10 @@ def _signal_after_writing(monkeypatch, signum: int, where: str) -> None:
                 yield
             os.kill(os.getpid(), signum)  # the results are in place; the handler runs now
 
-        monkeypatch.setattr(sim.cli, "folder_lock", lock)
+        monkeypatch.setattr(sim.cli.commands, "folder_lock", lock)
     else:
-        monkeypatch.setattr(sim.cli, "_print_report", lambda *a: os.kill(os.getpid(), signum))
-        monkeypatch.setattr(sim.cli, "comparison_text", lambda *a: os.kill(os.getpid(), signum) or "")
+        monkeypatch.setattr(sim.cli.commands, "_print_report", lambda *a: os.kill(os.getpid(), signum))
+        monkeypatch.setattr(sim.cli.commands, "comparison_text", lambda *a: os.kill(os.getpid(), signum) or "")
 
 
 @pytest.mark.parametrize("command", ["run", "compare"])
