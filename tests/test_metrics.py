@@ -202,3 +202,21 @@ def test_run_metrics_with_a_scenario_is_refused_not_ignored(capsys, tmp_path, mo
     assert main(["run", "--metrics", "--set", "nodes.dostyk.servers=4"]) == 2
     assert "takes no --set" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_share_interval_stays_inside_zero_and_one() -> None:
+    # Shares 0, 0, 0.004: mean 0.001(3), sd 0.0023094, t(0.975, 2) = 4.3027, so the raw
+    # t-interval is [-0.00440, 0.00707]; a share cannot be negative, so it is [0, 0.00707].
+    # A count's lower bound is 0 as well; a duration's (unbounded) is left as it is.
+    from sim.analysis.metrics import MetricsTable
+    from sim.analysis.summary import measured
+
+    values = {"late_share": (0.0, 0.0, 0.004), "containers_created": (0.0, 0.0, 4.0), "transit_days": (-1.0, -1.0, 3.0)}
+    rows = [(m, i, v) for m, vals in values.items() for i, v in enumerate(vals)]
+    table = MetricsTable(np.asarray([i for _, i, _ in rows]), ("route",) * len(rows), ("r",) * len(rows),
+                         tuple(m for m, _, _ in rows), np.asarray([v for _, _, v in rows]), (0, 1, 2))
+    share = measured(table, "route", "r", "late_share")
+    assert share.ci95[0] == 0.0
+    assert share.ci95[1] == pytest.approx(0.004 / 3 + 4.3027 * 0.0023094 / 3 ** 0.5, abs=1e-5)
+    assert measured(table, "route", "r", "containers_created").ci95[0] == 0.0
+    assert measured(table, "route", "r", "transit_days").ci95[0] == pytest.approx(1 / 3 - 4.3027 * 2.3094 / 3 ** 0.5, abs=1e-3)

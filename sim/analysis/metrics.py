@@ -279,6 +279,14 @@ class Metric:
         """The short label of tables and figures."""
         return self.label or self.name.replace("_", " ")
 
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The range its values live in: a share in [0, 1], a count at least 0, else open;
+        a confidence interval is clipped to it (a t-interval near 0 reaches below it)."""
+        if self.unit == "share":
+            return 0.0, 1.0
+        return (0.0, None) if self.integer else (None, None)
+
 
 def _nan(x: float | None) -> float:
     return math.nan if x is None else float(x)

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.analysis.costs import route_cost
 from sim.analysis.metrics import (
-    MetricsTable, flow_option_id, metrics_table, node_pool_id, route_service_id, service_leg_id, vocabulary,
+    REGISTRY, MetricsTable, flow_option_id, metrics_table, node_pool_id, route_service_id, service_leg_id, vocabulary,
 )
 from sim.analysis.statistics import mean_ci95
 from sim.engine.fleet import headway_days
@@ -39,12 +39,23 @@ class Interval:
     ci95: tuple[float | None, float | None]
 
     @classmethod
-    def of(cls, values: np.ndarray) -> "Interval":
+    def of(cls, values: np.ndarray, bounds: tuple[float | None, float | None] = (None, None)) -> "Interval":
         mean, lo, hi = mean_ci95(values.tolist())
+        low, high = bounds
+        if lo is not None and low is not None:
+            lo = max(lo, low)
+        if hi is not None and high is not None:
+            hi = min(hi, high)
         return cls(_clean(mean), (_clean(lo), _clean(hi)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"mean": self.mean, "ci95": list(self.ci95)}
+
+
+def measured(table: MetricsTable, kind: str, entity: str, name: str) -> Interval:
+    """The interval of a metric over replications, clipped to the range the metric lives in."""
+    metric = REGISTRY.get((kind, name))
+    return Interval.of(table.values(kind, entity, name), metric.bounds if metric else (None, None))
 
 
 @dataclass(frozen=True)
@@ -290,7 +301,7 @@ def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> Rou
         return table.values("route", route_id, name)
 
     def iv(name: str) -> Interval:
-        return Interval.of(v(name))
+        return measured(table, "route", route_id, name)
 
     transit = iv("transit_days")
     saturated = bool(v("saturated").sum() * 2 > v("saturated").size)  # in most replications
@@ -313,7 +324,7 @@ def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> Rou
         backlog_growth_per_day=iv("backlog_growth_per_day"),
         saturated=saturated,
         load_factor={
-            seg.service: Interval.of(table.values("route_service", route_service_id(route_id, seg.service), "load_factor"))
+            seg.service: measured(table, "route_service", route_service_id(route_id, seg.service), "load_factor")
             for seg in route.segments
         },
         limited_by=limiting_factor(scenario, table, route_id) if saturated else None,
@@ -414,14 +425,14 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
     own = [node.servers] + [p.servers for p in node.pools if p.servers is not None]
     servers = sum(n for n in own if n is not None) if any(n is not None for n in own) else None
     limited = bool(servers)
-    util = Interval.of(v("utilization"))
+    util = measured(table, "node", node_id, "utilization")
     pools = {}
     for p in node.pools:
         pid = node_pool_id(node_id, p.id)
         pools[p.id] = {
             "direction": p.direction, "from": list(p.from_nodes), "services": list(p.services),
             "servers": p.servers, "shares_node_servers": p.servers is None,
-            **{name: Interval.of(table.values("node_pool", pid, name)).to_dict()
+            **{name: measured(table, "node_pool", pid, name).to_dict()
                for name in ("visits", "utilization", "mean_wait_days", "mean_handling_days")},
             "max_queue": int(table.values("node_pool", pid, "max_queue").max()),
         }
@@ -431,13 +442,13 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
         utilization_ci95=util.ci95 if limited else (None, None),
         mean_in_service=_mean(v("mean_in_service")),
         mean_wait_days=_mean(v("mean_wait_days")),
-        mean_wait_days_ci95=Interval.of(v("mean_wait_days")).ci95,
+        mean_wait_days_ci95=measured(table, "node", node_id, "mean_wait_days").ci95,
         mean_handling_days=_mean(v("mean_handling_days")),
         max_queue=int(v("max_queue").max()) if v("max_queue").size else 0,
-        vehicles_per_year=Interval.of(v("vehicles_per_year")),
-        teu_through=Interval.of(v("teu_through")),
-        tonnes_through=Interval.of(v("tonnes_through")),
-        trains_through=Interval.of(v("trains_through")),
+        vehicles_per_year=measured(table, "node", node_id, "vehicles_per_year"),
+        teu_through=measured(table, "node", node_id, "teu_through"),
+        tonnes_through=measured(table, "node", node_id, "tonnes_through"),
+        trains_through=measured(table, "node", node_id, "trains_through"),
         pools=pools,
     )
 
@@ -455,16 +466,16 @@ def event_summary(scenario: Scenario, table: MetricsTable, event_id: str,
     e = next(e for e in scenario.events if e.id == event_id)
     calendar = Calendar.of(scenario.settings)
     day = float(calendar.calendar_day(e.start))
-    measured = event_id in table.entities("event")
+    was_measured = event_id in table.entities("event")
     impact = {}
     for m in vocabulary():
-        if m.kind != "event" or not measured:
+        if m.kind != "event" or not was_measured:
             continue
-        interval = Interval.of(table.values("event", event_id, m.name))
+        interval = measured(table, "event", event_id, m.name)
         if m.name in COUNT_METRICS and interval.ci95[0] is not None:
             interval = Interval(interval.mean, (max(0.0, interval.ci95[0]), interval.ci95[1]))
         impact[m.name] = interval
-    recovered = table.values("event", event_id, "recovered") if measured else np.empty(0)
+    recovered = table.values("event", event_id, "recovered") if was_measured else np.empty(0)
     recovered = recovered[np.isfinite(recovered)]
     random_length = e.duration is not None and not isinstance(e.duration, Fixed)
     return EventSummary(
@@ -552,7 +563,7 @@ def route_accounting(scenario: Scenario, table: MetricsTable, route_id: str) -> 
         reliability: dict[str, Any] = {"spread_p95_p50_days": None if p50 is None or p95 is None else p95 - p50}
         if route.promised_days is not None:
             reliability.update(promised_days=route.promised_days,
-                               late_share=Interval.of(table.values("route", route_id, "late_share")).to_dict())
+                               late_share=measured(table, "route", route_id, "late_share").to_dict())
         out["reliability"] = reliability
     return out or None
 
@@ -588,7 +599,7 @@ def flow_summary(scenario: Scenario, table: MetricsTable, flow_id: str, record: 
 
     def measures(kind: str, entity: str) -> dict[str, Interval]:
         names = dict.fromkeys(name for k, e, name in zip(table.kind, table.entity, table.metric) if k == kind and e == entity)
-        return {name: Interval.of(table.values(kind, entity, name)) for name in names}
+        return {name: measured(table, kind, entity, name) for name in names}
 
     options = {}
     for rid in flow.options:
@@ -624,7 +635,7 @@ def summarize(scenario: Scenario, table: MetricsTable, flows: Mapping[str, Any] 
         events={e.id: event_summary(scenario, table, e.id, overlaps[e.id]) for e in scenario.events},
         services={sid: service_summary(scenario, table, sid) for sid in table.entities("service")},
         flows={fid: flow_summary(scenario, table, fid, (flows or {}).get(fid, {})) for fid in scenario.flows},
-        countries={c: {"transit_revenue_usd_per_year": Interval.of(table.values("country", c, "transit_revenue_usd_per_year"))}
+        countries={c: {"transit_revenue_usd_per_year": measured(table, "country", c, "transit_revenue_usd_per_year")}
                    for c in table.entities("country")},
     )
 
@@ -635,7 +646,7 @@ def service_summary(scenario: Scenario, table: MetricsTable, service_id: str) ->
 
     def measures(kind: str, entity: str) -> dict[str, Interval]:
         names = dict.fromkeys(name for k, e, name in zip(table.kind, table.entity, table.metric) if k == kind and e == entity)
-        return {name: Interval.of(table.values(kind, entity, name)) for name in names}
+        return {name: measured(table, kind, entity, name) for name in names}
 
     fleet = service.fleet
     routes = tuple(dict.fromkeys(rid for rid, _ in service.users))
