@@ -161,8 +161,7 @@ class FleetTrips:
     def _way_back(drawn: tuple, slot: int) -> tuple:
         """Trip ``slot``'s values of a way back's draws."""
         way, draws, turn = drawn
-        handling = [None if h is None else h.at(slot) for h in draws.handling]
-        travel = [d.at(slot) for d in draws.travel]
+        handling, travel = draws.times(slot)
         turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
         return way, handling, travel, draws.pools, turns
 
@@ -186,7 +185,18 @@ class FleetTrips:
                 break  # the origin: the turnaround there, not handling (loading is the next trip's)
             nid = way.nodes[j]
             rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
-            start, end, handled = yield from handle(env, rec, t, handling[j], vehicle)
+            duration = handling[j]
+            if rec.gate is not None:
+                start, end, handled = yield from handle(env, rec, t, duration, vehicle)
+            elif duration is None:
+                start = end = t
+                handled = False
+            else:  # handle() without a gate, inlined: a way back visits every node of the rotation
+                if rec.free is not None and t > env.now:
+                    yield env.timeout(t - env.now)
+                start = rec.admit(t, duration)
+                end = start + duration
+                handled = True
             rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, handled, False, pools[j])
             t = end
         cycle[5] = t

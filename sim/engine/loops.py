@@ -114,8 +114,7 @@ class LoopTrips:
                 back = self._loop_back(service, fleet, slot)
             trip = self.trips_started
             self.trips_started += 1
-            handling = [None if h is None else h.at(slot) for h in draws.handling]
-            travel = [d.at(slot) for d in draws.travel]
+            handling, travel = draws.times(slot)
             self.env.process(self._loop_trip(
                 service, users, loading, unloading, t, due, trip, handling, travel, draws.pools, capacity, background,
                 cycle, back,

@@ -11,7 +11,7 @@ others overtake them, every trip still gets the numbers its twin without the eve
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -110,6 +110,22 @@ class TripDraws:
     handling: tuple[Sampler | None, ...]
     travel: tuple[Sampler, ...]
     pools: tuple[int, ...] = ()  # per node: the node pool the trip uses (0: the node's own; sim.model.pools)
+    # The block of values the samplers hold and their buffers, for ``times`` (one list
+    # lookup per value instead of a call of Sampler.at: a trip asks for ten or more).
+    _cache: list = field(default_factory=lambda: [-1, (), ()], repr=False, compare=False)
+
+    def times(self, slot: int) -> tuple[list[float | None], list[float]]:
+        """The handling (per node; None: not handled) and travel (per leg) of trip ``slot``:
+        value ``slot`` of each stream, as ``Sampler.at`` would give it."""
+        cache = self._cache
+        block, offset = divmod(slot, SAMPLE_BLOCK)
+        if block != cache[0]:
+            first = block * SAMPLE_BLOCK
+            for sampler in (*self.handling, *self.travel):
+                if sampler is not None:
+                    sampler.at(first)  # loads the block (checks that slots do not go back)
+            cache[:] = [block, [None if h is None else h.buf for h in self.handling], [d.buf for d in self.travel]]
+        return [None if b is None else b[offset] for b in cache[1]], [b[offset] for b in cache[2]]
 
 
 def trip_draws(

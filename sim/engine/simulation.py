@@ -373,8 +373,7 @@ class Model(FleetTrips, LoopTrips):
         if draws is None:
             draws = self.draws[(route.id, k, id(seg))] = trip_draws(self.scenario, route.id, k, seg, self._rng)
         # Drawn now, in slot order: vehicles may reach later nodes in another order.
-        handling = [None if h is None else h.at(slot) for h in draws.handling]
-        travel = [d.at(slot) for d in draws.travel]
+        handling, travel = draws.times(slot)
         self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, draws.pools, cycle, back))
 
     # -- a vehicle's trip ------------------------------------------------------------
@@ -427,7 +426,11 @@ class Model(FleetTrips, LoopTrips):
                     t += travel[j]
                 else:
                     t = leg_gate.travel(t, travel[j], trip, route.id, ranges)
-        if t > env.now:
+        # Only a hand-over (the next segment's departures react to it) or a fleet's way back
+        # must happen in SimPy time; a delivery by the horizon is a number in the ledger, so
+        # it is written now and the trip's last event is saved.  One after the end of the
+        # run never fires, as before.
+        if t > env.now and (downstream is not None or cycle is not None or t > self.end_time):
             yield env.timeout(t - env.now)
         segment, departs, arrives, loads = self.trips[route.id]
         segment.append(k)
