@@ -272,6 +272,7 @@ class Metric:
     pooled: bool = False
     compare: bool = False
     integer: bool = False  # a count: written without a decimal point
+    nonnegative: bool = False  # never below 0 though not a count (a queue's peak, a recovery's days)
     label: str = ""  # a short label for tables; the name with spaces when empty
 
     @property
@@ -281,11 +282,11 @@ class Metric:
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:
-        """The range its values live in: a share in [0, 1], a count at least 0, else open;
+        """The range its values live in: a share in [0, 1], a count or a nonnegative measure at least 0, else open;
         a confidence interval is clipped to it (a t-interval near 0 reaches below it)."""
         if self.unit == "share":
             return 0.0, 1.0
-        return (0.0, None) if self.integer else (None, None)
+        return (0.0, None) if self.integer or self.nonnegative else (None, None)
 
 
 def _nan(x: float | None) -> float:
@@ -508,9 +509,9 @@ _EVENT: tuple[Metric, ...] = (
     Metric("containers_undelivered", "event", "units", "affected units with a twin left out of the extra delay: undelivered when either run stopped",
            _impact("containers_undelivered"), integer=True),
     Metric("peak_queue", "event", "vehicles|units", "largest queue at the target from the event's start to its recovery: vehicles waiting at a node; units waiting at a route's origin (a service: the origins it leaves); vehicles held at a closed leg's start",
-           _impact("peak_queue"), compare=True, label="peak queue"),
+           _impact("peak_queue"), compare=True, nonnegative=True, label="peak queue"),
     Metric("recovery_days", "event", "d", "days from the event's end until the target's queue is within 10% of the same replication's without events at that instant; NaN if not before the run stopped",
-           _impact("recovery_days"), compare=True, label="recovery"),
+           _impact("recovery_days"), compare=True, nonnegative=True, label="recovery"),
     Metric("recovered", "event", "0/1", "1 when the queue recovered before the run stopped (mean over replications: the share that did)",
            _impact("recovered")),
     Metric("containers_diverted", "event", "units", "units whose vehicle left the origin in a divert event's window and took its path (0 for other kinds)",

@@ -453,16 +453,13 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
     )
 
 
-# Never below 0, so neither are their intervals' lower bounds (an extra delay can be negative).
-COUNT_METRICS = ("containers_affected", "containers_undelivered", "containers_diverted", "containers_removed",
-                 "peak_queue", "recovery_days")
 QUEUE_UNITS = {"nodes": "vehicles", "legs": "vehicles", "routes": "containers", "services": "containers"}
 
 
 def event_summary(scenario: Scenario, table: MetricsTable, event_id: str,
                   overlaps: Mapping[str, str] | None = None) -> EventSummary:
     """An event's summary: its definition and, when its impact was measured, its rows of the
-    metrics table (counts' intervals clipped at 0: a count's mean cannot be negative)."""
+    metrics table (each interval clipped to its metric's range, Metric.bounds)."""
     e = next(e for e in scenario.events if e.id == event_id)
     calendar = Calendar.of(scenario.settings)
     day = float(calendar.calendar_day(e.start))
@@ -471,10 +468,7 @@ def event_summary(scenario: Scenario, table: MetricsTable, event_id: str,
     for m in vocabulary():
         if m.kind != "event" or not was_measured:
             continue
-        interval = measured(table, "event", event_id, m.name)
-        if m.name in COUNT_METRICS and interval.ci95[0] is not None:
-            interval = Interval(interval.mean, (max(0.0, interval.ci95[0]), interval.ci95[1]))
-        impact[m.name] = interval
+        impact[m.name] = measured(table, "event", event_id, m.name)
     recovered = table.values("event", event_id, "recovered") if was_measured else np.empty(0)
     recovered = recovered[np.isfinite(recovered)]
     random_length = e.duration is not None and not isinstance(e.duration, Fixed)

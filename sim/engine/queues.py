@@ -156,9 +156,6 @@ class NodeRecorder:
         """One column of the visits logged, as a numpy array of ``dtype`` (a copy)."""
         return np.frombuffer(self.rows, dtype=VISIT)[name].astype(dtype)
 
-    def __len__(self) -> int:
-        return len(self.rows) // VISIT.itemsize
-
     def admit(self, arrive: float, duration: float) -> float:
         """Start of handling of a vehicle arriving now that will hold a server ``duration``."""
         free = self.free
