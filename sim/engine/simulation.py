@@ -31,13 +31,14 @@ from typing import Generator
 import numpy as np
 import simpy
 
+from sim.engine.background import background_traffic
 from sim.engine.demand import arrival_times, with_demand_events
 from sim.engine.flows import flow_arrivals, mean_load, merge_arrivals
 from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.loops import LoopRows, LoopTrips, LoopUser
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
-from sim.engine.queues import BACKGROUND, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
+from sim.engine.queues import NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
 from sim.engine.records import ReplicationResult, RouteLedger, TripLog
 from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
     Sampler,
@@ -49,7 +50,7 @@ from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchm
     stream,
     trip_draws,
 )
-from sim.model.scenario import Background, Route, Scenario, Segment
+from sim.model.scenario import Route, Scenario, Segment
 
 
 
@@ -131,7 +132,10 @@ class Model(FleetTrips, LoopTrips):
         self._start_loops()
         for nid, node in scenario.nodes.items():
             if node.background is not None and node.background.vehicles_per_day > 0:
-                self.env.process(self._background(nid, node.background))
+                self.env.process(background_traffic(
+                    self.env, self.nodes[nid], node.background, self.end_time,
+                    self._rng(f"background:{nid}"), self._rng(f"background:{nid}:handling"),
+                ))
 
     def _rng(self, purpose: str) -> np.random.Generator:
         return stream(self.seed, self.replication, purpose)
@@ -426,10 +430,8 @@ class Model(FleetTrips, LoopTrips):
                     t += travel[j]
                 else:
                     t = leg_gate.travel(t, travel[j], trip, route.id, ranges)
-        # Only a hand-over (the next segment's departures react to it) or a fleet's way back
-        # must happen in SimPy time; a delivery by the horizon is a number in the ledger, so
-        # it is written now and the trip's last event is saved.  One after the end of the
-        # run never fires, as before.
+        # Only a hand-over or a fleet's way back must happen in SimPy time: a delivery by the
+        # end of the run is written now (one event saved); one after it never fires, as before.
         if t > env.now and (downstream is not None or cycle is not None or t > self.end_time):
             yield env.timeout(t - env.now)
         segment, departs, arrives, loads = self.trips[route.id]
@@ -445,26 +447,6 @@ class Model(FleetTrips, LoopTrips):
             downstream.put(ranges, t)
         if cycle is not None:
             yield from self._come_back(seg, vehicle_index, cycle, back)
-
-    def _background(self, node_id: str, background: Background) -> Generator:
-        """Vehicles without modelled cargo taking the node's servers: Poisson arrivals over the
-        run, drawn up front from the node's own streams, queueing with the others."""
-        env = self.env
-        rec = self.nodes[node_id]
-        rng = self._rng(f"background:{node_id}")
-        n = int(rng.poisson(background.vehicles_per_day * self.end_time))
-        arrivals = np.sort(rng.uniform(0.0, self.end_time, n)).tolist()
-        sampler = Sampler(background.handling, self._rng(f"background:{node_id}:handling"))
-        for t in arrivals:
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            duration = sampler()
-            if rec.gate is None:
-                start = rec.admit(t, duration)
-                end = start + duration
-            else:
-                start, end = rec.gate.admit(t, duration, None)
-            rec.record(t, start, end, 0, BACKGROUND, BACKGROUND, BACKGROUND, True, False)
 
     # -- run -------------------------------------------------------------------------
 
