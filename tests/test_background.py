@@ -53,3 +53,14 @@ def test_figures_drawn_in_two_processes_are_the_same_files(tmp_path: Path, monke
     drawn = {p.name: p.read_bytes() for p in paths}
     assert [p.name for p in paths][-1] == "report.html" and len(drawn) > 5
     assert drawn == {name: (out / name).read_bytes() for name in drawn}
+
+
+def test_wait_returns_what_the_task_returned() -> None:
+    pending = background.start(lambda: {"a": b"\x00" * 100_000, "b": [1, 2.5]}, "returning")
+    assert pending.wait() == {"a": b"\x00" * 100_000, "b": [1, 2.5]}
+
+
+def test_a_value_that_cannot_be_sent_back_is_a_failure_not_a_hang() -> None:
+    pending = background.start(lambda: (lambda: None), "returning a function")
+    with pytest.raises(RuntimeError, match="returning a function: cannot send its result back"):
+        pending.wait()

@@ -471,3 +471,28 @@ def test_comparison_pages_keep_each_scenarios_tags_apart(run):
     cited = dataclasses.replace(run, source_notes=parse_source_notes(SOURCE_NOTES))
     page = report_html([cited, cited], [], comparison_doc())
     assert 'id="s1-tag-4a"' in page and 'id="s2-tag-4a"' in page and 'id="tag-4a"' not in page
+
+
+def test_the_page_copy_from_the_canvas_is_the_copy_of_the_saved_file() -> None:
+    from sim.report.html import embedded_png, embedded_png_of
+    from sim.viz.save import png_bytes, subplots
+
+    fig, axes = subplots(1, 2, figsize=(4, 2.5), layout="constrained")
+    axes[0].plot([0, 1, 2], [1, 3, 2], color="#1b4f72")
+    axes[1].bar(["a", "b"], [2, 1], color="#c0392b")
+    png = png_bytes(fig, dpi=80)
+    copy = embedded_png_of(fig, png)
+    assert copy == embedded_png(png)
+    assert copy.startswith(b"\x89PNG") and len(copy) < len(png)
+    # A PNG of another drawing than the canvas holds: decoded, not taken from the canvas.
+    other = png_bytes(fig, dpi=60)
+    png_bytes(fig, dpi=80)
+    assert embedded_png_of(fig, other) == embedded_png(other)
+
+
+def test_page_copies_are_embedded_as_given(run) -> None:
+    from sim.report.html import embedded_png
+
+    pngs = figures()
+    ready = [(title, text, embedded_png(png)) for title, text, png in pngs]
+    assert report_html([run], ready, page_copies=True) == report_html([run], pngs)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 _STOPPING = {s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None}
 
 
 class Pending:
-    """Work started in the background: wait for it (re-raising its failure) or cancel it."""
+    """Work started in the background: wait for it (its value back, or its failure
+    re-raised) or cancel it."""
 
-    def __init__(self, task: Callable[[], None], name: str) -> None:
+    def __init__(self, task: Callable[[], Any], name: str) -> None:
         self.name = name
         self._error: str | None = None
+        self._value: Any = None
         if CAN_FORK:
             ctx = multiprocessing.get_context("fork")
             self._pipe, child_end = ctx.Pipe(duplex=False)
@@ -47,26 +49,28 @@ class Pending:
             self._thread = threading.Thread(target=self._run, args=(task,), name=name, daemon=True)
             self._thread.start()
 
-    def _run(self, task: Callable[[], None]) -> None:  # pragma: no cover - platforms without fork
+    def _run(self, task: Callable[[], Any]) -> None:  # pragma: no cover - platforms without fork
         try:
-            task()
+            self._value = task()
         except BaseException as exc:  # reported by wait()
             self._error = f"{type(exc).__name__}: {exc}"
 
-    def wait(self) -> None:
-        """Block until the work is done; RuntimeError if it failed."""
+    def wait(self) -> Any:
+        """Block until the work is done and return what the task returned (pickled back
+        from the child); RuntimeError if it failed."""
         if self._process is not None:
             try:
-                error = self._pipe.recv()
+                error, value = self._pipe.recv()
             except EOFError:  # the child died without a word (killed)
-                error = f"ended with status {self._process.exitcode}"
+                error, value = f"ended with status {self._process.exitcode}", None
             self._process.join()
             self._pipe.close()
         else:  # pragma: no cover - platforms without fork
             self._thread.join()
-            error = self._error
+            error, value = self._error, self._value
         if error:
             raise RuntimeError(f"{self.name}: {error}")
+        return value
 
     def cancel(self) -> None:
         """Stop the work (after an error or an interrupt in the parent) and wait for it."""
@@ -80,27 +84,33 @@ class Pending:
             self._thread.join()
 
 
-def _child(task: Callable[[], None], pipe) -> None:
+def _child(task: Callable[[], Any], pipe) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and cancels this child;
     # a cancel (SIGTERM) or a hang-up ends it at once, without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for sig in _STOPPING - {signal.SIGINT}:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked by the parent for the fork
+    value = None
     try:
-        task()
+        value = task()
         error = None
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
     try:
-        pipe.send(error)
+        try:
+            pipe.send((error, value))
+        except OSError:
+            raise
+        except Exception as exc:  # a value that cannot be pickled: say so, not hang
+            pipe.send((f"cannot send its result back: {type(exc).__name__}: {exc}", None))
         pipe.close()
     except OSError:  # the parent is gone or stopped listening: nobody to tell
         pass
 
 
-def start(task: Callable[[], None], name: str) -> Pending:
-    """Run ``task`` beside the caller; call ``wait()`` on the result before using its output."""
+def start(task: Callable[[], Any], name: str) -> Pending:
+    """Run ``task`` beside the caller; ``wait()`` on the result returns the task's value."""
     return Pending(task, name)
 
 

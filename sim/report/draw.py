@@ -192,60 +192,71 @@ def draw(
 ) -> list[Path]:
     """Write the figures (unless ``figures`` is False) and report.html into ``folder``;
     the time-space chart for ``marey_window`` (start day, days) when given."""
-    from sim.report.html import figure_png, report_html
+    from sim.report.html import report_html
 
     written: list[Path] = []
     embedded: list[tuple[str, str, bytes]] = []
     if figures:
-        from sim.viz.figures import figure_builders, write_figures
+        from sim.viz.figures import figure_builders
         from sim.viz.transit import claim_band
 
         band = claim_band(runs)
         marey = (marey_route, marey_window)
-        written = _write_figures_in_two(runs, folder, fmt, marey, figure_builders, write_figures)
-        builders = figure_builders(runs, *marey) if fmt != "png" else {}
-        for path in written:
+        stems = list(figure_builders(runs, *marey))
+        for path, page in _write_figures_in_two(runs, folder, fmt, marey, stems):
             title, text = caption(path.stem, band[2] if band else None, marey_window)
-            if fmt == "png":
-                png = path.read_bytes()
-            else:
-                png = _render_png(builders[path.stem](), figure_png)
-            embedded.append((title, text, png))
-    (folder / REPORT).write_text(report_html(runs, embedded, comparison, marey_route, marey_window), encoding="utf-8")
+            embedded.append((title, text, page))
+            written.append(path)
+    report = report_html(runs, embedded, comparison, marey_route, marey_window, page_copies=True)
+    (folder / REPORT).write_text(report, encoding="utf-8")
     return written + [folder / REPORT]
 
 
-# Rough drawing cost of a figure, relative to a single-panel one: the grids have a panel per
-# route or node, the map computes sea lanes.
-_COST = {"throughput": 4, "bottlenecks": 3, "route_map": 4, "events": 3, "flow_options": 2}
+# Drawing time of a figure relative to the time-space chart's (measured on the bundled 2020
+# run, 5 replications, page copy included): the grids have a panel per route or node, the
+# map draws sea lanes.
+_COST = {"throughput": 4, "transit_ecdf": 3, "transit_times": 2.5, "route_map": 2.25, "bottlenecks": 1.75,
+         "events": 3, "flow_options": 2}
 
 
-def _write_figures_in_two(runs, folder: Path, fmt: str, marey, figure_builders, write_figures) -> list[Path]:
-    """Every figure, half of the work drawn by a forked child on the second core.
+def _write_figures_in_two(runs, folder: Path, fmt: str, marey, stems: list[str]) -> list[tuple[Path, bytes]]:
+    """Every figure saved and its page copy made, half of the work done by a forked child on
+    the second core; (path, page copy) in report order.
 
     Drawing is matplotlib's Python, so only a second process runs it in parallel; each
     figure is drawn whole by one process, so the files do not depend on the split.
     """
-    stems = list(figure_builders(runs, *marey))
     if not CAN_FORK or (os.cpu_count() or 1) < 2 or len(stems) < 2:
-        return write_figures(runs, folder, fmt, *marey)
+        return _figures_and_pages(runs, folder, fmt, marey)
     mine: list[str] = []
     theirs: list[str] = []
     for stem in sorted(stems, key=lambda s: -_COST.get(s, 1)):  # largest first, to the lighter side
         side = mine if sum(_COST.get(s, 1) for s in mine) <= sum(_COST.get(s, 1) for s in theirs) else theirs
         side.append(stem)
-    child = start(lambda: write_figures(runs, folder, fmt, *marey, only=theirs), "drawing figures")
+    child = start(lambda: _figures_and_pages(runs, folder, fmt, marey, theirs), "drawing figures")
     try:
-        write_figures(runs, folder, fmt, *marey, only=mine)
-        child.wait()
+        done = dict(_figures_and_pages(runs, folder, fmt, marey, mine))
+        done.update(child.wait())
     except BaseException:
         child.cancel()
         raise
-    return [folder / f"{stem}.{fmt}" for stem in stems]
+    return [(path, done[path]) for path in (folder / f"{stem}.{fmt}" for stem in stems)]
 
 
-def _render_png(fig, figure_png) -> bytes:
-    return figure_png(fig)
+def _figures_and_pages(runs, folder: Path, fmt: str, marey, only: list[str] | None = None) -> list[tuple[Path, bytes]]:
+    """Save the figures (those in ``only``) and make each one's copy for report.html while
+    it is at hand: the saved PNG, or for SVG and PDF a PNG drawn for the page, as a palette PNG."""
+    from sim.report.html import embedded_png_of, figure_png
+    from sim.viz.figures import write_figures
+
+    pages: list[tuple[Path, bytes]] = []
+
+    def saved(fig, path: Path) -> None:
+        png = path.read_bytes() if fmt == "png" else figure_png(fig)
+        pages.append((path, embedded_png_of(fig, png)))
+
+    write_figures(runs, folder, fmt, *marey, only=only, saved=saved)
+    return pages
 
 
 FIGURE_SUFFIXES = tuple(f".{f}" for f in FORMATS)

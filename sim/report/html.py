@@ -81,7 +81,30 @@ def embedded_png(png: bytes) -> bytes:
     picture to the eye (a plot has few colours), and the same bytes for the same input."""
     from PIL import Image  # matplotlib's own dependency
 
-    image = Image.open(io.BytesIO(png)).convert("RGB")
+    return _palette_png(Image.open(io.BytesIO(png)).convert("RGB"), png)
+
+
+def embedded_png_of(fig: "Figure", png: bytes) -> bytes:
+    """``embedded_png(png)`` for a figure just saved as ``png``, from the pixels still in its
+    canvas: the same bytes without decoding the file again (a third of the time)."""
+    from PIL import Image
+
+    buffer = fig.canvas.buffer_rgba()
+    height, width = buffer.shape[:2]
+    image = Image.frombuffer("RGBA", (width, height), buffer, "raw", "RGBA", 0, 1)
+    if image.size != _png_size(png):  # not the canvas of that save: decode the file after all
+        return embedded_png(png)
+    return _palette_png(image.convert("RGB"), png)
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's header chunk."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def _palette_png(image, png: bytes) -> bytes:
+    from PIL import Image
+
     # Fast octree: a fifth of median cut's time, and smaller files at the same colours;
     # zlib level 6: a seventh of "optimize"'s time for 10% more bytes.
     small = image.quantize(colors=EMBED_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
@@ -596,11 +619,12 @@ def _parameters(runs: Sequence[RunData]) -> list[dict]:
     return out
 
 
-def figure_entries(figures: Sequence[tuple[str, str, bytes]]) -> list[dict]:
-    """Each (title, caption, PNG) once, as a palette PNG: a thumbnail on the page that opens
-    full size (templates/report.html), anchored fig-1, fig-2, ..."""
+def figure_entries(figures: Sequence[tuple[str, str, bytes]], page_copies: bool = False) -> list[dict]:
+    """Each (title, caption, PNG) once, as a palette PNG (``page_copies``: the PNGs are such
+    copies already, made by ``embedded_png``): a thumbnail on the page that opens full size
+    (templates/report.html), anchored fig-1, fig-2, ..."""
     return [{"stem": f"{i + 1}", "title": title, "caption": caption,
-             "data": base64.b64encode(embedded_png(png)).decode("ascii")}
+             "data": base64.b64encode(png if page_copies else embedded_png(png)).decode("ascii")}
             for i, (title, caption, png) in enumerate(figures)]
 
 
@@ -610,9 +634,11 @@ def report_html(
     comparison: dict | None = None,
     marey_route: str | None = None,
     marey_window: tuple[float, float] | None = None,
+    page_copies: bool = False,
 ) -> str:
-    """The whole report as one HTML document: figures embedded, no external resources; its
-    reproduce line names the time-space chart's route and window when they were chosen."""
+    """The whole report as one HTML document: figures embedded (``page_copies``: their PNGs
+    already made by ``embedded_png``), no external resources; its reproduce line names the
+    time-space chart's route and window when they were chosen."""
     heading, header = _header(runs, comparison)
     sections = []
     if comparison is not None:
@@ -624,7 +650,7 @@ def report_html(
     if events:
         sections.append({"id": "events", "title": "Events", "open": True, "blocks": events, "sub": []})
     if figures:
-        entries = figure_entries(figures)
+        entries = figure_entries(figures, page_copies)
         sections.append({"id": "figures", "title": "Figures", "open": True, "blocks": [], "figures": entries,
                          "sub": [(f"fig-{f['stem']}", f["title"]) for f in entries]})
     sections.append({"id": "parameters", "title": "Parameters and their sources", "open": False,

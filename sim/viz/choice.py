@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sim.choice.logit import choose
-from sim.viz.common import TICK_FONT, day_axis, grid, run_title, suptitle
+from sim.viz.common import TICK_FONT, day_axis, grid, run_title, suptitle, panel_title
 from sim.output.figure_data import RunData
 
 VALUES_USD_PER_KG = np.geomspace(0.1, 1000.0, 241)  # the break-even curve's cargo values
@@ -106,7 +106,7 @@ def flow_options_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> 
             _log_axis(ax.yaxis, lo_y, hi_y)
         else:
             ax.margins(y=0.3)
-        ax.set_title(f"{origin} → {dest} (priced for {f['cargo'].get('class') or big}, "
+        panel_title(ax, f"{origin} → {dest} (priced for {f['cargo'].get('class') or big}, "
                      f"{f['cargo']['value_usd_per_tonne'] / 1000:g} US$/kg)", fontsize=9)
         ax.set_xlabel("door-to-door days (mean, 95% CI)", fontsize=TICK_FONT)
         ax.set_ylabel("cost, US$ per TEU", fontsize=TICK_FONT)
@@ -177,7 +177,7 @@ def breakeven_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Fig
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("cargo value, US$ per kg", fontsize=TICK_FONT)
         ax.set_ylabel("share of the option", fontsize=TICK_FONT)
-        ax.set_title(f"{origin} → {dest}", fontsize=9)
+        panel_title(ax, f"{origin} → {dest}", fontsize=9)
         ax.tick_params(labelsize=TICK_FONT)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=TICK_FONT - 0.5, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, ncol=2)
@@ -204,7 +204,7 @@ def co2_figure(runs: Sequence[RunData], colours: Mapping[str, str]) -> Figure:
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.invert_yaxis()
         ax.set_xlabel(f"kg CO2e per TEU (well to wheel, {f['cargo']['tonnes_per_teu']:g} t/TEU)", fontsize=TICK_FONT)
-        ax.set_title(f"{origin} → {dest}", fontsize=9)
+        panel_title(ax, f"{origin} → {dest}", fontsize=9)
         ax.tick_params(labelsize=TICK_FONT)
         ax.margins(x=0.25)
     suptitle(fig, run_title([run], "CO2e of a TEU by option"))

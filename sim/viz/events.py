@@ -13,7 +13,7 @@ from sim.model.calendar import Calendar
 from sim.model.distributions import Fixed
 from sim.model.scenario import Event, Scenario
 from sim.model.text import counted
-from sim.viz.common import TICK_FONT, day_axis_label, suptitle, thousands
+from sim.viz.common import TICK_FONT, day_axis_label, suptitle, thousands, panel_title
 from sim.viz.save import subplots
 from sim.output.figure_data import EventDays, RunData, event_targets
 
@@ -162,14 +162,14 @@ def events_figure(
         randoms = [span_label(e, scenario) for e in mine if e.random is not None]
         name = scenario.nodes[ident].name if kind == "node" else ident
         if kind == "node":
-            ax.set_title(f"{name}: vehicles queueing", fontsize=10, loc="left")
+            panel_title(ax, f"{name}: vehicles queueing", fontsize=10, loc="left")
             ax.set_ylabel("vehicles (daily mean)")
         elif what == "queue":
             unit = "wagons" if scenario.routes[ident].demand.cargo == "bulk" else "containers"
-            ax.set_title(f"{name}: waiting at the origin", fontsize=10, loc="left")
+            panel_title(ax, f"{name}: waiting at the origin", fontsize=10, loc="left")
             ax.set_ylabel(f"{unit} (daily mean)")
         else:
-            ax.set_title(f"{name}: transit by departure day", fontsize=10, loc="left")
+            panel_title(ax, f"{name}: transit by departure day", fontsize=10, loc="left")
             ax.set_ylabel("mean transit (days)")
         if what == "queue":
             thousands(ax)

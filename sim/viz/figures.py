@@ -67,9 +67,11 @@ def _route_map(runs: Sequence[RunData]) -> Figure:
 def write_figures(
     runs: Sequence[RunData], folder: Path, fmt: str = "png", marey_route: str | None = None,
     marey_window: tuple[float, float] | None = None, only: Collection[str] | None = None,
+    saved: Callable[[Figure, Path], None] | None = None,
 ) -> list[Path]:
     """Draw and save every figure (or those ``only`` names) into ``folder`` as <stem>.<fmt>;
-    the paths in report order."""
+    the paths in report order.  ``saved(figure, path)`` is called after each is saved, while
+    the figure is still at hand (report.html makes its page copy there)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown figure format {fmt!r}")
     paths = []
@@ -77,6 +79,9 @@ def write_figures(
         if only is not None and stem not in only:
             continue
         path = folder / f"{stem}.{fmt}"
-        save(build(), path, fmt)
+        fig = build()
+        save(fig, path, fmt)
+        if saved is not None:
+            saved(fig, path)
         paths.append(path)
     return paths

@@ -13,7 +13,7 @@ from matplotlib.lines import Line2D
 from sim.model.scenario import Event, Route, Scenario
 from sim.viz.save import subplots
 from sim.viz.common import (
-    TICK_FONT, all_routes, calendar_axis, grid, outer_labels, run_title, scenario_palette, scenario_style,
+    TICK_FONT, all_routes, calendar_axis, grid, outer_labels, panel_title, run_title, scenario_palette, scenario_style,
     shared_calendar, suptitle, thousands,
 )
 from sim.viz.events import SPAN_COLOURS, _shade, event_span, span_label
@@ -106,7 +106,7 @@ def throughput_figure(
             colour = palette[run.label] if several else colours[rid]
             ax.plot(x, delivered, color=colour, lw=1.5, label=f"{run.label} delivered")
             ax.plot(x, demand, color=colour, lw=1.0, ls=DEMAND_STYLE, alpha=0.85, label=f"{run.label} demand")
-        ax.set_title(route_label(owner.scenario, rid, 54), fontsize=TICK_FONT, loc="left")
+        panel_title(ax, route_label(owner.scenario, rid, 54), fontsize=TICK_FONT, loc="left")
         ax.set_ylabel(unit + (f"\n({ROLLING_WEEKS}-week mean)" if lumpy else ""), fontsize=8.5)
         ax.set_ylim(bottom=0)
         thousands(ax)
@@ -277,8 +277,8 @@ def _node_row(row: Sequence[Axes], runs: Sequence[RunData], nid: str, palette: M
     name = owner.scenario.nodes[nid].name if nid in owner.scenario.nodes else nid
     about = servers_text(runs, nid) if name == nid else f"{nid}, {servers_text(runs, nid)}"
     waits = " vs ".join(wait_text(mean_wait_hours(r, nid)) for r in runs if nid in r.nodes)
-    queue_ax.set_title(f"{name} ({about}): vehicles queueing; mean wait {waits}", fontsize=9, loc="left")
-    util_ax.set_title("utilization (the node on the left)", fontsize=9, loc="left")
+    panel_title(queue_ax, f"{name} ({about}): vehicles queueing; mean wait {waits}", fontsize=9, loc="left")
+    panel_title(util_ax, "utilization (the node on the left)", fontsize=9, loc="left")
     queue_ax.set_ylabel("vehicles", fontsize=8.5)
     queue_ax.set_ylim(0, max(longest * 1.1, 1.0))
     rates = [arrivals_per_day(r, nid) for r in runs if nid in r.nodes]

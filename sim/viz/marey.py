@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from sim.viz.save import subplots
-from sim.viz.common import day_axis_label, run_title, scenario_palette, shared_calendar, suptitle
+from sim.viz.common import day_axis_label, run_title, scenario_palette, shared_calendar, suptitle, panel_title
 from sim.viz.events import _day_ticks
 from sim.viz.markets import place, route_label
 from sim.output.figure_data import RunData
@@ -191,7 +191,7 @@ def marey_figure(
         ax.yaxis.set_label_position("right")
         ax.tick_params(axis="x", labelsize=9)
         if several:
-            ax.set_title(run.label, loc="left", fontsize=10, color=colour)
+            panel_title(ax, run.label, loc="left", fontsize=10, color=colour)
     for ax in axes[:, 0]:
         stop_labels(ax, stops, panel_inches - 0.9)
         ax.axvspan(start, start + days, color="#f2f2f2", zorder=0, lw=0)

@@ -45,7 +45,7 @@ from matplotlib.text import Annotation
 from sim.model.scenario import Route, Scenario
 from sim.model.text import counted
 from sim.viz.markets import CAUCASUS, CENTRAL_ASIA, RUSSIA_BELARUS, TURKEY_IRAN
-from sim.viz.common import suptitle
+from sim.viz.common import suptitle, panel_title
 from sim.viz.maplabels import place_labels
 from sim.viz.save import DPI, subplots
 
@@ -486,9 +486,9 @@ def _frame(ax: Axes, extent: Extent, title: str, subtitle: str = "", ticks: floa
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
     ax.set_aspect(_aspect(extent))
-    ax.set_title(title, loc="left", fontsize=10)
+    panel_title(ax, title, loc="left", fontsize=10)
     if subtitle:
-        ax.set_title(subtitle, loc="right", fontsize=9, color="#444444")
+        panel_title(ax, subtitle, loc="right", fontsize=9, color="#444444")
     ax.set_xlabel("longitude (°E)", fontsize=8)
     ax.set_ylabel("latitude (°N)", fontsize=8)
     ax.tick_params(labelsize=ticks)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from sim.viz.common import grid, suptitle
+from sim.viz.common import grid, suptitle, panel_title
 from sim.viz.save import subplots
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def indices_figure(data: SweepData) -> "Figure":
         ax.set_yticks(y, data.parameters, fontsize=8)
         ax.invert_yaxis()
         ax.axvline(0, color="0.3", lw=0.8)
-        ax.set_title(metric, fontsize=9)
+        panel_title(ax, metric, fontsize=9)
         ax.grid(axis="x", alpha=0.3)
         if data.design == "morris":
             ax.set_xlabel(f"mu*: mean |change| over the parameter's range ({unit})" if unit else "mu*")
@@ -116,7 +116,7 @@ def scatter_figure(data: SweepData) -> "Figure":
             if j == 0:
                 ax.set_ylabel(_label(metric.rsplit(".", 1)[-1], unit), fontsize=8)
             if j == 0 or len(metrics) > 1:
-                ax.set_title(metric if j == 0 else "", fontsize=8, loc="left")
+                panel_title(ax, metric if j == 0 else "", fontsize=8, loc="left")
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
     more = []
@@ -144,7 +144,7 @@ def heatmap_figure(data: SweepData) -> "Figure":
         ax.set_yticks(range(len(x1)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in x1], fontsize=7)
         ax.set_xlabel(p0, fontsize=8)
         ax.set_ylabel(p1, fontsize=8)
-        ax.set_title(metric, fontsize=9)
+        panel_title(ax, metric, fontsize=9)
         bar = fig.colorbar(mesh, ax=ax)
         bar.set_label(unit or "value", fontsize=8)
         if z.size <= 64:  # few cells: the values themselves

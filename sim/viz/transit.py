@@ -16,7 +16,8 @@ from matplotlib.patches import Patch
 
 from sim.analysis.groups import group_mean_transit, transit_ratio
 from sim.viz.common import (
-    BAND_COLOUR, TICK_FONT, all_routes, day_axis, grid, run_title, scenario_palette, scenario_style, suptitle,
+    BAND_COLOUR, TICK_FONT, all_routes, day_axis, grid, panel_title, run_title, scenario_palette, scenario_style,
+    suptitle,
 )
 # The palette itself, for a panel whose routes would otherwise repeat a colour.
 from sim.viz.colours import _ROUTE_PALETTE as ROUTE_PALETTE
@@ -256,7 +257,7 @@ def transit_ecdf_figure(
             _band(ax, band)
         _percent_axis(ax)
         ax.grid(alpha=0.3, which="major")
-        ax.set_title(panel.title, fontsize=10, loc="left", fontweight="bold")
+        panel_title(ax, panel.title, fontsize=10, loc="left", fontweight="bold")
         ax.set_ylabel(f"share of {_unit(runs, panel)}\ndelivered within x days", fontsize=9)
         ax.set_xlabel("transit time, origin to destination (days" + (f", {scale})" if scale else ")"), fontsize=9)
         ax.tick_params(labelsize=TICK_FONT)
@@ -331,7 +332,7 @@ def transit_box_figure(
         scale = _panel_days(ax, runs, panel.routes)
         if banded & set(panel.routes):
             _band(ax, band)
-        ax.set_title(panel.title, fontsize=10, loc="left", fontweight="bold")
+        panel_title(ax, panel.title, fontsize=10, loc="left", fontweight="bold")
         ax.set_xlabel("transit time, origin to destination (days" + (f", {scale})" if scale else ")"), fontsize=9)
         ax.tick_params(axis="x", labelsize=TICK_FONT)
         ax.grid(axis="x", alpha=0.3)

@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.viz.save import subplots
+from sim.viz.common import panel_title
 from sim.analysis.validation import format_value, unit_suffix
 
 
@@ -70,7 +71,7 @@ def _claim_panel(ax, rec: dict) -> None:
     unit = {"%": "growth (%)", "share": "utilization (busy time / capacity)", "ratio": "sea / rail (ratio)"}
     ax.set_xlabel(unit.get(rec["unit"], rec["unit"]), fontsize=9)
     verdict = "PASS" if rec["passed"] else "FAIL"
-    ax.set_title(f"{rec['id']}. {rec['claim']} — {verdict}", fontsize=9.5, loc="left", color=colour)
+    panel_title(ax, f"{rec['id']}. {rec['claim']} — {verdict}", fontsize=9.5, loc="left", color=colour)
     ax.tick_params(axis="x", labelsize=8)
     if rec["unit"] == "TEU":
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
