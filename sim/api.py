@@ -184,8 +184,8 @@ class Run:
         per-container file as ``containers`` says: csv, parquet or none; the time-space
         chart's data for ``marey_window`` (start day, days; default the first four weeks)."""
         return run_files(
-            self.scenario, self.results, self.table, self.summary, self.overrides, containers, self.source_notes,
-            marey_window,
+            self.scenario, self.results, lambda: self.table, lambda: self.summary, self.overrides, containers,
+            self.source_notes, marey_window,
         )
 
     def write(
@@ -212,8 +212,10 @@ class Run:
             draw(folder, [read_run(folder)], fmt, marey, figures=figures, marey_window=window)
 
         window = check_marey_window(marey_window)
+        # Without figures the report is light and reads only the small files: it is written
+        # while the per-container file is still being compressed.
         return write_results(target, self.files(containers, window), finish, kind="run",
-                             results_format=RESULTS_FORMAT)
+                             results_format=RESULTS_FORMAT, light_finish=not figures)
 
     def figures(self, marey: str | None = None, marey_window: MareyWindow = None) -> dict[str, "Figure"]:
         """Every figure of the run by name, as matplotlib Figures; nothing saved or shown.

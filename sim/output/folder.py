@@ -260,12 +260,15 @@ def _alive(pid: int) -> bool:
 
 def write_results(
     out: Path, writers: dict[str, Writer], finish: Writer | None = None, kind: str = "run", results_format: int = 0,
+    light_finish: bool = False,
 ) -> Path:
     """Write each file into a temporary sibling, add the manifest, then swap it in for ``out``.
 
     ``finish`` runs on the temporary folder once every file is in it (figures are drawn
-    from the files). On any failure or signal the temporary folder and any parent folders
-    this call created are removed, and previous results in ``out`` stay as they were.
+    from the files), or, when ``light_finish`` says it needs little (report.html without
+    figures) and reads no background file, while the background files are still being
+    written. On any failure or signal the temporary folder and any parent folders this
+    call created are removed, and previous results in ``out`` stay as they were.
     """
     check_out_dir(out)
     target = out.resolve()
@@ -286,12 +289,14 @@ def write_results(
                     started = write(tmp / name)
                     if isinstance(started, (Pending, Group)):  # work left running in the background
                         pending.pending.append(started)
-                # Background files are done before the figures: drawing needs both cores.
+                if finish is not None and light_finish:
+                    finish(tmp)
+                # Otherwise background files are done before the figures: drawing needs both cores.
                 try:
                     pending.wait()
                 except RuntimeError as exc:  # the child's own failure, e.g. a full disk
                     raise OutputError(f"results folder {out}: cannot write the results: {exc}") from None
-                if finish is not None:
+                if finish is not None and not light_finish:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)
                 with _signals_held():  # a signal now is delivered once ``swapped`` says where we are

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sim import __version__
 from sim.engine.simulation import ReplicationResult
@@ -43,23 +43,29 @@ def run_summary(scenario: Scenario, table: MetricsTable, seed: int, overrides: S
 
 
 def run_files(
-    scenario: Scenario, results: Sequence[ReplicationResult], table: MetricsTable, summary: Summary,
-    overrides: Sequence[str], containers: str = "csv", notes: SourceNotes | None = None,
-    marey_window: tuple[float, float] | None = None,
+    scenario: Scenario, results: Sequence[ReplicationResult], table: Callable[[], MetricsTable],
+    summary: Callable[[], Summary], overrides: Sequence[str], containers: str = "csv",
+    notes: SourceNotes | None = None, marey_window: tuple[float, float] | None = None,
 ) -> dict[str, Writer]:
     """Every data file of one scenario's run, by file name (the figures are drawn from them).
 
     ``containers`` is the per-container file: csv, parquet or none.  It comes first because
-    it is written in the background while the other data files are written.  ``notes``
-    (the scenario file's source labels and tags) are copied into scenario.toml.
+    it is written in the background while the other data files are written; ``table`` and
+    ``summary`` give the metrics table and the summary when the first file that needs them
+    is written, so that file starts before they are computed.  ``notes`` (the scenario
+    file's source labels and tags) are copied into scenario.toml.
     """
+
+    def later(make: Callable[[], Writer]) -> Writer:
+        return lambda path: make()(path)
+
     return {
         **containers_writers(scenario, results, containers),
-        SUMMARY: summary_writer(summary.to_dict()),
+        SUMMARY: later(lambda: summary_writer(summary().to_dict())),
         SCENARIO: scenario_writer(scenario, overrides, notes),
-        METRICS: metrics_writer(table),
-        ROUTES: routes_writer(scenario, table),
-        NODES: nodes_writer(scenario, table),
+        METRICS: later(lambda: metrics_writer(table())),
+        ROUTES: later(lambda: routes_writer(scenario, table())),
+        NODES: later(lambda: nodes_writer(scenario, table())),
         NODE_MONTHS: node_months_writer(scenario, results),
         **figure_data_writers(scenario, results, marey_window),
         **({CLAIMS: claims_writer(scenario)} if scenario.claims is not None else {}),
