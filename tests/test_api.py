@@ -128,3 +128,13 @@ def test_compare_pairs_replications_with_common_random_numbers(network_file, tmp
     assert float(wait.difference.iloc[0]) < 0  # twice the trains, a shorter wait
     out = cmp.write(tmp_path / "cmp", figures=False)
     assert json.loads((out / "comparison.json").read_text())["differences"] == json.loads(json.dumps(cmp.document["differences"]))
+
+
+def test_the_per_container_file_starts_before_the_summary_is_computed(network_file, tmp_path: Path) -> None:
+    run = sim.run(str(network_file), replications=1, seed=3)
+    writers = run.files()
+    assert list(writers)[0] == "containers.csv.gz"
+    assert "summary" not in vars(run) and "table" not in vars(run)  # nothing computed yet
+    writers["summary.json"](tmp_path / "summary.json")
+    assert "summary" in vars(run)
+    assert json.loads((tmp_path / "summary.json").read_text()) == run.summary.to_dict()
