@@ -21,7 +21,7 @@ from typing import Generator
 import numpy as np
 import simpy
 
-from sim.engine.queues import BACKGROUND, handle
+from sim.engine.queues import BACKGROUND, PACK_VISIT, handle
 from sim.engine.records import FleetLog
 from sim.engine.sampling import Sampler, run_draws
 from sim.model.scenario import Fleet, Route, Scenario, Segment
@@ -152,39 +152,42 @@ class FleetTrips:
         """The keyed draws of a way back: handling at the nodes between its ends, travel,
         and the two turnarounds (streams ``<stem>:node:..``, ``:leg:..``, ``:turnaround``)."""
         turn = spec.turnaround
+        draws = run_draws(self.scenario, stem, way, self._rng)
+        # The recorder of each node and the gate of each leg, looked up once for every trip.
+        recs = tuple(
+            self.pool_recs.get((nid, pool), self.nodes[nid]) if pool else self.nodes[nid]
+            for nid, pool in zip(way.nodes, draws.pools)
+        )
+        legs = tuple(self.leg_gates.get(lid) for lid in way.legs)
         return (
-            way, run_draws(self.scenario, stem, way, self._rng),
-            None if turn is None else Sampler(turn, self._rng(f"{stem}:turnaround")),
+            way, draws, None if turn is None else Sampler(turn, self._rng(f"{stem}:turnaround")), recs, legs,
         )
 
     @staticmethod
     def _way_back(drawn: tuple, slot: int) -> tuple:
         """Trip ``slot``'s values of a way back's draws."""
-        way, draws, turn = drawn
+        way, draws, turn, recs, legs = drawn
         handling, travel = draws.times(slot)
         turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
-        return way, handling, travel, draws.pools, turns
+        return way, handling, travel, draws.pools, turns, recs, legs
 
     def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back) -> Generator:
         """Turn around, travel the way back (queueing where it is handled), turn around at the
         origin, and be ready again.  Empty: its visits are logged as traffic without cargo."""
         env = self.env
-        way, handling, travel, pools, (turn_end, turn_origin) = back
+        way, handling, travel, pools, (turn_end, turn_origin), recs, leg_gates = back
         t = float(env.now)  # a Python float: the node logs take machine numbers
         cycle[3] = t
         t += turn_end
         cycle[4] = t
-        leg_gates = self.leg_gates
         vehicle = self.scenario.services[seg.service].vehicle
         last = len(way.nodes) - 1
         for j in range(1, last + 1):
-            leg_id = way.legs[j - 1]
-            leg_gate = leg_gates.get(leg_id) if leg_gates else None
+            leg_gate = leg_gates[j - 1]
             t = t + travel[j - 1] if leg_gate is None else leg_gate.travel(t, travel[j - 1], BACKGROUND, "", ())
             if j == last:
                 break  # the origin: the turnaround there, not handling (loading is the next trip's)
-            nid = way.nodes[j]
-            rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
+            rec = recs[j]
             duration = handling[j]
             if rec.gate is not None:
                 start, end, handled = yield from handle(env, rec, t, duration, vehicle)
@@ -197,7 +200,7 @@ class FleetTrips:
                 start = rec.admit(t, duration)
                 end = start + duration
                 handled = True
-            rec.record(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, handled, False, pools[j])
+            rec.rows += PACK_VISIT(t, start, end, 0, vehicle_index, BACKGROUND, BACKGROUND, handled, False, pools[j], False)
             t = end
         cycle[5] = t
         t += turn_origin

@@ -115,7 +115,9 @@ VISIT = np.dtype([
     ("arrive", "<f8"), ("start", "<f8"), ("end", "<f8"), ("containers", "<i8"), ("vehicle", "<i8"),
     ("route", "<i8"), ("trip", "<i8"), ("handled", "?"), ("counted", "?"), ("pool", "<i8"), ("rider", "?"),
 ])
-_PACK = struct.Struct("<dddqqqq??q?").pack
+# (arrive, start, end, containers, vehicle, route, trip, handled, counted, pool, rider); the
+# engine's hottest loop (a trip's node visits) appends to ``NodeRecorder.rows`` with it itself.
+PACK_VISIT = struct.Struct("<dddqqqq??q?").pack
 assert struct.calcsize("<dddqqqq??q?") == VISIT.itemsize
 
 
@@ -145,12 +147,12 @@ class NodeRecorder:
         self, arrive: float, start: float, end: float, load: int, vehicle: int, route: int,
         trip: int, handled: bool, counted: bool, pool: int = 0,
     ) -> None:
-        self.rows += _PACK(arrive, start, end, load, vehicle, route, trip, handled, counted, pool, False)
+        self.rows += PACK_VISIT(arrive, start, end, load, vehicle, route, trip, handled, counted, pool, False)
 
     def ride(self, arrive: float, end: float, load: int, vehicle: int, route: int, trip: int, counted: bool,
              pool: int = 0) -> None:
         """Log the cargo of another route aboard the vehicle just logged (see NodeLog.rider)."""
-        self.rows += _PACK(arrive, end, end, load, vehicle, route, trip, False, counted, pool, True)
+        self.rows += PACK_VISIT(arrive, end, end, load, vehicle, route, trip, False, counted, pool, True)
 
     def column(self, name: str, dtype: type) -> np.ndarray:
         """One column of the visits logged, as a numpy array of ``dtype`` (a copy)."""

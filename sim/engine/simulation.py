@@ -38,10 +38,9 @@ from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.loops import LoopRows, LoopTrips, LoopUser
 from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
-from sim.engine.queues import NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
+from sim.engine.queues import PACK_VISIT, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
 from sim.engine.records import ReplicationResult, RouteLedger, TripLog
 from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
-    Sampler,
     TripDraws,
     closure_intervals,
     driving_days,
@@ -88,12 +87,13 @@ class Model(FleetTrips, LoopTrips):
             for nid, n in scenario.nodes.items() for k, p in enumerate(n.pools, start=1) if p.servers is not None
         }
         # Handling and travel times per (route, segment log index, segment), keyed by trip
-        # slot (sim.engine.sampling.TripDraws); built on a segment's first trip.
-        self.draws: dict[tuple[str, int, int], TripDraws] = {}
+        # slot (sim.engine.sampling.TripDraws), with the segment's plan (_segment_plan);
+        # built on a segment's first trip.
+        self.draws: dict[tuple[str, int, int], tuple[TripDraws, tuple]] = {}
         # The finite fleets by service (sim.engine.fleet), built with their first dispatcher;
         # a service without ``fleet`` has unlimited vehicles and none here.
         self.fleets: dict[str, FleetState] = {}
-        self.back_draws: dict[tuple[str, int, int], tuple[TripDraws, Sampler | None]] = {}
+        self.back_draws: dict[tuple[str, int, int], tuple] = {}  # FleetTrips._way_back_draws
         self.closures = {
             sid: closure_intervals(sv.closures, self.end_time, self._rng(f"closures:{sid}"))
             for sid, sv in scenario.services.items()
@@ -373,38 +373,48 @@ class Model(FleetTrips, LoopTrips):
         if fleet is not None:
             cycle = fleet.take(now if planned is None else planned, now)
             back = self._back_draws(route, k, seg, fleet, slot)
-        draws = self.draws.get((route.id, k, id(seg)))
-        if draws is None:
-            draws = self.draws[(route.id, k, id(seg))] = trip_draws(self.scenario, route.id, k, seg, self._rng)
+        drawn = self.draws.get((route.id, k, id(seg)))
+        if drawn is None:
+            drawn = self.draws[(route.id, k, id(seg))] = self._segment_plan(route, k, seg)
+        draws, plan = drawn
         # Drawn now, in slot order: vehicles may reach later nodes in another order.
         handling, travel = draws.times(slot)
-        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, draws.pools, cycle, back))
+        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, plan, cycle, back))
+
+    def _segment_plan(self, route: Route, k: int, seg: Segment) -> tuple[TripDraws, tuple]:
+        """A segment's draws and what every trip over it looks up: the recorder of each node
+        (its pool's, where the vehicle's handling is a pool's), the gate of each leg, and
+        the vehicle's and route's indices in the logs; built once, on the first trip."""
+        draws = trip_draws(self.scenario, route.id, k, seg, self._rng)
+        recs = tuple(
+            self.pool_recs.get((nid, pool), self.nodes[nid]) if pool else self.nodes[nid]
+            for nid, pool in zip(seg.nodes, draws.pools)
+        )
+        legs = tuple(self.leg_gates.get(lid) for lid in seg.legs)
+        vehicle = self.scenario.services[seg.service].vehicle
+        return draws, (recs, draws.pools, legs, vehicle, self.vehicle_names.index(vehicle), self.route_ids.index(route.id))
 
     # -- a vehicle's trip ------------------------------------------------------------
 
     def _trip(
         self, route: Route, k: int, seg: Segment, ranges, downstream, depart: float, trip: int,
-        handling: list[float | None], travel: list[float], pools: tuple[int, ...], cycle: list[float] | None = None,
+        handling: list[float | None], travel: list[float], plan: tuple, cycle: list[float] | None = None,
         back=None,
     ) -> Generator:
         env = self.env
-        vehicle = self.scenario.services[seg.service].vehicle
-        vehicle_index = self.vehicle_names.index(vehicle)
-        route_index = self.route_ids.index(route.id)
+        recs, pools, leg_gates, vehicle, vehicle_index, route_index = plan
         load = sum(stop - start for start, stop in ranges)
-        last = len(seg.nodes) - 1
-        leg_gates = self.leg_gates
+        last = len(recs) - 1
         # The vehicle keeps its own exact clock; SimPy's catches up only where vehicles
         # interact (shared servers, the end of the trip), which saves most events.
         t = depart
-        for j, node_id in enumerate(seg.nodes):
-            rec = self.pool_recs.get((node_id, pools[j]), self.nodes[node_id]) if pools[j] else self.nodes[node_id]
+        for j, rec in enumerate(recs):
             counted = j < last or downstream is None
             duration = handling[j]
             gate = rec.gate
             if duration is None:
                 if gate is None:
-                    rec.record(t, t, t, load, vehicle_index, route_index, trip, False, counted, pools[j])
+                    rec.rows += PACK_VISIT(t, t, t, load, vehicle_index, route_index, trip, False, counted, pools[j], False)
                 else:  # held at a closed node even if not handled there
                     go = gate.hold(t)
                     rec.record(t, go, go, load, vehicle_index, route_index, trip, bool(go > t), counted, pools[j])
@@ -421,11 +431,10 @@ class Model(FleetTrips, LoopTrips):
                 else:
                     start, end = gate.admit(t, duration, vehicle)
                     gate.watch(trip, route.id, ranges, t, start)
-                rec.record(t, start, end, load, vehicle_index, route_index, trip, True, counted, pools[j])
+                rec.rows += PACK_VISIT(t, start, end, load, vehicle_index, route_index, trip, True, counted, pools[j], False)
                 t = end
             if j < last:
-                leg_id = seg.legs[j]
-                leg_gate = leg_gates.get(leg_id) if leg_gates else None
+                leg_gate = leg_gates[j]
                 if leg_gate is None:
                     t += travel[j]
                 else:
