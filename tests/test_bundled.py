@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.report.html import embedded_png
+from sim.report.page_figures import embedded_png
 from figure_files import embedded_pngs, same_figure
 from sim.cli import main
 from sim.output.figure_data import read_run

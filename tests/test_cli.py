@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.report.html import embedded_png
+from sim.report.page_figures import embedded_png
 from figure_files import DPI, embedded_pngs, has_size_of, png_size, same_figure
 from sim.cli import main
 from sim.output.figure_data import read_run

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.report.html import embedded_png
+from sim.report.page_figures import embedded_png
 from figure_files import embedded_pngs, pdf_size_pt, has_size_of, same_figure
 from scenarios_for_tests import NETWORK, entry, raw, write
 from sim.cli import main
@@ -129,7 +129,7 @@ def test_plot_of_one_run_folder(tmp_path, capsys):
     assert str(out / "throughput.pdf") in printed
     from sim.viz.figures import figure_builders
     from sim.output.figure_data import read_run
-    from sim.report.html import embedded_png, figure_png
+    from sim.report.page_figures import embedded_png, figure_png
 
     builders = figure_builders([read_run(out)])
     throughput = builders["throughput"]()

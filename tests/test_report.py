@@ -20,7 +20,8 @@ from scenarios_for_tests import NETWORK, entry, raw, write
 import sim.cli
 from sim.output.figure_data import RunData, read_run
 import sim.report.html
-from sim.report.html import compact, figure_png, report_html, reproduce_command
+from sim.report.html import compact, report_html, reproduce_command
+from sim.report.page_figures import figure_png
 from sim.report.tables import run_warnings
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -474,7 +475,7 @@ def test_comparison_pages_keep_each_scenarios_tags_apart(run):
 
 
 def test_the_page_copy_from_the_canvas_is_the_copy_of_the_saved_file() -> None:
-    from sim.report.html import embedded_png, embedded_png_of
+    from sim.report.page_figures import embedded_png, embedded_png_of
     from sim.viz.save import png_bytes, subplots
 
     fig, axes = subplots(1, 2, figsize=(4, 2.5), layout="constrained")
@@ -491,7 +492,7 @@ def test_the_page_copy_from_the_canvas_is_the_copy_of_the_saved_file() -> None:
 
 
 def test_page_copies_are_embedded_as_given(run) -> None:
-    from sim.report.html import embedded_png
+    from sim.report.page_figures import embedded_png
 
     pngs = figures()
     ready = [(title, text, embedded_png(png)) for title, text, png in pngs]

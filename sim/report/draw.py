@@ -246,7 +246,7 @@ def _write_figures_in_two(runs, folder: Path, fmt: str, marey, stems: list[str])
 def _figures_and_pages(runs, folder: Path, fmt: str, marey, only: list[str] | None = None) -> list[tuple[Path, bytes]]:
     """Save the figures (those in ``only``) and make each one's copy for report.html while
     it is at hand: the saved PNG, or for SVG and PDF a PNG drawn for the page, as a palette PNG."""
-    from sim.report.html import embedded_png_of, figure_png
+    from sim.report.page_figures import embedded_png_of, figure_png
     from sim.viz.figures import write_figures
 
     pages: list[tuple[Path, bytes]] = []

@@ -90,7 +90,8 @@ def _index_cell(got: dict[str, Any], name: str, conf: str) -> str:
 def sweep_html(doc: dict[str, Any], figures: Sequence[tuple[str, str, bytes]], reproduce: str) -> str:
     """The report page, in the run report's template (contents, folding sections, thumbnails
     that open full size); ``figures`` are (title, file name, PNG bytes)."""
-    from sim.report.html import PAGE_STYLE, STYLE, figure_entries
+    from sim.report.html import PAGE_STYLE, STYLE
+    from sim.report.page_figures import figure_entries
     from sim.report.rich import code, environment, h3, p, table
 
     design = doc["design"]
