@@ -21,7 +21,7 @@ from typing import Generator
 import numpy as np
 import simpy
 
-from sim.engine.queues import BACKGROUND, PACK_VISIT, handle
+from sim.engine.queues import BACKGROUND, PACK_VISIT, handle, signal
 from sim.engine.records import FleetLog
 from sim.engine.sampling import Sampler, run_draws
 from sim.model.scenario import Fleet, Route, Scenario, Segment
@@ -59,8 +59,7 @@ class FleetState:
     def put(self, vehicle: int) -> None:
         """A vehicle is ready at the origin now."""
         self.idle.append(vehicle)
-        old, self.changed = self.changed, self.env.event()
-        old.succeed()
+        signal(self)
 
     def log(self) -> FleetLog:
         a = np.array(self.rows, dtype=np.float64).reshape(-1, 7)

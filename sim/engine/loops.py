@@ -26,6 +26,7 @@ from sim.engine.loading import EPS, Waiting, board
 from sim.engine.queues import BACKGROUND, handle
 from sim.engine.records import LoopLog
 from sim.engine.sampling import Sampler, run_draws
+from sim.engine.trips import start as start_trip
 from sim.model.scenario import Route, Segment, Service
 
 
@@ -115,7 +116,7 @@ class LoopTrips:
             trip = self.trips_started
             self.trips_started += 1
             handling, travel = draws.times(slot)
-            self.env.process(self._loop_trip(
+            start_trip(self._loop_trip(
                 service, users, loading, unloading, t, due, trip, handling, travel, draws.pools, capacity, background,
                 cycle, back,
             ))

@@ -53,6 +53,16 @@ class OriginPool:
         return [(self.next, stop)] if stop > self.next else []
 
 
+def signal(holder) -> None:
+    """Wake whoever waits on ``holder.changed`` (a departure waiting for cargo or a vehicle)
+    and arm a fresh event; with nobody waiting the event stays as it is, unfired, which
+    saves the SimPy step of an event nobody hears (a waiter checks before it waits)."""
+    old = holder.changed
+    if old.callbacks:
+        holder.changed = holder.env.event()
+        old.succeed()
+
+
 class TransferPool:
     """Containers waiting at a transfer node, as FIFO ranges of ledger rows."""
 
@@ -66,8 +76,7 @@ class TransferPool:
         for start, stop in ranges:
             self.ranges.append([start, stop, now])
             self.count += stop - start
-        old, self.changed = self.changed, self.env.event()
-        old.succeed()
+        signal(self)
 
     def available(self, now: float) -> int:
         return self.count

@@ -40,6 +40,7 @@ from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_ch
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
 from sim.engine.queues import PACK_VISIT, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
 from sim.engine.records import ReplicationResult, RouteLedger, TripLog
+from sim.engine.trips import start as start_trip
 from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
     TripDraws,
     closure_intervals,
@@ -379,7 +380,7 @@ class Model(FleetTrips, LoopTrips):
         draws, plan = drawn
         # Drawn now, in slot order: vehicles may reach later nodes in another order.
         handling, travel = draws.times(slot)
-        self.env.process(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, plan, cycle, back))
+        start_trip(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, plan, cycle, back))
 
     def _segment_plan(self, route: Route, k: int, seg: Segment) -> tuple[TripDraws, tuple]:
         """A segment's draws and what every trip over it looks up: the recorder of each node
