@@ -152,12 +152,7 @@ class FleetTrips:
         and the two turnarounds (streams ``<stem>:node:..``, ``:leg:..``, ``:turnaround``)."""
         turn = spec.turnaround
         draws = run_draws(self.scenario, stem, way, self._rng)
-        # The recorder of each node and the gate of each leg, looked up once for every trip.
-        recs = tuple(
-            self.pool_recs.get((nid, pool), self.nodes[nid]) if pool else self.nodes[nid]
-            for nid, pool in zip(way.nodes, draws.pools)
-        )
-        legs = tuple(self.leg_gates.get(lid) for lid in way.legs)
+        recs, legs = self._stops(way, draws.pools)  # looked up once for every trip
         return (
             way, draws, None if turn is None else Sampler(turn, self._rng(f"{stem}:turnaround")), recs, legs,
         )

@@ -387,13 +387,18 @@ class Model(FleetTrips, LoopTrips):
         (its pool's, where the vehicle's handling is a pool's), the gate of each leg, and
         the vehicle's and route's indices in the logs; built once, on the first trip."""
         draws = trip_draws(self.scenario, route.id, k, seg, self._rng)
-        recs = tuple(
-            self.pool_recs.get((nid, pool), self.nodes[nid]) if pool else self.nodes[nid]
-            for nid, pool in zip(seg.nodes, draws.pools)
-        )
-        legs = tuple(self.leg_gates.get(lid) for lid in seg.legs)
+        recs, legs = self._stops(seg, draws.pools)
         vehicle = self.scenario.services[seg.service].vehicle
         return draws, (recs, draws.pools, legs, vehicle, self.vehicle_names.index(vehicle), self.route_ids.index(route.id))
+
+    def _stops(self, seg: Segment, pools: tuple[int, ...]) -> tuple[tuple[NodeRecorder, ...], tuple]:
+        """The recorder a vehicle over ``seg`` is handled by at each node (its pool's, where
+        ``pools`` names one) and the gate of each leg (None: no event changes it)."""
+        recs = tuple(
+            self.pool_recs.get((nid, pool), self.nodes[nid]) if pool else self.nodes[nid]
+            for nid, pool in zip(seg.nodes, pools)
+        )
+        return recs, tuple(self.leg_gates.get(lid) for lid in seg.legs)
 
     # -- a vehicle's trip ------------------------------------------------------------
 

@@ -100,12 +100,12 @@ def _child(task: Callable[[], Any], pipe) -> None:
     try:
         try:
             pipe.send((error, value))
-        except OSError:
-            raise
+        except OSError:  # the parent is gone or stopped listening: nobody to tell
+            return
         except Exception as exc:  # a value that cannot be pickled: say so, not hang
             pipe.send((f"cannot send its result back: {type(exc).__name__}: {exc}", None))
         pipe.close()
-    except OSError:  # the parent is gone or stopped listening: nobody to tell
+    except OSError:
         pass
 
 
