@@ -15,6 +15,7 @@ passed.  It is counted as on its way back until then, without visiting nodes on 
 
 from __future__ import annotations
 
+import heapq
 import math
 from typing import Generator
 
@@ -30,36 +31,96 @@ NOT_YET = math.inf  # a state not reached when the run stopped
 
 
 class FleetState:
-    """The ready vehicles of one service at its origin, and the cycle rows of the run."""
+    """The ready vehicles of one service at its origin, and the cycle rows of the run.
+
+    A vehicle coming back is put with the time it will be ready (``put_at``), computed on
+    its own clock, so its return costs no SimPy event unless a departure waits for it:
+    ``has_ready`` counts those whose time has come.  A departure with none waits on
+    ``changed``, which ``wait`` turns into a Timeout at the first return to come (one
+    event: the return and the departure's wake-up at once), or which fires now when a
+    vehicle is put back ready at once.
+    """
 
     def __init__(self, env: simpy.Environment, fleet: Fleet, ready_at: list[float]) -> None:
         self.env = env
         self.fleet = fleet
         self.idle: list[int] = []  # vehicles ready at the origin, first back first out
-        self.changed = env.event()
+        self.later: list[tuple[float, int, int]] = []  # (ready at, order put, vehicle): a heap
+        self._put = 0
+        self.changed = env.event()  # what a departure waits on: unfired, or armed (a Timeout)
+        self._wake_at = math.inf  # when the armed ``changed`` fires (inf: not armed)
+        self._release_at = None  # the armed event's first callback, which releases the vehicle
         self.rows: list[list[float]] = []
         for vehicle, at in enumerate(ready_at):
-            if at <= 0.0:
-                self.idle.append(vehicle)
-            else:
+            if at > 0.0:
                 self.rows.append([vehicle, math.nan, math.nan, math.nan, 0.0, at, at])
-                env.process(self._ready_later(vehicle, at))
-
-    def _ready_later(self, vehicle: int, at: float) -> Generator:
-        yield self.env.timeout(at)
-        self.put(vehicle)
+            self.put_at(vehicle, at)
 
     def take(self, planned: float, now: float) -> list[float]:
         """A ready vehicle departs now for a slot due at ``planned``: its cycle row, to fill in."""
+        self._release(self.env.now)
         vehicle = self.idle.pop(0)
         row = [vehicle, planned, now, NOT_YET, NOT_YET, NOT_YET, NOT_YET]
         self.rows.append(row)
         return row
 
-    def put(self, vehicle: int) -> None:
-        """A vehicle is ready at the origin now."""
-        self.idle.append(vehicle)
-        signal(self)
+    def put_at(self, vehicle: int, at: float) -> None:
+        """A vehicle is ready at the origin at ``at`` (now or later)."""
+        if at <= self.env.now:
+            self.idle.append(vehicle)
+            self._wake_now()
+            return
+        heapq.heappush(self.later, (at, self._put, vehicle))
+        self._put += 1
+        if at < self._wake_at and self._waiting():  # wake whoever waits when this one is back
+            self._arm(at)
+
+    def has_ready(self) -> bool:
+        """Whether a vehicle is ready at the origin now."""
+        self._release(self.env.now)
+        return bool(self.idle)
+
+    def wait(self) -> simpy.Event:
+        """What a departure with no vehicle ready (``has_ready`` False) waits for: the first
+        return to come, or a vehicle put back ready at once."""
+        if self.later and self.later[0][0] < self._wake_at:
+            self._arm(self.later[0][0])
+        return self.changed
+
+    def _release(self, upto: float) -> None:
+        later = self.later
+        while later and later[0][0] <= upto:
+            self.idle.append(heapq.heappop(later)[2])
+
+    def _waiting(self) -> list:
+        return [c for c in self.changed.callbacks if c is not self._release_at]
+
+    def _arm(self, at: float) -> None:
+        """Make ``changed`` a Timeout at ``at``, taking along whoever waits on it already
+        (the one it replaces, armed later or not at all, then fires for nobody)."""
+        old = self.changed
+        armed = self.env.timeout(at - self.env.now)
+
+        def release(_event: simpy.Event) -> None:
+            self._release(at)  # exactly: env.now may round a hair below ``at``
+            self.changed, self._wake_at, self._release_at = self.env.event(), math.inf, None
+
+        armed.callbacks.append(release)
+        armed.callbacks.extend(self._waiting())
+        old.callbacks.clear()
+        self.changed, self._wake_at, self._release_at = armed, at, release
+
+    def _wake_now(self) -> None:
+        """Wake whoever waits, now; an armed ``changed`` stays armed for those who come later."""
+        if self._release_at is None:
+            signal(self)
+            return
+        waiting = self._waiting()
+        if waiting:
+            now = self.env.event()
+            now.callbacks.extend(waiting)
+            self.changed.callbacks[:] = [self._release_at]
+            now.succeed()
 
     def log(self) -> FleetLog:
         a = np.array(self.rows, dtype=np.float64).reshape(-1, 7)
@@ -165,12 +226,13 @@ class FleetTrips:
         turns = (0.0, 0.0) if turn is None else (max(turn.at(2 * slot), 0.0), max(turn.at(2 * slot + 1), 0.0))
         return way, handling, travel, draws.pools, turns, recs, legs
 
-    def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back) -> Generator:
-        """Turn around, travel the way back (queueing where it is handled), turn around at the
-        origin, and be ready again.  Empty: its visits are logged as traffic without cargo."""
+    def _come_back(self, seg: Segment, vehicle_index: int, cycle: list[float], back, t: float) -> Generator:
+        """From its arrival at ``t`` (its own clock), turn around, travel the way back
+        (queueing where it is handled), turn around at the origin, and be ready again.
+        Empty: its visits are logged as traffic without cargo."""
         env = self.env
         way, handling, travel, pools, (turn_end, turn_origin), recs, leg_gates = back
-        t = float(env.now)  # a Python float: the node logs take machine numbers
+        t = float(t)  # a Python float: the node logs take machine numbers
         cycle[3] = t
         t += turn_end
         cycle[4] = t
@@ -190,7 +252,7 @@ class FleetTrips:
                 handled = False
             else:  # handle() without a gate, inlined: a way back visits every node of the rotation
                 if rec.free is not None and t > env.now:
-                    yield env.timeout(t - env.now)
+                    yield t
                 start = rec.admit(t, duration)
                 end = start + duration
                 handled = True
@@ -199,6 +261,4 @@ class FleetTrips:
         cycle[5] = t
         t += turn_origin
         cycle[6] = t
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        self.fleets[seg.service].put(int(cycle[0]))
+        self.fleets[seg.service].put_at(int(cycle[0]), t)

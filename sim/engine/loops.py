@@ -116,7 +116,7 @@ class LoopTrips:
             trip = self.trips_started
             self.trips_started += 1
             handling, travel = draws.times(slot)
-            start_trip(self._loop_trip(
+            start_trip(self.env, self._loop_trip(
                 service, users, loading, unloading, t, due, trip, handling, travel, draws.pools, capacity, background,
                 cycle, back,
             ))
@@ -154,7 +154,7 @@ class LoopTrips:
                 used -= aboard[i][1] * users[i].space
             if loading[j]:
                 if t > env.now:
-                    yield env.timeout(t - env.now)  # the routes' pools as they are now
+                    yield t  # the routes' pools as they are now
                 used = self._board(users, loading[j], aboard, rows, trip, j, t, capacity, used, due, depart, service_gate)
             rec = self.pool_recs.get((nid, pools[j]), self.nodes[nid]) if pools[j] else self.nodes[nid]
             here = list(aboard)
@@ -175,7 +175,7 @@ class LoopTrips:
             t = end
             if leaving:
                 if t > env.now:
-                    yield env.timeout(t - env.now)
+                    yield t
                 for i in leaving:
                     self._unload(users[i], *aboard.pop(i), t)
             if j < last:
@@ -188,7 +188,7 @@ class LoopTrips:
                     first = groups[0] if groups else ("", ())
                     t = leg_gate.travel(t, travel[j], trip, first[0], first[1], groups[1:])
         if cycle is not None:
-            yield from self._come_back(service.run, vehicle_index, cycle, back)
+            yield from self._come_back(service.run, vehicle_index, cycle, back, t)
 
     def _board(self, users, here: list[int], aboard: dict, rows: LoopRows, trip: int, j: int, now: float,
                capacity: float, used: float, due: float, depart: float, service_gate) -> float:

@@ -33,7 +33,7 @@ class OriginPool:
         self.next = 0  # first container not yet loaded
 
     def available(self, now: float) -> int:
-        return int(np.searchsorted(self.created, now, side="right")) - self.next
+        return int(self.created.searchsorted(now, side="right")) - self.next  # the method: no dispatch layer
 
     def take(self, now: float, capacity: int) -> list[tuple[int, int]]:
         n = min(self.available(now), capacity)
@@ -186,7 +186,7 @@ def handle(env: simpy.Environment, rec: NodeRecorder, t: float, duration: float 
         go = t if gate is None else gate.hold(t)
         return go, go, bool(go > t)
     if rec.free is not None and t > env.now:
-        yield env.timeout(t - env.now)  # shared servers: arrive in time order
+        yield t  # shared servers: arrive in time order (a trip's wait, see sim.engine.trips)
     if gate is None:
         start = rec.admit(t, duration)
         return start, start + duration, True

@@ -25,6 +25,7 @@ traffic is one more process feeding its servers.
 
 from __future__ import annotations
 
+import math
 from array import array
 from typing import Generator
 
@@ -247,9 +248,11 @@ class Model(FleetTrips, LoopTrips):
             if t > env.now:
                 yield env.timeout(t - env.now)
             planned = t
-            if fleet is not None and not fleet.idle:
-                while not fleet.idle:  # no vehicle back: leave when one is
-                    yield fleet.changed
+            if fleet is not None and not fleet.has_ready():
+                while True:  # no vehicle back: leave when one is
+                    yield fleet.wait()
+                    if fleet.has_ready():
+                        break
                 t = waited_until = env.now
             depart(slot, t, due, planned)
 
@@ -278,13 +281,13 @@ class Model(FleetTrips, LoopTrips):
         slot = 0  # departures so far: the key of the next trip's random draws
         fleet = self._fleet(seg.service, seg)
         if isinstance(pool, OriginPool):
-            created = pool.created
-            n = created.size
+            at = pool.created.item  # Python floats: numpy scalars' arithmetic is slower, same values
+            n = pool.created.size
             while pool.next < n:
-                first = created[pool.next]
+                first = at(pool.next)
                 load = capacity if gate is None else gate.capacity(max(first, env.now), route, capacity)
                 last_needed = pool.next + load - 1
-                full_at = created[last_needed] if last_needed < n else np.inf
+                full_at = at(last_needed) if last_needed < n else math.inf
                 due = min(full_at, first + max_wait) if max_wait is not None else full_at
                 if off is not None and reopening(off, due) != due:
                     due = reopening(off, due)  # another service leaves the origin until then
@@ -294,16 +297,18 @@ class Model(FleetTrips, LoopTrips):
                     continue
                 planned = due
                 due = reopening(closed, due)
-                if not np.isfinite(due) or due >= self.end_time:
+                if not math.isfinite(due) or due >= self.end_time:
                     return
                 if due > env.now:
                     yield env.timeout(due - env.now)
                     cutoff = due  # exact, whatever the rounding of env.now
                 else:
                     cutoff = env.now
-                if fleet is not None and not fleet.idle:
-                    while not fleet.idle:  # loaded only once a vehicle is back
-                        yield fleet.changed
+                if fleet is not None and not fleet.has_ready():
+                    while True:  # loaded only once a vehicle is back
+                        yield fleet.wait()
+                        if fleet.has_ready():
+                            break
                     cutoff = env.now
                 self._depart(route, k, seg, pool, downstream, load, slot, cutoff, choose, planned, due)
                 slot += 1
@@ -318,9 +323,9 @@ class Model(FleetTrips, LoopTrips):
                 held = env.now if held is None else held
                 yield env.timeout(lifts - env.now)
                 continue
-            if fleet is not None and not fleet.idle:
+            if fleet is not None and not fleet.has_ready():
                 wanted = env.now if wanted is None else wanted
-                yield fleet.changed
+                yield fleet.wait()
                 continue
             load = capacity if gate is None else gate.capacity(env.now, route, capacity)
             if pool.count >= load:
@@ -380,7 +385,7 @@ class Model(FleetTrips, LoopTrips):
         draws, plan = drawn
         # Drawn now, in slot order: vehicles may reach later nodes in another order.
         handling, travel = draws.times(slot)
-        start_trip(self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, plan, cycle, back))
+        start_trip(self.env, self._trip(route, k, seg, ranges, downstream, now, trip, handling, travel, plan, cycle, back))
 
     def _segment_plan(self, route: Route, k: int, seg: Segment) -> tuple[TripDraws, tuple]:
         """A segment's draws and what every trip over it looks up: the recorder of each node
@@ -409,7 +414,7 @@ class Model(FleetTrips, LoopTrips):
     ) -> Generator:
         env = self.env
         recs, pools, leg_gates, vehicle, vehicle_index, route_index = plan
-        load = sum(stop - start for start, stop in ranges)
+        load = ranges[0][1] - ranges[0][0] if len(ranges) == 1 else sum(stop - start for start, stop in ranges)
         last = len(recs) - 1
         # The vehicle keeps its own exact clock; SimPy's catches up only where vehicles
         # interact (shared servers, the end of the trip), which saves most events.
@@ -430,7 +435,7 @@ class Model(FleetTrips, LoopTrips):
             else:
                 if rec.free is not None and t > env.now:
                     # Shared servers: arrive in time order so first come is first served.
-                    yield env.timeout(t - env.now)
+                    yield t
                 if gate is None:
                     start = rec.admit(t, duration)
                     end = start + duration
@@ -445,10 +450,11 @@ class Model(FleetTrips, LoopTrips):
                     t += travel[j]
                 else:
                     t = leg_gate.travel(t, travel[j], trip, route.id, ranges)
-        # Only a hand-over or a fleet's way back must happen in SimPy time: a delivery by the
-        # end of the run is written now (one event saved); one after it never fires, as before.
-        if t > env.now and (downstream is not None or cycle is not None or t > self.end_time):
-            yield env.timeout(t - env.now)
+        # Only a hand-over must happen in SimPy time: a delivery by the end of the run, and a
+        # fleet's way back after it, go on on the vehicle's clock (an event saved); one after
+        # the end never fires, as before.
+        if t > env.now and (downstream is not None or t > self.end_time):
+            yield t
         segment, departs, arrives, loads = self.trips[route.id]
         segment.append(k)
         departs.append(depart)
@@ -461,7 +467,7 @@ class Model(FleetTrips, LoopTrips):
         else:
             downstream.put(ranges, t)
         if cycle is not None:
-            yield from self._come_back(seg, vehicle_index, cycle, back)
+            yield from self._come_back(seg, vehicle_index, cycle, back, t)
 
     # -- run -------------------------------------------------------------------------
 
