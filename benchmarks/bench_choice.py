@@ -29,7 +29,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout without installing
 
 import sim  # noqa: E402
-from sim.analysis.metrics import metrics_table  # noqa: E402
+from sim.analysis.metrics_table import metrics_table  # noqa: E402
 from sim.analysis.summary import summarize  # noqa: E402
 from sim.engine.replications import run_experiment  # noqa: E402
 from sim.model.flows import Assignment  # noqa: E402

@@ -19,7 +19,7 @@ from sim.analysis.comparison import (
     Arm, check_comparable, comparison_document, default_folder, folder_name, labels_for,
 )
 from sim.analysis.impact import event_impact
-from sim.analysis.metrics import MetricsTable, metrics_table
+from sim.analysis.metrics_table import MetricsTable, metrics_table
 from sim.analysis.statistics import cohort
 from sim.analysis.summary import Summary
 from sim.engine.replications import run_experiment

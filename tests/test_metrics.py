@@ -14,7 +14,9 @@ import pytest
 
 import sim
 from sim.analysis import metrics as registry
-from sim.analysis.metrics import CONDITIONAL, POOLED, REGISTRY, metrics_table, vocabulary
+from sim.analysis.metric_contexts import POOLED
+from sim.analysis.metrics import CONDITIONAL, REGISTRY, vocabulary
+from sim.analysis.metrics_table import metrics_table
 from sim.analysis.statistics import cohort
 from sim.cli import main
 from sim.engine.replications import run_experiment
@@ -208,7 +210,7 @@ def test_a_share_interval_stays_inside_zero_and_one() -> None:
     # Shares 0, 0, 0.004: mean 0.001(3), sd 0.0023094, t(0.975, 2) = 4.3027, so the raw
     # t-interval is [-0.00440, 0.00707]; a share cannot be negative, so it is [0, 0.00707].
     # A count's lower bound is 0 as well; a duration's (unbounded) is left as it is.
-    from sim.analysis.metrics import MetricsTable
+    from sim.analysis.metrics_table import MetricsTable
     from sim.analysis.summary import measured
 
     values = {"late_share": (0.0, 0.0, 0.004), "containers_created": (0.0, 0.0, 4.0), "transit_days": (-1.0, -1.0, 3.0)}

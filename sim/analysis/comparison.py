@@ -18,7 +18,8 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.analysis.metrics import Metric, MetricsTable, vocabulary
+from sim.analysis.metrics import Metric, vocabulary
+from sim.analysis.metrics_table import MetricsTable
 from sim.analysis.statistics import mean_ci95
 from sim.analysis.summary import Summary
 from sim.model.errors import UsageError

@@ -15,10 +15,9 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.analysis.metrics import (
-    CONDITIONAL, POOLED, REGISTRY, SHARED_ONLY, MetricsTable, _accounting, flow_option_id, node_pool_id,
-    route_service_id, service_leg_id,
-)
+from sim.analysis.metric_contexts import POOLED, flow_option_id, node_pool_id, route_service_id, service_leg_id
+from sim.analysis.metrics import CONDITIONAL, REGISTRY, SHARED_ONLY
+from sim.analysis.metrics_table import MetricsTable, accounting_metrics
 from sim.model.errors import UsageError
 from sim.model.suggest import unknown_key_message
 from sim.model.scenario import Scenario
@@ -69,7 +68,7 @@ def rows_of(scenario: Scenario, impact: bool = True) -> dict[str, dict[str, tupl
     plain = {k: tuple(v) for k, v in names.items()}
     out: dict[str, dict[str, tuple[str, ...]]] = {kind: {} for kind in SECTIONS.values()}
     for rid, route in scenario.routes.items():
-        out["route"][rid] = plain["route"] + tuple(m.name for m in _accounting(scenario, route))
+        out["route"][rid] = plain["route"] + tuple(m.name for m in accounting_metrics(scenario, route))
         for seg in route.segments:
             extra = shared["route_service"] if scenario.services[seg.service].shared else ()
             out["route_service"][route_service_id(rid, seg.service)] = plain["route_service"] + tuple(extra)

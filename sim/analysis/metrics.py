@@ -1,256 +1,28 @@
-"""The metrics registry and the one long metrics table of a run.
+"""The metrics registry: every number routesim reports, defined once.
 
-Every number routesim reports about a route, a node, a route's service, a service's fleet or an
-event is defined here
-once: its name, unit, meaning and how it is computed from one replication. The table holds
-one row per (replication, entity kind, entity id, metric) with a value; summary.json,
+Each metric about a route, a node, a route's service, a service's fleet, an event, a flow
+or a country has here its name, unit, meaning and how it is computed from one
+replication's context (sim.analysis.metric_contexts).  The metrics table of a run
+(sim.analysis.metrics_table) has a row per replication, entity and metric; summary.json,
 routes.csv, nodes.csv, metrics.csv, the terminal and HTML tables, ``compare``'s paired
 differences and ``validate``'s claims are all derived from it, so a metric changed here
 changes everywhere.
-
-Rows with replication ``POOLED`` (-1) hold statistics of the containers of all replications
-pooled together (transit percentiles), which no per-replication value can give.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import Callable
 
 import numpy as np
 
-from sim.analysis.statistics import (
-    NodeStats,
-    RouteCounts,
-    cohort,
-    load_factors,
-    node_stats,
-    route_counts,
-    saturation,
-    train_index,
-)
 from sim.analysis.costs import route_co2e_kg, route_cost
-from sim.analysis.loads import LegLoads, leg_loads, scales_with_load
-from sim.model.costs import priced
-from sim.model.costs import transit_tariffs
-from sim.analysis.fleets import FleetStats, fleet_stats
-from sim.analysis.flows import FlowStats, flow_stats
-from sim.analysis.loops import LoopStats, capacity_share, loop_stats, rolled_share
-from sim.analysis.quantiles import pooled_quantiles
-from sim.engine.simulation import ReplicationResult
-from sim.model.scenario import Route, Scenario
+from sim.analysis.metric_contexts import EventContext, RouteContext
+from sim.analysis.statistics import cohort
 
-if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
-    import pandas
-
-POOLED = -1
-DAYS_PER_YEAR = 365.0
+# The kinds of entity the metrics describe, in table order.
 KINDS = ("route", "node", "node_pool", "route_service", "service", "service_leg", "event", "flow", "flow_option", "country")
-
-
-# ---------------------------------------------------------------------------------------
-# What one metric is computed from
-
-
-@dataclass
-class _Replication:
-    """One replication of a scenario: what every metric's context starts from."""
-
-    scenario: Scenario
-    result: ReplicationResult
-
-    @property
-    def window_years(self) -> float:
-        """The measured window in years (of 365 days): the divisor of every yearly rate."""
-        s = self.scenario.settings
-        return (s.horizon_days - s.warmup_days) / DAYS_PER_YEAR
-
-
-@dataclass
-class RouteContext(_Replication):
-    """A route in one replication, with the counts every route metric shares."""
-
-    route_id: str
-    loads: LegLoads | None = None  # the replication's load per (service, leg), when CO2e depends on it
-
-    @property
-    def route(self) -> Route:
-        return self.scenario.routes[self.route_id]
-
-    @cached_property
-    def counts(self) -> RouteCounts:
-        s = self.scenario.settings
-        return route_counts(self.result.ledgers[self.route_id], s.warmup_days, s.horizon_days)
-
-    @cached_property
-    def saturation(self) -> tuple[float, float, bool]:
-        s = self.scenario.settings
-        return saturation(self.result.ledgers[self.route_id], s.warmup_days, s.horizon_days)
-
-    @property
-    def teu(self) -> float:
-        return self.route.demand.unit_teu
-
-    @property
-    def tonnes(self) -> float:
-        """Tonnes per unit as the run counted them: the route's own load, or the mean over its
-        units when flows of other loads also chose it (sim.engine.flows.mean_load)."""
-        return self.result.ledgers[self.route_id].unit_tonnes
-
-
-@dataclass
-class NodeContext(_Replication):
-    """A node in one replication, with its window statistics."""
-
-    node_id: str
-    pool: int = 0  # 0: the whole node; k: only its k-th pool's visits (sim.model.pools)
-
-    @cached_property
-    def stats(self) -> NodeStats:
-        s = self.scenario.settings
-        log = self.result.nodes[self.node_id]
-        return node_stats(log.part(self.pool) if self.pool else log, s.warmup_days, s.horizon_days, train_index(self.result))
-
-
-def node_pool_id(node_id: str, pool_id: str) -> str:
-    """The metrics-table id of a node's pool: 'dostyk.westbound'."""
-    return f"{node_id}.{pool_id}"
-
-
-@dataclass
-class RouteServiceContext:
-    """One service of a route (a segment of its path) in one replication."""
-
-    scenario: Scenario
-    result: ReplicationResult
-    route_id: str
-    segment: int
-    factors: list[float]
-
-
-@dataclass
-class ServiceContext(_Replication):
-    """A service with a finite fleet in one replication (sim.analysis.fleets)."""
-
-    service_id: str
-
-    @cached_property
-    def stats(self) -> FleetStats:
-        s = self.scenario.settings
-        return fleet_stats(self.result.fleets[self.service_id], s.warmup_days, s.horizon_days)
-
-
-@dataclass
-class LoopContext(_Replication):
-    """A shared service in one replication (sim.analysis.loops); ``leg`` for one of its legs."""
-
-    service_id: str
-    leg: int = -1
-
-    @cached_property
-    def stats(self) -> LoopStats:
-        s = self.scenario.settings
-        return loop_stats(self.result.loops[self.service_id], s.warmup_days, s.horizon_days)
-
-
-@dataclass
-class RouteLoopContext(_Replication):
-    """A route's stretch on a shared service in one replication."""
-
-    route_id: str
-    service_id: str
-
-    def _args(self) -> tuple:
-        s = self.scenario.settings
-        return self.result.loops[self.service_id], list(self.scenario.routes).index(self.route_id), s.warmup_days, s.horizon_days
-
-    @property
-    def rolled(self) -> float:
-        log, index, warmup, horizon = self._args()
-        return rolled_share(log, index, self.result.ledgers[self.route_id], warmup, horizon)
-
-    @property
-    def capacity_share(self) -> float:
-        log, index, warmup, horizon = self._args()
-        return capacity_share(log, index, self.scenario.unit_space(self.scenario.routes[self.route_id]), warmup, horizon)
-
-
-@dataclass
-class EventContext:
-    """A dated event in one replication: its impact against the same replication without
-    events, measured as the replication ran (sim.analysis.impact)."""
-
-    scenario: Scenario
-    result: ReplicationResult
-    event_id: str
-
-    @property
-    def impact(self) -> dict[str, float]:
-        return self.result.impact[self.event_id]
-
-
-@dataclass
-class PooledContext:
-    """A route over all replications at once (percentiles of pooled containers)."""
-
-    scenario: Scenario
-    route_id: str
-    percentiles: dict[str, float]
-
-
-PERCENTILES = {"p5": 0.05, "p50": 0.5, "p95": 0.95}
-
-
-@dataclass
-class FlowContext(_Replication):
-    """An origin–destination flow in one replication; ``option``: one of its options (index)."""
-
-    flow_id: str
-    option: int = -1
-    loads: LegLoads | None = None
-
-    @cached_property
-    def stats(self) -> FlowStats:
-        return flow_stats(self.scenario, self.result, self.flow_id, self.loads)
-
-    @property
-    def o(self):
-        return self.stats.options[self.option]
-
-
-def flow_option_id(flow_id: str, route_id: str) -> str:
-    """The entity id of one option of a flow: 'flow/route'."""
-    return f"{flow_id}/{route_id}"
-
-
-@dataclass
-class CountryContext(_Replication):
-    """A transit country in one replication: what the routes crossing it paid."""
-
-    country: str
-
-    @cached_property
-    def revenue_per_year(self) -> float:
-        s = self.scenario.settings
-        total = 0.0
-        for rid, route in self.scenario.routes.items():
-            per_unit = transit_tariffs(self.scenario, route).get(self.country, 0.0)
-            if not per_unit:
-                continue
-            counts = route_counts(self.result.ledgers[rid], s.warmup_days, s.horizon_days)
-            size = route.demand.unit_tonnes if route.demand.cargo == "bulk" else route.demand.unit_teu
-            total += counts.delivered_in_window * size * per_unit
-        return total / self.window_years
-
-
-def pooled_percentiles(scenario: Scenario, results: Sequence[ReplicationResult]) -> dict[str, dict[str, float]]:
-    """p5, p50 and p95 of each route's transit days pooled over the replications."""
-    s = scenario.settings
-    q = pooled_quantiles(results, scenario.routes, s.warmup_days, s.horizon_days, list(PERCENTILES.values()))
-    return {rid: {name: float(v) for name, v in zip(PERCENTILES, values)} for rid, values in q.items()}
-
 
 # ---------------------------------------------------------------------------------------
 # The registry
@@ -448,23 +220,23 @@ def _co2(c: RouteContext) -> float:
 
 # Money and CO2e of a route's own cargo (sim.analysis.costs): rows only when the scenario has
 # prices (or [emissions]); per TEU for containers, per tonne for bulk.
-_ROUTE_COST: tuple[Metric, ...] = (
+ROUTE_COST: tuple[Metric, ...] = (
     Metric("cost_usd_per_teu", "route", "US$/TEU", "what a shipper pays per TEU door to door: line haul, handling, border charges and transit tariffs (sim.analysis.costs); only for a route whose every ride has a rate",
            lambda c: route_cost(c.scenario, c.route).total, compare=True, label="cost/TEU"),
     Metric("cost_usd_per_tonne", "route", "US$/t", "the same per tonne of bulk",
            lambda c: route_cost(c.scenario, c.route).total, label="cost/t"),
 )
-_ROUTE_CO2: tuple[Metric, ...] = (
+ROUTE_CO2: tuple[Metric, ...] = (
     Metric("co2e_kg_per_teu", "route", "kg CO2e/TEU", "well-to-wheel CO2e of one TEU of the route's own cargo (its tonnes per TEU, else [emissions].tonnes_per_teu), each leg's factor at the load its service ran in the replication where [emissions].load_factor gives the default's",
            _co2, label="CO2e/TEU"),
     Metric("co2e_kg_per_tonne", "route", "kg CO2e/t", "well-to-wheel CO2e of one tonne of bulk, at the run's loads as for containers", _co2, label="CO2e/t"),
 )
-_ROUTE_LATE: tuple[Metric, ...] = (
+ROUTE_LATE: tuple[Metric, ...] = (
     Metric("late_share", "route", "share", "share of the counted delivered units that took longer than the route's promised_days",
            _late_share, compare=True, label="late"),
 )
 
-_FLOW: tuple[Metric, ...] = (
+FLOW: tuple[Metric, ...] = (
     Metric("teu_per_year", "flow", "TEU/yr", "TEU of the flow created in the window, per year, all options",
            lambda c: c.stats.teu_per_year(), label="TEU/yr"),
     Metric("transit_days", "flow", "d", "mean door-to-door time of the flow's counted units delivered by the end of the run, all options",
@@ -476,7 +248,7 @@ _FLOW: tuple[Metric, ...] = (
     Metric("co2e_t_per_year", "flow", "t CO2e/yr", "the flow's CO2e per year (its cargo's tonnes)",
            lambda c: c.stats.co2e_t_per_year, label="CO2e/yr"),
 )
-_FLOW_OPTION: tuple[Metric, ...] = (
+FLOW_OPTION: tuple[Metric, ...] = (
     Metric("share", "flow_option", "share", "share of the flow's units created in the window that took this option",
            lambda c: c.stats.share(c.option), compare=True, label="share"),
     Metric("teu_per_year", "flow_option", "TEU/yr", "TEU of the flow on this option, created in the window, per year",
@@ -488,7 +260,7 @@ _FLOW_OPTION: tuple[Metric, ...] = (
     Metric("co2e_kg_per_teu", "flow_option", "kg CO2e/TEU", "well-to-wheel CO2e per TEU of the flow's cargo on this option",
            lambda c: c.o.co2e_kg_per_teu, label="CO2e/TEU"),
 )
-_COUNTRY: tuple[Metric, ...] = (
+COUNTRY: tuple[Metric, ...] = (
     Metric("transit_revenue_usd_per_year", "country", "US$/yr", "transit tariffs paid to the country by the cargo delivered in the window that neither started nor ended there, per year",
            lambda c: c.revenue_per_year, compare=True, label="transit revenue"),
 )
@@ -522,11 +294,11 @@ _EVENT: tuple[Metric, ...] = (
 
 REGISTRY: dict[tuple[str, str], Metric] = {
     (m.kind, m.name): m
-    for m in (_ROUTE + _POOLED + _ROUTE_COST + _ROUTE_CO2 + _ROUTE_LATE + _NODE + _NODE_POOL + _ROUTE_SERVICE + _ROUTE_LOOP
-              + _SERVICE + _LOOP + _SERVICE_LEG + _EVENT + _FLOW + _FLOW_OPTION + _COUNTRY)
+    for m in (_ROUTE + _POOLED + ROUTE_COST + ROUTE_CO2 + ROUTE_LATE + _NODE + _NODE_POOL + _ROUTE_SERVICE + _ROUTE_LOOP
+              + _SERVICE + _LOOP + _SERVICE_LEG + _EVENT + FLOW + FLOW_OPTION + COUNTRY)
 }
 # Metrics with rows only where the scenario gives what they need (see metrics_table).
-CONDITIONAL = {(m.kind, m.name) for m in _ROUTE_COST + _ROUTE_CO2 + _ROUTE_LATE + _FLOW + _FLOW_OPTION + _COUNTRY}
+CONDITIONAL = {(m.kind, m.name) for m in ROUTE_COST + ROUTE_CO2 + ROUTE_LATE + FLOW + FLOW_OPTION + COUNTRY}
 # Metrics of shared services only: their rows exist for services that run loops (sim.engine.loops).
 SHARED_ONLY = {(m.kind, m.name) for m in _ROUTE_LOOP + _LOOP + _SERVICE_LEG}
 
@@ -541,189 +313,3 @@ def vocabulary() -> list[Metric]:
     return list(REGISTRY.values())
 
 
-def route_service_id(route_id: str, service_id: str) -> str:
-    """The entity id of one service of a route: 'route/service'."""
-    return f"{route_id}/{service_id}"
-
-
-def service_leg_id(service_id: str, leg_id: str) -> str:
-    """The entity id of one leg of a shared service: 'service/leg'."""
-    return f"{service_id}/{leg_id}"
-
-
-# ---------------------------------------------------------------------------------------
-# The table
-
-
-@dataclass(frozen=True)
-class MetricsTable:
-    """One row per (replication, kind, id, metric): columns as numpy arrays and tuples.
-
-    Built once per run by ``metrics_table``; look values up with ``values`` (one per
-    replication, in replication order) or ``pooled``; ``to_frame`` gives a pandas DataFrame.
-    """
-
-    replication: np.ndarray
-    kind: tuple[str, ...]
-    entity: tuple[str, ...]
-    metric: tuple[str, ...]
-    value: np.ndarray
-    replications: tuple[int, ...]
-
-    @cached_property
-    def _index(self) -> dict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]]:
-        rows: dict[tuple[str, str, str], list[int]] = {}
-        for i, key in enumerate(zip(self.kind, self.entity, self.metric)):
-            rows.setdefault(key, []).append(i)
-        return {k: (self.replication[v], self.value[v]) for k, v in ((k, np.asarray(v)) for k, v in rows.items())}
-
-    def __len__(self) -> int:
-        return int(self.value.size)
-
-    def has(self, kind: str, entity: str, name: str) -> bool:
-        """True if the table holds that metric for that entity."""
-        return (kind, entity, name) in self._index
-
-    def values(self, kind: str, entity: str, name: str) -> np.ndarray:
-        """The per-replication values, in replication order (KeyError if absent)."""
-        reps, vals = self._index[(kind, entity, name)]
-        return vals[reps != POOLED]
-
-    def pooled(self, kind: str, entity: str, name: str) -> float:
-        """The value over all replications pooled (KeyError if absent)."""
-        reps, vals = self._index[(kind, entity, name)]
-        return float(vals[reps == POOLED][0])
-
-    def entities(self, kind: str) -> list[str]:
-        """Entity ids of a kind, in table order."""
-        seen: dict[str, None] = {}
-        for k, e in zip(self.kind, self.entity):
-            if k == kind:
-                seen.setdefault(e, None)
-        return list(seen)
-
-    def rows(self) -> Iterator[tuple[int, str, str, str, float]]:
-        """(replication, kind, id, metric, value) rows in table order."""
-        return zip(self.replication.tolist(), self.kind, self.entity, self.metric, self.value.tolist())
-
-    def to_frame(self) -> "pandas.DataFrame":
-        """The table as a pandas DataFrame with columns replication, kind, id, metric, value, unit."""
-        import pandas as pd
-
-        units = [REGISTRY[(k, m)].unit for k, m in zip(self.kind, self.metric)]
-        return pd.DataFrame({
-            "replication": self.replication, "kind": list(self.kind), "id": list(self.entity),
-            "metric": list(self.metric), "value": self.value, "unit": units,
-        })
-
-
-def _accounting(scenario: Scenario, route: Route) -> list[Metric]:
-    """The cost, CO2e and reliability metrics a route has rows for: a cost only when every
-    ride of the route has a price (a ride without one is unknown, not free)."""
-    bulk = route.demand.cargo == "bulk"
-    out = []
-    if priced(scenario) and route_cost(scenario, route).complete:
-        out.append(_ROUTE_COST[1 if bulk else 0])
-    if scenario.emissions is not None:
-        out.append(_ROUTE_CO2[1 if bulk else 0])
-    if route.promised_days is not None:
-        out.append(_ROUTE_LATE[0])
-    return out
-
-
-def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> MetricsTable:
-    """Compute every registered metric for every route, node and route service of a run."""
-    reps: list[int] = []
-    kinds: list[str] = []
-    ids: list[str] = []
-    names: list[str] = []
-    values: list[float] = []
-
-    def add(rep: int, kind: str, ident: str, m: Metric, ctx: object) -> None:
-        reps.append(rep)
-        kinds.append(kind)
-        ids.append(ident)
-        names.append(m.name)
-        values.append(float(m.compute(ctx)))
-
-    metrics = vocabulary()
-    metrics = [m for m in metrics if (m.kind, m.name) not in CONDITIONAL]
-    per_route = [m for m in metrics if m.kind == "route" and not m.pooled]
-    pooled = [m for m in metrics if m.kind == "route" and m.pooled]
-    per_node = [m for m in metrics if m.kind == "node"]
-    per_pool = [m for m in metrics if m.kind == "node_pool"]
-    loop_only = [m for m in metrics if (m.kind, m.name) in SHARED_ONLY]
-    metrics = [m for m in metrics if (m.kind, m.name) not in SHARED_ONLY]
-    per_service = [m for m in metrics if m.kind == "route_service"]
-    per_event = [m for m in metrics if m.kind == "event"]
-    per_fleet = [m for m in metrics if m.kind == "service"]
-    per_route_loop = [m for m in loop_only if m.kind == "route_service"]
-    per_loop = [m for m in loop_only if m.kind == "service"]
-    per_leg = [m for m in loop_only if m.kind == "service_leg"]
-    accounting = {rid: _accounting(scenario, route) for rid, route in scenario.routes.items()}  # fixed by the scenario
-    for result in results:
-        rep = result.replication
-        loads = leg_loads(scenario, result) if scales_with_load(scenario) else None
-        for rid, route in scenario.routes.items():
-            ctx = RouteContext(scenario, result, rid, loads)
-            for m in per_route:
-                add(rep, "route", rid, m, ctx)
-            for m in accounting[rid]:
-                add(rep, "route", rid, m, ctx)
-            factors = load_factors(scenario, result, rid)
-            for k, seg in enumerate(route.segments):
-                sctx = RouteServiceContext(scenario, result, rid, k, factors)
-                for m in per_service:
-                    add(rep, "route_service", route_service_id(rid, seg.service), m, sctx)
-                if seg.service in result.loops:
-                    lctx = RouteLoopContext(scenario, result, rid, seg.service)
-                    for m in per_route_loop:
-                        add(rep, "route_service", route_service_id(rid, seg.service), m, lctx)
-        for nid in scenario.nodes:
-            nctx = NodeContext(scenario, result, nid)
-            for m in per_node:
-                add(rep, "node", nid, m, nctx)
-            for k, pool in enumerate(scenario.nodes[nid].pools, start=1):
-                pctx_ = NodeContext(scenario, result, nid, k)
-                for m in per_pool:
-                    add(rep, "node_pool", node_pool_id(nid, pool.id), m, pctx_)
-        for sid in scenario.services:  # services with a finite fleet or shared only
-            if sid in result.fleets:
-                fctx = ServiceContext(scenario, result, sid)
-                for m in per_fleet:
-                    add(rep, "service", sid, m, fctx)
-            if sid in result.loops:
-                octx = LoopContext(scenario, result, sid)
-                for m in per_loop:
-                    add(rep, "service", sid, m, octx)
-                for j, leg_id in enumerate(scenario.services[sid].legs):
-                    gctx = LoopContext(scenario, result, sid, j)
-                    gctx.stats = octx.stats  # one pass over the log for all legs
-                    for m in per_leg:
-                        add(rep, "service_leg", service_leg_id(sid, leg_id), m, gctx)
-        for fid, flow in scenario.flows.items():
-            fctx_ = FlowContext(scenario, result, fid, loads=loads)
-            for m in _FLOW:
-                add(rep, "flow", fid, m, fctx_)
-            for k, rid in enumerate(flow.options):
-                octx_ = FlowContext(scenario, result, fid, k)
-                octx_.stats = fctx_.stats  # one pass over the ledgers for all options
-                for m in _FLOW_OPTION:
-                    add(rep, "flow_option", flow_option_id(fid, rid), m, octx_)
-        for country in (scenario.costs.tariffs if scenario.costs is not None else ()):
-            cctx = CountryContext(scenario, result, country)
-            for m in _COUNTRY:
-                add(rep, "country", country, m, cctx)
-        for eid in result.impact:  # measured only when the run paired it with a baseline
-            ectx = EventContext(scenario, result, eid)
-            for m in per_event:
-                add(rep, "event", eid, m, ectx)
-    percentiles = pooled_percentiles(scenario, results)
-    for rid in scenario.routes:
-        pctx = PooledContext(scenario, rid, percentiles[rid])
-        for m in pooled:
-            add(POOLED, "route", rid, m, pctx)
-    return MetricsTable(
-        np.asarray(reps, dtype=np.int64), tuple(kinds), tuple(ids), tuple(names),
-        np.asarray(values, dtype=np.float64), tuple(r.replication for r in results),
-    )

@@ -14,9 +14,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from sim.analysis.costs import route_cost
-from sim.analysis.metrics import (
-    REGISTRY, MetricsTable, flow_option_id, metrics_table, node_pool_id, route_service_id, service_leg_id, vocabulary,
-)
+from sim.analysis.metric_contexts import flow_option_id, node_pool_id, route_service_id, service_leg_id
+from sim.analysis.metrics import REGISTRY, vocabulary
+from sim.analysis.metrics_table import MetricsTable, metrics_table
 from sim.analysis.statistics import mean_ci95
 from sim.engine.fleet import headway_days
 from sim.model.pools import pool_of, visits

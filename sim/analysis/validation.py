@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from sim.analysis.groups import group_mean_transit, transit_ratio
-from sim.analysis.metrics import MetricsTable, metrics_table
+from sim.analysis.metrics_table import MetricsTable, metrics_table
 from sim.analysis.periods import months, node_period_counts
 from sim.analysis.statistics import cohort, mean_ci95, train_index
 from sim.engine.simulation import ReplicationResult

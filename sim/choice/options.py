@@ -18,7 +18,8 @@ import numpy as np
 
 from sim.analysis.costs import CostBreakdown, route_co2e_kg, route_cost
 from sim.analysis.loads import LegLoads, scales_with_load
-from sim.analysis.metrics import MetricsTable, route_service_id, service_leg_id
+from sim.analysis.metric_contexts import route_service_id, service_leg_id
+from sim.analysis.metrics_table import MetricsTable
 from sim.choice.cost import OptionTimes
 from sim.choice.logit import logit_shares
 from sim.choice.observe import free_flow

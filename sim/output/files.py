@@ -23,7 +23,8 @@ from sim.analysis.periods import months, node_period_counts
 from sim.model.overrides import printable
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes, notes_comment
-from sim.analysis.metrics import CONDITIONAL, REGISTRY, MetricsTable, vocabulary
+from sim.analysis.metrics import CONDITIONAL, REGISTRY, vocabulary
+from sim.analysis.metrics_table import MetricsTable
 from sim.analysis.statistics import train_index
 
 SUMMARY = "summary.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.analysis.metrics import MetricsTable
+from sim.analysis.metrics_table import MetricsTable
 from sim.model.errors import UsageError
 from sim.output.files import METRICS
 

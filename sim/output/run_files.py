@@ -28,7 +28,7 @@ from sim.output.files import (
 )
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes
-from sim.analysis.metrics import MetricsTable
+from sim.analysis.metrics_table import MetricsTable
 from sim.analysis.summary import Summary, summarize
 
 

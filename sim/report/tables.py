@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sim.analysis.metrics import node_pool_id, vocabulary
+from sim.analysis.metric_contexts import node_pool_id
+from sim.analysis.metrics import vocabulary
 from sim.analysis.validation import band_text, format_value, unit_suffix
 from sim.model.scenario import Scenario
 from sim.model.text import counted
