@@ -475,7 +475,7 @@ def _validation_png_writer(report: dict[str, Any]) -> Callable[[Path], None]:
 def claims_path(claims: str | Path | None) -> Path:
     """A claims file: a path, a bundled claims name ('china_europe'), or None for the default."""
     from sim.model.claims import CLAIMS_SUFFIX
-    from sim.model.loader import BUNDLED_DIR
+    from sim.model.documents import BUNDLED_DIR
 
     if claims is None:
         return BUNDLED_DIR / DEFAULT_CLAIMS

@@ -21,7 +21,8 @@ from sim.analysis.validation import MEASURES
 from sim.cli import main
 from sim.model.claims import MEASURE_PARAMS, check_against, load_claims
 from sim.model.errors import ScenarioError
-from sim.model.loader import BUNDLED_DIR, bundled_names, load_scenario
+from sim.model.loader import load_scenario
+from sim.model.documents import BUNDLED_DIR, bundled_names
 
 BUNDLED_CLAIMS = BUNDLED_DIR / "china_europe.claims.toml"
 

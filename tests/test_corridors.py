@@ -11,7 +11,8 @@ import pytest
 
 from sim.cli import main
 from sim.engine.replications import run_experiment
-from sim.model.loader import bundled_names, load_scenario
+from sim.model.loader import load_scenario
+from sim.model.documents import bundled_names
 from sim.model.overrides import parse_override
 from sim.analysis.summary import summary_document as summarize
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from scenarios_for_tests import SINGLE_QUEUE, write
 from sim.cli import main
-from sim.model.loader import bundled_names, load_scenario
+from sim.model.loader import load_scenario
+from sim.model.documents import bundled_names
 from sim.output.figure_data import EVENT_DAYS, read_run
 from sim.viz.colours import route_colours
 from sim.viz.events import events_figure

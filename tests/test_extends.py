@@ -11,7 +11,8 @@ import pytest
 
 from scenarios_for_tests import NETWORK, write
 from sim.model.errors import ScenarioError
-from sim.model.loader import load_scenario, read_document
+from sim.model.loader import load_scenario
+from sim.model.documents import read_document
 from sim.output.files import scenario_writer
 
 DATA = Path(__file__).resolve().parent / "data"

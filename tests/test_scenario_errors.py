@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-import sim.model.loader as loader
+import sim.model.documents as documents
 from scenarios_for_tests import BASE, NETWORK, entry, raw, write
 from sim.model.loader import build_scenario
 from sim.model.errors import ScenarioError
@@ -221,7 +221,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_unknown_bundled_name_suggests_the_nearest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, BASE, "china_europe_2020.toml")
-    monkeypatch.setattr(loader, "BUNDLED_DIR", tmp_path)
+    monkeypatch.setattr(documents, "BUNDLED_DIR", tmp_path)
     assert load_scenario("china_europe_2020").settings.name == "base"  # found by name
     with pytest.raises(ScenarioError) as info:
         load_scenario("china_europe_202")

@@ -13,7 +13,7 @@ from scenarios_for_tests import build, write
 from sim.engine.simulation import run_replication
 from sim.model.claims import Claim, Measure, load_claims
 from sim.model.errors import UsageError
-from sim.model.loader import BUNDLED_DIR
+from sim.model.documents import BUNDLED_DIR
 from sim.readme import replace_blocks
 from sim.report.tables import markdown_table
 from sim.analysis.validation import Arm, Runs, border_volume, evaluate, growth_percent, selected_routes

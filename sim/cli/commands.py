@@ -13,7 +13,8 @@ from sim.cli.say import OTHER_OUT, impact_note, progress_bar, say, scenario_warn
 from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import UsageError
 from sim.model.event_text import event_override
-from sim.model.loader import bundled_names, load_scenario
+from sim.model.loader import load_scenario
+from sim.model.documents import bundled_names
 from sim.model.overrides import parse_override
 from sim.model.suggest import unknown_key_message
 from sim.model.text import counted

@@ -404,7 +404,7 @@ def scenario_ref(claims: Claims, role: str) -> str:
     local = Path(claims.path).parent / ref
     if local.is_file():
         return str(local)
-    from sim.model.loader import bundled_names  # here: the loader imports this module
+    from sim.model.documents import bundled_names  # here: documents imports this module
 
     name = ref[: -len(".toml")] if ref.endswith(".toml") else ref
     if "/" not in ref and name in bundled_names():

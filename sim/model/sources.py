@@ -105,7 +105,7 @@ def _label(text: str, url: str) -> Label:
 def read_source_notes(path: str | Path, _chain: tuple[Path, ...] = ()) -> SourceNotes:
     """The source notes of a scenario file and of the files it ``extends`` (its own win);
     empty when the file has none or cannot be read."""
-    from sim.model.loader import _base_path  # the one rule for where ``extends`` points
+    from sim.model.documents import extends_target  # the one rule for where ``extends`` points
 
     try:
         file = Path(path).resolve()
@@ -117,7 +117,7 @@ def read_source_notes(path: str | Path, _chain: tuple[Path, ...] = ()) -> Source
         return notes
     try:
         ref = tomllib.loads(text).get("extends")
-        base = _base_path(file, ref) if isinstance(ref, str) and ref else None
+        base = extends_target(file, ref) if isinstance(ref, str) and ref else None
     except Exception:  # noqa: BLE001  (a broken base is the loader's to report, not this reader's)
         return notes
     return notes.merged_over(read_source_notes(base, (*_chain, file))) if base is not None else notes

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from sim import __version__
 from sim.output.figure_data import RunData
-from sim.model.loader import BUNDLED_DIR
+from sim.model.documents import BUNDLED_DIR
 from sim.model.text import counted
 from sim.report.rich import (
     Linker, Parts, bold, br, breakable, code, details, div, environment, h3, labelled, link, meta, ol, p, render_blocks,

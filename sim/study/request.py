@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from sim.model.loader import read_document, resolve_path
+from sim.model.documents import read_document, resolve_path
 from sim.study.spec import DEFAULT_METRICS, SweepSpec, is_sweep_file, parameters_from, read_sweep_file
 
 

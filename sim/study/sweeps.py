@@ -20,7 +20,8 @@ import tomli_w
 
 from sim.analysis.metric_paths import MetricPath, resolve
 from sim.model.errors import ScenarioError, UsageError
-from sim.model.loader import read_document, resolve_path, scenario_from
+from sim.model.loader import scenario_from
+from sim.model.documents import read_document, resolve_path
 from sim.model.overrides import Override, parse_override, toml_value
 from sim.model.scenario import Scenario
 from sim.model.text import counted
