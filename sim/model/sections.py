@@ -16,12 +16,13 @@ from sim.model.costs import leg_country, read_charges, read_empty_running, read_
 from sim.model.distributions import Distribution
 from sim.model.documents import BUNDLED_DIR
 from sim.model.errors import ScenarioError
-from sim.model.events import parse_background, random_closures
+from sim.model.events import random_closures
 from sim.model.fleets import FLEET_KEYS, read_fleet
 from sim.model.pools import read_pools
 from sim.model.sharing import SHARING_KEYS, read_sharing
 from sim.model.scenario import (
     ARRIVAL_PROCESSES,
+    Background,
     KM_PER_NM,
     LEG_MODES,
     NODE_KINDS,
@@ -38,6 +39,7 @@ from sim.model.scenario import (
     Settings,
 )
 from sim.model.reading import (
+    HOURS,
     Table,
     check_number,
     leg_timing,
@@ -173,7 +175,7 @@ def read_node(ident: str, entry: Mapping[str, Any]) -> Node:
         country=t.string("country", ""),
         lon=lon,
         lat=lat,
-        background=parse_background(t, servers) if t.has("background") else None,
+        background=read_background(t, servers) if t.has("background") else None,
         pools=read_pools(t),
         charges=read_charges(t.get("charges"), t.sub("charges")) if t.has("charges") else None,
     )
@@ -377,3 +379,23 @@ def _route_mode(leg_ids: Sequence[str], legs: Mapping[str, Leg]) -> str:
     total = sum(by_mode.values())
     mode, km = max(by_mode.items(), key=lambda item: item[1])
     return mode if km >= 0.9 * total else "multimodal"
+
+
+# ---------------------------------------------------------------------------------------
+# Background traffic at a node (not an event: it runs all the time, in the baseline too)
+
+MAX_BACKGROUND_PER_DAY = 100_000.0
+
+
+def read_background(node: Table, servers: int | None) -> Background:
+    """A node's ``background = { vehicles_per_day = .., handling_hours = .. }``."""
+    t = Table(node.get("background"), node.sub("background"), ("vehicles_per_day", "handling_hours"))
+    if servers is None:
+        raise ScenarioError(
+            "background traffic shares the node's servers, and this node has none (no capacity limit): "
+            "give the node servers = N", t.path,
+        )
+    return Background(
+        vehicles_per_day=t.number("vehicles_per_day", minimum=0, maximum=MAX_BACKGROUND_PER_DAY),
+        handling=t.distribution("handling_hours", HOURS),
+    )
