@@ -43,7 +43,8 @@ import math
 
 import numpy as np
 
-from sim.engine.events import EventRecord, baseline_rows
+from sim.engine.event_records import EventRecord
+from sim.engine.events import baseline_rows
 from sim.engine.simulation import ReplicationResult
 from sim.model.scenario import Scenario
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.engine.events import EventRecord
+from sim.engine.event_records import EventRecord
 from sim.engine.records import FleetLog, LoopLog, NodeLog, ReplicationResult, RouteLedger, TripLog
 
 

@@ -141,7 +141,7 @@ class NodeRecorder:
         # At a node shared vehicles call at, the rider column tells whether a row is another
         # route's cargo aboard the vehicle of the row before (sim.engine.loops).
         self.riders = riders
-        self.gate = None  # a sim.engine.events.NodeGate when events change this node
+        self.gate = None  # a sim.engine.gates.NodeGate when events change this node
         # First-come-first-served servers: the k-th vehicle to arrive is the k-th to start,
         # so its start is known on arrival: when the earliest-free server frees up.  A heap
         # of the servers' free-at times replaces simpy.Resource and its request/release events.

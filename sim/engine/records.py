@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.engine.events import EventRecord
+from sim.engine.event_records import EventRecord
 
 
 @dataclass
@@ -155,7 +155,7 @@ class ReplicationResult:
     nodes: dict[str, NodeLog]
     trips: dict[str, TripLog]
     vehicle_names: tuple[str, ...]
-    # What each dated event did (sim.engine.events.EventRecord), by event id; empty without events.
+    # What each dated event did (sim.engine.event_records.EventRecord), by event id; empty without events.
     events: dict[str, EventRecord] = field(default_factory=dict)
     # Each event's impact against the same replication without events, by event id and metric
     # name (sim.analysis.impact); empty unless the run measured it.

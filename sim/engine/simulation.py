@@ -37,7 +37,8 @@ from sim.engine.demand import arrival_times, with_demand_events
 from sim.engine.flows import flow_arrivals, mean_load, merge_arrivals
 from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.loops import LoopRows, LoopTrips, LoopUser
-from sim.engine.events import LegGate, ReplicationEvents, ServiceGate, origin_choice, route_plans
+from sim.engine.events import ReplicationEvents, origin_choice, route_plans
+from sim.engine.gates import LegGate, ServiceGate
 from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
 from sim.engine.queues import PACK_VISIT, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
 from sim.engine.records import ReplicationResult, RouteLedger, TripLog
