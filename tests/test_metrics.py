@@ -211,7 +211,7 @@ def test_a_share_interval_stays_inside_zero_and_one() -> None:
     # t-interval is [-0.00440, 0.00707]; a share cannot be negative, so it is [0, 0.00707].
     # A count's lower bound is 0 as well; a duration's (unbounded) is left as it is.
     from sim.analysis.metrics_table import MetricsTable
-    from sim.analysis.summary import measured
+    from sim.analysis.measured import measured
 
     values = {"late_share": (0.0, 0.0, 0.004), "containers_created": (0.0, 0.0, 4.0), "transit_days": (-1.0, -1.0, 3.0)}
     rows = [(m, i, v) for m, vals in values.items() for i, v in enumerate(vals)]

@@ -14,48 +14,15 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from sim.analysis.costs import route_cost
-from sim.analysis.metric_contexts import flow_option_id, node_pool_id, route_service_id, service_leg_id
-from sim.analysis.metrics import REGISTRY, vocabulary
+from sim.analysis.metric_contexts import flow_option_id, node_pool_id, route_service_id
 from sim.analysis.metrics_table import MetricsTable, metrics_table
-from sim.analysis.statistics import mean_ci95
+from sim.analysis.event_summary import EventSummary, event_overlaps, event_summary
+from sim.analysis.measured import Interval, clean, measured
+from sim.analysis.service_summary import ServiceSummary, service_summary
 from sim.engine.fleet import headway_days
 from sim.model.pools import pool_of, visits
 from sim.engine.simulation import ReplicationResult
-from sim.model.calendar import Calendar
-from sim.model.distributions import Fixed
 from sim.model.scenario import Scenario
-
-
-def _clean(x: float | None) -> float | None:
-    """A finite float, or None (JSON null) for NaN, infinity or nothing."""
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean over replications with its Student t 95% interval (None bounds for one)."""
-
-    mean: float | None
-    ci95: tuple[float | None, float | None]
-
-    @classmethod
-    def of(cls, values: np.ndarray, bounds: tuple[float | None, float | None] = (None, None)) -> "Interval":
-        mean, lo, hi = mean_ci95(values.tolist())
-        low, high = bounds
-        if lo is not None and low is not None:
-            lo = max(lo, low)
-        if hi is not None and high is not None:
-            hi = min(hi, high)
-        return cls(_clean(mean), (_clean(lo), _clean(hi)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"mean": self.mean, "ci95": list(self.ci95)}
-
-
-def measured(table: MetricsTable, kind: str, entity: str, name: str) -> Interval:
-    """The interval of a metric over replications, clipped to the range the metric lives in."""
-    metric = REGISTRY.get((kind, name))
-    return Interval.of(table.values(kind, entity, name), metric.bounds if metric else (None, None))
 
 
 @dataclass(frozen=True)
@@ -156,93 +123,6 @@ class NodeSummary:
 
 
 @dataclass(frozen=True)
-class EventSummary:
-    """One dated event: what it was, and its impact metrics over replications (each a mean
-    with its 95% interval; ``recovered``'s mean is the share of replications that recovered)."""
-
-    name: str
-    kind: str
-    targets: tuple[str, ...]  # "nodes.suez", ...
-    start_day: float | None  # calendar day (None: a random closure, no dates)
-    start_date: str | None
-    duration_days: float | None  # a fixed duration; None: random (the mean is in the scenario) or open-ended
-    source: str
-    impact: Mapping[str, Interval]
-    # A random closure: {"per_year", "mean_duration_days"} (its dates differ by replication);
-    # None, and no "random" key in summary.json, for a dated event.
-    random: Mapping[str, float] | None = None
-    # A dated event of random length (duration_days a distribution): its mean and description.
-    duration_random: Mapping[str, Any] | None = None
-    factor: float | None = None  # a demand event's factor
-    queue_unit: str = ""  # what its peak_queue counts: "vehicles" (node, leg) or "containers" (route, service)
-    recovered_runs: tuple[int, int] | None = None  # (replications recovered, replications measured)
-    # Other events in force at the same time (their windows, and the recoveries measured, overlap)
-    # on a shared target or route: {event id: what they share}.  Both are measured against the run
-    # without ALL events, so each one's impact includes the other's.
-    overlaps: Mapping[str, str] = dataclasses_field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name, "kind": self.kind, "targets": list(self.targets), "start_day": self.start_day,
-            "start_date": self.start_date, "duration_days": self.duration_days, "source": self.source,
-            "queue_unit": self.queue_unit,
-        }
-        if self.random is not None:
-            out["random"] = dict(self.random)
-        if self.duration_random is not None:
-            out["duration_random"] = dict(self.duration_random)
-        if self.factor is not None:
-            out["factor"] = self.factor
-        if self.overlaps:
-            out["overlaps"] = dict(self.overlaps)
-        if self.recovered_runs is not None and self.impact:
-            out["recovered_runs"] = list(self.recovered_runs)
-        return {**out, **{k: v.to_dict() for k, v in self.impact.items()}}
-
-
-@dataclass(frozen=True)
-class ServiceSummary:
-    """A service with a finite fleet or shared by several routes: what it offered, where its
-    vehicles' time went (sim.analysis.fleets) and how full it ran (sim.analysis.loops), each
-    a mean over replications with its 95% interval."""
-
-    vehicle: str
-    vehicles: int | None  # the fleet's; None: unlimited vehicles
-    rotation: tuple[str, ...]
-    headway_days: float | None  # the timetable's; None: it leaves when full
-    measures: Mapping[str, Interval]  # the "service" metrics of the metrics table
-    path: tuple[str, ...] = ()  # its calls in order
-    routes: tuple[str, ...] = ()  # the routes it carries
-    allocation: Mapping[str, float] = dataclasses_field(default_factory=dict)
-    background_load: str | None = None  # described, e.g. "40% of capacity"
-    legs: Mapping[str, Mapping[str, Interval]] = dataclasses_field(default_factory=dict)  # shared: per leg id
-    carried: Mapping[str, Mapping[str, Interval]] = dataclasses_field(default_factory=dict)  # shared: per route
-
-    @property
-    def vehicles_needed(self) -> int | None:
-        """Vehicles a steady timetable needs at the cycle measured: ceil(cycle / headway)."""
-        cycle = self.measures["cycle_days"].mean if "cycle_days" in self.measures else None
-        if self.headway_days is None or cycle is None:
-            return None
-        return max(1, math.ceil(cycle / self.headway_days - 1e-9))
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "vehicle": self.vehicle, "vehicles": self.vehicles, "rotation": list(self.rotation),
-            "headway_days": self.headway_days, "vehicles_needed": self.vehicles_needed,
-            **{k: v.to_dict() for k, v in self.measures.items() if k != "vehicles"},
-        }
-        if self.legs or self.carried:
-            out.update({
-                "path": list(self.path), "routes": list(self.routes), "allocation": dict(self.allocation),
-                "background_load": self.background_load,
-                "legs": {leg: {k: v.to_dict() for k, v in m.items()} for leg, m in self.legs.items()},
-                "carried": {rid: {k: v.to_dict() for k, v in m.items()} for rid, m in self.carried.items()},
-            })
-        return out
-
-
-@dataclass(frozen=True)
 class Summary:
     """The summary of a run; ``to_dict()`` is exactly summary.json."""
 
@@ -290,7 +170,7 @@ class Summary:
 
 
 def _mean(values: np.ndarray) -> float | None:
-    return _clean(float(np.mean(values))) if values.size else None
+    return clean(float(np.mean(values))) if values.size else None
 
 
 def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> RouteSummary:
@@ -312,7 +192,7 @@ def route_summary(scenario: Scenario, table: MetricsTable, route_id: str) -> Rou
         teu_delivered=iv("teu_delivered"), tonnes_delivered=iv("tonnes_delivered"),
         transit_days=Transit(
             transit.mean, transit.ci95,
-            *(_clean(table.pooled("route", route_id, f"transit_days.{p}")) for p in ("p5", "p50", "p95")),
+            *(clean(table.pooled("route", route_id, f"transit_days.{p}")) for p in ("p5", "p50", "p95")),
         ),
         wait_for_departure_days=iv("wait_for_departure_days"),
         throughput_teu_per_year=iv("throughput_teu_per_year"),
@@ -453,93 +333,6 @@ def node_summary(scenario: Scenario, table: MetricsTable, node_id: str) -> NodeS
     )
 
 
-QUEUE_UNITS = {"nodes": "vehicles", "legs": "vehicles", "routes": "containers", "services": "containers"}
-
-
-def event_summary(scenario: Scenario, table: MetricsTable, event_id: str,
-                  overlaps: Mapping[str, str] | None = None) -> EventSummary:
-    """An event's summary: its definition and, when its impact was measured, its rows of the
-    metrics table (each interval clipped to its metric's range, Metric.bounds)."""
-    e = next(e for e in scenario.events if e.id == event_id)
-    calendar = Calendar.of(scenario.settings)
-    day = float(calendar.calendar_day(e.start))
-    was_measured = event_id in table.entities("event")
-    impact = {}
-    for m in vocabulary():
-        if m.kind != "event" or not was_measured:
-            continue
-        impact[m.name] = measured(table, "event", event_id, m.name)
-    recovered = table.values("event", event_id, "recovered") if was_measured else np.empty(0)
-    recovered = recovered[np.isfinite(recovered)]
-    random_length = e.duration is not None and not isinstance(e.duration, Fixed)
-    return EventSummary(
-        name=e.name or e.id, kind=e.kind, targets=tuple(f"{e.section}.{t}" for t in e.targets),
-        # A random closure has no dates: its spells differ by replication (see "random").
-        start_day=None if e.random is not None else day,
-        start_date=None if e.random is not None else (calendar.iso(day) or None),
-        duration_days=float(e.duration.value) if isinstance(e.duration, Fixed) else None,
-        source=e.source,
-        impact=impact,
-        random=None if e.random is None else {"per_year": e.random.per_year, "mean_duration_days": float(e.random.duration_days.mean)},
-        duration_random={"mean_days": float(e.duration.mean), "dist": e.duration.describe()} if random_length else None,
-        factor=float(e.factor) if e.kind == "demand" else None,
-        queue_unit=QUEUE_UNITS.get(e.section, ""),
-        recovered_runs=(int(recovered.sum()), int(recovered.size)) if recovered.size else None,
-        overlaps=dict(overlaps or {}),
-    )
-
-
-def _routes_touched(scenario: Scenario, e: Any) -> set[str]:
-    """The routes an event's targets lie on."""
-    out = set()
-    for r in scenario.routes.values():
-        on = {
-            "nodes": lambda t: t in r.path,
-            "legs": lambda t: any(t in seg.legs for seg in r.segments),
-            "services": lambda t: any(t == seg.service for seg in r.segments),
-            "routes": lambda t: t == r.id,
-        }[e.section]
-        if any(on(t) for t in e.targets):
-            out.add(r.id)
-    return out
-
-
-def event_overlaps(scenario: Scenario, table: MetricsTable) -> dict[str, dict[str, str]]:
-    """For each event, the others in force at the same time on a shared target or route:
-    {event: {other: what they share}}.  An event is in force from its start to its end (a
-    random length: its mean) plus, when measured, its mean recovery (until the run ends when a
-    replication did not recover); random spells and open-ended events, the whole run on."""
-    spans = {}
-    for e in scenario.events:
-        end = math.inf if e.duration is None else e.start + float(e.duration.mean)
-        if math.isfinite(end) and e.id in table.entities("event"):
-            rec = table.values("event", e.id, "recovered")
-            days = table.values("event", e.id, "recovery_days")
-            rec, days = rec[np.isfinite(rec)], days[np.isfinite(days)]
-            if rec.size and rec.min() < 1:
-                end = math.inf
-            elif days.size:
-                end += float(days.mean())
-        spans[e.id] = (e.start, end)
-    routes = {e.id: _routes_touched(scenario, e) for e in scenario.events}
-    out: dict[str, dict[str, str]] = {e.id: {} for e in scenario.events}
-    for i, a in enumerate(scenario.events):
-        for b in scenario.events[i + 1:]:
-            (a0, a1), (b0, b1) = spans[a.id], spans[b.id]
-            if not (a0 < b1 and b0 < a1):
-                continue
-            targets = sorted(set(a.targets) & set(b.targets)) if a.section == b.section else []
-            shared = sorted(routes[a.id] & routes[b.id])
-            if targets:
-                what = f"{a.section}.{targets[0]}"
-            elif shared:
-                what = f"routes.{shared[0]}" + (f" +{len(shared) - 1} more" if len(shared) > 1 else "")
-            else:
-                continue
-            out[a.id][b.id] = out[b.id][a.id] = what
-    return out
-
-
 def route_accounting(scenario: Scenario, table: MetricsTable, route_id: str) -> dict[str, Any] | None:
     """A route's ``cost`` (total and parts per TEU, or per tonne of bulk), ``co2e`` and
     ``reliability`` entries, for the parts the scenario gives; None when it gives none."""
@@ -548,11 +341,11 @@ def route_accounting(scenario: Scenario, table: MetricsTable, route_id: str) -> 
     out: dict[str, Any] = {}
     if table.has("route", route_id, f"cost_usd_per_{unit}"):
         cost = route_cost(scenario, route)
-        out["cost"] = {f"usd_per_{unit}": _clean(cost.total), "parts": {k: _clean(v) for k, v in cost.parts().items()},
+        out["cost"] = {f"usd_per_{unit}": clean(cost.total), "parts": {k: clean(v) for k, v in cost.parts().items()},
                        "subsidies": not cost.subsidy_withdrawn}
     if table.has("route", route_id, f"co2e_kg_per_{unit}"):
-        out["co2e"] = {f"kg_per_{unit}": _clean(float(table.values("route", route_id, f"co2e_kg_per_{unit}")[0]))}
-    p50, p95 = (_clean(table.pooled("route", route_id, f"transit_days.{p}")) for p in ("p50", "p95"))
+        out["co2e"] = {f"kg_per_{unit}": clean(float(table.values("route", route_id, f"co2e_kg_per_{unit}")[0]))}
+    p50, p95 = (clean(table.pooled("route", route_id, f"transit_days.{p}")) for p in ("p50", "p95"))
     if out or route.promised_days is not None:
         reliability: dict[str, Any] = {"spread_p95_p50_days": None if p50 is None or p95 is None else p95 - p50}
         if route.promised_days is not None:
@@ -600,7 +393,7 @@ def flow_summary(scenario: Scenario, table: MetricsTable, flow_id: str, record: 
         cost = route_cost(scenario, scenario.routes[rid], flow.tonnes_per_teu)
         options[rid] = {
             **measures("flow_option", flow_option_id(flow_id, rid)),
-            "cost_parts_usd_per_teu": {k: _clean(v) for k, v in cost.parts().items()},
+            "cost_parts_usd_per_teu": {k: clean(v) for k, v in cost.parts().items()},
             **record.get("options", {}).get(rid, {}),
         }
     return FlowSummary(
@@ -631,33 +424,6 @@ def summarize(scenario: Scenario, table: MetricsTable, flows: Mapping[str, Any] 
         flows={fid: flow_summary(scenario, table, fid, (flows or {}).get(fid, {})) for fid in scenario.flows},
         countries={c: {"transit_revenue_usd_per_year": measured(table, "country", c, "transit_revenue_usd_per_year")}
                    for c in table.entities("country")},
-    )
-
-
-def service_summary(scenario: Scenario, table: MetricsTable, service_id: str) -> ServiceSummary:
-    """A fleet's or shared service's summary from its rows of the metrics table."""
-    service = scenario.services[service_id]
-
-    def measures(kind: str, entity: str) -> dict[str, Interval]:
-        names = dict.fromkeys(name for k, e, name in zip(table.kind, table.entity, table.metric) if k == kind and e == entity)
-        return {name: measured(table, kind, entity, name) for name in names}
-
-    fleet = service.fleet
-    routes = tuple(dict.fromkeys(rid for rid, _ in service.users))
-    legs = carried = {}
-    if service.shared:
-        legs = {lid: measures("service_leg", service_leg_id(service_id, lid)) for lid in service.legs}
-        loop = {m.name for m in vocabulary() if m.kind == "route_service" and m.name != "load_factor"}
-        carried = {rid: {k: v for k, v in measures("route_service", route_service_id(rid, service_id)).items() if k in loop}
-                   for rid in routes}
-    return ServiceSummary(
-        vehicle=service.vehicle, vehicles=fleet.vehicles if fleet is not None else None,
-        rotation=fleet.rotation if fleet is not None else (),
-        headway_days=headway_days(scenario, service_id),
-        measures=measures("service", service_id),
-        path=service.path, routes=routes, allocation=dict(service.allocation),
-        background_load=service.background_load.describe() if service.background_load is not None else None,
-        legs=legs, carried=carried,
     )
 
 
