@@ -16,10 +16,9 @@ import pytest
 from scenarios_for_tests import NETWORK, build
 from sim.model.loader import load_scenario
 from sim.viz.maplabels import text_box
-from sim.viz.routemap import (
-    ATTRIBUTION, CORRIDOR, CORRIDORS, MIN_WIDTH, corridor_of, country_rings, is_overland, line_width,
-    route_map_figure,
-)
+from sim.viz.corridors import CORRIDOR, CORRIDORS, corridor_of, is_overland
+from sim.viz.geography import country_rings
+from sim.viz.routemap import ATTRIBUTION, MIN_WIDTH, line_width, route_map_figure
 from sim.viz.save import png_bytes
 
 
@@ -302,7 +301,7 @@ def test_comparison_has_one_panel_per_scenario_on_the_same_extent():
 
 
 def test_a_sea_lane_can_be_kept_out_of_suez():
-    from sim.viz.routemap import sea_lane
+    from sim.viz.geography import sea_lane
 
     singapore, rotterdam = (103.8, 1.26), (4.05, 51.95)
     assert np.array(sea_lane(singapore, rotterdam))[:, 1].min() > -12

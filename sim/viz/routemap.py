@@ -3,7 +3,7 @@
 Each scenario gets two panels on extents shared across a comparison: a large one zoomed on
 the Eurasian land corridors (every route with a rail, road or ferry leg) with its nodes
 named, and a smaller world panel with the sea and air routes and the land network in grey.
-Routes are coloured by corridor (sim.viz.routemap.corridor_of, from the countries and
+Routes are coloured by corridor (sim.viz.corridors.corridor_of, from the countries and
 modes each route crosses), not one colour per route: twenty colours cannot be told apart.
 
 Map data ships with routesim; nothing is downloaded when a map is drawn.
@@ -26,11 +26,7 @@ Map data ships with routesim; nothing is downloaded when a map is drawn.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from typing import Mapping, Sequence
 
 from matplotlib import patheffects
@@ -44,82 +40,27 @@ from matplotlib.text import Annotation
 
 from sim.model.scenario import Route, Scenario
 from sim.model.text import counted
-from sim.viz.markets import CAUCASUS, CENTRAL_ASIA, RUSSIA_BELARUS, TURKEY_IRAN
+from sim.viz.corridors import (
+    CORRIDOR,
+    CORRIDORS,
+    FEEDER_KM,
+    LAND_MODES,
+    LegEnds,
+    corridor_of,
+    is_overland,
+    route_leg_ends,
+)
+from sim.viz.geography import SEA_MODES, Point, country_rings, leg_path, node_point, route_paths
 from sim.viz.common import suptitle, panel_title
 from sim.viz.maplabels import place_labels
+from sim.viz.node_labels import label_groups
 from sim.viz.save import DPI, subplots
 
 ATTRIBUTION = "Map: Natural Earth 1:110m (public domain). Sea lanes: searoute / Eurostat MARNET. Rail and road drawn straight between nodes."
 WIDTH_NOTE = "Routes within 10% in volume that share a leg are drawn nested, each later one at half width."
-SEA_MODES = ("sea", "ferry")
 MIN_WIDTH, MAX_WIDTH = 0.8, 9.0
 LAND, BORDER = "#ececec", "#b8b8b8"
 
-Point = tuple[float, float]
-
-
-@lru_cache(maxsize=1)
-def country_rings() -> tuple[tuple[Point, ...], ...]:
-    """Every ring of every country of the shipped Natural Earth file, in lon/lat."""
-    text = resources.files("sim.viz.mapdata").joinpath("countries_110m.json").read_text(encoding="utf-8")
-    doc = json.loads(text)
-    scale = float(doc["scale"])
-    rings = []
-    for country in doc["countries"]:
-        for flat in country["rings"]:
-            rings.append(tuple((flat[i] / scale, flat[i + 1] / scale) for i in range(0, len(flat), 2)))
-    return tuple(rings)
-
-
-@lru_cache(maxsize=512)
-def sea_lane(start: Point, end: Point, avoid: tuple[str, ...] = ()) -> tuple[Point, ...]:
-    """Shortest sea path between two points along the shipped maritime network.
-
-    ``avoid`` names searoute passages to keep out of (e.g. 'suez'); the Northwest Passage
-    is always avoided.  Cached: a leg shared by several routes or panels is routed once.
-    Falls back to a straight line if the network has no path (e.g. an inland "port").
-    """
-    import searoute
-
-    try:
-        feature = searoute.searoute(list(start), list(end), restrictions=["northwest", *avoid])
-        coords = feature.geometry["coordinates"]
-    except Exception:  # noqa: BLE001  (any failure of the lane finder: draw straight)
-        coords = []
-    if len(coords) < 2:
-        return (start, end)
-    return (start, *((float(x), float(y)) for x, y in coords), end)
-
-
-def _coords(scenario: Scenario, node_id: str) -> Point | None:
-    node = scenario.nodes[node_id]
-    if node.lon is None or node.lat is None:
-        return None
-    return (float(node.lon), float(node.lat))
-
-
-def leg_path(scenario: Scenario, leg_id: str, frm: str, to: str) -> tuple[tuple[Point, ...], str] | None:
-    """The drawn path of one leg in travel direction, with its mode; None without coordinates."""
-    a, b = _coords(scenario, frm), _coords(scenario, to)
-    if a is None or b is None:
-        return None
-    mode = scenario.legs[leg_id].mode
-    if mode in SEA_MODES:
-        # The path follows the scenario's nodes: a route round the Cape puts a Cape node on
-        # its path rather than relying on the names of its legs.
-        return sea_lane(a, b), mode
-    return (a, b), mode
-
-
-def route_paths(scenario: Scenario, route: Route) -> list[tuple[tuple[Point, ...], str]]:
-    """The legs of a route as drawable paths, in order."""
-    paths = []
-    for seg in route.segments:
-        for j, leg_id in enumerate(seg.legs):
-            found = leg_path(scenario, leg_id, seg.nodes[j], seg.nodes[j + 1])
-            if found is not None:
-                paths.append(found)
-    return paths
 
 
 def line_width(teu: float, biggest: float) -> float:
@@ -129,63 +70,7 @@ def line_width(teu: float, biggest: float) -> float:
     return MIN_WIDTH + (MAX_WIDTH - MIN_WIDTH) * teu / biggest
 
 
-# --- Corridors: the colour of a route is the corridor it belongs to ----------------------
-
-
-@dataclass(frozen=True)
-class Corridor:
-    """A group of routes drawn in one colour and listed once in the legend."""
-
-    key: str
-    label: str
-    colour: str
-
-
-# In legend order.  Colours apart from each other and from the grey land; the sea is muted:
-# it is the context, the land corridors are the subject.
-CORRIDORS = (
-    Corridor("northern", "Northern: Kazakhstan–Russia–Belarus", "#1f4e9c"),
-    Corridor("middle", "Middle Corridor (Caspian)", "#e8590c"),
-    Corridor("central_asia", "China–Central Asia", "#2b8a3e"),
-    Corridor("iran_turkey", "Iran / Turkey", "#a61e9e"),
-    Corridor("sea", "Sea", "#8aa1b8"),
-    Corridor("other", "Other (air, or no country that places it)", "#8c6d31"),
-)
-CORRIDOR = {c.key: c for c in CORRIDORS}
-LAND_MODES = ("rail", "road", "ferry")  # a ferry crosses the Caspian or Black Sea within a land corridor
-
-
-FEEDER_KM = 2500.0  # a sea leg this short on a land route is a feeder (Busan to Lianyungang)
-
-LegEnds = tuple[str, str, str]  # (leg id, from node, to node)
-
-
-def _route_leg_ends(route: Route) -> list[LegEnds]:
-    """(leg id, from node, to node) of every leg of a route, in order."""
-    return [(leg, seg.nodes[j], seg.nodes[j + 1]) for seg in route.segments for j, leg in enumerate(seg.legs)]
-
-
-def route_modes(scenario: Scenario, route: Route) -> set[str]:
-    """The modes of a route's legs."""
-    return {scenario.legs[leg].mode for leg, _, _ in _route_leg_ends(route)}
-
-
-def main_mode(scenario: Scenario, route: Route) -> str | None:
-    """The mode of the most kilometres of a route (its main haul); None for a route without legs.
-
-    A door-to-door sea or air option with a truck to and from its port is a sea or air
-    route, not a road one; a rail route with a short sea feeder is a rail route.
-    """
-    km: dict[str, float] = {}
-    for leg, _, _ in _route_leg_ends(route):
-        mode = scenario.legs[leg].mode
-        km[mode] = km.get(mode, 0.0) + max(0.0, scenario.legs[leg].distance_km)
-    return max(km, key=lambda m: km[m]) if km else None  # ties: the first mode met
-
-
-def is_overland(scenario: Scenario, route: Route) -> bool:
-    """True if the route's main haul is rail, road or ferry: it belongs on the overland panel."""
-    return main_mode(scenario, route) in LAND_MODES
+# --- Which legs each panel draws --------------------------------------------------------
 
 
 def _on_overland_panel(scenario: Scenario, leg: LegEnds) -> bool:
@@ -202,7 +87,7 @@ def panel_legs(scenario: Scenario, kind: str) -> dict[str, list[LegEnds]]:
     """
     found: dict[str, list[LegEnds]] = {}
     for rid, route in scenario.routes.items():
-        legs = _route_leg_ends(route)
+        legs = route_leg_ends(route)
         if is_overland(scenario, route):
             mine = [leg for leg in legs if _on_overland_panel(scenario, leg) == (kind == "overland")]
         else:
@@ -220,45 +105,6 @@ def _paths(scenario: Scenario, legs: Sequence[LegEnds]) -> list[tuple[tuple[Poin
 def _nodes(legs_by_route: Mapping[str, Sequence[LegEnds]]) -> list[str]:
     """The nodes at the ends of the legs, each once, in route and travel order."""
     return list(dict.fromkeys(n for legs in legs_by_route.values() for _, a, b in legs for n in (a, b)))
-
-
-def land_countries(scenario: Scenario, route: Route) -> set[str]:
-    """The countries of the nodes at the ends of a route's land and ferry legs.
-
-    A border node's country is 'CN/KZ': both count.  Sea legs are left out so that a
-    feeder (Busan to Lianyungang) does not move a rail route out of its corridor.
-    """
-    found: set[str] = set()
-    for leg, a, b in _route_leg_ends(route):
-        if scenario.legs[leg].mode in LAND_MODES:
-            for nid in (a, b):
-                found |= {c.strip().upper() for c in scenario.nodes[nid].country.split("/") if c.strip()}
-    return found
-
-
-def corridor_of(scenario: Scenario, route: Route) -> str:
-    """The corridor key of a route, from the modes of its legs and the countries they cross.
-
-    Tested in order: main haul (most kilometres) by sea, sea; by air or nothing, other;
-    then by the countries of its land legs: through the South Caucasus, the Middle
-    Corridor; through Iran or Turkey; through Russia or Belarus, the northern route;
-    within China and Central Asia; anything else, other.
-    """
-    main = main_mode(scenario, route)
-    if main == "sea":
-        return "sea"
-    if main not in LAND_MODES:
-        return "other"
-    countries = land_countries(scenario, route)
-    if countries & CAUCASUS:
-        return "middle"
-    if countries & TURKEY_IRAN:
-        return "iran_turkey"
-    if countries & RUSSIA_BELARUS:
-        return "northern"
-    if countries & CENTRAL_ASIA and countries <= CENTRAL_ASIA | {"CN"}:
-        return "central_asia"
-    return "other"
 
 
 # --- Extents and layout ------------------------------------------------------------------
@@ -293,7 +139,7 @@ def _points(panels: Sequence[Panel], overland: bool) -> list[Point]:
             for route in scenario.routes.values():
                 for path, _ in route_paths(scenario, route):
                     points += path
-            points += [c for c in (_coords(scenario, n) for n in scenario.nodes) if c is not None]
+            points += [c for c in (node_point(scenario, n) for n in scenario.nodes) if c is not None]
     return points
 
 
@@ -309,21 +155,6 @@ def _height_for(extent: Extent, width: float) -> float:
 
 
 # --- Drawing -----------------------------------------------------------------------------
-
-
-# Words that say what a place is, not which: "Aktau port" is labelled "Aktau".
-_GENERIC = frozenset({"port", "airport", "junction", "terminal", "container", "ring", "road", "cargo",
-                      "international", "sea", "trade", "new", "dry", "rail", "freight", "city"})
-
-
-def _short(name: str) -> str:
-    """A map label from a node name: "Xi'an International Port (...)" -> "Xi'an"."""
-    head = name.split(" (")[0].split(",")[0].split(" / ")[0].split("/")[0].strip()
-    words = [w for w in head.split() if w.lower() not in _GENERIC] or head.split()
-    head = " ".join(words)
-    if len(words) > 2 or len(head) > 16:
-        return words[0] if words else head
-    return head
 
 
 def _draw_land(ax: Axes) -> None:
@@ -421,7 +252,7 @@ def _draw_nodes(ax: Axes, scenario: Scenario, nodes: Sequence[str]) -> list[Poin
     """The symbols of ``nodes``, one scatter per kind of symbol; their points."""
     points: list[Point] = []
     for key, _, marker, size, face, edge in NODE_STYLES:
-        mine = [c for nid in nodes if _node_style(scenario, nid) == key and (c := _coords(scenario, nid))]
+        mine = [c for nid in nodes if _node_style(scenario, nid) == key and (c := node_point(scenario, nid))]
         if mine:
             ax.scatter([c[0] for c in mine], [c[1] for c in mine], s=size, marker=marker, facecolors=face,
                        edgecolors=edge, linewidths=0.7, zorder=6, gid=f"nodes:{key}")
@@ -429,52 +260,9 @@ def _draw_nodes(ax: Axes, scenario: Scenario, nodes: Sequence[str]) -> list[Poin
     return points
 
 
-def _label_rank(scenario: Scenario, nid: str, ends: set[str]) -> int:
-    """Placement priority of a node's label (0 first): route ends, gauge changes, borders, ports, hubs."""
-    node = scenario.nodes[nid]
-    if nid in ends:
-        return 0
-    if node.gauge_change:
-        return 1
-    if node.kind == "border" or "/" in node.country:
-        return 2
-    if node.kind in ("seaport", "ferry_terminal", "canal"):
-        return 3
-    if node.kind in ("terminal", "airport"):
-        return 4
-    return 5
-
-
-CLUSTER_DEG = 0.2  # nodes closer than this share one label: a road and a rail border post side by side
-
-
-def label_groups(scenario: Scenario, nodes: Sequence[str]) -> list[tuple[tuple[str, ...], Point, str]]:
-    """The labels of some nodes in placement order: (node ids, point, text).
-
-    Every node with coordinates is named; nodes within CLUSTER_DEG of a node named before
-    them share its label, which gives both names if they differ.
-    """
-    ends = {n for r in scenario.routes.values() for n in (r.path[0], r.path[-1])}
-    order = sorted((n for n in nodes if _coords(scenario, n) is not None),
-                   key=lambda n: (_label_rank(scenario, n, ends), nodes.index(n)))
-    groups: list[list] = []  # [node ids, point, text], the text growing as nodes join
-    for nid in order:
-        c = _coords(scenario, nid)
-        assert c is not None
-        head = next((g for g in groups if abs(g[1][0] - c[0]) < CLUSTER_DEG and abs(g[1][1] - c[1]) < CLUSTER_DEG), None)
-        if head is not None:
-            head[0].append(nid)
-            name = _short(scenario.nodes[nid].name)
-            if name not in head[2].split(" / "):
-                head[2] = f"{head[2]} / {name}"
-        else:
-            groups.append([[nid], c, _short(scenario.nodes[nid].name)])
-    return [(tuple(ids), point, text) for ids, point, text in groups]
-
-
 def _missing_note(ax: Axes, scenario: Scenario) -> None:
     """Say how many nodes have no coordinates: their legs cannot be drawn."""
-    missing = sum(1 for nid in scenario.nodes if _coords(scenario, nid) is None)
+    missing = sum(1 for nid in scenario.nodes if node_point(scenario, nid) is None)
     if missing:
         ax.text(0.01, 0.01, f"no coordinates for {missing} of {len(scenario.nodes)} nodes (lon/lat not given)",
                 transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="#7b241c", zorder=8,
@@ -646,7 +434,7 @@ def _legends(fig: Figure, panels: Sequence[Panel], biggest: float, x: float, top
     # What the world panel adds: the land network in grey and the overland panel's frame.
     sizes += [Line2D([], [], color="#666666", lw=0.7, label="overland routes (world panel)"),
               Rectangle((0, 0), 1, 1, fill=False, ec="#444444", lw=0.8, ls=(0, (3, 2)), label="overland panel's extent")]
-    used = {_node_style(s, nid) for _, s, _ in panels for nid in s.nodes if _coords(s, nid) is not None}
+    used = {_node_style(s, nid) for _, s, _ in panels for nid in s.nodes if node_point(s, nid) is not None}
     symbols = [Line2D([], [], ls="", marker=m, markersize=math.sqrt(size), markerfacecolor=face,
                       markeredgecolor=edge, label=text) for key, text, m, size, face, edge in NODE_STYLES if key in used]
     legends = []

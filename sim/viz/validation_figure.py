@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.ticker
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
