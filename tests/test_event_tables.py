@@ -13,7 +13,7 @@ import pytest
 import sim
 from scenarios_for_tests import NETWORK, write
 from sim.cli import main
-from sim.report.html import events_html
+from sim.report.event_blocks import events_html
 from sim.report.tables import events_rows, events_table
 
 EVENTS = [

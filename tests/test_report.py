@@ -20,7 +20,9 @@ from scenarios_for_tests import NETWORK, entry, raw, write
 import sim.cli
 from sim.output.figure_data import RunData, read_run
 import sim.report.html
-from sim.report.html import compact, report_html, reproduce_command
+import sim.report.parameters
+from sim.report.html import report_html, reproduce_command
+from sim.report.parameters import compact
 from sim.report.page_figures import figure_png
 from sim.report.tables import run_warnings
 
@@ -192,7 +194,7 @@ def test_sources_are_links_and_parameters_compact(page_text):
 def test_each_route_demand_has_its_own_row_and_source(tmp_path):
     doc = raw(NETWORK)
     entry(doc, "routes", "sea")["demand"]["source"] = "volumes: https://example.org/teu"
-    text = parse(sim.report.html.parameters_html(doc))
+    text = parse(sim.report.parameters.parameters_html(doc))
     rows = {cells[0]: cells for css, cells in text.rows if cells}
     demand = [cells for css, cells in text.rows if cells and cells[0] == "sea"]
     assert len(demand) == 2  # the route, then its demand

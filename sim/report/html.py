@@ -9,7 +9,6 @@ results give the same bytes.
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,15 +18,29 @@ from sim.output.figure_data import RunData
 from sim.model.documents import BUNDLED_DIR
 from sim.model.text import counted
 from sim.report.rich import (
-    Linker, Parts, bold, br, breakable, code, details, div, environment, h3, labelled, link, meta, ol, p, render_blocks,
-    span, sub, table, ul, warn,
+    Linker,
+    Parts,
+    bold,
+    code,
+    details,
+    div,
+    environment,
+    h3,
+    labelled,
+    meta,
+    p,
+    render_blocks,
+    table,
+    ul,
+    warn,
 )
 from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
-from sim.report.tables import event_kind, event_notes, event_when, recovered_share, short_targets
 from sim.report.choice import FLOW_HEADERS, FLOW_NOTE, convergence_lines, flow_rows
 from sim.report.fleets import FLEET_HEADERS, FLEET_NOTE, SHARED_HEADERS, SHARED_NOTE, fleet_rows, shared_rows
-from sim.report.tables import number as _num
+from sim.report.tables import interval_text, number as _num
 from sim.report.page_figures import figure_entries
+from sim.report.event_blocks import EVENTS_NOTE, events_blocks
+from sim.report.parameters import parameters_blocks
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:24px auto;
@@ -58,12 +71,6 @@ DEFAULT_METHOD = (
     "mean of the differences with a Student t 95% confidence interval; significant when the "
     "interval excludes 0"
 )
-SECTIONS = ("nodes", "legs", "services", "routes", "demand")
-def _ci(ci: Sequence[Any] | None, digits: int = 1) -> str:
-    if not ci or ci[0] is None or ci[1] is None:
-        return "n/a"
-    dash = "–" if ci[0] >= 0 else " to "  # "-12.8–36.2" reads as a subtraction
-    return f"{ci[0]:,.{digits}f}{dash}{ci[1]:,.{digits}f}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -78,7 +85,7 @@ def routes_block(summary: dict) -> dict:
         note = _route_note(r)
         rows.append((
             [labelled(rid, r.get("name")), r.get("mode", ""), f"{r.get('origin', '?')} → {r.get('destination', '?')}",
-             _num(t.get("mean"), 2), _ci(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}", _volume(r),
+             _num(t.get("mean"), 2), interval_text(t.get("ci95"), 2), f"{_num(t.get('p5'))}–{_num(t.get('p95'))}", _volume(r),
              _num((r.get("wait_for_departure_days") or {}).get("mean"), 2), [warn(note)] if note else ""],
             "flag" if note else "",
         ))
@@ -181,210 +188,6 @@ def differences_blocks(comparison: dict) -> list[dict]:
 def differences_html(comparison: dict) -> str:
     """The differences as an HTML fragment."""
     return render_blocks(differences_blocks(comparison))
-
-
-# ---------------------------------------------------------------------------------------
-# Parameters and sources
-
-
-def compact(value: Any) -> str:
-    """A parameter value in a few characters: distributions as name(arguments)."""
-    if isinstance(value, dict):
-        if "dist" in value:
-            args = ", ".join(f"{compact(v)}" if k in ("min", "mode", "max", "value", "mean") else f"{k}={compact(v)}"
-                             for k, v in value.items() if k != "dist")
-            return f"{value['dist']}({args})"
-        return "{" + ", ".join(f"{k}: {compact(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(compact(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        # every digit the scenario gave (9470000, not 9.47e+06), whole numbers without ".0"
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
-
-
-def parameters_blocks(raw: dict, linker: Linker | None = None, ran: dict[str, Any] | None = None) -> list[dict]:
-    """Each section's entries: id, parameters in compact form, and the source given, linked
-    by ``linker``; then the source tags they cite.  ``ran`` holds the settings the run used
-    where the command line changed the file's (-n, --seed)."""
-    linker = linker or Linker()
-    out = []
-    run = raw.get("run")
-    if isinstance(run, dict):
-        settings = [f"{k} = {compact(v)}" for k, v in run.items() if k != "description" and k not in (ran or {})]
-        for key, value in (ran or {}).items():
-            given = run.get(key)
-            note = "" if given == value else (
-                f" (as run; the file's run.{key} is {compact(given)})" if given is not None else " (as run)")
-            settings.append(f"{key} = {compact(value)}{note}")
-        out.append(p([bold("run"), ": " + ", ".join(settings)]))
-    for key in ("source", "notes", "note"):
-        if isinstance(raw.get(key), str):
-            out.append(p([bold(key), ": ", *linker(raw[key])]))
-    for section in SECTIONS:
-        rows = [_parameter_row(entry, section, linker) for entry in _entries(raw, section)]
-        if rows:
-            out.append(h3(section))
-            out.append(table(("id", "parameters", "source"), rows, (False, False, False), classes=("", "p", "src"),
-                             cls="params"))
-    return out + linker.tags_blocks()
-
-
-def parameters_html(raw: dict, linker: Linker | None = None, ran: dict[str, Any] | None = None) -> str:
-    """The parameters as an HTML fragment."""
-    return render_blocks(parameters_blocks(raw, linker, ran))
-
-
-def _entries(raw: dict, section: str) -> list[dict]:
-    """A section's tables; "demand" is each route's demand, under the route's id."""
-    if section == "demand":
-        return [
-            {"id": r.get("id", ""), **r["demand"]}
-            for r in _entries(raw, "routes") if isinstance(r.get("demand"), dict)
-        ]
-    entries = raw.get(section)
-    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-
-
-def _parameter_row(entry: dict, section: str, linker: Linker) -> tuple[list[Any], str]:
-    """id (with name, or from → to, beneath), the other parameters, and the linked source."""
-    shown = {"id", "source", "name"}
-    name = entry.get("name")
-    if name is None and "from" in entry and "to" in entry:
-        name = f"{entry['from']} → {entry['to']}"
-        shown |= {"from", "to"}
-    if section == "routes" and isinstance(entry.get("demand"), dict):
-        shown.add("demand")  # its own table, with its own source
-    params = "; ".join(f"{k} = {_parameter(k, v)}" for k, v in entry.items() if k not in shown)
-    source = entry.get("source")
-    if source:
-        cited: Any = linker(str(source))
-    elif "demand" in shown and entry["demand"].get("source"):
-        cited = [meta("demand: see below")]
-    else:
-        cited = ""
-    return [labelled(entry.get("id", ""), name), params, cited], ""
-
-
-def _parameter(key: str, value: Any) -> str:
-    """A parameter value compactly; a route's path as the nodes joined by arrows."""
-    if key == "path" and isinstance(value, list):
-        return " → ".join(str(v) for v in value)
-    return compact(value)
-
-
-# ---------------------------------------------------------------------------------------
-# Events
-
-
-_HTTP = re.compile(r"https?://[^\s,;)<>\"]+", re.IGNORECASE)
-
-
-def source_link(source: str, note: str, number: int) -> dict:
-    """An event's source for a table cell: a numbered reference ('[1]') to ``note``, its full
-    text in the list under the table; the sites it cites ('railfreight.com') in its tooltip."""
-    hosts: dict[str, None] = {}
-    for m in _HTTP.finditer(source):
-        hosts.setdefault(re.sub(r"^www\.", "", m.group(0).split("//", 1)[1].split("/", 1)[0].lower()), None)
-    return link(f"[{number}]", f"#{note}", ", ".join(hosts) or source[:80])
-
-
-def _count_cell(v: dict, digits: int = 0, unit: str = "") -> Parts:
-    """A count's mean (with its unit) and its 95% CI below, the CI's lower bound clipped at 0."""
-    mean = _num(v.get("mean"), digits)
-    ci = v.get("ci95")
-    shown: Parts = [mean] + ([meta(unit, br=True)] if unit and mean != "n/a" else [])
-    if not ci or ci[0] is None or ci[1] is None:
-        return shown
-    return shown + [meta(_ci((max(0.0, ci[0]), ci[1]), digits), br=True)]
-
-
-def _measured(e: dict, diverts: bool) -> list[Any]:
-    """An event's impact cells: means over replications with their CIs below them."""
-
-    def cell(name: str, digits: int = 2) -> Parts:
-        v = e.get(name) or {}
-        interval = _ci(v.get("ci95"), digits)
-        return [_num(v.get("mean"), digits)] + ([meta(interval, br=True)] if interval != "n/a" else [])
-
-    recovered = (e.get("recovered") or {}).get("mean")
-    share: Any = recovered_share(e)
-    if share != "n/a" and recovered is not None and recovered < 1:
-        share = [warn(share)]
-    recovery: Any = cell("recovery_days", 1)
-    if e.get("duration_days") is None and not e.get("duration_random") and not e.get("random"):
-        recovery = ["n/a", br(), "(no end)"]
-    p95 = _num((e.get("extra_delay_days.p95") or {}).get("mean"), 2)
-    cells = [_count_cell(e.get("containers_affected") or {}), cell("extra_delay_days") + [meta(f"p95 {p95}", br=True)],
-             _count_cell(e.get("containers_undelivered") or {}),
-             _count_cell(e.get("peak_queue") or {}, 0, e.get("queue_unit", "")), recovery, share]
-    if diverts:
-        cells.append(_count_cell(e.get("containers_diverted") or {}) if e.get("kind") == "divert" else "")
-    return cells
-
-
-def events_blocks(summary: dict, linker: Linker | None = None) -> list[dict]:
-    """Each event: what it was (kind, target, when, source as short links) and, when measured,
-    its impact: means over replications with their 95% CIs, against the same replications
-    without events.  Under the table: the notes (events measured together, demand removed)
-    and each event's source in full."""
-    linker = linker or Linker()
-    events = summary.get("events", {})
-    measured = any("containers_affected" in e for e in events.values())
-    sources = any(e.get("source") for e in events.values())
-    diverts = measured and any(e.get("kind") == "divert" for e in events.values())
-    numbers = [k for k, x in events.items() if x.get("source")]
-    rows = []
-    for eid, e in events.items():
-        targets = e.get("targets", [])
-        target: Any = breakable(short_targets(targets, 1))  # a long target may break after . and _
-        if len(targets) > 1:
-            target = [span(target, title=", ".join(targets))]
-        when = event_when(e).replace(" +", "\n+", 1).replace(" on (no end)", "\non (no end)")  # date, then length
-        lines = when.split("\n")
-        when_parts: Parts = [lines[0]] + [x for line in lines[1:] for x in (br(), line)]
-        cells: list[Any] = [labelled(eid, e.get("name")), [event_kind(e), sub(target)], [span(when_parts, "nw")]]
-        if sources:
-            cells.append([source_link(e["source"], f"{linker.anchor}event-source-{eid}", numbers.index(eid) + 1)]
-                         if e.get("source") else "")
-        if measured:
-            cells += _measured(e, diverts) if "containers_affected" in e else [""] * (6 + diverts)
-        rows.append((cells, ""))
-    headers = ["event", "kind, target", "when", *(["src."] if sources else [])]
-    if measured:
-        headers += ["containers affected", "extra delay (d)", "undeliv\u00adered", "peak queue",
-                    "recovery (d)", "recov\u00adered", *(["diverted"] if diverts else [])]
-    first = 4 if sources else 3
-    out = [table(headers, rows, [False] * first + [True] * (len(headers) - first), cls="events")]
-    notes = event_notes(summary)
-    if not measured:
-        notes.insert(0, "impact not measured (run without --no-impact to measure it)")
-    out += [p(f"Note: {n}.", "meta") for n in notes]
-    if sources:
-        out.append(p("Sources of the events:", "meta"))
-        out.append(ol(((f"{linker.anchor}event-source-{eid}", [bold(eid), ": ", *linker(e["source"])])
-                       for eid, e in events.items() if e.get("source")), "sources"))
-    return out
-
-
-def events_html(summary: dict, linker: Linker | None = None) -> str:
-    """The events table and its notes as an HTML fragment."""
-    return render_blocks(events_blocks(summary, linker))
-
-
-EVENTS_NOTE = (
-    "Each replication ran again without its events, with the same seed (common random numbers), "
-    "so each container is compared with itself. Affected: the containers on the routes an event "
-    "reaches delivered more than a minute earlier or later than without it, until the route is calm "
-    "again: those it held, and those queued behind its backlog once it ended (a demand surge: also "
-    "those it added). Extra delay: delivered with minus without, over those delivered in both runs. Peak queue: vehicles waiting at a node, or "
-    "containers waiting at a route's origin. Recovery: days from the event's end until that queue is "
-    "within 10% of the run without events at the same moment; recovered: the replications in which it did. "
-    "Undelivered: affected containers not delivered when either run stopped (no extra delay is "
-    "counted for them). Means over replications, with their 95% CIs below them (a count's never below 0)."
-)
 
 
 # ---------------------------------------------------------------------------------------

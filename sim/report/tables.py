@@ -30,9 +30,17 @@ def number(value: Any, digits: int = 1) -> str:
 _num = number
 
 
+def interval_text(ci: Sequence[Any] | None, digits: int = 1, missing: str = "n/a") -> str:
+    """A 95% interval as text, "12.8–36.2"; "-12.8 to 36.2" when it starts below zero (a
+    dash after a minus reads as a subtraction); ``missing`` without one (a single run)."""
+    if not ci or ci[0] is None or ci[1] is None:
+        return missing
+    dash = "–" if ci[0] >= 0 else " to "
+    return f"{ci[0]:,.{digits}f}{dash}{ci[1]:,.{digits}f}"
+
+
 def _ci(ci: Sequence[Any], digits: int = 1) -> str:
-    lo, hi = ci
-    return "n/a (1 run)" if lo is None or hi is None else f"{lo:.{digits}f}–{hi:.{digits}f}"
+    return interval_text(ci, digits, "n/a (1 run)")
 
 
 def routes_table(summary: dict[str, Any]) -> str:
