@@ -83,6 +83,8 @@ SPEEDUP = Target("engine rate / per-container rate", 50, True, "x")
 SCALING = Target(f"time({SCALE}x) / time(1x)", 4.5, False, "")
 MEMORY = Target("peak bytes per container (1x)", 100, False, " B")
 NUMPY = Target("engine time / numpy-only time", 3, False, "")
+FLEETS = Target("fleet variant rate / per-container rate", 50, True, "x")  # issue "Vehicles that come back"
+SHARED = Target("shared variant rate / per-container rate", 50, True, "x")
 
 
 # ---------------------------------------------------------------------------------------
@@ -603,6 +605,8 @@ def main(argv: list[str] | None = None) -> int:
     # 5. The ratios the project quotes.
     results = [
         (SPEEDUP, (n1 / t1) / (nb / tb), "x"),
+        (FLEETS, (nf / tf) / (nb / tb), "x"),
+        (SHARED, (ns / ts) / (nb / tb), "x"),
         (SCALING, t4 / t1, ""),
         (MEMORY, m1 / n1, " B"),
         (NUMPY, t1 / tn, ""),

@@ -269,6 +269,20 @@ def test_bad_fleets_get_one_line_and_exit_2(tmp_path, capsys, service, message) 
     assert not out.exists()
 
 
+def test_a_node_with_servers_met_only_on_the_way_back_needs_a_handling_time(tmp_path, capsys) -> None:
+    doc = raw(LOOP)
+    doc["nodes"].append({"id": "w", "servers": 1})
+    doc["legs"] += [{"id": "bw", "from": "b", "to": "w", "mode": "sea", "distance_km": 2500, "duration_days": 5},
+                    {"id": "wa", "from": "w", "to": "a", "mode": "sea", "distance_km": 2500, "duration_days": 5}]
+    entry(doc, "services", "ship")["rotation"] = ["b", "w", "a"]
+    out = tmp_path / "out"
+    assert main(["run", str(write(tmp_path, doc, "bad.toml")), "-n", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nodes.w.handling_hours: node 'w' has servers, but the ships of service 'ship' stop there on " \
+        "their way back (its fleet's rotation) with no handling time: give handling_hours.ship" in err[0], err
+    assert not out.exists()
+
+
 def test_a_way_back_through_a_queue_then_a_pass_through_node() -> None:
     """Ships leaving when full come back b -> m -> q -> a: through m, whose one server they
     queue for (their clock then comes from the queue's), then q, which they pass without

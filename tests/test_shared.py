@@ -334,3 +334,19 @@ def test_the_marey_chart_data_carry_each_legs_load_factor() -> None:
     assert at_a and all(s.load == pytest.approx(by_leg[(s.trip, 0)]) for s in at_a)
     assert all(np.isnan(s.load) for s in stops if s.node == "b")
     assert np.median([s.load for s in at_a]) == pytest.approx(0.5, abs=0.02)
+
+
+def test_a_background_load_that_can_reach_the_capacity_is_warned_of_and_capped() -> None:
+    def edit(doc: dict) -> None:
+        entry(doc, "services", "train")["background_load"] = {
+            "teu": {"dist": "triangular", "min": 5, "mode": 10, "max": 120}}
+
+    scenario = _line(edit)
+    warned = [w for w in scenario.warnings if w.startswith("services.train.background_load")]
+    # The 99.9th percentile of triangular(5, 10, 120): 120 - sqrt(0.001 * 115 * 110) = 116.4.
+    assert len(warned) == 1 and "(116.4 TEU) reaches the capacity (100)" in warned[0]
+    log = run_replication(scenario, 3, 0).loops["train"]
+    assert log.background.max() <= 100 and (log.load + log.background <= 100 + 1e-9).all()
+    mild = _line(lambda doc: entry(doc, "services", "train").update(
+        background_load={"teu": {"dist": "triangular", "min": 5, "mode": 10, "max": 60}}))
+    assert not [w for w in mild.warnings if "background_load" in w]

@@ -57,7 +57,8 @@ def fleet_stats(log: FleetLog, warmup: float, horizon: float) -> FleetStats:
     }
     total = log.vehicles * span
     shares = {k: v / total for k, v in busy.items()}
-    shares["idle"] = max(0.0, 1.0 - sum(shares.values()))
+    idle = 1.0 - sum(shares.values())
+    shares["idle"] = idle if idle > 1e-12 else 0.0  # no rounding residue for an always-busy fleet
     return FleetStats(
         vehicles=log.vehicles,
         departures=n,

@@ -197,9 +197,9 @@ _SERVICE: tuple[Metric, ...] = (
         for state, what in (("loaded", "loaded, departure to arrival"), ("turnaround", "turning around at either end"),
                             ("returning", "on the way back"), ("idle", "ready at the origin, waiting to depart"))
     ),
-    Metric("departures_delayed", "service", "departures", "departures in the window that left more than a minute after their slot for lack of a vehicle",
+    Metric("departures_delayed", "service", "departures", "departures in the window that left more than a minute after their slot (leaving when full: after their load was ready) for lack of a vehicle",
            lambda c: c.stats.departures_delayed, integer=True, label="delayed"),
-    Metric("delay_days", "service", "d", "mean wait for a vehicle of the delayed departures",
+    Metric("delay_days", "service", "d", "mean wait for a vehicle of the delayed departures, from the slot or from when the load was ready (a backlog the fleet cannot carry makes it grow with the run)",
            lambda c: c.stats.delay_days, label="delay"),
 )
 

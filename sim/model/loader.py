@@ -10,6 +10,8 @@ import copy
 import dataclasses
 from typing import Any, Mapping, Sequence
 
+import numpy as np
+
 from sim.model.costs import check_through_rates, read_costs, read_emissions
 from sim.model.flows import check_flows, read_cargo_classes, read_choice, read_flows, routes_of_flows
 from sim.model.errors import ScenarioError
@@ -129,6 +131,8 @@ def build_scenario(raw: Mapping[str, Any], source: str = "", default_name: str =
     return dataclasses.replace(scenario, warnings=plausibility_warnings(scenario))
 
 
+BACKGROUND_QUANTILE = 0.999  # a background load's draws above this quantile are rare enough to let pass
+
 # Plausible moving speeds by leg mode, km/day (km/h x 24 for road and air): outside them a
 # unit is probably mixed up (60 km/day for a train is 60 km/h typed as km/day).
 PLAUSIBLE_KM_PER_DAY = {
@@ -158,8 +162,20 @@ def _check_vehicle_modes(routes: Mapping[str, Route], legs: Mapping[str, Leg], s
 
 def plausibility_warnings(scenario: Scenario) -> tuple[str, ...]:
     """Legal but suspicious input, one line each: a speed far outside its mode's range,
-    handling times given for a vehicle kind that never stops at that node, an idle event."""
+    handling times given for a vehicle kind that never stops at that node, a background
+    load whose draws reach the capacity, an idle event."""
     out = []
+    for service in scenario.services.values():
+        load = service.background_load
+        if load is not None and load.units is not None:
+            high = float(load.units.quantile(np.array([BACKGROUND_QUANTILE]))[0])
+            if high >= service.space:
+                unit = "TEU" if load.unit == "teu" else load.unit
+                out.append(
+                    f"services.{service.id}.background_load: its {BACKGROUND_QUANTILE * 100:g}th percentile "
+                    f"({high:,.4g} {unit}) reaches the capacity ({service.space:g}): a departure that draws that "
+                    "much carries no modelled cargo (each draw is capped at the capacity)"
+                )
     tariffs = scenario.costs.tariffs if scenario.costs is not None else {}
     for country in tariffs:
         if not any(leg.country == country for leg in scenario.legs.values()):

@@ -157,9 +157,11 @@ def check_pools(scenario: Scenario) -> None:
         vehicle = scenario.services[seg.service].vehicle
         if servers_of(node, pool) is not None and handling_of(node, pool, vehicle) is None:
             part = f"pool '{node.pools[pool - 1].id}' of node '{nid}'" if pool else f"node '{nid}'"
+            who = (f"the {vehicle}s of service '{seg.service}' stop there on their way back (its fleet's rotation)"
+                   if seg not in route.segments else
+                   f"the {vehicle}s of route '{route.id}' (service '{seg.service}') stop there")
             raise ScenarioError(
-                f"{part} has servers, but the {vehicle}s of route '{route.id}' (service '{seg.service}') "
-                f"stop there with no handling time: give handling_hours.{vehicle}",
+                f"{part} has servers, but {who} with no handling time: give handling_hours.{vehicle}",
                 f"nodes.{nid}" + (f".pools[{pool - 1}]" if pool else "") + ".handling_hours",
             )
     for (nid, k), ok in used.items():

@@ -206,7 +206,8 @@ class BackgroundLoad:
         """'40% of capacity' or 'mean 60 TEU per departure'."""
         if self.share is not None:
             return f"{self.share:.0%} of capacity"
-        return f"mean {self.units.mean:g} {'TEU' if self.unit == 'teu' else 'wagons'} per departure"
+        mean = f"{self.units.mean:,.1f}".removesuffix(".0")
+        return f"mean {mean} {'TEU' if self.unit == 'teu' else 'wagons'} per departure"
 
 
 @dataclass(frozen=True)
