@@ -30,7 +30,8 @@ from sim.model.loader import load_scenario, scenario_from
 from sim.model.overrides import Override, override_from, parse_override
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes, read_source_notes
-from sim.output.figure_data import RESULTS_FORMAT, read_run
+from sim.output.figure_data import RESULTS_FORMAT
+from sim.output.run_data import read_run
 from sim.output.files import COMPARISON, check_out_dir, folder_writer, summary_writer, write_results
 from sim.output.run_files import run_files, run_summary
 

@@ -10,7 +10,7 @@ import pytest
 import sim.report.draw as draw_module
 from sim.cli import main
 from sim.output import background
-from sim.output.figure_data import read_run
+from sim.output.run_data import read_run
 from test_cli import CORRIDOR
 
 

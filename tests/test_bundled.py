@@ -13,7 +13,7 @@ import pytest
 from sim.report.page_figures import embedded_png
 from figure_files import embedded_pngs, same_figure
 from sim.cli import main
-from sim.output.figure_data import read_run
+from sim.output.run_data import read_run
 from sim.viz.figures import figure_builders
 from sim.model.loader import load_scenario
 

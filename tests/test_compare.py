@@ -128,7 +128,7 @@ def test_plot_of_one_run_folder(tmp_path, capsys):
     printed = capsys.readouterr().out.split()
     assert str(out / "throughput.pdf") in printed
     from sim.viz.figures import figure_builders
-    from sim.output.figure_data import read_run
+    from sim.output.run_data import read_run
     from sim.report.page_figures import embedded_png, figure_png
 
     builders = figure_builders([read_run(out)])

@@ -13,7 +13,8 @@ from scenarios_for_tests import SINGLE_QUEUE, write
 from sim.cli import main
 from sim.model.loader import load_scenario
 from sim.model.documents import bundled_names
-from sim.output.figure_data import EVENT_DAYS, read_run
+from sim.output.figure_data import EVENT_DAYS
+from sim.output.run_data import read_run
 from sim.viz.colours import route_colours
 from sim.viz.events import events_figure
 from sim.viz.figures import figure_builders

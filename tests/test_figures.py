@@ -27,7 +27,7 @@ from sim.viz.flows import (
 from sim.viz.markets import MAX_LINES, market, market_panels, route_label
 from sim.viz.marey import default_marey_route, marey_figure
 from sim.viz.transit import mean_days, median_days, sea_rail_ratio, transit_box_figure, transit_ecdf_figure
-from sim.output.figure_data import DaySeries, RunData, read_run
+from sim.output.run_data import DaySeries, RunData, read_run
 from sim.viz.figures import FORMATS, figure_builders, write_figures
 
 

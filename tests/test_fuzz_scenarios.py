@@ -341,7 +341,7 @@ def test_issue_12_names_with_mathtext_draw_as_typed(tmp_path, capsys):
     code, err = _cli(tmp_path, capsys, ["run", str(file), "--out", str(out), "-q", "-n", "1"])
     assert code == 0, err
     assert (out / "bottlenecks.png").is_file() and (out / "route_map.png").is_file()
-    from sim.output.figure_data import read_run
+    from sim.output.run_data import read_run
     from sim.viz.figures import figure_builders
 
     fig = figure_builders([read_run(out)])["bottlenecks"]()

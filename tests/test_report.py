@@ -18,7 +18,7 @@ import pytest
 
 from scenarios_for_tests import NETWORK, entry, raw, write
 import sim.cli
-from sim.output.figure_data import RunData, read_run
+from sim.output.run_data import RunData, read_run
 import sim.report.html
 import sim.report.parameters
 from sim.report.html import report_html, reproduce_command

@@ -11,7 +11,7 @@ from scenarios_for_tests import NETWORK, build
 from sim.engine.simulation import run_replication
 from sim.model.calendar import Calendar
 from sim.report.progress import ProgressBar, format_duration
-from sim.analysis.series import _occupancy_integral, marey_stops, node_days, route_km, route_weeks, window_edges
+from sim.analysis.series import occupancy_integral, marey_stops, node_days, route_km, route_weeks, window_edges
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def network():
     return scenario, run_replication(scenario, 5, 0)
 
 
-def test_occupancy_integral_matches_a_fine_grid():
+def testoccupancy_integral_matches_a_fine_grid():
     rng = np.random.default_rng(3)
     begin = rng.uniform(0, 10, 40)
     end = begin + rng.exponential(1.5, 40)
@@ -29,7 +29,7 @@ def test_occupancy_integral_matches_a_fine_grid():
     covered = ((grid[:, None] >= begin) & (grid[:, None] < end)).sum(axis=1)
     step = grid[1] - grid[0]
     brute = [covered[grid < t].sum() * step for t in at]
-    assert np.allclose(_occupancy_integral(begin, end, at), brute, atol=40 * step)
+    assert np.allclose(occupancy_integral(begin, end, at), brute, atol=40 * step)
 
 
 def test_window_edges_cover_the_window_with_a_short_last_bin():

@@ -61,7 +61,7 @@ def sorted_histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.diff(at)
 
 
-def _occupancy_integral(begin: np.ndarray, end: np.ndarray, at: np.ndarray) -> np.ndarray:
+def occupancy_integral(begin: np.ndarray, end: np.ndarray, at: np.ndarray) -> np.ndarray:
     """∫_{-inf}^{t} (number of intervals [begin, end) covering u) du, for each t in ``at``.
 
     Each interval contributes clip(t - begin, 0) - clip(t - end, 0); summed with sorted
@@ -95,8 +95,8 @@ def node_days(log: NodeLog, calendar: Calendar, horizon: float) -> NodeDays:
     at = calendar.sim_time(edges)
     h = log.handled
     width = np.diff(edges)
-    queue = np.diff(_occupancy_integral(log.arrive[h], log.start[h], at)) / width
-    busy = np.diff(_occupancy_integral(log.start[h], log.end[h], at)) / width
+    queue = np.diff(occupancy_integral(log.arrive[h], log.start[h], at)) / width
+    busy = np.diff(occupancy_integral(log.start[h], log.end[h], at)) / width
     return NodeDays(edges[:-1], queue, busy, log.servers)
 
 

@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 from sim.model.errors import UsageError, kind_of
 from sim.output.background import CAN_FORK, start
 from sim.viz.save import FORMATS
-from sim.output.figure_data import RunData, check_format, read_document, read_run
+from sim.output.run_data import RunData, check_format, read_document, read_run
 from sim.output.files import COMPARISON, REPORT, VALIDATION
 from sim.output.folder import MANIFEST, changed_files, folder_lock, read_manifest, remove_leftovers, write_manifest
 from sim.model.suggest import unknown_key_message

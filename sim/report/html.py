@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from sim import __version__
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 from sim.model.documents import BUNDLED_DIR
 from sim.model.text import counted
 from sim.report.rich import (

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 
 from sim.choice.logit import choose
 from sim.viz.common import TICK_FONT, day_axis, grid, run_title, suptitle, panel_title
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 
 VALUES_USD_PER_KG = np.geomspace(0.1, 1000.0, 241)  # the break-even curve's cargo values
 MARKER_AREA_PER_KG = 0.08  # points^2 per kg CO2e per TEU: sea ~700 kg -> 56, air ~30,000 kg -> 2,400 (capped)

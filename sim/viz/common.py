@@ -14,7 +14,7 @@ from sim.model.calendar import MONTH_NAMES, Calendar
 from sim.model.text import counted
 from sim.viz.save import subplots
 from sim.viz.colours import SCENARIO_STYLES, scenario_colours
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 
 BAND_COLOUR = "#f5b041"  # the claim band of the scenario's claims file (its values are data)
 TICK_FONT = 8.0  # points: the smallest text of any figure, readable at 100% zoom

@@ -15,7 +15,8 @@ from sim.model.scenario import Event, Scenario
 from sim.model.text import counted
 from sim.viz.common import TICK_FONT, day_axis_label, suptitle, thousands, panel_title
 from sim.viz.save import subplots
-from sim.output.figure_data import EventDays, RunData, event_targets
+from sim.output.figure_data import event_targets
+from sim.output.run_data import EventDays, RunData
 
 MAX_ROUTES = 6  # route rows drawn (the event's own routes first, then the busiest through it)
 SPAN_COLOURS = ("#e74c3c", "#3498db", "#f39c12", "#27ae60", "#8e44ad", "#16a085")

@@ -15,7 +15,7 @@ from sim.viz.transit import transit_box_figure, transit_ecdf_figure
 from sim.viz.choice import breakeven_figure, co2_figure, flow_options_figure, has_flows
 from sim.viz.events import events_figure, has_events
 from sim.viz.common import all_routes, run_title
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 
 
 

@@ -18,7 +18,7 @@ from sim.viz.common import (
 )
 from sim.viz.events import SPAN_COLOURS, _shade, event_span, span_label
 from sim.viz.markets import market_panels, route_label
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 
 
 SINGLE_NODE_COLOUR = "#1b4f72"

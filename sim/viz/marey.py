@@ -18,7 +18,7 @@ from sim.viz.save import subplots
 from sim.viz.common import day_axis_label, run_title, scenario_palette, shared_calendar, suptitle, panel_title
 from sim.viz.events import _day_ticks
 from sim.viz.markets import place, route_label
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 from sim.analysis.series import MAREY_DAYS, MareyStop, route_km
 
 

@@ -22,7 +22,7 @@ from sim.viz.common import (
 # The palette itself, for a panel whose routes would otherwise repeat a colour.
 from sim.viz.colours import _ROUTE_PALETTE as ROUTE_PALETTE
 from sim.viz.markets import MAX_LINES, Panel, flow_panels, market, market_panels, route_label
-from sim.output.figure_data import RunData
+from sim.output.run_data import RunData
 from sim.output.metrics_file import read_metrics
 
 VIOLIN_POINTS = 251  # every 4th of the 1001 quantiles: the same shape, a quarter of the work

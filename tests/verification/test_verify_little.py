@@ -9,7 +9,7 @@ import pytest
 
 from sim.engine.simulation import run_replication
 from sim.model.loader import load_scenario
-from sim.analysis.series import _occupancy_integral
+from sim.analysis.series import occupancy_integral
 from sim.analysis.summary import summary_document as summarize
 
 
@@ -20,7 +20,7 @@ def run2020():
 
 
 def _time_average(begin: np.ndarray, end: np.ndarray, w0: float, w1: float) -> float:
-    area = np.diff(_occupancy_integral(begin, end, np.array([w0, w1])))[0]
+    area = np.diff(occupancy_integral(begin, end, np.array([w0, w1])))[0]
     return float(area) / (w1 - w0)
 
 
