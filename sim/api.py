@@ -20,19 +20,19 @@ from sim.analysis.comparison import (
 )
 from sim.analysis.impact import event_impact
 from sim.analysis.metrics_table import MetricsTable, metrics_table
-from sim.analysis.statistics import cohort
 from sim.analysis.summary import Summary
 from sim.engine.replications import run_experiment
 from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
-from sim.model.event_text import event_override
+from sim.model.event_text import event_overrides
 from sim.model.loader import load_scenario, scenario_from
-from sim.model.overrides import Override, override_from, parse_override
+from sim.model.overrides import Override, overrides_of
 from sim.model.scenario import Scenario
 from sim.model.sources import SourceNotes, read_source_notes
 from sim.output.figure_data import RESULTS_FORMAT
 from sim.output.run_data import read_run
 from sim.output.files import COMPARISON, check_out_dir, folder_writer, summary_writer, write_results
+from sim.output.containers import containers_frame
 from sim.output.run_files import run_files, run_summary
 
 if TYPE_CHECKING:
@@ -49,33 +49,6 @@ MAX_REPLICATIONS = 100_000
 MAX_WORKERS = 1024
 
 
-def _overrides(overrides: Overrides) -> list[Override]:
-    """Overrides given as {path: value} (Python values) or ["path=value", ...] (TOML text)."""
-    if overrides is None:
-        return []
-    if isinstance(overrides, Mapping):
-        return [override_from(str(path), value) for path, value in overrides.items()]
-    if isinstance(overrides, str):
-        raise UsageError("overrides: give a mapping {path: value} or a list of 'path=value' strings, not one string")
-    return [o if isinstance(o, Override) else parse_override(o) for o in overrides]
-
-
-def _events(events: Events, name: str = "events") -> list[Override]:
-    """Events given as compact texts or tables, as overrides that add them to [[events]];
-    an error in one names the argument and its place (``events[0]``), not a command-line
-    option (the CLI passes Overrides it made with ``--event`` as their flag)."""
-    return [e if isinstance(e, Override) else event_override(e, flag=f"{name}[{i}]")
-            for i, e in enumerate(_event_list(events))]
-
-
-def _event_list(events: Events) -> list:
-    if events is None:
-        return []
-    if isinstance(events, (str, Mapping)):
-        raise UsageError("events: give a list of events (compact texts or tables), not one event")
-    return list(events)
-
-
 def load(scenario: str | Path | Scenario, overrides: Overrides = None, events: Events = None) -> Scenario:
     """A validated scenario from a bundled name or a .toml path, with events and overrides applied.
 
@@ -86,7 +59,7 @@ def load(scenario: str | Path | Scenario, overrides: Overrides = None, events: E
     with the file (or the option), the key path and the message.  A Scenario passed in is
     returned as it is, or reloaded from its source with the events and overrides.
     """
-    new = _events(events) + _overrides(overrides)
+    new = event_overrides(events) + overrides_of(overrides)
     if isinstance(scenario, Scenario):
         if not new:
             return scenario
@@ -156,29 +129,7 @@ class Run:
         Days are calendar days (0 = the end of the warm-up); ``departed_day`` and
         ``delivered_day`` are NaN for containers that had not left or arrived when the run stopped.
         """
-        import numpy as np
-        import pandas as pd
-
-        s = self.scenario.settings
-        flows = list(self.scenario.flows)
-        parts = []
-        for r in self.results:
-            for rid in self.scenario.routes:
-                ledger = r.ledgers[rid]
-                c = cohort(ledger, s.warmup_days, s.horizon_days)
-                part = pd.DataFrame({
-                    "replication": np.full(c.created.size, r.replication, dtype=np.int64),
-                    "route": pd.Categorical([rid] * c.created.size, categories=list(self.scenario.routes)),
-                    "created_day": c.created - s.warmup_days,
-                    "departed_day": c.departed - s.warmup_days,
-                    "delivered_day": c.delivered - s.warmup_days,
-                    "transit_days": c.delivered - c.created,
-                })
-                if flows:  # which flow booked each container (missing: the route's own demand)
-                    tags = c.flow if c.flow is not None else np.full(c.created.size, -1)
-                    part["flow"] = pd.Categorical.from_codes(tags.astype(np.int64), categories=flows)
-                parts.append(part)
-        return pd.concat(parts, ignore_index=True)
+        return containers_frame(self.scenario, self.results)
 
     def files(self, containers: str = "csv", marey_window: MareyWindow = None) -> dict[str, Callable[[Path], Any]]:
         """Every data file of the run by name (what ``write`` puts in the folder); the
@@ -408,9 +359,9 @@ def compare(
     inputs = [s.source if isinstance(s, Scenario) else str(s) for s in scenarios]
     varied: tuple[str, ...] = ()
     names = list(inputs)
-    extra = _events(vary_events, "vary_events")
+    extra = event_overrides(vary_events, "vary_events")
     if vary or extra:
-        variant = load(loaded[0], _overrides(vary) + extra)
+        variant = load(loaded[0], overrides_of(vary) + extra)
         varied = tuple(o.text for o in variant.overrides[len(loaded[0].overrides):])
         loaded.append(variant)
         names.append(inputs[0] + "".join(f" --vary {v}" for v in varied))
@@ -450,44 +401,16 @@ class Validation:
     def write(self, out: str | Path | None = None, *, figure: bool = True) -> Path:
         """Write validation.json (and validation.png unless ``figure`` is False), atomically."""
         from sim.output.files import VALIDATION
+        from sim.viz.validation_figure import validation_png_writer
 
         target = Path(out) if out is not None else Path("results") / "validation"
         check_out_dir(target)
         writers: dict[str, Callable[[Path], None]] = {VALIDATION: summary_writer(self.report)}
         if figure:
-            writers["validation.png"] = _validation_png_writer(self.report)
+            writers["validation.png"] = validation_png_writer(self.report)
         return write_results(target, writers, kind="validation", results_format=RESULTS_FORMAT)
 
 
-def _validation_png_writer(report: dict[str, Any]) -> Callable[[Path], None]:
-    def write(path: Path) -> None:
-        from sim.viz.save import plain_text, save
-        from sim.viz.validation_figure import validation_figure
-
-        title = (
-            f"routesim {report['routesim_version']} against {Path(report['claims_file']).name} "
-            f"({report['replications']} replications, seed {report['seed']})"
-        )
-        save(plain_text(lambda: validation_figure(report["claims"], title))(), path)
-
-    return write
-
-
-def claims_path(claims: str | Path | None) -> Path:
-    """A claims file: a path, a bundled claims name ('china_europe'), or None for the default."""
-    from sim.model.claims import CLAIMS_SUFFIX
-    from sim.model.documents import BUNDLED_DIR
-
-    if claims is None:
-        return BUNDLED_DIR / DEFAULT_CLAIMS
-    path = Path(claims)
-    bundled = BUNDLED_DIR / f"{claims}{CLAIMS_SUFFIX}"
-    if not path.exists() and "/" not in str(claims) and bundled.is_file():
-        return bundled
-    return path
-
-
-DEFAULT_CLAIMS = "china_europe.claims.toml"
 # The bundled scenario whose flows choose among door-to-door options: routesim options' default.
 DEFAULT_OPTIONS_SCENARIO = "china_europe_shippers_2020"
 
@@ -509,6 +432,7 @@ def validate(
     """
     from sim.analysis.validation import Arm as ClaimArm, Runs, validate as judge, validation_report
     from sim.model.claims import check_against, load_claims, scenario_ref
+    from sim.model.documents import claims_path
 
     parsed = load_claims(claims_path(claims))
     scenarios = {role: load(scenario_ref(parsed, role), overrides) for role in parsed.scenarios}

@@ -79,10 +79,10 @@ def test_validate_passes_on_the_bundled_scenarios(tmp_path: Path, capsys) -> Non
     assert code == 0 and report["passed"], (failed, printed)
     assert [c["id"] for c in report["claims"]] == ["a", "b", "c1", "c2", "d1", "d2", "e1", "e2", "f"]
     # The figure is the one of the claims in validation.json (drawing is reproducible).
-    from sim.api import _validation_png_writer
+    from sim.viz.validation_figure import validation_png_writer
 
     redrawn = tmp_path / "redrawn.png"
-    _validation_png_writer(report)(redrawn)
+    validation_png_writer(report)(redrawn)
     assert (out / "validation.png").read_bytes() == redrawn.read_bytes()
     for claim in report["claims"]:
         mean, (lo, hi) = claim["simulated"]["mean"], claim["simulated"]["ci95"]

@@ -14,7 +14,7 @@ from sim.model.claims import load_claims, scenario_ref
 from sim.model.errors import UsageError
 from sim.model.event_text import event_override
 from sim.model.loader import load_scenario
-from sim.model.documents import bundled_names
+from sim.model.documents import bundled_names, claims_path
 from sim.model.overrides import parse_override
 from sim.model.suggest import unknown_key_message
 from sim.model.text import counted
@@ -181,7 +181,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / "validation"
     check_out_dir(out)
     # The progress bar needs the number of runs before they start.
-    claims = load_claims(api.claims_path(args.claims))
+    claims = load_claims(claims_path(args.claims))
     replications = args.replications or api.load(scenario_ref(claims, "current")).settings.replications
     progress = progress_bar(args, len(claims.scenarios) * replications, "validate")
     args.previous = out if read_manifest(out) else None

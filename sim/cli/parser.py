@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sim import __version__
 from sim import api
+from sim.model.documents import DEFAULT_CLAIMS
 from sim.cli.commands import cmd_compare, cmd_list, cmd_options, cmd_plot, cmd_run, cmd_validate
 from sim.cli.options import (
     MAREY_HELP, MAREY_WINDOW_HELP, MAX_REPLICATIONS, MAX_WORKERS, VALIDATION_PNG, ArgumentParser, add_event_option,
@@ -193,7 +194,7 @@ def build_parser() -> ArgumentParser:
     )
     check.add_argument(
         "claims", metavar="CLAIMS", nargs="?",
-        help=f"a claims file (default: the bundled {api.DEFAULT_CLAIMS}, the founding article's claims)",
+        help=f"a claims file (default: the bundled {DEFAULT_CLAIMS}, the founding article's claims)",
     )
     add_run_options(check, default_out="results/validation/")
     add_set_option(check, "change one parameter in every scenario of the claims file (repeatable), e.g. --set nodes.dostyk.servers=4")

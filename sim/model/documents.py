@@ -113,3 +113,17 @@ def rebase_claims(base: dict[str, Any], base_dir: Path, child_dir: Path) -> None
             run["claims"] = target.name  # found as a bundled claims file from anywhere
         elif base_dir.resolve() != child_dir.resolve():
             run["claims"] = os.path.relpath(target, child_dir.resolve())
+
+
+DEFAULT_CLAIMS = "china_europe.claims.toml"  # the founding article's claims, bundled
+
+
+def claims_path(claims: str | Path | None) -> Path:
+    """A claims file: a path, a bundled claims name ('china_europe'), or None for the default."""
+    if claims is None:
+        return BUNDLED_DIR / DEFAULT_CLAIMS
+    path = Path(claims)
+    bundled = BUNDLED_DIR / f"{claims}{CLAIMS_SUFFIX}"
+    if not path.exists() and "/" not in str(claims) and bundled.is_file():
+        return bundled
+    return path

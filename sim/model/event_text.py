@@ -3,9 +3,9 @@ entry of a file is, so that sim.model.events checks both with the same code and 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from sim.model.errors import ScenarioError, kind_of
+from sim.model.errors import ScenarioError, UsageError, kind_of
 from sim.model.overrides import Override, parse_value, printable, toml_value
 from sim.model.reading import id_problem
 
@@ -145,3 +145,19 @@ def event_override(spec: str | Mapping[str, Any], flag: str = "--event") -> Over
         raise ScenarioError(str(exc), file=where) from None
     return Override(("events", ident), table, text, flag, append=True,
                     typed=typed or ("" if not flag.startswith("-") else text))  # an API table: named by its place
+
+
+def event_overrides(events: Sequence[str | Mapping[str, Any] | Override] | None, name: str = "events") -> list[Override]:
+    """Events given as compact texts or tables, as overrides that add them to [[events]];
+    an error in one names the argument and its place (``events[0]``), not a command-line
+    option (the CLI passes Overrides it made with ``--event`` as their flag)."""
+    return [e if isinstance(e, Override) else event_override(e, flag=f"{name}[{i}]")
+            for i, e in enumerate(_event_list(events))]
+
+
+def _event_list(events) -> list:
+    if events is None:
+        return []
+    if isinstance(events, (str, Mapping)):
+        raise UsageError("events: give a list of events (compact texts or tables), not one event")
+    return list(events)

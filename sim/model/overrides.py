@@ -14,9 +14,9 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-from sim.model.errors import ScenarioError
+from sim.model.errors import ScenarioError, UsageError
 from sim.model.reading import id_problem
 from sim.model.suggest import unknown_key_message
 
@@ -299,3 +299,14 @@ def _merge_entries(base: Any, entries: Any, section: str, file: str) -> list[Any
         else:
             _merge_value(merged[found], {k: v for k, v in entry.items() if k not in ("id", "remove")})
     return merged
+
+
+def overrides_of(overrides: Mapping[str, Any] | Sequence[str | Override] | None) -> list[Override]:
+    """Overrides given as {path: value} (Python values) or ["path=value", ...] (TOML text)."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, Mapping):
+        return [override_from(str(path), value) for path, value in overrides.items()]
+    if isinstance(overrides, str):
+        raise UsageError("overrides: give a mapping {path: value} or a list of 'path=value' strings, not one string")
+    return [o if isinstance(o, Override) else parse_override(o) for o in overrides]

@@ -22,7 +22,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from sim.model.errors import UsageError
 from sim.output.background import Pending, start
 from sim.model.scenario import Scenario
 from sim.analysis.statistics import cohort
+
+if TYPE_CHECKING:  # pandas is imported when the frame is asked for
+    import pandas
 
 CSV = "containers.csv.gz"
 PARQUET = "containers.parquet"
@@ -72,6 +75,33 @@ def blocks(scenario: Scenario, results: Sequence[ReplicationResult]) -> Iterator
                 r.replication, rid, created - s.warmup_days, departed - s.warmup_days,
                 delivered - s.warmup_days, delivered - created,
             )
+
+
+def containers_frame(scenario: Scenario, results: Sequence[ReplicationResult]) -> "pandas.DataFrame":
+    """Every counted container (created in the measured window) of a run, one row each, as
+    a pandas DataFrame (``Run.containers``): days after the warm-up, NaN where not yet."""
+    import pandas as pd
+
+    s = scenario.settings
+    flows = list(scenario.flows)
+    parts = []
+    for r in results:
+        for rid in scenario.routes:
+            ledger = r.ledgers[rid]
+            c = cohort(ledger, s.warmup_days, s.horizon_days)
+            part = pd.DataFrame({
+                "replication": np.full(c.created.size, r.replication, dtype=np.int64),
+                "route": pd.Categorical([rid] * c.created.size, categories=list(scenario.routes)),
+                "created_day": c.created - s.warmup_days,
+                "departed_day": c.departed - s.warmup_days,
+                "delivered_day": c.delivered - s.warmup_days,
+                "transit_days": c.delivered - c.created,
+            })
+            if flows:  # which flow booked each container (missing: the route's own demand)
+                tags = c.flow if c.flow is not None else np.full(c.created.size, -1)
+                part["flow"] = pd.Categorical.from_codes(tags.astype(np.int64), categories=flows)
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True)
 
 
 def check_format(choice: str) -> None:

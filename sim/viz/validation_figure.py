@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Callable
+
 import matplotlib.ticker
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.viz.save import subplots
+from sim.viz.save import plain_text, save, subplots
 from sim.viz.common import panel_title
 from sim.analysis.validation import format_value, unit_suffix
 
@@ -75,3 +78,15 @@ def _claim_panel(ax, rec: dict) -> None:
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:,.0f}k"))
     if rec["unit"] == "share":
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+
+
+def validation_png_writer(report: dict[str, Any]) -> Callable[[Path], None]:
+    """validation.png's writer for a validation report: the claims figure, titled with the run."""
+    def write(path: Path) -> None:
+        title = (
+            f"routesim {report['routesim_version']} against {Path(report['claims_file']).name} "
+            f"({report['replications']} replications, seed {report['seed']})"
+        )
+        save(plain_text(lambda: validation_figure(report["claims"], title))(), path)
+
+    return write
