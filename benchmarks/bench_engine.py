@@ -30,7 +30,7 @@ import tracemalloc
 from pathlib import Path
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Callable, Generator
 
 import numpy as np
 import simpy
@@ -40,10 +40,12 @@ import bench_e2e  # noqa: E402
 
 from sim.engine.demand import arrival_times
 from sim.engine.sampling import TripDraws, trip_draws
-from sim.engine.simulation import ReplicationResult, run_replication, stream
+from sim.engine.sampling import stream
+from sim.engine.simulation import ReplicationResult, run_replication
+from sim.engine.timetable import timetable
 from sim.model.errors import ScenarioError
 from sim.model.loader import build_scenario, load_scenario
-from sim.model.scenario import Schedule, Scenario, Segment
+from sim.model.scenario import Scenario, Segment
 
 # The reference per-container model knows rail, sea and transfers but not bulk wagons,
 # weather closures or driving limits, so the default is the 2020 northern-corridor-and-Suez
@@ -337,26 +339,6 @@ class PerContainerModel:
         """Run to the end; per route, (created, delivered) arrays (NaN: not delivered)."""
         self.env.run(until=self.end_time)
         return {rid: (self.created[rid], np.array(self.delivered[rid])) for rid in self.created}
-
-
-def timetable(schedule: Schedule, end_time: float) -> Iterator[float]:
-    """Departure times of a fixed schedule before ``end_time`` (as the engine computes them)."""
-    if schedule.kind == "frequency":
-        j = 0
-        t = schedule.offset_days
-        while t < end_time:
-            yield t
-            j += 1
-            t = schedule.offset_days + j * schedule.headway_days
-        return
-    week = 0
-    while True:
-        for d in schedule.days:
-            t = week * 7.0 + d
-            if t >= end_time:
-                return
-            yield t
-        week += 1
 
 
 def with_fleets(scenario: Scenario, seed: int) -> Scenario:

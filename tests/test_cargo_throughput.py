@@ -14,7 +14,8 @@ import pytest
 
 from scenarios_for_tests import NETWORK, ROLLOVER, TRANSFER_CORRIDOR, build, entry, raw, write
 from sim.cli import main
-from sim.engine.simulation import closure_intervals, driving_days, reopening, run_replication, stream
+from sim.engine.sampling import closure_intervals, driving_days, reopening, stream
+from sim.engine.simulation import run_replication
 from sim.analysis.periods import months, node_period_counts
 from sim.model.calendar import Calendar
 from sim.model.distributions import Fixed

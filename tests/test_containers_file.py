@@ -13,7 +13,8 @@ import pytest
 
 from sim.analysis.statistics import cohort
 from sim.cli import main
-from sim.engine.simulation import pack, run_replication, unpack
+from sim.engine.packing import pack, unpack
+from sim.engine.simulation import run_replication
 from sim.model.loader import load_scenario
 from sim.output import containers
 from test_cli import CORRIDOR

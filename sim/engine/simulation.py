@@ -39,14 +39,13 @@ from sim.engine.fleet import FleetState, FleetTrips
 from sim.engine.loops import LoopRows, LoopTrips, LoopUser
 from sim.engine.events import ReplicationEvents, origin_choice, route_plans
 from sim.engine.gates import LegGate, ServiceGate
-from sim.engine.packing import PackedResult, pack, unpack  # noqa: F401  (re-exported: tests import them from here)
 from sim.engine.queues import PACK_VISIT, NodeRecorder, OriginPool, TransferPool, node_log, numpy_of
 from sim.engine.records import ReplicationResult, RouteLedger, TripLog
+from sim.engine.timetable import timetable
 from sim.engine.trips import start as start_trip
-from sim.engine.sampling import (  # noqa: F401  (driving_days: tests and benchmarks import it from here)
+from sim.engine.sampling import (
     TripDraws,
     closure_intervals,
-    driving_days,
     merge_intervals,
     reopening,
     stream,
@@ -233,7 +232,7 @@ class Model(FleetTrips, LoopTrips):
         gate = self.service_gates.get(service_id) if self.service_gates else None
         closed = self.closures.get(service_id)
         fleet = self._fleet(service_id, seg)
-        times = self._timetable(schedule)
+        times = timetable(schedule, self.end_time)
         if gate is not None and gate.headways:
             times = gate.timetable(times, self.end_time)
         waited_until = -np.inf
@@ -256,24 +255,6 @@ class Model(FleetTrips, LoopTrips):
                         break
                 t = waited_until = env.now
             depart(slot, t, due, planned)
-
-    def _timetable(self, schedule) -> Generator[float, None, None]:
-        if schedule.kind == "frequency":
-            t = schedule.offset_days
-            j = 0
-            while t < self.end_time:
-                yield t
-                j += 1
-                t = schedule.offset_days + j * schedule.headway_days
-        else:
-            week = 0
-            while True:
-                for d in schedule.days:
-                    t = week * 7.0 + d
-                    if t >= self.end_time:
-                        return
-                    yield t
-                week += 1
 
     def _when_full(self, route, k, seg, pool, downstream, capacity, max_wait, choose=None, off=None) -> Generator:
         env = self.env
