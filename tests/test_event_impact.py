@@ -263,7 +263,7 @@ def test_a_closed_legs_queue_is_the_vehicles_held_at_its_start() -> None:
 
 
 def test_the_events_table_names_a_few_targets_and_counts_the_rest() -> None:
-    from sim.report.tables import short_targets
+    from sim.report.event_tables import short_targets
 
     assert short_targets(["routes.a"]) == "routes.a"
     assert short_targets(["routes.a", "routes.b", "routes.c", "routes.d"]) == "routes.a, routes.b +2 more"
@@ -272,7 +272,7 @@ def test_the_events_table_names_a_few_targets_and_counts_the_rest() -> None:
 def test_an_open_ended_closure_is_warned_of_and_shows_no_recovery(tmp_path, capsys) -> None:
     """A closure given only a start lasts the run: the loader says so (it is easily a
     forgotten end), and the events table says there is nothing to recover from."""
-    from sim.report.tables import events_rows
+    from sim.report.event_tables import events_rows
 
     path = write(tmp_path, NETWORK, "network.toml")
     out = tmp_path / "res"

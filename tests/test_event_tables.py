@@ -14,7 +14,7 @@ import sim
 from scenarios_for_tests import NETWORK, write
 from sim.cli import main
 from sim.report.event_blocks import events_html
-from sim.report.tables import events_rows, events_table
+from sim.report.event_tables import events_rows, events_table
 
 EVENTS = [
     # A closure of dostyk, then a capacity cut there starting before its queue has cleared.

@@ -24,8 +24,9 @@ from sim.output.folder import folder_lock, read_manifest
 from sim.report.choice import flows_table, options_text
 from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, redraw
 from sim.report.fleets import fleet_rows, fleets_table, shared_rows, shared_table
+from sim.report.event_tables import events_table
 from sim.report.tables import (
-    comparison_text, events_table, metrics_listing, node_listing, nodes_table, routes_table, run_warnings, scenario_listing,
+    comparison_text, metrics_listing, node_listing, nodes_table, routes_table, run_warnings, scenario_listing,
     validation_text,
 )
 

@@ -24,7 +24,7 @@ from sim.report.rich import (
     table,
     warn,
 )
-from sim.report.tables import event_kind, event_notes, event_when, recovered_share, short_targets
+from sim.report.event_tables import event_kind, event_notes, event_when, recovered_share, short_targets
 from sim.report.tables import interval_text, number as _num
 
 
