@@ -640,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not agree:
         print("  warning: the per-container model's transit times differ from the engine's")
-    block = markdown_block(rows, k, (load_start, os.getloadavg()[0]))
+    block = markdown_block(rows, k, (load_start, os.getloadavg()[0]), (n1, trips1))
     print("\n" + block)
     if args.readme is not None:
         rewrite_block(args.readme, block)
@@ -648,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if args.check and (missed or not agree) else 0
 
 
-def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int, load: tuple[float, float]) -> str:
+def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int, load: tuple[float, float],
+                   size: tuple[int, int] | None = None) -> str:
     """The results as the Markdown table README.md shows between its benchmark markers."""
     cores = os.cpu_count() or 1
     lines = [
@@ -661,10 +662,13 @@ def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int, load: tupl
         f"Written by `python benchmarks/bench_engine.py --readme README.md` (best of {repeat}; "
         f"Python {platform.python_version()}, {cores} cores, {platform.machine()}; 1-minute load "
         f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end"
-        + ("; above the core count, other processes shared the machine and the end-to-end "
-           "ratios, the worker ratio most, are pessimistic)." if max(load) > cores - 0.5 else ")."),
+        # The load at the end includes this benchmark's own two-worker runs; at the start it is others'.
+        + ("; other processes were busy when it started, so the end-to-end ratios, the worker "
+           "ratio most, may be pessimistic)." if load[0] > cores - 0.5 else ")."),
         END,
     ]
+    if size is not None:  # what one replication of the network holds, before the table
+        lines.insert(1, f"One replication: {size[0]:,} containers, {size[1]:,} vehicle trips.\n")
     return "\n".join(lines)
 
 
