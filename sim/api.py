@@ -152,7 +152,7 @@ class Run:
         ``marey_window`` is the time-space chart's (start day after the warm-up, days).
         """
         from sim.output.containers import check_format as check_containers
-        from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, draw
+        from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, draw, load_drawing
 
         check_containers(containers)
         check_figure_format(fmt)
@@ -164,10 +164,13 @@ class Run:
             draw(folder, [read_run(folder)], fmt, marey, figures=figures, marey_window=window)
 
         window = check_marey_window(marey_window)
-        # Without figures the report is light and reads only the small files: it is written
-        # while the per-container file is still being compressed.
-        return write_results(target, self.files(containers, window), finish, kind="run",
-                             results_format=RESULTS_FORMAT, light_finish=not figures)
+        files = self.files(containers, window)
+        # While the per-container file is still being compressed: without figures the report,
+        # which reads only the small files; with them, loading matplotlib for the figures.
+        if not figures:
+            return write_results(target, files, None, kind="run", results_format=RESULTS_FORMAT, early=finish)
+        return write_results(target, files, finish, kind="run", results_format=RESULTS_FORMAT,
+                             early=lambda _folder: load_drawing())
 
     def figures(self, marey: str | None = None, marey_window: MareyWindow = None) -> dict[str, "Figure"]:
         """Every figure of the run by name, as matplotlib Figures; nothing saved or shown.
@@ -313,7 +316,7 @@ class Comparison:
     ) -> Path:
         """Write the comparison folder as ``routesim compare`` does, atomically."""
         from sim.output.containers import check_format as check_containers
-        from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, draw
+        from sim.report.draw import check_figure_format, check_marey_route, check_marey_window, draw, load_drawing
 
         check_containers(containers)
         check_figure_format(fmt)
@@ -328,7 +331,8 @@ class Comparison:
             runs = [read_run(folder / name, label) for name, label in zip(self.folders, self.labels)]
             draw(folder, runs, fmt, marey, self.document, figures=figures, marey_window=window)
 
-        return write_results(target, writers, finish, kind="comparison", results_format=RESULTS_FORMAT)
+        return write_results(target, writers, finish, kind="comparison", results_format=RESULTS_FORMAT,
+                             early=(lambda _folder: load_drawing()) if figures else None)
 
 
 def compare(

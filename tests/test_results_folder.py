@@ -343,3 +343,34 @@ def test_folder_refusals_from_the_api_name_the_folder_not_the_cli_option(scenari
     assert str(info.value).startswith(f"results folder {out}: folder exists, is not empty and holds no routesim manifest.json")
     assert "--out" not in str(info.value)
     assert (out / "thesis.tex").read_text() == "months of work"
+
+
+def test_early_work_runs_while_background_files_are_written_and_finish_after(tmp_path) -> None:
+    """write_results runs ``early`` before it waits for the background writers (the main
+    process loads matplotlib while containers.csv.gz is compressed) and ``finish`` after."""
+    from sim.output.background import start
+
+    marker = tmp_path / "early-ran"
+    seen = []
+
+    def background(path: Path):
+        def task() -> None:
+            deadline = time.monotonic() + 20
+            while not marker.exists():  # only early, run before the wait, can let it finish
+                if time.monotonic() > deadline:
+                    raise RuntimeError("early did not run while this file was being written")
+                time.sleep(0.01)
+            path.write_text("written in the background\n")
+
+        return start(task, "writing a test file")
+
+    def early(folder: Path) -> None:
+        seen.append(("early", (folder / "slow.txt").exists()))
+        marker.write_text("")
+
+    def finish(folder: Path) -> None:
+        seen.append(("finish", (folder / "slow.txt").read_text()))
+
+    out = folder_module.write_results(tmp_path / "out", {"slow.txt": background}, finish, early=early)
+    assert seen == [("early", False), ("finish", "written in the background\n")]
+    assert (out / "slow.txt").read_text() == "written in the background\n"

@@ -260,15 +260,16 @@ def _alive(pid: int) -> bool:
 
 def write_results(
     out: Path, writers: dict[str, Writer], finish: Writer | None = None, kind: str = "run", results_format: int = 0,
-    light_finish: bool = False,
+    early: Writer | None = None,
 ) -> Path:
     """Write each file into a temporary sibling, add the manifest, then swap it in for ``out``.
 
     ``finish`` runs on the temporary folder once every file is in it (figures are drawn
-    from the files), or, when ``light_finish`` says it needs little (report.html without
-    figures) and reads no background file, while the background files are still being
-    written. On any failure or signal the temporary folder and any parent folders this
-    call created are removed, and previous results in ``out`` stay as they were.
+    from the files); ``early``, which must read no file written in the background, runs
+    while those are still being written (report.html without figures, or loading what the
+    figures will need), so that the main process does not sit idle waiting for them.
+    On any failure or signal the temporary folder and any parent folders this call
+    created are removed, and previous results in ``out`` stay as they were.
     """
     check_out_dir(out)
     target = out.resolve()
@@ -289,14 +290,14 @@ def write_results(
                     started = write(tmp / name)
                     if isinstance(started, (Pending, Group)):  # work left running in the background
                         pending.pending.append(started)
-                if finish is not None and light_finish:
-                    finish(tmp)
+                if early is not None:
+                    early(tmp)
                 # Otherwise background files are done before the figures: drawing needs both cores.
                 try:
                     pending.wait()
                 except RuntimeError as exc:  # the child's own failure, e.g. a full disk
                     raise OutputError(f"results folder {out}: cannot write the results: {exc}") from None
-                if finish is not None and not light_finish:
+                if finish is not None:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)
                 with _signals_held():  # a signal now is delivered once ``swapped`` says where we are

@@ -7,6 +7,7 @@ Used by ``run`` and ``compare`` on their temporary folder before it is swapped i
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 import os
 import shutil
@@ -179,6 +180,13 @@ def check_marey_route(route: str | None, runs_routes: Sequence[Sequence[str]]) -
     for routes in runs_routes:
         if route not in routes:
             raise UsageError("--marey: " + unknown_key_message(route, list(routes), what="route"))
+
+
+def load_drawing() -> None:
+    """Import what drawing the figures needs (matplotlib, the figure modules): done while
+    the per-container file is written in the background, it is not waited for afterwards."""
+    for module in ("sim.viz.figures", "sim.report.page_figures", "sim.report.html"):
+        importlib.import_module(module)
 
 
 def draw(
