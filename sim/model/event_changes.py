@@ -65,6 +65,7 @@ def _keys(t: Table, key: str, section: str, target: Any, allowed: Sequence[str],
 
 
 def read_set(t: Table, section: str, target: Any, network: Mapping[str, Mapping]) -> dict[str, Any]:
+    """A capacity event's ``set``: new values, each a key its target has, checked as the target's own key is."""
     value = _keys(t, "set", section, target, SET_KEYS[section], "set")
     if value is None:
         return {}
@@ -104,6 +105,7 @@ def read_set(t: Table, section: str, target: Any, network: Mapping[str, Mapping]
 
 
 def read_scale(t: Table, section: str, target: Any, network: Mapping[str, Mapping]) -> dict[str, float]:
+    """A capacity event's ``scale``: multipliers above 0 (at most MAX_SCALE) of keys its target has."""
     value = _keys(t, "scale", section, target, SCALE_KEYS[section], "scale")
     if value is None:
         return {}

@@ -60,6 +60,7 @@ from sim.model.suggest import unknown_key_message
 
 
 def read_settings(raw: Mapping[str, Any], default_name: str) -> Settings:
+    """The ``[run]`` table: name, horizon, warm-up, cool-down, dates, replications, seed."""
     t = Table(
         raw.get("run", {}),
         "run",
@@ -154,6 +155,7 @@ def _year(t: Table) -> int | None:
 
 
 def read_node(ident: str, entry: Mapping[str, Any]) -> Node:
+    """One ``[[nodes]]`` entry: kind, country, coordinates, servers, handling times, pools, background traffic."""
     path = f"nodes.{ident}"
     t = Table(
         entry,
@@ -182,6 +184,7 @@ def read_node(ident: str, entry: Mapping[str, Any]) -> Node:
 
 
 def read_leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) -> Leg:
+    """One ``[[legs]]`` entry between two known nodes: mode, distance and its timing (a speed or a duration)."""
     path = f"legs.{ident}"
     t = Table(
         entry,
@@ -277,6 +280,7 @@ def _forbid(t: Table, keys: Sequence[str], kind: str) -> None:
 
 
 def read_service(ident: str, entry: Mapping[str, Any]) -> Service:
+    """One ``[[services]]`` entry: vehicle, capacity, schedule, closures, fleet and sharing keys."""
     path = f"services.{ident}"
     t = Table(
         entry, path,
@@ -348,6 +352,7 @@ def read_route(
     legs: Mapping[str, Leg],
     services: Mapping[str, Service],
 ) -> Route:
+    """One ``[[routes]]`` entry: a path over known legs, the services that run its segments, its demand."""
     path = f"routes.{ident}"
     t = Table(entry, path, ("id", "name", "path", "services", "demand", "mode", "promised_days"))
     stops = t.required("path")

@@ -49,6 +49,7 @@ def sea_lane(start: Point, end: Point, avoid: tuple[str, ...] = ()) -> tuple[Poi
 
 
 def node_point(scenario: Scenario, node_id: str) -> Point | None:
+    """A node's (lon, lat), or None when the scenario gives it no coordinates."""
     node = scenario.nodes[node_id]
     if node.lon is None or node.lat is None:
         return None
