@@ -222,7 +222,8 @@ def test_run_writes_event_metrics_and_no_impact_leaves_none(tmp_path, capsys) ->
 def test_the_memory_check_counts_the_baseline_beside_each_replication(monkeypatch) -> None:
     scn = closed_queue()
     per_rep = replications.units_drawn(scn) * replications.BYTES_PER_UNIT_HELD
-    monkeypatch.setattr(replications, "available_memory", lambda: int(2.5 * per_rep))
+    # One replication at its peak takes PEAK_FACTOR (2.5) x per_rep, 80% of 4 x per_rep may be used.
+    monkeypatch.setattr(replications, "available_memory", lambda: int(4 * per_rep))
     assert replications.plan_storage(scn, 1, 1, spill=False) is False  # one replication fits
     with pytest.raises(replications.TooBig):  # it and its baseline being simulated do not
         replications.plan_storage(scn, 1, 1, spill=False, paired=True)

@@ -164,3 +164,22 @@ def test_workers_beyond_the_cores_are_capped_with_a_note(tmp_path: Path, capsys,
     assert code == 0
     assert "--workers 1000: this machine gives routesim 2 cores, so 2 worker processes run" in err
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["replications"] == 2
+
+
+def test_the_memory_check_counts_the_replication_being_simulated_at_its_peak(tmp_path: Path, monkeypatch) -> None:
+    """A single replication run serially peaks at PEAK_FACTOR times what it keeps (a 100-year
+    run took 2.4 times its estimate): refused where that peak does not fit, not where only
+    what it keeps would not."""
+    scn = sim.load(write(tmp_path, _busy()))
+    per_rep = replications.units_drawn(scn) * replications.BYTES_PER_UNIT_HELD
+    fits = replications.PEAK_FACTOR * per_rep / 0.8
+    monkeypatch.setattr(replications, "available_memory", lambda: int(fits * 1.01))
+    assert replications.plan_storage(scn, 1, 1, spill=False) is False
+    monkeypatch.setattr(replications, "available_memory", lambda: int(fits * 0.99))
+    with pytest.raises(replications.TooBig, match="in memory"):
+        replications.plan_storage(scn, 1, 1, spill=False)
+    # Two workers each hold one at its peak beside the four replications kept.
+    both = (4 + 2 * (replications.PEAK_FACTOR - 1)) * per_rep / 0.8
+    monkeypatch.setattr(replications, "available_memory", lambda: int(both * 0.99))
+    with pytest.raises(replications.TooBig):
+        replications.plan_storage(scn, 4, 2, spill=False)

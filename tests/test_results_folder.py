@@ -374,3 +374,84 @@ def test_early_work_runs_while_background_files_are_written_and_finish_after(tmp
     out = folder_module.write_results(tmp_path / "out", {"slow.txt": background}, finish, early=early)
     assert seen == [("early", False), ("finish", "written in the background\n")]
     assert (out / "slow.txt").read_text() == "written in the background\n"
+
+
+def test_an_existing_results_folder_in_a_read_only_parent_is_refused_in_one_line(scenario, tmp_path, capsys,
+                                                                                   monkeypatch) -> None:
+    """Replacing a folder writes its temporary sibling, the lock and the swap in the parent:
+    a parent that cannot be written is refused before the run, whatever the folder allows."""
+    out = tmp_path / "out"
+    assert main(_quick(scenario, out)) == 0
+    capsys.readouterr()  # the first run's own warnings
+    before = _snapshot(out)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
+    code, err = _run(_quick(scenario, out), capsys)
+    assert code == 2 and err.strip().splitlines() == [f"routesim: error: results folder {out}: cannot write in {tmp_path} (permission denied)"]
+    assert _snapshot(out) == before
+
+
+def test_a_lock_that_cannot_be_created_is_one_line_not_a_traceback(scenario, tmp_path, capsys, monkeypatch) -> None:
+    out = tmp_path / "out"
+    assert main(_quick(scenario, out)) == 0
+    capsys.readouterr()  # the first run's own warnings
+    real_open = os.open
+
+    def no_lock(path, *args, **kwargs):
+        if str(path).endswith(".out.lock"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", no_lock)
+    code, err = _run(["plot", str(out)], capsys)
+    assert code == 2
+    assert err.strip().splitlines() == [f"routesim: error: results folder {out.resolve()}: cannot write in {tmp_path.resolve()} (permission denied)"]
+
+
+def test_plot_into_a_read_only_results_folder_is_one_line(scenario, tmp_path, capsys, monkeypatch) -> None:
+    out = tmp_path / "out"
+    assert main(_quick(scenario, out)) == 0
+    capsys.readouterr()  # the first run's own warnings
+    before = _snapshot(out)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(out))
+
+    import sim.report.draw as drawing
+
+    monkeypatch.setattr(drawing.tempfile, "mkdtemp", refused)
+    code, err = _run(["plot", str(out)], capsys)
+    assert code == 2 and err.strip().splitlines() == [f"routesim: error: {out}: cannot write the figures into this folder (permission denied)"]
+    assert _snapshot(out) == before
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the child's state in /proc (Linux)")
+def test_a_background_writer_ends_when_its_parent_is_killed(tmp_path) -> None:
+    """kill -9 of routesim while a forked writer works (figures, containers.csv.gz) takes the
+    writer with it: it would otherwise hold the folder's lock, blocked on its reply."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from sim.output.background import start\n"
+        "pending = start(lambda: time.sleep(60), 'sleeping')\n"
+        "print(pending._process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env)
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as f:  # reaped by init once it has ended
+            if f.read().split(") ", 1)[1].startswith("Z"):
+                break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the background child outlived its killed parent")

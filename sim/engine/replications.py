@@ -11,8 +11,6 @@ at its peak, and what a replication returns still depends on nothing but (scenar
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import os
 import multiprocessing
@@ -22,6 +20,7 @@ import tempfile
 from multiprocessing.connection import Connection, wait
 from typing import Callable, Sequence
 
+from sim.engine.children import die_with_parent
 from sim.engine.events import without_events
 from sim.engine.packing import pack
 from sim.engine.records import ReplicationResult
@@ -36,9 +35,11 @@ class TooBig(RoutesimError):
 
 
 # Bytes a replication's results hold per unit drawn (ledger times, node visit and trip logs:
-# about 40 B measured by benchmarks/bench_engine.py), and a margin for the engine's peak.
+# about 40 B measured by benchmarks/bench_engine.py), and how many times that a replication
+# takes at its peak while it is simulated (a 100-year run of the 2020 scenario peaked at
+# 2.4 times its estimate, measured as the process's resident memory).
 BYTES_PER_UNIT_HELD = 48
-PEAK_FACTOR = 2.0
+PEAK_FACTOR = 2.5
 # Bytes per unit of a replication written to disk, packed (departures and deliveries as runs).
 BYTES_PER_UNIT_SPILLED = 16
 
@@ -90,7 +91,9 @@ def plan_storage(scenario: Scenario, replications: int, workers: int, spill: boo
     """
     units = units_drawn(scenario)
     per_rep = units * BYTES_PER_UNIT_HELD
-    running = per_rep * PEAK_FACTOR * max(0, workers - 1)  # replications being simulated
+    # Each process simulating (the one, or each worker) holds a replication at its peak, of
+    # which what it keeps is counted below with the replications held.
+    running = per_rep * (PEAK_FACTOR - 1.0) * workers
     if paired:  # every worker (or the one process) also holds a baseline being simulated
         running += units_drawn(without_events(scenario)) * BYTES_PER_UNIT_HELD * PEAK_FACTOR * workers
     free = available_memory()
@@ -135,10 +138,7 @@ Progress = Callable[[int, int], None]
 # Measures each event's impact from a replication and the same one without events.
 Impact = Callable[[ReplicationResult, ReplicationResult], dict[str, dict[str, float]]]
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _worker_signals() -> None:
+def _worker_signals(parent: int) -> None:
     """A worker leaves the stopping to its parent: Ctrl-C (sent to the whole process group)
     is ignored, SIGTERM and SIGHUP end it at once, and on Linux the kernel sends it SIGTERM
     if the parent dies, even by SIGKILL."""
@@ -146,12 +146,7 @@ def _worker_signals() -> None:
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
-        try:
-            ctypes.CDLL(libc_name).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
-        except (OSError, AttributeError):  # not Linux: the parent's own stop still applies
-            pass
+    die_with_parent(parent)
 
 
 def replicate(
@@ -170,10 +165,10 @@ def replicate(
     return result
 
 
-def _worker(conn: Connection, scenario: Scenario, seed: int, indices: list[int], impact: Impact | None = None,
-            baseline: Sequence[ReplicationResult] | None = None) -> None:
+def _worker(conn: Connection, parent: int, scenario: Scenario, seed: int, indices: list[int],
+            impact: Impact | None = None, baseline: Sequence[ReplicationResult] | None = None) -> None:
     """Run the given replications and send each back packed (a few flat arrays)."""
-    _worker_signals()
+    _worker_signals(parent)
     try:
         for i in indices:
             conn.send(pack(replicate(scenario, seed, i, impact, baseline)))
@@ -233,7 +228,7 @@ def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed:
     try:
         for w in range(workers):
             mine, theirs = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(theirs, scenario, seed, list(range(w, replications, workers)), impact, baseline),
+            proc = ctx.Process(target=_worker, args=(theirs, os.getpid(), scenario, seed, list(range(w, replications, workers)), impact, baseline),
                                name=f"routesim replications {w + 1}/{workers}", daemon=True)
             proc.start()
             theirs.close()

@@ -9,9 +9,12 @@ exist the work runs on a thread instead (numpy and zlib still release the GIL th
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from typing import Any, Callable
+
+from sim.engine.children import die_with_parent
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 _STOPPING = {s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None}
@@ -28,7 +31,8 @@ class Pending:
         if CAN_FORK:
             ctx = multiprocessing.get_context("fork")
             self._pipe, child_end = ctx.Pipe(duplex=False)
-            self._process = ctx.Process(target=_child, args=(task, child_end), name=name, daemon=True)
+            self._process = ctx.Process(target=_child, args=(task, child_end, self._pipe, os.getpid()), name=name,
+                                        daemon=True)
             # A Ctrl-C arriving during the fork would hit the interpreter's after-fork hooks,
             # which swallow it ("Exception ignored"): hold it until the child exists.
             self._thread = None
@@ -84,12 +88,17 @@ class Pending:
             self._thread.join()
 
 
-def _child(task: Callable[[], Any], pipe) -> None:
+def _child(task: Callable[[], Any], pipe, parents_end, parent: int) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it and cancels this child;
     # a cancel (SIGTERM) or a hang-up ends it at once, without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for sig in _STOPPING - {signal.SIGINT}:
         signal.signal(sig, signal.SIG_DFL)
+    # A parent killed outright (SIGKILL) takes this child with it: it would otherwise hold
+    # the folder's lock, blocked on a reply nobody reads.  Without the parent's copy of the
+    # read end, such a reply fails at once instead of filling the pipe.
+    parents_end.close()
+    die_with_parent(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked by the parent for the fork
     value = None
     try:

@@ -74,7 +74,9 @@ def check_out_dir(out: Path) -> None:
             raise UsageError(
                 f"results folder {out}: holds files routesim did not write ({shown}); move them away or choose another folder"
             )
-    parent = _existing_parent(resolved)
+    # The folder's parent: the temporary sibling, the lock and the swap are written there,
+    # also when the folder itself exists.
+    parent = _existing_parent(resolved.parent)
     if not parent.is_dir():
         raise UsageError(f"results folder {out}: {parent} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -199,6 +201,9 @@ def folder_lock(out: Path, what: str = "writing", wait: float = 0.0, retry: str 
         except FileNotFoundError:  # the parent does not exist yet: nothing to share it with
             yield
             return
+        except OSError as exc:  # a read-only parent (the lock is the first file written there)
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise OutputError(f"results folder {out}: cannot write in {out.parent} ({reason})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

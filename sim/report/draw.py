@@ -423,7 +423,11 @@ def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[
         check_marey_route(marey_route, [list(r.scenario.routes) for r in runs])
         check_marey_data(folder, runs, marey_window)
         manifest = read_manifest(root) or {"files": {}, "kind": "run", "results_format": 0}
-        tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
+        except OSError as exc:  # a read-only results folder: found before anything is drawn
+            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+            raise UsageError(f"{folder}: cannot write the figures into this folder ({reason})") from None
         try:
             with _unreadable(folder):
                 drawn = draw(tmp, runs, fmt, marey_route, comparison, marey_window=marey_window)
