@@ -1,7 +1,5 @@
 """``python -m sim`` runs the routesim command line."""
 
-import sys
+from sim.cli import run
 
-from sim.cli import main
-
-sys.exit(main())
+run()

@@ -99,3 +99,20 @@ def test_kill_while_writing_keeps_the_previous_results_and_the_next_run_succeeds
     again = subprocess.run([sys.executable, "-m", "sim", *ARGS, "--out", str(out), "-q"], capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert _files(out) == before  # same seed, same files
+
+
+def test_a_signal_after_the_command_has_finished_is_ignored_not_fatal(monkeypatch) -> None:
+    """The console script's run(): once main() has returned (every file in place), a late
+    Ctrl-C or SIGTERM during interpreter shutdown no longer kills the process silently."""
+    import sim.cli as cli
+
+    monkeypatch.setattr(cli, "main", lambda: 0)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with pytest.raises(SystemExit) as done:
+            cli.run()
+        assert done.value.code == 0
+        assert all(signal.getsignal(s) is signal.SIG_IGN for s in saved)
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)

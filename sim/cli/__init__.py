@@ -70,5 +70,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def run() -> None:
+    """The ``routesim`` console script and ``python -m sim``: ``main``, then exit with its
+    status.  Once it has returned every file is in place, so a Ctrl-C or SIGTERM during the
+    interpreter's last moments (freeing a run's arrays takes a few tenths of a second) is
+    ignored instead of killing the process without a word."""
+    code = main()
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
