@@ -24,3 +24,14 @@ def die_with_parent(parent: int) -> None:
             pass
     if os.getppid() != parent:  # it died before the request was made
         os._exit(1)
+
+
+def become_child(parent: int) -> None:
+    """A forked child's signals: Ctrl-C (sent to the whole process group) is the parent's
+    to handle, SIGTERM and SIGHUP end it at once without a traceback, and so does the
+    death of ``parent``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    die_with_parent(parent)

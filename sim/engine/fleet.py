@@ -87,6 +87,16 @@ class FleetState:
             self._arm(self.later[0][0])
         return self.changed
 
+    def ready(self) -> Generator:
+        """In a dispatcher (``yield from``): wait until a vehicle is ready at the origin;
+        True if it had to wait (the departure then leaves now, not at its slot)."""
+        if self.has_ready():
+            return False
+        while True:
+            yield self.wait()
+            if self.has_ready():
+                return True
+
     def _release(self, upto: float) -> None:
         later = self.later
         while later and later[0][0] <= upto:

@@ -15,12 +15,11 @@ import gc
 import os
 import multiprocessing
 import shutil
-import signal
 import tempfile
 from multiprocessing.connection import Connection, wait
 from typing import Callable, Sequence
 
-from sim.engine.children import die_with_parent
+from sim.engine.children import become_child
 from sim.engine.events import without_events
 from sim.engine.packing import pack
 from sim.engine.records import ReplicationResult
@@ -138,16 +137,6 @@ Progress = Callable[[int, int], None]
 # Measures each event's impact from a replication and the same one without events.
 Impact = Callable[[ReplicationResult, ReplicationResult], dict[str, dict[str, float]]]
 
-def _worker_signals(parent: int) -> None:
-    """A worker leaves the stopping to its parent: Ctrl-C (sent to the whole process group)
-    is ignored, SIGTERM and SIGHUP end it at once, and on Linux the kernel sends it SIGTERM
-    if the parent dies, even by SIGKILL."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-    die_with_parent(parent)
-
 
 def replicate(
     scenario: Scenario, seed: int, i: int, impact: Impact | None = None,
@@ -168,7 +157,7 @@ def replicate(
 def _worker(conn: Connection, parent: int, scenario: Scenario, seed: int, indices: list[int],
             impact: Impact | None = None, baseline: Sequence[ReplicationResult] | None = None) -> None:
     """Run the given replications and send each back packed (a few flat arrays)."""
-    _worker_signals(parent)
+    become_child(parent)  # the parent does the stopping; its death ends this worker too
     try:
         for i in indices:
             conn.send(pack(replicate(scenario, seed, i, impact, baseline)))

@@ -248,11 +248,7 @@ class Model(FleetTrips, LoopTrips):
             if t > env.now:
                 yield env.timeout(t - env.now)
             planned = t
-            if fleet is not None and not fleet.has_ready():
-                while True:  # no vehicle back: leave when one is
-                    yield fleet.wait()
-                    if fleet.has_ready():
-                        break
+            if fleet is not None and (yield from fleet.ready()):  # no vehicle back: leave when one is
                 t = waited_until = env.now
             depart(slot, t, due, planned)
 
@@ -286,11 +282,7 @@ class Model(FleetTrips, LoopTrips):
                     cutoff = due  # exact, whatever the rounding of env.now
                 else:
                     cutoff = env.now
-                if fleet is not None and not fleet.has_ready():
-                    while True:  # loaded only once a vehicle is back
-                        yield fleet.wait()
-                        if fleet.has_ready():
-                            break
+                if fleet is not None and (yield from fleet.ready()):  # loaded only once a vehicle is back
                     cutoff = env.now
                 self._depart(route, k, seg, pool, downstream, load, slot, cutoff, choose, planned, due)
                 slot += 1

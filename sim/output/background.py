@@ -8,13 +8,14 @@ exist the work runs on a thread instead (numpy and zlib still release the GIL th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import threading
 from typing import Any, Callable
 
-from sim.engine.children import die_with_parent
+from sim.engine.children import become_child
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 _STOPPING = {s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None}
@@ -89,16 +90,11 @@ class Pending:
 
 
 def _child(task: Callable[[], Any], pipe, parents_end, parent: int) -> None:
-    # Ctrl-C reaches the whole process group: the parent handles it and cancels this child;
-    # a cancel (SIGTERM) or a hang-up ends it at once, without a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for sig in _STOPPING - {signal.SIGINT}:
-        signal.signal(sig, signal.SIG_DFL)
-    # A parent killed outright (SIGKILL) takes this child with it: it would otherwise hold
-    # the folder's lock, blocked on a reply nobody reads.  Without the parent's copy of the
-    # read end, such a reply fails at once instead of filling the pipe.
+    # The parent handles Ctrl-C and cancels this child (SIGTERM); a parent killed outright
+    # takes it along, as it would otherwise hold the folder's lock, blocked on a reply
+    # nobody reads.  Without the parent's copy of the read end such a reply fails at once.
     parents_end.close()
-    die_with_parent(parent)
+    become_child(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked by the parent for the fork
     value = None
     try:
@@ -107,15 +103,14 @@ def _child(task: Callable[[], Any], pipe, parents_end, parent: int) -> None:
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
     try:
-        try:
-            pipe.send((error, value))
-        except OSError:  # the parent is gone or stopped listening: nobody to tell
-            return
-        except Exception as exc:  # a value that cannot be pickled: say so, not hang
+        pipe.send((error, value))
+    except OSError:  # the parent is gone or stopped listening: nobody to tell
+        return
+    except Exception as exc:  # a value that cannot be pickled: say so, not hang
+        with contextlib.suppress(OSError):
             pipe.send((f"cannot send its result back: {type(exc).__name__}: {exc}", None))
+    with contextlib.suppress(OSError):
         pipe.close()
-    except OSError:
-        pass
 
 
 def start(task: Callable[[], Any], name: str) -> Pending:

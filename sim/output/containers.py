@@ -85,13 +85,14 @@ def containers_frame(scenario: Scenario, results: Sequence[ReplicationResult]) -
     s = scenario.settings
     flows = list(scenario.flows)
     parts = []
+    routes = list(scenario.routes)
     for r in results:
-        for rid in scenario.routes:
+        for code, rid in enumerate(routes):
             ledger = r.ledgers[rid]
             c = cohort(ledger, s.warmup_days, s.horizon_days)
             part = pd.DataFrame({
                 "replication": np.full(c.created.size, r.replication, dtype=np.int64),
-                "route": pd.Categorical([rid] * c.created.size, categories=list(scenario.routes)),
+                "route": pd.Categorical.from_codes(np.full(c.created.size, code), categories=routes),
                 "created_day": c.created - s.warmup_days,
                 "departed_day": c.departed - s.warmup_days,
                 "delivered_day": c.delivered - s.warmup_days,

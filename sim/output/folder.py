@@ -202,8 +202,7 @@ def folder_lock(out: Path, what: str = "writing", wait: float = 0.0, retry: str 
             yield
             return
         except OSError as exc:  # a read-only parent (the lock is the first file written there)
-            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-            raise OutputError(f"results folder {out}: cannot write in {out.parent} ({reason})") from None
+            raise OutputError(f"results folder {out}: cannot write in {out.parent} ({os_reason(exc)})") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -325,6 +324,11 @@ def write_results(
         _remove_created(created)
         raise
     return out
+
+
+def os_reason(exc: OSError) -> str:
+    """Why the operating system refused, in lower case for the middle of a message ("permission denied")."""
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
 
 
 def _os_message(exc: OSError) -> str:

@@ -21,7 +21,9 @@ from sim.output.background import CAN_FORK, start
 from sim.viz.save import FORMATS
 from sim.output.run_data import RunData, check_format, read_document, read_run
 from sim.output.files import COMPARISON, REPORT, VALIDATION
-from sim.output.folder import MANIFEST, changed_files, folder_lock, read_manifest, remove_leftovers, write_manifest
+from sim.output.folder import (
+    MANIFEST, changed_files, folder_lock, os_reason, read_manifest, remove_leftovers, write_manifest,
+)
 from sim.model.suggest import unknown_key_message
 from sim.analysis.series import MAREY_DAYS
 
@@ -426,8 +428,7 @@ def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[
         try:
             tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
         except OSError as exc:  # a read-only results folder: found before anything is drawn
-            reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-            raise UsageError(f"{folder}: cannot write the figures into this folder ({reason})") from None
+            raise UsageError(f"{folder}: cannot write the figures into this folder ({os_reason(exc)})") from None
         try:
             with _unreadable(folder):
                 drawn = draw(tmp, runs, fmt, marey_route, comparison, marey_window=marey_window)
