@@ -30,23 +30,40 @@ class WakeUp:
         self.callbacks = [callback]
 
 
+class _Resumer:
+    """Resumes one trip; the callback its events and wake-ups hold.
+
+    An object rather than a closure: a closure that schedules itself refers to itself
+    through its own cell, so every finished trip was left as a reference cycle (the
+    function, its cells and the generator) for the cyclic garbage collector.  That
+    collector's full passes cost a third of a run four times the bundled volume.  This
+    object is referred to only by what is scheduled, so a finished trip is freed at once.
+    """
+
+    __slots__ = ("trip", "env", "schedule")
+
+    def __init__(self, env: simpy.Environment, trip: Generator[Union[simpy.Event, float], None, None]) -> None:
+        self.trip = trip
+        self.env = env
+        self.schedule = env.schedule
+
+    def __call__(self, _event=None) -> None:
+        send = self.trip.send
+        while True:
+            try:
+                event = send(None)
+            except StopIteration:
+                return
+            if isinstance(event, float):  # a time
+                self.schedule(WakeUp(self), NORMAL, event - self.env.now)
+                return
+            if event.callbacks is not None:
+                event.callbacks.append(self)
+                return
+
+
 def start(env: simpy.Environment, trip: Generator[Union[simpy.Event, float], None, None]) -> None:
     """Run ``trip`` now until it waits, and on from there each time what it waits for comes:
     a time it yields (scheduled like a Timeout of that time minus now), or an event (at once
     if that event was processed already, as a Process would)."""
-    schedule = env.schedule
-
-    def resume(_event=None) -> None:
-        while True:
-            try:
-                event = trip.send(None)
-            except StopIteration:
-                return
-            if isinstance(event, float):  # a time
-                schedule(WakeUp(resume), NORMAL, event - env.now)
-                return
-            if event.callbacks is not None:
-                event.callbacks.append(resume)
-                return
-
-    resume()
+    _Resumer(env, trip)()
