@@ -563,3 +563,31 @@ def test_unknown_marey_route_or_format_is_refused(run, tmp_path):
         figure_builders([data], "no_such_route")
     with pytest.raises(ValueError, match="format"):
         write_figures([data], tmp_path, "jpg")
+
+
+def test_saving_a_png_lays_it_out_once_with_the_same_bytes_as_matplotlib(run, monkeypatch):
+    # sim.viz.save lays a constrained figure out itself so that savefig draws it once; the
+    # file must be what savefig's own two-pass layout writes, and the figure keep its engine.
+    import io
+
+    from matplotlib.figure import Figure
+
+    from sim.viz.save import DPI as SAVE_DPI, _METADATA, save
+
+    data, colours = run
+    fig = transit_box_figure([data], colours)
+    engine = fig.get_layout_engine()
+    draws = []
+    real_draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(1) or real_draw(self, renderer))
+    ours = io.BytesIO()
+    save(fig, ours, "png")
+    assert len(draws) == 1
+    monkeypatch.undo()
+    assert fig.get_layout_engine() is engine
+    theirs = io.BytesIO()
+    fig2 = transit_box_figure([data], colours)
+    fig2.savefig(theirs, format="png", dpi=SAVE_DPI, metadata=_METADATA["png"], pil_kwargs={"compress_level": 1})
+    assert ours.getvalue() == theirs.getvalue()
+    plt.close(fig)
+    plt.close(fig2)
