@@ -306,3 +306,19 @@ def test_a_sea_lane_can_be_kept_out_of_suez():
     singapore, rotterdam = (103.8, 1.26), (4.05, 51.95)
     assert np.array(sea_lane(singapore, rotterdam))[:, 1].min() > -12
     assert np.array(sea_lane(singapore, rotterdam, ("suez", "babalmandab")))[:, 1].min() < -30
+
+
+def test_the_shipped_sea_lanes_cover_every_bundled_sea_leg_and_are_searoutes():
+    # The file saves loading searoute's network at each route map; a bundled port moved
+    # without rewriting it (python -m sim.viz.lane_file) would silently fall back to it.
+    from sim.viz.geography import routed_lane, stored_lanes
+    from sim.viz.lane_file import bundled_sea_legs
+
+    stored = stored_lanes()
+    legs = bundled_sea_legs()
+    assert len(legs) >= 5
+    missing = [leg for leg in legs if (leg[0], leg[1], ()) not in stored]
+    assert not missing
+    # Two of them routed again: the file holds what searoute finds, point for point.
+    for a, b in legs[:2]:
+        assert stored[(a, b, ())] == routed_lane(a, b)

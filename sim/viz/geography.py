@@ -28,14 +28,40 @@ def country_rings() -> tuple[tuple[Point, ...], ...]:
     return tuple(rings)
 
 
+LANES_FILE = "sea_lanes.json"
+
+
+@lru_cache(maxsize=1)
+def stored_lanes() -> dict[tuple[Point, Point, tuple[str, ...]], tuple[Point, ...]]:
+    """The sea lanes of the bundled scenarios' sea and ferry legs, found once by
+    ``python -m sim.viz.lane_file`` and shipped in ``sim/mapdata``: (start, end, avoid) ->
+    path.  Loading searoute's network and routing a run's lanes took as long as drawing a
+    grid figure; reading them back is instant.  Empty if the file is missing."""
+    try:
+        text = resources.files("sim.viz.mapdata").joinpath(LANES_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return {
+        (tuple(lane["start"]), tuple(lane["end"]), tuple(lane["avoid"])): tuple(tuple(p) for p in lane["path"])
+        for lane in json.loads(text)["lanes"]
+    }
+
+
 @lru_cache(maxsize=512)
 def sea_lane(start: Point, end: Point, avoid: tuple[str, ...] = ()) -> tuple[Point, ...]:
     """Shortest sea path between two points along the shipped maritime network.
 
     ``avoid`` names searoute passages to keep out of (e.g. 'suez'); the Northwest Passage
-    is always avoided.  Cached: a leg shared by several routes or panels is routed once.
-    Falls back to a straight line if the network has no path (e.g. an inland "port").
+    is always avoided.  A lane in the shipped file is read from it, any other is routed
+    (and cached: a leg shared by several routes or panels is routed once).
     """
+    stored = stored_lanes().get((start, end, avoid))
+    return stored if stored is not None else routed_lane(start, end, avoid)
+
+
+def routed_lane(start: Point, end: Point, avoid: tuple[str, ...] = ()) -> tuple[Point, ...]:
+    """``sea_lane`` computed by searoute; a straight line if the network has no path (e.g. an
+    inland "port")."""
     import searoute
 
     try:
@@ -67,6 +93,18 @@ def leg_path(scenario: Scenario, leg_id: str, frm: str, to: str) -> tuple[tuple[
         # its path rather than relying on the names of its legs.
         return sea_lane(a, b), mode
     return (a, b), mode
+
+
+def sea_legs(scenario: Scenario) -> set[tuple[Point, Point]]:
+    """(start, end) of every sea or ferry leg a route of ``scenario`` sails, in its direction."""
+    ends = set()
+    for route in scenario.routes.values():
+        for seg in route.segments:
+            for j, leg_id in enumerate(seg.legs):
+                a, b = node_point(scenario, seg.nodes[j]), node_point(scenario, seg.nodes[j + 1])
+                if a is not None and b is not None and scenario.legs[leg_id].mode in SEA_MODES:
+                    ends.add((a, b))
+    return ends
 
 
 def route_paths(scenario: Scenario, route: Route) -> list[tuple[tuple[Point, ...], str]]:
