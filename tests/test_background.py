@@ -64,3 +64,14 @@ def test_a_value_that_cannot_be_sent_back_is_a_failure_not_a_hang() -> None:
     pending = background.start(lambda: (lambda: None), "returning a function")
     with pytest.raises(RuntimeError, match="returning a function: cannot send its result back"):
         pending.wait()
+
+
+def test_figures_are_split_between_the_two_processes_by_their_drawing_time(monkeypatch) -> None:
+    # Costs 4, 3, 3, 2, 2 total 14: the best split is 7/7 ({4, 3} and {3, 2, 2}), which the
+    # greedy largest-first rule misses (it gives 8/6); every figure once, report order kept.
+    monkeypatch.setattr(draw_module, "_COST", {"a": 4, "b": 3, "c": 3, "d": 2, "e": 2})
+    mine, theirs = draw_module.split_in_two(["a", "b", "c", "d", "e"])
+    cost = draw_module._COST
+    assert sum(cost[s] for s in mine) == sum(cost[s] for s in theirs) == 7
+    assert sorted(mine + theirs) == ["a", "b", "c", "d", "e"]
+    assert mine == sorted(mine) and theirs == sorted(theirs)
