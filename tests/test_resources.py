@@ -91,6 +91,25 @@ def test_pooled_quantiles_are_numpys_quantiles_of_the_pooled_array(limit: int, m
         assert np.array_equal(got[rid], np.quantile(values, probs)), rid  # bit for bit
 
 
+def test_pooled_quantiles_sort_a_store_once_and_see_a_replication_added_later() -> None:
+    # The sorted pools are kept per results store (the metrics table and the quantile file
+    # share them); a store that grows must not be answered from its smaller past.
+    scn = build(BASE)
+    s = scn.settings
+    held = store.ResultStore(spill=False)
+    held.add(run_replication(scn, 3, 0))
+    one = pooled_quantiles(held, scn.routes, s.warmup_days, s.horizon_days, [0.5])
+    again = pooled_quantiles(held, scn.routes, s.warmup_days, s.horizon_days, [0.05, 0.95])
+    assert set(quantiles._SORTED[held]) == {(rid, s.warmup_days, s.horizon_days, 1) for rid in scn.routes}
+    held.add(run_replication(scn, 3, 1))
+    two = pooled_quantiles(held, scn.routes, s.warmup_days, s.horizon_days, [0.5])
+    pair = [run_replication(scn, 3, i) for i in range(2)]
+    fresh = pooled_quantiles(pair, scn.routes, s.warmup_days, s.horizon_days, [0.5])
+    rid = next(iter(scn.routes))
+    assert np.array_equal(two[rid], fresh[rid]) and not np.array_equal(one[rid], two[rid])
+    assert again[rid][0] < one[rid][0] < again[rid][1]
+
+
 # The peak resident memory of a fresh process, in KB.  VmHWM, not ru_maxrss: a child's
 # ru_maxrss starts at its parent's (here pytest's) resident size at the fork.
 PEAK = textwrap.dedent("""\
