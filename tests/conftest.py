@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import compileall
 import fcntl
+import sys
 from pathlib import Path
 
 import pytest
 
 from sim.cli import main
+
+
+def pytest_configure(config) -> None:
+    """Compile the package's bytecode once, before any worker starts, where Python is told
+    not to write it (PYTHONDONTWRITEBYTECODE, set on some machines, CI's among them): each
+    of the suite's many fresh processes (the CLI in a subprocess, Dask's workers) would
+    otherwise compile every module of sim again, a third of a second each."""
+    if sys.dont_write_bytecode and not hasattr(config, "workerinput"):
+        compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "sim"), quiet=1)
 
 
 @pytest.fixture(scope="session")

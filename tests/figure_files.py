@@ -36,9 +36,9 @@ def pdf_size_pt(blob: bytes) -> tuple[float, float]:
 
 
 def has_size_of(size: tuple[float, float], fig, per_inch: float) -> bool:
-    """A file's (width, height) is the figure's size at ``per_inch`` pixels (DPI) or points
-    (72), to the pixel the renderer rounds to."""
-    width, height = fig.get_size_inches()
+    """A file's (width, height) is the figure's size (a figure, or its (width, height) in
+    inches) at ``per_inch`` pixels (DPI) or points (72), to the pixel the renderer rounds to."""
+    width, height = fig.get_size_inches() if hasattr(fig, "get_size_inches") else fig
     return abs(size[0] - width * per_inch) <= 1 and abs(size[1] - height * per_inch) <= 1
 
 
