@@ -1,5 +1,5 @@
 """Where things are on the map: the countries' outlines (Natural Earth 1:110m, shipped in
-``sim/mapdata``), sea lanes along the shipped maritime network (searoute), and each leg of a
+``sim/viz/mapdata``), sea lanes along the shipped maritime network (searoute), and each leg of a
 route as a drawable path in lon/lat.  See sim.viz.routemap for the sources and choices.
 """
 
@@ -34,7 +34,7 @@ LANES_FILE = "sea_lanes.json"
 @lru_cache(maxsize=1)
 def stored_lanes() -> dict[tuple[Point, Point, tuple[str, ...]], tuple[Point, ...]]:
     """The sea lanes of the bundled scenarios' sea and ferry legs, found once by
-    ``python -m sim.viz.lane_file`` and shipped in ``sim/mapdata``: (start, end, avoid) ->
+    ``python -m sim.viz.lane_file`` and shipped in ``sim/viz/mapdata``: (start, end, avoid) ->
     path.  Loading searoute's network and routing a run's lanes took as long as drawing a
     grid figure; reading them back is instant.  Empty if the file is missing."""
     try:

@@ -8,7 +8,7 @@ modes each route crosses), not one colour per route: twenty colours cannot be to
 
 Map data ships with routesim; nothing is downloaded when a map is drawn.
 - Land and borders: Natural Earth 1:110m admin-0 countries (public domain), extracted
-  once from the copy in geopandas 0.14.4's wheel into 122 kB of JSON in ``sim/mapdata``
+  once from the copy in geopandas 0.14.4's wheel into 122 kB of JSON in ``sim/viz/mapdata``
   (rings in lon/lat to 0.01°; see its ATTRIBUTION.md).  Cartopy and basemap were
   rejected: cartopy downloads Natural Earth at run time and brings pyproj and shapely,
   basemap's data is tens of MB in its own format; a map in plain lon/lat needs neither.
@@ -17,7 +17,8 @@ Map data ships with routesim; nothing is downloaded when a map is drawn.
   (from Eurostat's MARNET / searoute) gives the shortest sea path between two points
   through real straits and canals, the Caspian included.  The Cape route goes round
   Africa because the scenario routes it through a Cape of Good Hope node.  Sea lanes
-  are cached per leg.
+  are cached per leg, and those of the bundled scenarios ship routed
+  (sim/viz/mapdata/sea_lanes.json, see sim.viz.geography.stored_lanes).
 - Rail and road legs are drawn straight between their nodes: no rail geometry ships,
   and the nodes (borders, junctions) already trace each corridor.  Air legs are dashed.
 - Node labels: sim.viz.maplabels, a greedy placement measured with the renderer's text
