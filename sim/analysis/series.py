@@ -49,7 +49,7 @@ def route_weeks(result: ReplicationResult, route_id: str, calendar: Calendar, ho
     edges = window_edges(calendar.calendar_day(horizon), WEEK_DAYS)
     created = sorted_histogram(calendar.calendar_day(ledger.created), edges)  # created is in order
     delivered_at = calendar.calendar_day(ledger.delivered[~np.isnan(ledger.delivered)])
-    delivered = sorted_histogram(np.sort(delivered_at), edges)
+    delivered = histogram(delivered_at, edges)
     return RouteWeeks(edges[:-1], np.diff(edges), created, delivered)
 
 
@@ -59,6 +59,16 @@ def sorted_histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     at = np.searchsorted(values, edges, side="left")
     at[-1] = np.searchsorted(values, edges[-1], side="right")
     return np.diff(at)
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``numpy.histogram(values, edges)[0]`` for values in any order: each value's bin found
+    among the few edges, then counted, instead of sorting the values (deliveries are not in
+    order; sorting a route's year of them was most of route_weeks.csv's time)."""
+    bins = np.searchsorted(edges, values, side="right") - 1
+    bins[values == edges[-1]] = edges.size - 2  # the last bin includes its right edge
+    inside = (bins >= 0) & (bins < edges.size - 1)
+    return np.bincount(bins[inside], minlength=edges.size - 1)
 
 
 def occupancy_integral(begin: np.ndarray, end: np.ndarray, at: np.ndarray) -> np.ndarray:
