@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import compileall
 import fcntl
 import sys
 from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+# Bytecode is written even where Python is told not to (PYTHONDONTWRITEBYTECODE, set on some
+# machines, CI's among them): sim's modules, compiled once by the first process that imports
+# them, then read by each of the suite's many fresh processes (the CLI in a subprocess, Dask's
+# workers), which would otherwise compile them all again; and pytest's rewritten test
+# modules, which it caches only where bytecode may be written.  Set before sim is imported.
+sys.dont_write_bytecode = False
 
-
-def pytest_configure(config) -> None:
-    """Compile the package's bytecode once, before any worker starts, where Python is told
-    not to write it (PYTHONDONTWRITEBYTECODE, set on some machines, CI's among them): each
-    of the suite's many fresh processes (the CLI in a subprocess, Dask's workers) would
-    otherwise compile every module of sim again, a third of a second each."""
-    if sys.dont_write_bytecode and not hasattr(config, "workerinput"):
-        compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "sim"), quiet=1)
+from sim.cli import main  # noqa: E402
 
 
 @pytest.fixture(scope="session")
