@@ -169,13 +169,8 @@ class Emissions:
         return out
 
 
-def _year(t: Table) -> int | None:
-    if not t.has("year"):
-        return None
-    year = t.integer("year", minimum=1900)
-    if year > 2100:
-        raise ScenarioError(f"must be a year between 1900 and 2100, got {year}", t.sub("year"))
-    return year
+# A rate's or tariff's year: when it was quoted.
+RATE_YEARS = (1900, 2100, "a year between 1900 and 2100")
 
 
 def read_rate(value: Any, path: str) -> Rate:
@@ -188,7 +183,7 @@ def read_rate(value: Any, path: str) -> Rate:
     for key in given:
         base, factor = RATE_KEYS[key]
         parts[base] += t.number(key, minimum=0, maximum=MAX_USD) * factor
-    return Rate(**parts, year=_year(t), source=str(t.get("source", "")),
+    return Rate(**parts, year=t.year(*RATE_YEARS), source=str(t.get("source", "")),
                 includes_transit=t.boolean("includes_transit_tariffs", False))
 
 
@@ -199,7 +194,7 @@ def read_charges(value: Any, path: str) -> Charges:
         raise ScenarioError(f"needs one or more of {', '.join(CHARGE_KEYS)}", path)
     return Charges(
         *(_by_vehicle(t, key) for key in CHARGE_KEYS),
-        year=_year(t),
+        year=t.year(*RATE_YEARS),
         source=str(t.get("source", "")),
     )
 
@@ -251,7 +246,7 @@ def _tariff(country: str, value: Any, path: str, modes: tuple[str, ...]) -> Tran
             if mode not in modes:
                 raise ScenarioError(f"must be one of {', '.join(modes)}, got {mode!r}", f"{t.sub('modes')}[{i}]")
         tariff_modes = tuple(value)
-    return TransitTariff(country, per_teu_km, per_tonne_km, tariff_modes, _year(t), str(t.get("source", "")))
+    return TransitTariff(country, per_teu_km, per_tonne_km, tariff_modes, t.year(*RATE_YEARS), str(t.get("source", "")))
 
 
 def read_emissions(raw: Mapping[str, Any]) -> Emissions | None:

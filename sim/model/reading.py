@@ -81,6 +81,16 @@ class Table:
             raise ScenarioError("is too large", self.sub(key))
         return value
 
+    def year(self, low: int, high: int, span: str) -> int | None:
+        """The optional ``year`` key: an integer from ``low`` to ``high`` (``span`` says which
+        years in the message), or None when absent."""
+        if not self.has("year"):
+            return None
+        year = self.integer("year", minimum=low)
+        if year > high:
+            raise ScenarioError(f"must be {span}, got {year}", self.sub("year"))
+        return year
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
         if not isinstance(value, bool):

@@ -105,7 +105,7 @@ def _start_date(t: Table, days_after: float) -> dt.date | None:
     ``days_after`` is how long the run goes on after its start date: every date it writes
     must exist (up to 9999-12-31).
     """
-    year = _year(t)
+    year = t.year(1, 9999, "a calendar year (1-9999)")
     key = "start_date" if t.has("start_date") else "year"
     if key == "year":
         start = None if year is None else dt.date(year, 1, 1)
@@ -143,15 +143,6 @@ def read_claims_file(raw: Mapping[str, Any], source: str) -> Claims | None:
             raise ScenarioError(f"claims file not found: {path} (nor a bundled claims file '{ref}')", "run.claims")
         path = bundled
     return load_claims(path)
-
-
-def _year(t: Table) -> int | None:
-    if not t.has("year"):
-        return None
-    year = t.integer("year", minimum=1)
-    if year > 9999:
-        raise ScenarioError(f"must be a calendar year (1-9999), got {year}", t.sub("year"))
-    return year
 
 
 def read_node(ident: str, entry: Mapping[str, Any]) -> Node:
