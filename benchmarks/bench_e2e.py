@@ -31,7 +31,7 @@ SCENARIO = "china_europe_2020"
 
 # Runs the CLI in this process after wrapping the two functions it times.
 PROBE = r"""
-import json, sys, time
+import atexit, json, sys, time
 import sim.api as api
 import sim.cli as cli
 import sim.report.draw as drawing
@@ -46,10 +46,11 @@ def timed(key, f):
     return g
 api.run_experiment = timed("engine", api.run_experiment)
 drawing.draw = timed("draw", drawing.draw)  # Run.write imports it at call time
-code = cli.main(sys.argv[2:])
-with open(sys.argv[1], "w") as f:
-    json.dump(spent, f)
-sys.exit(code)
+def report():
+    with open(sys.argv[1], "w") as f:
+        json.dump(spent, f)
+atexit.register(report)  # cli.run exits the process, as the console script does
+cli.run(sys.argv[2:])
 """
 
 

@@ -75,3 +75,46 @@ def test_figures_are_split_between_the_two_processes_by_their_drawing_time(monke
     assert sum(cost[s] for s in mine) == sum(cost[s] for s in theirs) == 7
     assert sorted(mine + theirs) == ["a", "b", "c", "d", "e"]
     assert mine == sorted(mine) and theirs == sorted(theirs)
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_frozen_block_skips_what_was_alive_collects_what_is_new_and_gives_back_once() -> None:
+    import gc
+    import weakref
+
+    before = gc.get_freeze_count()
+    old = _Cycle()
+    old_ref = weakref.ref(old)
+    with background.long_lived_frozen():
+        assert gc.get_freeze_count() > before
+        del old
+        gc.collect()
+        assert old_ref() is not None  # frozen: left out of the passes until the block ends
+        with background.long_lived_frozen():
+            pass
+        assert gc.get_freeze_count() > before  # the inner block gave nothing back
+        new = _Cycle()
+        new_ref = weakref.ref(new)
+        del new
+        gc.collect()
+        assert new_ref() is None  # garbage made inside the block is collected as usual
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert old_ref() is None
+
+
+def test_writing_a_results_folder_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    import sim
+
+    gc.unfreeze()
+    scenario = tmp_path / "corridor.toml"
+    scenario.write_text(CORRIDOR)
+    sim.run(scenario, replications=1, seed=1).write(tmp_path / "out")
+    assert (tmp_path / "out" / "report.html").is_file()
+    assert gc.get_freeze_count() == 0

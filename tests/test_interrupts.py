@@ -106,7 +106,7 @@ def test_a_signal_after_the_command_has_finished_is_ignored_not_fatal(monkeypatc
     Ctrl-C or SIGTERM during interpreter shutdown no longer kills the process silently."""
     import sim.cli as cli
 
-    monkeypatch.setattr(cli, "main", lambda: 0)
+    monkeypatch.setattr(cli, "main", lambda argv=None: 0)
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         with pytest.raises(SystemExit) as done:

@@ -18,6 +18,7 @@ from typing import Iterator, Sequence
 
 from sim.cli.parser import build_parser
 from sim.cli.say import say
+from sim.output.background import long_lived_frozen
 from sim.model.errors import Interrupted, RoutesimError
 
 __all__ = ["build_parser", "main"]
@@ -70,12 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def run() -> None:
-    """The ``routesim`` console script and ``python -m sim``: ``main``, then exit with its
-    status.  Once it has returned every file is in place, so a Ctrl-C or SIGTERM during the
+def run(argv: Sequence[str] | None = None) -> None:
+    """The ``routesim`` console script and ``python -m sim``: ``main`` (on ``argv``, default
+    the command line), then exit with its status.  Once it has returned every file is in place, so a Ctrl-C or SIGTERM during the
     interpreter's last moments (freeing a run's arrays takes a few tenths of a second) is
     ignored instead of killing the process without a word."""
-    code = main()
+    # What the imports left (modules, classes) lives as long as the process.
+    with long_lived_frozen():
+        code = main(argv)
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)

@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 
 from sim import __version__
 from sim.model.errors import Interrupted, RoutesimError, UsageError
-from sim.output.background import Group, Pending
+from sim.output.background import Group, Pending, long_lived_frozen
 
 MANIFEST = "manifest.json"
 FIGURE_AND_REPORT = (".png", ".svg", ".pdf", ".html")
@@ -290,17 +290,18 @@ def write_results(
                 with _signals_held():  # no moment at which the folder exists but is not ours to remove
                     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-{os.getpid()}-", dir=target.parent))
                 tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; results are ordinary files
-                for name, write in writers.items():
-                    started = write(tmp / name)
-                    if isinstance(started, (Pending, Group)):  # work left running in the background
-                        pending.pending.append(started)
-                if early is not None:
-                    early(tmp)
-                # Otherwise background files are done before the figures: drawing needs both cores.
-                try:
-                    pending.wait()
-                except RuntimeError as exc:  # the child's own failure, e.g. a full disk
-                    raise OutputError(f"results folder {out}: cannot write the results: {exc}") from None
+                with long_lived_frozen():  # the replications and modules outlive the writing
+                    for name, write in writers.items():
+                        started = write(tmp / name)
+                        if isinstance(started, (Pending, Group)):  # work left running in the background
+                            pending.pending.append(started)
+                    if early is not None:
+                        early(tmp)
+                    # Otherwise background files are done before the figures: drawing needs both cores.
+                    try:
+                        pending.wait()
+                    except RuntimeError as exc:  # the child's own failure, e.g. a full disk
+                        raise OutputError(f"results folder {out}: cannot write the results: {exc}") from None
                 if finish is not None:
                     finish(tmp)
                 write_manifest(tmp, kind, results_format)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from sim.model.errors import UsageError, kind_of
-from sim.output.background import CAN_FORK, start
+from sim.output.background import CAN_FORK, long_lived_frozen, start
 from sim.viz.save import FORMATS
 from sim.output.run_data import RunData, check_format, read_document, read_run
 from sim.output.files import COMPARISON, REPORT, VALIDATION
@@ -213,7 +213,9 @@ def draw(
         band = claim_band(runs)
         marey = (marey_route, marey_window)
         stems = list(figure_builders(runs, *marey))
-        for path, page in _write_figures_in_two(runs, folder, fmt, marey, stems):
+        with long_lived_frozen():  # matplotlib's figures are cyclic garbage: many full passes
+            drawn = _write_figures_in_two(runs, folder, fmt, marey, stems)
+        for path, page in drawn:
             title, text = caption(path.stem, band[2] if band else None, marey_window)
             embedded.append((title, text, page))
             written.append(path)
