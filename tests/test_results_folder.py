@@ -69,6 +69,21 @@ def test_files_routesim_did_not_write_are_never_deleted(scenario, tmp_path, caps
     assert (out / "notes.txt").read_text() == "my notes"
 
 
+def test_plot_does_not_adopt_the_users_files_so_the_next_run_still_keeps_them(scenario, tmp_path, capsys) -> None:
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    (out / "my_analysis").mkdir()
+    (out / "my_analysis" / "notes.md").write_text("keep")
+    (out / "mynotes.txt").write_text("mine")
+    assert main(["plot", str(out), "-q"]) == 0
+    listed = json.loads((out / "manifest.json").read_text())["files"]
+    assert "throughput.png" in listed and "summary.json" in listed
+    assert not any(n.startswith("my") for n in listed), sorted(listed)
+    code, err = _run(_quick(scenario, out), capsys)
+    assert code == 2 and "holds files routesim did not write" in err and "mynotes.txt" in err, err
+    assert (out / "my_analysis" / "notes.md").read_text() == "keep" and (out / "mynotes.txt").read_text() == "mine"
+
+
 def test_the_manifest_lists_every_file_with_its_hash(scenario, tmp_path) -> None:
     out = tmp_path / "res"
     assert main(_quick(scenario, out)) == 0

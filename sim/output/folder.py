@@ -144,14 +144,29 @@ def _sha256(path: Path) -> str:
 
 
 def write_manifest(folder: Path, kind: str, results_format: int) -> None:
-    """manifest.json: who wrote the folder, its kind and format, and each file's size and SHA-256."""
-    files = {}
-    for name in _listing(folder):
-        if name == MANIFEST:
-            continue
-        files[name] = {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)}
+    """manifest.json: who wrote the folder, its kind and format, and each file's size and
+    SHA-256 (every file in it: the folder is routesim's own temporary one)."""
+    files = {name: _entry(folder / name) for name in _listing(folder) if name != MANIFEST}
+    _save_manifest(folder, kind, results_format, files)
+
+
+def update_manifest(folder: Path, manifest: dict, written: list[str], removed: list[str]) -> None:
+    """The manifest of a folder routesim has already written, after it replaced the files
+    ``written`` and deleted ``removed`` (``plot``): every other entry is kept as it was, so a
+    file the user has put in the folder meanwhile is not adopted as routesim's (the next run
+    would replace the folder with it inside)."""
+    files = {n: e for n, e in manifest["files"].items() if n not in removed}
+    files.update({name: _entry(folder / name) for name in written})
+    _save_manifest(folder, manifest.get("kind", "run"), manifest.get("results_format", 0), files)
+
+
+def _entry(path: Path) -> dict:
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
+def _save_manifest(folder: Path, kind: str, results_format: int, files: dict) -> None:
     doc = {"written_by": "routesim", "routesim_version": __version__, "results_format": results_format,
-           "kind": kind, "files": files}
+           "kind": kind, "files": dict(sorted(files.items()))}
     (folder / MANIFEST).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 

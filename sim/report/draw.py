@@ -22,7 +22,7 @@ from sim.viz.save import FORMATS
 from sim.output.run_data import RunData, check_format, read_document, read_run
 from sim.output.files import COMPARISON, REPORT, VALIDATION
 from sim.output.folder import (
-    MANIFEST, changed_files, folder_lock, os_reason, read_manifest, remove_leftovers, write_manifest,
+    MANIFEST, changed_files, folder_lock, os_reason, read_manifest, remove_leftovers, update_manifest,
 )
 from sim.model.suggest import unknown_key_message
 from sim.analysis.series import MAREY_DAYS
@@ -457,5 +457,5 @@ def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[
                     (folder / name).unlink()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        write_manifest(root, manifest.get("kind", "run"), manifest.get("results_format", 0))
+        update_manifest(root, manifest, [prefix + n for n in names], [prefix + n for n in stale])
     return [folder / name for name in names]
