@@ -128,3 +128,44 @@ def test_the_api_answers_options_for_a_run_already_made() -> None:
     assert {r.route for r in answer.rows} == set(scn.flows["shanghai_rotterdam_electronics"].options)
     assert sum(r.share for r in answer.rows) == pytest.approx(1.0)
     assert answer.breakeven[0][0] == 0.0 and math.isinf(answer.breakeven[-1][1])
+
+
+def test_free_flow_road_time_rests_as_the_driving_hours_say(shippers) -> None:
+    """The expected time of a road leg (the options' free-flow days, the equilibrium's start)
+    rests as the engine does: 1,000 km at 960 km/day is 25 h of driving, which at 8 h a day is
+    three days of driving and rest, then one hour."""
+    import dataclasses
+
+    from sim.engine.fleet import expected_run_days
+    from sim.engine.sampling import expected_travel_days
+    from sim.model.distributions import Fixed
+
+    road = next(leg for leg in shippers.legs.values() if leg.driving_hours_per_day is not None)
+    leg = dataclasses.replace(road, distance_km=1000.0, speed_km_per_day=Fixed(960.0), driving_hours_per_day=8.0)
+    assert expected_travel_days(leg) == pytest.approx(3 + 1 / 24)
+    assert expected_travel_days(dataclasses.replace(leg, driving_hours_per_day=None)) == pytest.approx(1000 / 960)
+    route = shippers.routes["road_xian_duisburg"]
+    hand = 0.0
+    for lid in route.segments[0].legs:
+        lg = shippers.legs[lid]
+        hours = lg.distance_km / lg.speed_km_per_day.mean * 24
+        full = max(math.ceil(hours / lg.driving_hours_per_day) - 1, 0)
+        hand += full + (hours - full * lg.driving_hours_per_day) / 24
+    assert len(route.segments) == 1
+    handling = sum(d.mean for n in route.segments[0].nodes if (d := shippers.nodes[n].handling.get("truck")))
+    assert expected_run_days(shippers, route.segments[0]) == pytest.approx(hand + handling)
+    assert expected_run_days(shippers, route.segments[0]) > 14  # not the ~7 days of driving day and night
+
+
+def test_options_without_rates_show_no_cost_share_or_break_even(capsys) -> None:
+    """china_europe_2020 prices only transit tariffs: a route's cost is unknown, not its tariff."""
+    short = ["--set", "run.horizon_days=60", "--set", "run.warmup_days=30", "--set", "run.cooldown_days=60"]
+    assert main(["options", "xian", "duisburg", "china_europe_2020", "--value-usd-per-kg", "40", "-n", "1", "-q",
+                 *short]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("rail_xian_duisburg "))
+    cells = row.split()
+    assert cells[4] == "—" and cells[5] == "—" and cells[-1] == "—", row  # total, line haul, generalised
+    assert "1,390" in row  # the tariffs it does know
+    assert "no cost for rail_xian_duisburg: no rate prices the ride of train_xian_duisburg" in out
+    assert "no option has a whole cost" in out and "cheapest (generalised cost)" not in out

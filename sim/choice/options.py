@@ -189,15 +189,17 @@ def door_to_door(scenario: Scenario, table: MetricsTable, origin: str, destinati
         co2 = route_co2e_kg(scenario, route, cargo.tonnes_per_teu, loads)
         carbon = price * co2 / 1000.0 if price and co2 is not None else 0.0
         gc = None
-        if cargo.value_usd_per_kg is not None:
+        if cargo.value_usd_per_kg is not None and cost.complete:  # an unpriced ride: unknown, not free
             gc = cost.total + carbon + cargo.time_value_per_teu_day(cargo.value_usd_per_kg) * (times.mean + weight * times.buffer_days)
         rows.append(OptionRow(rid, route.name, route.mode, route.path, times, observed, cost, co2, carbon, gc, None, weight))
-    if cargo.value_usd_per_kg is not None and scale is not None:
-        shares = logit_shares([r.generalised_usd for r in rows], scale)
-        rows = [_with_share(r, float(s)) for r, s in zip(rows, shares)]
+    # Shares and break-even values among the options with a whole cost only.
+    priced = [r for r in rows if r.cost.complete]
+    if cargo.value_usd_per_kg is not None and scale is not None and priced:
+        shares = dict(zip((r.route for r in priced), logit_shares([r.generalised_usd for r in priced], scale)))
+        rows = [_with_share(r, float(shares[r.route])) if r.route in shares else r for r in rows]
     unit = cargo.time_value_per_teu_day(1.0)  # US$ per TEU-day per US$/kg of value
-    pieces = envelope([r.cost.total + r.carbon_usd for r in rows], [unit * r.planned_days for r in rows],
-                      [r.route for r in rows])
+    pieces = envelope([r.cost.total + r.carbon_usd for r in priced], [unit * r.planned_days for r in priced],
+                      [r.route for r in priced]) if priced else []
     return OptionsAnswer(origin, destination, cargo, tuple(rows), tuple(pieces), scale)
 
 

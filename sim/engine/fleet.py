@@ -24,7 +24,7 @@ import simpy
 
 from sim.engine.queues import BACKGROUND, PACK_VISIT, handle, signal
 from sim.engine.records import FleetLog
-from sim.engine.sampling import Sampler, run_draws
+from sim.engine.sampling import Sampler, expected_travel_days, run_draws
 from sim.model.scenario import Fleet, Route, Scenario, Segment
 
 NOT_YET = math.inf  # a state not reached when the run stopped
@@ -155,10 +155,7 @@ def expected_cycle_days(scenario: Scenario, seg: Segment, fleet: Fleet | None) -
         return dist.mean if dist is not None else 0.0
 
     def travel(lid: str) -> float:
-        leg = scenario.legs[lid]
-        if leg.duration_days is not None:
-            return leg.duration_days.mean
-        return leg.distance_km / max(leg.speed_km_per_day.mean, 1e-9)
+        return expected_travel_days(scenario.legs[lid])
 
     out = sum(handling(n) for n in seg.nodes) + sum(travel(lid) for lid in seg.legs)
     if fleet is None:

@@ -97,6 +97,17 @@ def travel_sampler(leg: Leg, rng: np.random.Generator) -> Sampler:
     )
 
 
+def expected_travel_days(leg: Leg) -> float:
+    """A leg's travel time at its mean duration, or its distance at the mean speed with the
+    driving-hours limit's rests (what ``travel_sampler`` draws, at the mean)."""
+    if leg.duration_days is not None:
+        return leg.duration_days.mean
+    days = leg.distance_km / max(leg.speed_km_per_day.mean, 1e-9)
+    if leg.driving_hours_per_day is None:
+        return days
+    return float(driving_days(np.float64(days * 24.0), leg.driving_hours_per_day))
+
+
 @dataclass(frozen=True)
 class TripDraws:
     """The random times of the trips of one route segment, keyed by the trip's slot.

@@ -39,23 +39,32 @@ def options_text(answer: OptionsAnswer) -> str:
         headers += ["share"]
     rows = []
     for r in answer.rows:
+        whole = r.cost.complete  # else the total and the line haul are unknown, not the sum of the rest
         row = [r.route, r.mode, f"{r.times.mean:.1f}{'' if r.observed else '*'}", f"{r.times.p95:.1f}",
-               _money(r.cost.total), _money(r.cost.line_haul), _money(r.cost.handling), _money(r.cost.border),
-               _money(r.cost.transit_tariff), _money(r.cost.subsidy), _money(r.co2e_kg)]
+               _money(r.cost.total if whole else None), _money(r.cost.line_haul if whole else None),
+               _money(r.cost.handling), _money(r.cost.border), _money(r.cost.transit_tariff), _money(r.cost.subsidy),
+               _money(r.co2e_kg)]
         if carbon:
             row.append(_money(r.carbon_usd))
         if priced:
             row.append(_money(r.generalised_usd))
         if priced and answer.logit_scale_per_usd is not None:
-            row.append(f"{r.share:.1%}")
+            row.append("—" if r.share is None else f"{r.share:.1%}")
         rows.append(tuple(row))
     lines.append(format_table(tuple(headers), rows, (False, False) + (True,) * (len(headers) - 2)))
     if any(not r.observed for r in answer.rows):
         lines.append("* free-flow time: the run delivered nothing on this option (no queues counted)")
+    unpriced = [r for r in answer.rows if not r.cost.complete]
+    for r in unpriced:
+        lines.append(f"— no cost for {r.route}: no rate prices the ride of {', '.join(r.cost.unpriced)} "
+                     "(the scenario's [costs]); it takes no share and no part in the break-even values")
     lines.append("")
-    lines.append("cheapest (generalised cost) by cargo value, US$/kg:")
-    for lo, hi, rid in answer.breakeven:
-        lines.append(f"  {_value(lo)} – {_value(hi)}: {rid}")
+    if answer.breakeven:
+        lines.append("cheapest (generalised cost) by cargo value, US$/kg:")
+        for lo, hi, rid in answer.breakeven:
+            lines.append(f"  {_value(lo)} – {_value(hi)}: {rid}")
+    else:
+        lines.append("cheapest by cargo value: not known, no option has a whole cost")
     lines.append("paths:")
     for r in answer.rows:
         lines.append(f"  {r.route}: {' → '.join(r.path)}")
