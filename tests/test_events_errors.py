@@ -162,6 +162,21 @@ CASES = {
     "end and duration": ([event(end="2020-03-09")], "events.e: give only one of end, duration_days"),
     "zero duration": ([event(duration_days=0)], "events.e.duration_days: must be > 0, got 0"),
     "negative duration": ([event(duration_days=-3)], "events.e.duration_days: must be > 0, got -3"),
+    "duration beyond a hundred years": (
+        [event(duration_days=1e12)],
+        "events.e.duration_days: must be <= 36,500 days, got 1e+12; leave out end and duration_days for an event "
+        "that lasts until the run ends",
+    ),
+    "duration distribution beyond a hundred years": (
+        [event(duration_days={"dist": "uniform", "min": 1, "max": 1e9})],
+        "events.e.duration_days: must have a mean <= 36,500 days, got 5e+08; leave out end and duration_days for an "
+        "event that lasts until the run ends",
+    ),
+    "end beyond a hundred years": (
+        [event(end="9999-01-01", duration_days=None)],
+        "events.e.end: end (9999-01-01) is more than 36,500 days after start (2020-03-01); leave out end and "
+        "duration_days for an event that lasts until the run ends",
+    ),
     "bad duration distribution": (
         [event(duration_days={"dist": "uniform", "min": 5, "max": 2})],
         "events.e.duration_days: min (5) must not exceed max (2)",

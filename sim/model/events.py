@@ -30,6 +30,10 @@ from sim.model.reading import HOURS, Table, check_number, items, one_of, read_da
 from sim.model.scenario import EVENT_KINDS, Closures, Event, Leg, Node, Route, Scenario, Service, Settings
 from sim.model.suggest import unknown_key_message
 
+# A dated event lasts at most a hundred years (the longest horizon): one that should last
+# until the run ends says so by leaving out end and duration_days.
+MAX_EVENT_DAYS = 36_500
+_FOREVER = "leave out end and duration_days for an event that lasts until the run ends"
 COMMON_KEYS = ("id", "kind", "target", "start", "end", "duration_days", "name")
 KIND_KEYS = {
     "closure": ("random",),
@@ -213,14 +217,23 @@ def _window(t: Table, settings: Settings) -> tuple[float, Distribution | None]:
         if end_day <= start_day:
             raise ScenarioError(f"end ({_shown(t.get('end'))}) must be after start ({shown})", t.sub("end"),
                                 related=(t.sub("start"),))
+        if end_day - start_day > MAX_EVENT_DAYS:
+            raise ScenarioError(f"end ({_shown(t.get('end'))}) is more than {MAX_EVENT_DAYS:,} days after start "
+                                f"({shown}); {_FOREVER}", t.sub("end"))
         return start, Fixed(end_day - start_day)
     if unit == "duration_days":
         value = t.get("duration_days")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.isfinite(value) and value > MAX_EVENT_DAYS:
+                raise ScenarioError(f"must be <= {MAX_EVENT_DAYS:,} days, got {value:g}; {_FOREVER}",
+                                    t.sub("duration_days"))
             return start, Fixed(t.number("duration_days", positive=True))
         duration = t.distribution("duration_days")
         if not duration.mean > 0:
             raise ScenarioError(f"must have a mean > 0, got {duration.mean:g}", t.sub("duration_days"))
+        if duration.mean > MAX_EVENT_DAYS:
+            raise ScenarioError(f"must have a mean <= {MAX_EVENT_DAYS:,} days, got {duration.mean:g}; {_FOREVER}",
+                                t.sub("duration_days"))
         return start, duration
     return start, None
 
