@@ -470,3 +470,35 @@ def test_a_background_writer_ends_when_its_parent_is_killed(tmp_path) -> None:
     else:
         os.kill(child, signal.SIGKILL)
         pytest.fail("the background child outlived its killed parent")
+
+
+def _without_root_override() -> list[str] | None:
+    """A command prefix under which permissions apply (root's override dropped), or None."""
+    import shutil as sh
+
+    if os.geteuid() != 0:
+        return []
+    tool = sh.which("setpriv")
+    return None if tool is None else [tool, "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def test_a_read_only_results_folder_is_refused_before_running_and_kept(scenario, tmp_path) -> None:
+    prefix = _without_root_override()
+    if prefix is None:
+        pytest.skip("running as root without setpriv: permissions cannot be made to apply")
+    out = tmp_path / "res"
+    assert main(_quick(scenario, out)) == 0
+    before = _snapshot(out)
+    out.chmod(0o555)
+    try:
+        done = subprocess.run([*prefix, sys.executable, "-m", "sim", *_quick(scenario, out)], capture_output=True,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip().splitlines() == [
+            f"routesim: error: results folder {out}: is read-only, so its previous results cannot be replaced; "
+            "make it writable (chmod -R u+w) or choose another folder"
+        ]
+        assert _snapshot(out) == before
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".res.")]
+    finally:
+        out.chmod(0o755)

@@ -74,6 +74,16 @@ def check_out_dir(out: Path) -> None:
             raise UsageError(
                 f"results folder {out}: holds files routesim did not write ({shown}); move them away or choose another folder"
             )
+        # Replacing it removes its files: a read-only folder in it would be left behind,
+        # under a hidden name, after the run; its permissions may be the user's protection.
+        folders = [out, *(p for p in sorted(out.rglob("*")) if p.is_dir() and not p.is_symlink())]
+        locked = next((d for d in folders if not os.access(d, os.W_OK | os.X_OK)), None)
+        if locked is not None:
+            inner = "" if locked == out else f" ({locked.relative_to(out).as_posix()} in it)"
+            raise UsageError(
+                f"results folder {out}: is read-only{inner}, so its previous results cannot be replaced; "
+                "make it writable (chmod -R u+w) or choose another folder"
+            )
     # The folder's parent: the temporary sibling, the lock and the swap are written there,
     # also when the folder itself exists.
     parent = _existing_parent(resolved.parent)
