@@ -116,3 +116,34 @@ def test_a_signal_after_the_command_has_finished_is_ignored_not_fatal(monkeypatc
     finally:
         for s, handler in saved.items():
             signal.signal(s, handler)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost interrupt, as printed
+def test_an_error_that_follows_a_lost_interrupt_is_reported_as_the_interrupt(monkeypatch, capsys) -> None:
+    """A Ctrl-C raised where Python only prints exceptions (a weak reference's callback in
+    matplotlib) is lost, and what it broke fails next: the command says it was interrupted
+    and exits 130, not that the folder is damaged."""
+    import weakref
+
+    import sim.cli as cli
+    from sim.model.errors import UsageError
+
+    class Thing:
+        pass
+
+    def handler(args) -> int:
+        thing = Thing()
+        ref = weakref.ref(thing, lambda _: os.kill(os.getpid(), signal.SIGINT))  # delivered inside the callback
+        del thing
+        assert ref() is None
+        raise UsageError("folder: cannot be re-drawn (ValueError: Invalid bounding box)")
+
+    parser = cli.build_parser()
+    real = parser.parse_args
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    monkeypatch.setattr(parser, "parse_args", lambda argv: (lambda a: (setattr(a, "handler", handler), a)[1])(real(argv)))
+    assert cli.main(["list"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted (SIGINT): no results written" in err and "cannot be re-drawn" not in err
+    monkeypatch.undo()
+    assert cli.main(["list"]) == 0  # the next command starts afresh

@@ -227,7 +227,7 @@ def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed:
             for conn in wait(list(conns)):
                 try:
                     message = conn.recv()
-                except EOFError:  # the worker is done, or was killed
+                except (EOFError, OSError):  # the worker is done, or was killed (mid-message: OSError)
                     proc = conns.pop(conn)
                     proc.join()
                     if proc.exitcode != 0:

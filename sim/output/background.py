@@ -92,7 +92,7 @@ class Pending:
         if self._process is not None:
             try:
                 error, value = self._pipe.recv()
-            except EOFError:  # the child died without a word (killed)
+            except (EOFError, OSError):  # the child died without a word (killed; mid-message: OSError)
                 error, value = f"ended with status {self._process.exitcode}", None
             self._process.join()
             self._pipe.close()
