@@ -161,7 +161,7 @@ def test_header_holds_the_run_settings(run, page_text):
     assert "network" in text
     assert f"seed {s['seed']}" in text and "2 replications" in text
     assert f"routesim {s['routesim_version']}" in text
-    assert "warm-up 20 d" in text and "to day 100" in text and "cool-down 40 d" in text
+    assert "measured 80 days" in text and "after a 20-day warm-up" in text and "cool-down 40 d" in text
     assert f"--set {OVERRIDE}" in text
 
 
@@ -499,3 +499,14 @@ def test_page_copies_are_embedded_as_given(run) -> None:
     pngs = figures()
     ready = [(title, text, embedded_png(png)) for title, text, png in pngs]
     assert report_html([run], ready, page_copies=True) == report_html([run], pngs)
+
+
+def test_the_measured_window_is_told_in_the_files_time_base() -> None:
+    """Days after the warm-up, as containers.csv.gz and every dated file count them."""
+    from sim.report.tables import measured_window
+
+    dated = {"warmup_days": 60.0, "horizon_days": 426.0, "start_date": "2020-01-01"}
+    assert measured_window(dated) == "366 days from 2020-01-01 (days 0–366 of the files, after a 60-day warm-up)"
+    assert measured_window({"warmup_days": 30, "horizon_days": 150}) == (
+        "120 days (days 0–120 of the files, after a 30-day warm-up)")
+    assert measured_window({"warmup_days": "x"}) == "measured window unknown"

@@ -26,7 +26,7 @@ from sim.report.draw import check_figure_format, check_marey_route, check_marey_
 from sim.report.fleets import fleet_rows, fleets_table, shared_rows, shared_table
 from sim.report.event_tables import events_table
 from sim.report.tables import (
-    comparison_text, metrics_listing, node_listing, nodes_table, routes_table, run_warnings, scenario_listing,
+    comparison_text, measured_window, metrics_listing, node_listing, nodes_table, routes_table, run_warnings, scenario_listing,
     validation_text,
 )
 
@@ -199,7 +199,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _print_report(summary: dict, out: Path) -> None:
     print(
         f"{summary['scenario']}: {counted(summary['replications'], 'replication')}, seed {summary['seed']}, "
-        f"measured days {summary['warmup_days']:g}–{summary['horizon_days']:g}"
+        f"measured {measured_window(summary)}"
     )
     print()
     print(routes_table(summary))

@@ -34,7 +34,9 @@ from sim.report.rich import (
     ul,
     warn,
 )
-from sim.report.tables import NODE_NEAR_SATURATION, format_metric, limited_nodes, node_load, run_warnings, volume
+from sim.report.tables import (
+    NODE_NEAR_SATURATION, format_metric, limited_nodes, measured_window, node_load, run_warnings, volume,
+)
 from sim.report.choice import FLOW_HEADERS, FLOW_NOTE, convergence_lines, flow_rows
 from sim.report.fleets import FLEET_HEADERS, FLEET_NOTE, SHARED_HEADERS, SHARED_NOTE, fleet_rows, shared_rows
 from sim.report.tables import interval_text, number as _num
@@ -246,11 +248,7 @@ def _header(runs: Sequence[RunData], comparison: dict | None) -> tuple[str, list
 
 def _window(summary: dict) -> str:
     """Warm-up, measured window, cool-down and calendar year of a run."""
-    warmup, horizon = summary.get("warmup_days"), summary.get("horizon_days")
-    window = f"warm-up {_g(warmup)} d, measured from day {_g(warmup)} to day {_g(horizon)}"
-    if isinstance(warmup, (int, float)) and isinstance(horizon, (int, float)):
-        window += f" ({_g(horizon - warmup)} d)"
-    window += f", cool-down {_g(summary.get('cooldown_days'))} d"
+    window = f"measured {measured_window(summary)}, cool-down {_g(summary.get('cooldown_days'))} d"
     if summary.get("year"):
         window += f", year {summary['year']}"
     return window

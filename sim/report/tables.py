@@ -42,6 +42,18 @@ def interval_text(ci: Sequence[Any] | None, digits: int = 1, missing: str = "n/a
 ONE_RUN = "n/a (1 run)"  # the terminal's word for an interval one replication cannot give
 
 
+def measured_window(summary: dict[str, Any]) -> str:
+    """The measured window as every output file counts it: "366 days from 2020-01-01 (days
+    0–366 of the files, after a 60-day warm-up)"; days are counted from the end of the warm-up."""
+    warmup, horizon = summary.get("warmup_days"), summary.get("horizon_days")
+    if not all(isinstance(x, (int, float)) for x in (warmup, horizon)):
+        return "measured window unknown"
+    days = horizon - warmup
+    start = summary.get("start_date")
+    since = f" from {start}" if isinstance(start, str) and start else ""
+    return f"{days:g} days{since} (days 0–{days:g} of the files, after a {warmup:g}-day warm-up)"
+
+
 def routes_table(summary: dict[str, Any]) -> str:
     """Route, mode, volume delivered, mean/p50/p95 transit and the 95% CI of the mean."""
     headers = ("route", "mode", "delivered/yr", "mean d", "p50 d", "p95 d", "95% CI of mean")
