@@ -236,3 +236,22 @@ def test_differences_of_shares_read_in_percentage_points_and_zero_has_no_sign() 
     assert format_metric("transit_days", -0.001, signed=True) == "+0.00"
     assert format_metric("transit_days", -0.006, signed=True) == "-0.01"
     assert format_metric("teu_per_year", -0.4, signed=True) == "+0"
+
+
+def test_plot_of_a_results_format_written_as_text_is_one_line(tmp_path, capsys):
+    """A results format routesim never writes ("4", a string) is refused for what it is, not
+    as format 4 by routesim of the same version."""
+    import hashlib
+
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "run"
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "1", "--no-plot"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    summary["results_format"] = str(summary["results_format"])
+    (out / "summary.json").write_text(json.dumps(summary))
+    manifest = json.loads((out / "manifest.json").read_text())  # forged along with it
+    data = (out / "summary.json").read_bytes()
+    manifest["files"]["summary.json"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    capsys.readouterr()
+    _fails(["plot", str(out)], capsys, f"results_format must be an integer as routesim writes it, got {summary['results_format']!r}")

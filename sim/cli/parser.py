@@ -102,7 +102,7 @@ def build_parser() -> ArgumentParser:
             "Run each scenario with the same seed (common random numbers: where scenarios share "
             "routes, legs and nodes they share random draws, so differences come from the "
             "scenarios, not the noise).  Writes each scenario's results, comparison.json with the "
-            "differences against the first scenario (paired by replication, 95%% CI), figures "
+            "differences against the first scenario (paired by replication, 95% CI), figures "
             "with every scenario, and report.html."
         ),
         epilog=COMPARE_EXAMPLES,

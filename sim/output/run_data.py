@@ -215,6 +215,9 @@ def read_document(path: Path, what: str) -> dict:
 def check_format(document: dict, path: Path) -> None:
     """Refuse results written by another results format (older or newer routesim)."""
     found = document.get("results_format")
+    if isinstance(found, bool) or not isinstance(found, int):  # not as routesim writes it ("4", 4.0, null)
+        raise UsageError(f"{path}: results_format must be an integer as routesim writes it, got {found!r}: "
+                         "run the scenario again to re-draw it")
     if found != RESULTS_FORMAT:
         written = document.get("routesim_version", "an unknown version")
         raise UsageError(
