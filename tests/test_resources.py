@@ -183,6 +183,9 @@ def test_workers_beyond_the_cores_are_capped_with_a_note(tmp_path: Path, capsys,
     assert code == 0
     assert "--workers 1000: this machine gives routesim 2 cores, so 2 worker processes run" in err
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["replications"] == 2
+    # -q keeps notes to itself, like the others.
+    assert main(["run", str(path), "-n", "2", "--workers", "1000", "--no-plot", "-q", "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_the_memory_check_counts_the_replication_being_simulated_at_its_peak(tmp_path: Path, monkeypatch) -> None:
