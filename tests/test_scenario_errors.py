@@ -277,6 +277,8 @@ SET_ERRORS = [
     ("nodes.dostyk.handling_hours.train={ dist = 'gamma', mean = 6, cv = -1 }", "--set nodes.dostyk.handling_hours.train={ dist = 'gamma', mean = 6, cv = -1 }: nodes.dostyk.handling_hours.train.cv: must be >= 0, got -1"),
     ("nodes.dostyk=1", "--set nodes.dostyk=1: path names an entry, not a key inside it: add a key after 'nodes.dostyk'"),
     ("nodes.dostyk.servers.x=1", "--set nodes.dostyk.servers.x=1: 'nodes.dostyk.servers' is a value, not a table"),
+    # Blamed on the --set, not on the leg of the file that names the old id.
+    ("nodes.dostyk.id=other", "--set nodes.dostyk.id=other: 'nodes.dostyk.id': an id cannot be changed here, the entries that name 'dostyk' would not follow; rename it in a copy of the scenario file"),
 ]
 
 

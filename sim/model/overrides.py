@@ -239,6 +239,11 @@ def _apply_one(raw: dict[str, Any], override: Override) -> None:
     last = keys[-1]
     if isinstance(node.get(last), list) and node[last] and all(isinstance(e, dict) for e in node[last]):
         raise ScenarioError(f"'{override.dotted}' is a list of entries: add an id and a key", file=label)
+    if last == "id" and len(walked) >= 2 and walked[-1] == node.get("id") and override.value != node.get("id"):
+        # The entries naming it (legs, routes, services, events) would not follow.
+        raise ScenarioError(
+            f"'{override.dotted}': an id cannot be changed here, the entries that name '{walked[-1]}' would not "
+            "follow; rename it in a copy of the scenario file", file=label)
     node[last] = override.value
 
 
