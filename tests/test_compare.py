@@ -255,3 +255,16 @@ def test_plot_of_a_results_format_written_as_text_is_one_line(tmp_path, capsys):
     (out / "manifest.json").write_text(json.dumps(manifest))
     capsys.readouterr()
     _fails(["plot", str(out)], capsys, f"results_format must be an integer as routesim writes it, got {summary['results_format']!r}")
+
+
+def test_plot_with_a_folder_where_a_figure_goes_is_one_line_and_changes_nothing(tmp_path, capsys):
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "run"
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "1"]) == 0
+    (out / "throughput.png").unlink()
+    (out / "throughput.png").mkdir()
+    (out / "throughput.png" / "mine.txt").write_text("mine")
+    before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    _fails(["plot", str(out)], capsys, "throughput.png is a folder, where plot writes a file; move it away")
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

@@ -450,8 +450,14 @@ def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[
             names = [p.name for p in drawn]
             ours = [n[len(prefix):] for n in manifest["files"] if n.startswith(prefix)]
             stale = [n for n in ours if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
-            for name in names:
-                os.replace(tmp / name, folder / name)
+            in_the_way = [n for n in names if (folder / n).is_dir() and not (folder / n).is_symlink()]
+            if in_the_way:  # a folder of the user's where a figure goes: found before anything is replaced
+                raise UsageError(f"{folder}: {in_the_way[0]} is a folder, where plot writes a file; move it away")
+            try:
+                for name in names:
+                    os.replace(tmp / name, folder / name)
+            except OSError as exc:
+                raise UsageError(f"{folder}: cannot write the figures into this folder ({os_reason(exc)})") from None
             for name in stale:
                 with contextlib.suppress(FileNotFoundError):
                     (folder / name).unlink()
