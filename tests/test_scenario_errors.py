@@ -271,6 +271,7 @@ SET_ERRORS = [
     ("nodes.dostyk.servers=abc", "--set nodes.dostyk.servers=abc: nodes.dostyk.servers: must be an integer, got a string"),
     ("nodes.dostyk.servers=0", "--set nodes.dostyk.servers=0: nodes.dostyk.servers: must be >= 1, got 0 (omit 'servers' for a node without a capacity limit)"),
     ("legs.kz_rail.distance_km=-5", "--set legs.kz_rail.distance_km=-5: legs.kz_rail.distance_km: must be > 0, got -5"),
+    ("legs.kz_rail.distance_km=1e12", "--set legs.kz_rail.distance_km=1e12: legs.kz_rail.distance_km: must be <= 400000, got 1e+12"),
     ("run.warmup_days=500", "--set run.warmup_days=500: run.warmup_days: warm-up (500 days) must be shorter than the horizon (100 days)"),
     ("routes.rail.path=['xian','duisburg']", "--set routes.rail.path=['xian','duisburg']: routes.rail.path[0]: route does not connect: no leg from 'xian' to 'duisburg' (add a [[legs]] entry or fix the path)"),
     ("nodes.dostyk.handling_hours.train.min=10", "--set nodes.dostyk.handling_hours.train.min=10: nodes.dostyk.handling_hours.train: min (10) must not exceed max (9)"),

@@ -58,6 +58,9 @@ from sim.model.suggest import unknown_key_message
 # ---------------------------------------------------------------------------------------
 # Sections
 
+# The longest leg: 40,000 km is once round the Earth; ten times that is a typo (1e12 ran).
+MAX_LEG_KM = 400_000.0
+
 
 def read_settings(raw: Mapping[str, Any], default_name: str) -> Settings:
     """The ``[run]`` table: name, horizon, warm-up, cool-down, dates, replications, seed."""
@@ -196,9 +199,9 @@ def read_leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) ->
         raise ScenarioError(f"a leg must join two different nodes, both ends are '{ends[0]}'", path)
     _one_of(t, ("distance_km", "distance_nm"), required=True)
     distance = (
-        t.number("distance_km", positive=True)
+        t.number("distance_km", positive=True, maximum=MAX_LEG_KM)
         if t.has("distance_km")
-        else t.number("distance_nm", positive=True) * KM_PER_NM
+        else t.number("distance_nm", positive=True, maximum=MAX_LEG_KM / KM_PER_NM) * KM_PER_NM
     )
     speed, duration = leg_timing(t)
     mode = t.string("mode", choices=LEG_MODES)
