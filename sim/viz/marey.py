@@ -197,7 +197,9 @@ def marey_figure(
         ax.axvspan(start, start + days, color="#f2f2f2", zorder=0, lw=0)
     axes[-1, 0].set_xlim(start, latest + 0.5)
     _time_axis(axes[-1, 0], runs, start, latest + 0.5)
-    fig.legend(handles=_handles(base, route, full, crowded), loc="outside lower center", ncols=3, frameon=False,
+    # One run: the legend in the route's colour, as its lines; several: each panel has its own.
+    ink = "#444444" if several else readable(colours[route_id])
+    fig.legend(handles=_handles(base, route, full, crowded, ink), loc="outside lower center", ncols=3, frameon=False,
                fontsize=9)
     drawn = " vs ".join(str(len(t)) for t in lines)  # per scenario, in the order of the panels
     kinds = {base.scenario.services[seg.service].vehicle for seg in route.segments}
@@ -233,14 +235,15 @@ def _time_axis(ax: Axes, runs: Sequence[RunData], lo: float, hi: float) -> None:
         ax.set_xlabel(day_axis_label(calendar))
 
 
-def _handles(base: RunData, route, full: float, crowded: bool) -> list:
-    """Legend: each segment's service (by line style), the load bands, the grey density."""
+def _handles(base: RunData, route, full: float, crowded: bool, ink: str) -> list:
+    """Legend: each segment's service (by line style), the load bands, the grey density;
+    services and bands in ``ink``, the colour their lines are drawn in."""
     handles = [
-        Line2D([], [], color="#444444", ls=SEGMENT_STYLES[k % 4],
+        Line2D([], [], color=ink, ls=SEGMENT_STYLES[k % 4],
                label=f"{seg.service} ({base.scenario.services[seg.service].vehicle}): {seg.nodes[0]} → {seg.nodes[-1]}")
         for k, seg in enumerate(route.segments)
     ]
-    handles += [Line2D([], [], color="#444444", alpha=0.25, lw=_width(f, full), label=f"load factor {f:.0%} on the leg")
+    handles += [Line2D([], [], color=ink, alpha=0.25, lw=_width(f, full), label=f"load factor {f:.0%} on the leg")
                 for f in (0.25, 1.0)]
     if crowded:
         handles.append(Line2D([], [], color=DENSITY_COLOUR, lw=0.6, alpha=0.6,
