@@ -108,7 +108,10 @@ def throughput_figure(
             ax.plot(x, demand, color=colour, lw=1.0, ls=DEMAND_STYLE, alpha=0.85, label=f"{run.label} demand")
         panel_title(ax, route_label(owner.scenario, rid, 54), fontsize=TICK_FONT, loc="left")
         ax.set_ylabel(unit + (f"\n({ROLLING_WEEKS}-week mean)" if lumpy else ""), fontsize=8.5)
-        ax.set_ylim(bottom=0)
+        # From zero, with the margin a twentieth of that span: autoscaling's margin is of the
+        # data's own span, which left a ship route's peaks on the top edge.
+        top = ax.dataLim.y1 if np.isfinite(ax.dataLim.y1) and ax.dataLim.y1 > 0 else 1.0
+        ax.set_ylim(0, top * 1.05)
         thousands(ax)
         calendar_axis(ax, calendar, window)
         ax.xaxis.label.set_fontsize(8.5)
