@@ -118,3 +118,12 @@ def test_writing_a_results_folder_leaves_the_collector_as_it_found_it(tmp_path: 
     sim.run(scenario, replications=1, seed=1).write(tmp_path / "out")
     assert (tmp_path / "out" / "report.html").is_file()
     assert gc.get_freeze_count() == 0
+    # A program that froze objects of its own (before forking, say) keeps exactly that freeze.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        sim.run(scenario, replications=1, seed=1).write(tmp_path / "again")
+        assert gc.get_freeze_count() > 0.99 * frozen  # not given back (a few frozen objects are freed)
+    finally:
+        gc.unfreeze()

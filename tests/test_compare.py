@@ -266,5 +266,26 @@ def test_plot_with_a_folder_where_a_figure_goes_is_one_line_and_changes_nothing(
     (out / "throughput.png" / "mine.txt").write_text("mine")
     before = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     capsys.readouterr()
-    _fails(["plot", str(out)], capsys, "throughput.png is a folder, where plot writes a file; move it away")
+    _fails(["plot", str(out)], capsys, "throughput.png is a folder, where routesim's figure was; move it away")
     assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_plot_in_another_format_overwrites_and_removes_only_routesims_figures(tmp_path, capsys):
+    """A file of the user's at a name the new figures take, or a folder where an old figure
+    was, is refused before anything is replaced."""
+    file = write(tmp_path, NETWORK)
+    out = tmp_path / "run"
+    assert main(["run", str(file), "--out", str(out), "-q", "-n", "1"]) == 0
+    (out / "throughput.svg").write_text("mine")
+    snapshot = lambda: {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    before = snapshot()
+    capsys.readouterr()
+    _fails(["plot", str(out), "--format", "svg"], capsys,
+           "throughput.svg is not a file routesim wrote (not in manifest.json), and plot would overwrite it")
+    assert snapshot() == before
+    (out / "throughput.svg").unlink()
+    (out / "bottlenecks.png").unlink()
+    (out / "bottlenecks.png").mkdir()
+    before = snapshot()
+    _fails(["plot", str(out), "--format", "svg"], capsys, "bottlenecks.png is a folder, where routesim's figure was")
+    assert snapshot() == before

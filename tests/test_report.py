@@ -509,4 +509,4 @@ def test_the_measured_window_is_told_in_the_files_time_base() -> None:
     assert measured_window(dated) == "366 days from 2020-01-01 (days 0–366 of the files, after a 60-day warm-up)"
     assert measured_window({"warmup_days": 30, "horizon_days": 150}) == (
         "120 days (days 0–120 of the files, after a 30-day warm-up)")
-    assert measured_window({"warmup_days": "x"}) == "measured window unknown"
+    assert measured_window({"warmup_days": "x"}) == "window unknown"  # after "measured "

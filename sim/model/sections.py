@@ -201,7 +201,7 @@ def read_leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) ->
     distance = (
         t.number("distance_km", positive=True, maximum=MAX_LEG_KM)
         if t.has("distance_km")
-        else t.number("distance_nm", positive=True, maximum=MAX_LEG_KM / KM_PER_NM) * KM_PER_NM
+        else t.number("distance_nm", positive=True, maximum=MAX_LEG_KM // KM_PER_NM // 1000 * 1000) * KM_PER_NM
     )
     speed, duration = leg_timing(t)
     mode = t.string("mode", choices=LEG_MODES)

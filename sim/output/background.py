@@ -23,6 +23,7 @@ _STOPPING = {s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getatt
 
 
 _frozen_depth = 0
+_frozen_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -34,17 +35,25 @@ def long_lived_frozen() -> Iterator[None]:
     outlives the block, yet every full collection walks all of it: a third of a second in
     drawing six figures.  In a forked child such a pass would also write to each object's
     header and so copy the parent's memory page by page.  Reference counting frees objects
-    as before; only cyclic garbage among the frozen waits for the end of the block.
+    as before; only cyclic garbage among the frozen waits for the end of the block.  A
+    program that has frozen objects of its own is left as it is: unfreezing would undo its freeze.
     """
     global _frozen_depth
-    gc.freeze()
-    _frozen_depth += 1
+    with _frozen_lock:
+        if _frozen_depth == 0 and gc.get_freeze_count() > 0:  # the caller's own freeze
+            owner = False
+        else:
+            owner = True
+            gc.freeze()
+            _frozen_depth += 1
     try:
         yield
     finally:
-        _frozen_depth -= 1
-        if _frozen_depth == 0:
-            gc.unfreeze()
+        if owner:
+            with _frozen_lock:
+                _frozen_depth -= 1
+                if _frozen_depth == 0:
+                    gc.unfreeze()
 
 
 class Pending:
@@ -93,6 +102,7 @@ class Pending:
             try:
                 error, value = self._pipe.recv()
             except (EOFError, OSError):  # the child died without a word (killed; mid-message: OSError)
+                self._process.join()  # reaped first: before, its status may still read None
                 error, value = f"ended with status {self._process.exitcode}", None
             self._process.join()
             self._pipe.close()

@@ -444,24 +444,34 @@ def redraw(folder: Path, fmt: str, marey_route: str | None, marey_window: tuple[
             tmp = Path(tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", dir=folder))
         except OSError as exc:  # a read-only results folder: found before anything is drawn
             raise UsageError(f"{folder}: cannot write the figures into this folder ({os_reason(exc)})") from None
+        replaced: list[str] = []
+        removed: list[str] = []
         try:
             with _unreadable(folder):
                 drawn = draw(tmp, runs, fmt, marey_route, comparison, marey_window=marey_window)
             names = [p.name for p in drawn]
-            ours = [n[len(prefix):] for n in manifest["files"] if n.startswith(prefix)]
-            stale = [n for n in ours if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
-            in_the_way = [n for n in names if (folder / n).is_dir() and not (folder / n).is_symlink()]
-            if in_the_way:  # a folder of the user's where a figure goes: found before anything is replaced
-                raise UsageError(f"{folder}: {in_the_way[0]} is a folder, where plot writes a file; move it away")
+            ours = {n[len(prefix):] for n in manifest["files"] if n.startswith(prefix)}
+            stale = [n for n in sorted(ours) if "/" not in n and n.endswith(FIGURE_SUFFIXES) and n not in names]
+            # Found before anything is replaced: what plot would overwrite or remove that is the user's.
+            for n in names + stale:
+                path = folder / n
+                if path.is_dir() and not path.is_symlink():
+                    raise UsageError(f"{folder}: {n} is a folder, where routesim's figure was; move it away")
+                if n in names and (path.exists() or path.is_symlink()) and n not in ours:
+                    raise UsageError(f"{folder}: {n} is not a file routesim wrote (not in {MANIFEST}), and plot would "
+                                     "overwrite it; move it away")
             try:
                 for name in names:
                     os.replace(tmp / name, folder / name)
+                    replaced.append(name)
+                for name in stale:
+                    with contextlib.suppress(FileNotFoundError):
+                        (folder / name).unlink()
+                    removed.append(name)
             except OSError as exc:
                 raise UsageError(f"{folder}: cannot write the figures into this folder ({os_reason(exc)})") from None
-            for name in stale:
-                with contextlib.suppress(FileNotFoundError):
-                    (folder / name).unlink()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        update_manifest(root, manifest, [prefix + n for n in names], [prefix + n for n in stale])
+            if replaced or removed:  # what was done is recorded, also when the rest failed
+                update_manifest(root, manifest, [prefix + n for n in replaced], [prefix + n for n in removed])
     return [folder / name for name in names]

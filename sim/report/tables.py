@@ -47,7 +47,7 @@ def measured_window(summary: dict[str, Any]) -> str:
     0–366 of the files, after a 60-day warm-up)"; days are counted from the end of the warm-up."""
     warmup, horizon = summary.get("warmup_days"), summary.get("horizon_days")
     if not all(isinstance(x, (int, float)) for x in (warmup, horizon)):
-        return "measured window unknown"
+        return "window unknown"
     days = horizon - warmup
     start = summary.get("start_date")
     since = f" from {start}" if isinstance(start, str) and start else ""
