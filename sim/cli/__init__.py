@@ -62,20 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _signal_handlers():
             return args.handler(args)
-    except RoutesimError as exc:
-        if _received:  # the interrupt broke what then failed
-            return _interrupted(args, Interrupted(_received[0]))
-        say("error", str(exc))
-        return 2
     except KeyboardInterrupt as exc:
         return _interrupted(args, exc)
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; the results are already written.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception:
-        if _received:
+    except Exception as exc:
+        if _received:  # the interrupt broke what then failed
             return _interrupted(args, Interrupted(_received[0]))
+        if isinstance(exc, RoutesimError):
+            say("error", str(exc))
+            return 2
         raise
 
 

@@ -37,7 +37,7 @@ def impact_note(args: argparse.Namespace, scenarios: Sequence, impact: bool) -> 
 def worker_note(args: argparse.Namespace) -> None:
     """--workers beyond the cores: say that fewer processes will run (results are the same)."""
     usable = usable_workers(args.workers)
-    if args.workers > usable and not getattr(args, "quiet", False):  # a note, like the others: not with -q
+    if args.workers > usable and not args.quiet:  # a note, like the others: not with -q
         say("note", f"--workers {args.workers}: this machine gives routesim {usable} cores, so {usable} worker processes run")
 
 

@@ -60,6 +60,7 @@ from sim.model.suggest import unknown_key_message
 
 # The longest leg: 40,000 km is once round the Earth; ten times that is a typo (1e12 ran).
 MAX_LEG_KM = 400_000.0
+MAX_LEG_NM = 215_000.0  # the same, rounded down in nautical miles
 
 
 def read_settings(raw: Mapping[str, Any], default_name: str) -> Settings:
@@ -201,7 +202,7 @@ def read_leg(ident: str, entry: Mapping[str, Any], nodes: Mapping[str, Node]) ->
     distance = (
         t.number("distance_km", positive=True, maximum=MAX_LEG_KM)
         if t.has("distance_km")
-        else t.number("distance_nm", positive=True, maximum=MAX_LEG_KM // KM_PER_NM // 1000 * 1000) * KM_PER_NM
+        else t.number("distance_nm", positive=True, maximum=MAX_LEG_NM) * KM_PER_NM
     )
     speed, duration = leg_timing(t)
     mode = t.string("mode", choices=LEG_MODES)

@@ -176,7 +176,7 @@ def _entry(path: Path) -> dict:
 
 def _save_manifest(folder: Path, kind: str, results_format: int, files: dict) -> None:
     doc = {"written_by": "routesim", "routesim_version": __version__, "results_format": results_format,
-           "kind": kind, "files": dict(sorted(files.items()))}
+           "kind": kind, "files": files}
     (folder / MANIFEST).write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
