@@ -5,9 +5,10 @@ day 0 is the end of the warm-up (``run.start_date``).  ``transit_days`` is deliv
 created, as in the statistics.  Three choices (``--containers``):
 
 * ``csv``: ``containers.csv.gz``, numbers with four decimals (about 9 s), readable by
-  ``pandas.read_csv``; formatted with numpy look-up tables and compressed (gzip level 1)
-  in independent gzip members by a few threads (zlib and numpy release the GIL), in a child
-  process beside the other files.  Member boundaries depend only on the rows, never on the
+  ``pandas.read_csv``; formatted with numpy look-up tables and compressed (gzip level 1 of
+  ISA-L, through ``isal``: five times zlib's speed, and smaller) in independent gzip
+  members by a few threads (ISA-L and numpy release the GIL), in a child process beside
+  the other files.  Member boundaries depend only on the rows, never on the
   thread count, so the bytes are the same for the same seed.
 * ``parquet``: ``containers.parquet`` via pyarrow (the optional extra ``routesim[parquet]``),
   full float64 precision, no timestamps in the file, so also the same bytes for the same seed.
@@ -17,7 +18,6 @@ created, as in the statistics.  Three choices (``--containers``):
 from __future__ import annotations
 
 import functools
-import gzip
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Iterator, Sequence
 
 import numpy as np
+from isal import igzip
 
 from sim.engine.simulation import ReplicationResult
 from sim.model.errors import UsageError
@@ -42,7 +43,9 @@ FILE_OF = {"csv": CSV, "parquet": PARQUET}
 COLUMNS = ("replication", "route", "created_day", "departed_day", "delivered_day", "transit_days")
 PARQUET_MISSING = "--containers parquet needs pyarrow (pip install pyarrow, or install routesim with its [parquet] extra)"
 
-GZIP_LEVEL = 1  # 1% larger than level 3 and twice as fast; the file is for reading, not archiving
+# ISA-L's level 1: on the 2020 scenario 4.8 times as fast as zlib's level 1 and 8% smaller
+# (measured on one replication's 72 MB of rows); the file is for reading, not archiving.
+GZIP_LEVEL = 1
 CHUNK_ROWS = 1 << 17  # rows per gzip member: enough to compress well, small enough to share out
 _INT_DIGITS = 5  # whole days below 100,000: the loader caps horizon and cool-down at 36,500 each
 _DECIMALS = 4
@@ -176,7 +179,7 @@ def _member(prefix: str, table: np.ndarray) -> bytes:
 
 def gzip_member(data: bytes) -> bytes:
     """One gzip member of ``data``: no file name, modification time 0, so reproducible."""
-    return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
+    return igzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 @functools.cache  # built on first use, not at import: --containers none never needs it
