@@ -23,8 +23,11 @@ from sim.engine.simulation import ReplicationResult
 # that the counts of every route stay small (8 B x BINS each).
 BINS = 1 << 15
 # Up to this many values in all (8 B each), when the replications are in memory anyway, the
-# pooled array is simply built and handed to numpy: faster than two passes, the same bits.
-POOL_LIMIT = 4_000_000
+# pooled array is simply built, sorted once and kept for every quantile asked of it: faster
+# than two passes (which bin every value twice per call), the same bits.  In memory the
+# replications hold about 48 B per container (engine.replications), so the sorted pools add
+# a sixth to that; the limit (256 MB) only bounds very long runs that were not spilled.
+POOL_LIMIT = 32_000_000
 
 
 def cohort_transit(result: ReplicationResult, route_id: str, warmup: float, horizon: float) -> np.ndarray:
