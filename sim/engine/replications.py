@@ -158,6 +158,10 @@ def _worker(conn: Connection, parent: int, scenario: Scenario, seed: int, indice
             impact: Impact | None = None, baseline: Sequence[ReplicationResult] | None = None) -> None:
     """Run the given replications and send each back packed (a few flat arrays)."""
     become_child(parent)  # the parent does the stopping; its death ends this worker too
+    # What the fork inherited lives as long as the worker: out of the collector's sight, the
+    # collection after each replication scans only that replication's objects, and does not
+    # write to (and so copy) the parent's pages.
+    gc.freeze()
     try:
         for i in indices:
             conn.send(pack(replicate(scenario, seed, i, impact, baseline)))
