@@ -686,7 +686,7 @@ def markdown_block(rows: list[tuple[Target, str, bool]], repeat: int, load: tupl
           for t, shown, ok in rows),
         "",
         f"Written by `python benchmarks/bench_engine.py --readme README.md` (best of {repeat}, the 1x and 4x runs best of {2 * repeat + 1} "
-        f"in turns; "
+        f"in turns, the end-to-end ratios within a process the median of {repeat}; "
         f"Python {platform.python_version()}, {cores} cores, {platform.machine()}; 1-minute load "
         f"average {load[0]:.1f} at the start, {load[1]:.1f} at the end"
         # The load at the end includes this benchmark's own two-worker runs; at the start it is others'.
