@@ -13,11 +13,32 @@ when first asked for.
 
 __version__ = "0.3.0"
 
-from sim.api import Comparison, Run, Validation, compare, load, options, run, validate  # noqa: E402  (needs __version__ above)
-from sim.model.errors import RoutesimError, ScenarioError, UsageError  # noqa: E402
-from sim.study import Sweep, sweep  # noqa: E402
+from sim.model.errors import RoutesimError, ScenarioError, UsageError  # noqa: E402  (light: no numpy)
+
+# The API is imported when first used, not by ``import sim``: the command line starts on a
+# package that loads in milliseconds, so it can take over Ctrl-C before the long imports
+# (numpy, SimPy, the model) that a Ctrl-C would otherwise end in a traceback.
+_LAZY = {
+    "Comparison": "sim.api", "Run": "sim.api", "Validation": "sim.api", "compare": "sim.api", "load": "sim.api",
+    "options": "sim.api", "run": "sim.api", "validate": "sim.api", "Sweep": "sim.study", "sweep": "sim.study",
+}
 
 __all__ = [
     "Comparison", "Run", "RoutesimError", "ScenarioError", "Sweep", "UsageError", "Validation", "__version__", "compare",
     "load", "options", "run", "sweep", "validate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``sim.run``, ``sim.load``, ...: imported from their module on first use, then kept."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

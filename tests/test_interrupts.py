@@ -101,12 +101,42 @@ def test_kill_while_writing_keeps_the_previous_results_and_the_next_run_succeeds
     assert _files(out) == before  # same seed, same files
 
 
+# Sends the signal from inside the first import of numpy, which only the command's own
+# imports (behind its parser) make: the console script's module must load without it.
+EARLY = """
+import os, signal, sys
+import sim.cli
+assert "numpy" not in sys.modules, "importing sim.cli imports numpy"
+class SignalAtNumpy:
+    sent = False
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy" and not self.sent:
+            self.sent = True
+            os.kill(os.getpid(), int(sys.argv[1]))
+        return None
+sys.meta_path.insert(0, SignalAtNumpy())
+sim.cli.run(["list"])
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_imports_is_one_line_and_its_exit_status(signum: int) -> None:
+    """Ctrl-C in the first tenths of a second, while numpy and the model load, ends the
+    command like a Ctrl-C anywhere else: one line and 130 (143 for SIGTERM), no traceback."""
+    done = subprocess.run([sys.executable, "-c", EARLY, str(int(signum))], capture_output=True, text=True,
+                          preexec_fn=_default_signals, timeout=120)
+    name = signal.Signals(signum).name
+    assert done.stderr == f"routesim: interrupted ({name}): no results written\n"
+    assert done.returncode == 128 + signum
+    assert done.stdout == ""  # list printed nothing: it never started
+
+
 def test_a_signal_after_the_command_has_finished_is_ignored_not_fatal(monkeypatch) -> None:
     """The console script's run(): once main() has returned (every file in place), a late
     Ctrl-C or SIGTERM during interpreter shutdown no longer kills the process silently."""
     import sim.cli as cli
 
-    monkeypatch.setattr(cli, "main", lambda argv=None: 0)
+    monkeypatch.setattr(cli, "main", lambda argv=None, **_: 0)
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         with pytest.raises(SystemExit) as done:

@@ -9,17 +9,16 @@ and sweep.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 import threading
-from typing import Iterator, Sequence
-
-from sim.cli.parser import build_parser
-from sim.cli.say import say
-from sim.output.background import long_lived_frozen
 from sim.model.errors import Interrupted, RoutesimError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see _signal_handlers)
+if TYPE_CHECKING:
+    import argparse
+    from typing import Sequence
 
 __all__ = ["build_parser", "main"]
 
@@ -36,32 +35,51 @@ def _terminate(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
-@contextlib.contextmanager
-def _signal_handlers() -> Iterator[None]:
+class _signal_handlers:
     """Ctrl-C, SIGTERM and SIGHUP raise Interrupted for the length of a command (main thread
-    only); a Ctrl-C the caller has taken over (not Python's default handler) is left to it."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        names.append("SIGINT")
-    old = {name: signal.signal(getattr(signal, name), _terminate) for name in names}
-    try:
-        yield
-    finally:
-        for name, handler in old.items():
+    only); a Ctrl-C the caller has taken over (not Python's default handler) is left to it.
+    A class, not a contextlib generator: this module loads before the handlers are in
+    place, so it imports as little as it can (no contextlib, no typing)."""
+
+    def __enter__(self) -> None:
+        self._old: dict[str, object] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            names.append("SIGINT")
+        self._old = {name: signal.signal(getattr(signal, name), _terminate) for name in names}
+
+    def __exit__(self, *exc: object) -> None:
+        for name, handler in self._old.items():
             signal.signal(getattr(signal, name), handler)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``routesim`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def build_parser() -> "argparse.ArgumentParser":
+    """The parser of every sub-command (imported on first use: it brings in the whole model)."""
+    from sim.cli.parser import build_parser as build
+
+    return build()
+
+
+def main(argv: Sequence[str] | None = None, *, freeze_imports: bool = False) -> int:
+    """Entry point of the ``routesim`` console script; returns the exit status.
+
+    ``freeze_imports`` (the console script) keeps what the imports left, modules and classes
+    that live as long as the process, out of the cyclic collector's passes for the command."""
     _received.clear()
+    args = None
     try:
+        # The handlers come first: the imports behind the parser take a few tenths of a
+        # second, and a Ctrl-C during them is an interrupt like any other, not a traceback.
         with _signal_handlers():
-            return args.handler(args)
+            args = build_parser().parse_args(argv)
+            if not freeze_imports:
+                return args.handler(args)
+            from sim.output.background import long_lived_frozen
+
+            with long_lived_frozen():
+                return args.handler(args)
     except KeyboardInterrupt as exc:
         return _interrupted(args, exc)
     except BrokenPipeError:
@@ -72,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _received:  # the interrupt broke what then failed
             return _interrupted(args, Interrupted(_received[0]))
         if isinstance(exc, RoutesimError):
+            from sim.cli.say import say
+
             say("error", str(exc))
             return 2
         raise
@@ -87,8 +107,18 @@ def _interrupted(args, exc: KeyboardInterrupt) -> int:
         where = f"no results written; the previous results in {args.previous} are unchanged"
     else:
         where = "no results written"
-    say(f"interrupted ({signal.Signals(signum).name})", where)
+    _say(f"interrupted ({signal.Signals(signum).name})", where)
     return 128 + signum
+
+
+def _say(kind: str, text: str) -> None:
+    """say(), or the plain line when the interrupt came before (or during) the imports behind it."""
+    try:
+        from sim.cli.say import say
+    except BaseException:  # noqa: BLE001 - a second Ctrl-C mid-import: the line still goes out
+        sys.stderr.write(f"routesim: {kind}: {text}\n")
+        return
+    say(kind, text)
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -96,9 +126,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     the command line), then exit with its status.  Once it has returned every file is in place, so a Ctrl-C or SIGTERM during the
     interpreter's last moments (freeing a run's arrays takes a few tenths of a second) is
     ignored instead of killing the process without a word."""
-    # What the imports left (modules, classes) lives as long as the process.
-    with long_lived_frozen():
-        code = main(argv)
+    code = main(argv, freeze_imports=True)
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
