@@ -148,15 +148,12 @@ def test_a_signal_after_the_command_has_finished_is_ignored_not_fatal(monkeypatc
             signal.signal(s, handler)
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost interrupt, as printed
-def test_an_error_that_follows_a_lost_interrupt_is_reported_as_the_interrupt(monkeypatch, capsys) -> None:
-    """A Ctrl-C raised where Python only prints exceptions (a weak reference's callback in
-    matplotlib) is lost, and what it broke fails next: the command says it was interrupted
-    and exits 130, not that the folder is damaged."""
+def _losing_an_interrupt(monkeypatch, then):
+    """sim.cli with every command's handler replaced: a Ctrl-C is delivered inside a weak
+    reference's callback (as in matplotlib), where Python only prints it, then ``then(args)``."""
     import weakref
 
     import sim.cli as cli
-    from sim.model.errors import UsageError
 
     class Thing:
         pass
@@ -166,14 +163,42 @@ def test_an_error_that_follows_a_lost_interrupt_is_reported_as_the_interrupt(mon
         ref = weakref.ref(thing, lambda _: os.kill(os.getpid(), signal.SIGINT))  # delivered inside the callback
         del thing
         assert ref() is None
-        raise UsageError("folder: cannot be re-drawn (ValueError: Invalid bounding box)")
+        return then(args)
 
     parser = cli.build_parser()
     real = parser.parse_args
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     monkeypatch.setattr(parser, "parse_args", lambda argv: (lambda a: (setattr(a, "handler", handler), a)[1])(real(argv)))
+    return cli
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost interrupt, as printed
+def test_an_error_that_follows_a_lost_interrupt_is_reported_as_the_interrupt(monkeypatch, capsys) -> None:
+    """What the lost interrupt broke fails next: the command says it was interrupted and
+    exits 130, not that the folder is damaged."""
+    from sim.model.errors import UsageError
+
+    def fail(args) -> int:
+        raise UsageError("folder: cannot be re-drawn (ValueError: Invalid bounding box)")
+
+    cli = _losing_an_interrupt(monkeypatch, fail)
     assert cli.main(["list"]) == 130
     err = capsys.readouterr().err
     assert "interrupted (SIGINT): no results written" in err and "cannot be re-drawn" not in err
     monkeypatch.undo()
     assert cli.main(["list"]) == 0  # the next command starts afresh
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_command_that_finishes_after_a_lost_interrupt_still_says_it_was_interrupted(monkeypatch, capsys) -> None:
+    """The user asked to stop; the work went on to the end regardless: exit 130, and the
+    line says the results are complete (a script must not take the run for an untouched one)."""
+
+    def finish(args) -> int:
+        args.written = "results/done"
+        return 0
+
+    cli = _losing_an_interrupt(monkeypatch, finish)
+    assert cli.main(["list"]) == 130
+    assert capsys.readouterr().err.endswith(
+        "routesim: interrupted (SIGINT): results were written to results/done and are complete\n")

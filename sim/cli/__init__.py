@@ -75,11 +75,15 @@ def main(argv: Sequence[str] | None = None, *, freeze_imports: bool = False) -> 
         with _signal_handlers():
             args = build_parser().parse_args(argv)
             if not freeze_imports:
-                return args.handler(args)
-            from sim.output.background import long_lived_frozen
+                code = args.handler(args)
+            else:
+                from sim.output.background import long_lived_frozen
 
-            with long_lived_frozen():
-                return args.handler(args)
+                with long_lived_frozen():
+                    code = args.handler(args)
+        if _received and code == 0:  # lost where Python only prints it, yet the user asked to stop
+            return _interrupted(args, Interrupted(_received[0]))
+        return code
     except KeyboardInterrupt as exc:
         return _interrupted(args, exc)
     except BrokenPipeError:
