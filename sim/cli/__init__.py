@@ -29,6 +29,18 @@ __all__ = ["build_parser", "main"]
 _received: list[int] = []
 
 
+def _lost(unraisable: object) -> None:
+    """sys.unraisablehook for a command: an interrupt raised where Python could only print
+    it is noted in ``_received`` already and is reported by ``main`` in its one line, so
+    its traceback is not printed; anything else goes to the hook that was in place."""
+    if isinstance(getattr(unraisable, "exc_value", None), KeyboardInterrupt) and _received:
+        return
+    _previous_hook(unraisable)
+
+
+_previous_hook = sys.unraisablehook
+
+
 def _terminate(signum: int, frame: object) -> None:
     """Ctrl-C, SIGTERM and SIGHUP end a command alike: temporary files are removed on the way out."""
     _received.append(signum)
@@ -38,21 +50,27 @@ def _terminate(signum: int, frame: object) -> None:
 class _signal_handlers:
     """Ctrl-C, SIGTERM and SIGHUP raise Interrupted for the length of a command (main thread
     only); a Ctrl-C the caller has taken over (not Python's default handler) is left to it.
+    An interrupt Python can only print (see _lost) is not printed: main reports it.
     A class, not a contextlib generator: this module loads before the handlers are in
     place, so it imports as little as it can (no contextlib, no typing)."""
 
     def __enter__(self) -> None:
+        global _previous_hook
         self._old: dict[str, object] = {}
         if threading.current_thread() is not threading.main_thread():
             return
+        _previous_hook, sys.unraisablehook = sys.unraisablehook, _lost
         names = [s for s in ("SIGTERM", "SIGHUP") if hasattr(signal, s)]
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             names.append("SIGINT")
         self._old = {name: signal.signal(getattr(signal, name), _terminate) for name in names}
 
     def __exit__(self, *exc: object) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
         for name, handler in self._old.items():
             signal.signal(getattr(signal, name), handler)
+        sys.unraisablehook = _previous_hook
 
 
 def build_parser() -> "argparse.ArgumentParser":
