@@ -19,7 +19,7 @@ from sim.analysis.comparison import (
     Arm, check_comparable, comparison_document, default_folder, folder_name, labels_for,
 )
 from sim.analysis.impact import event_impact
-from sim.analysis.metrics_table import MetricsTable, metrics_table
+from sim.analysis.metrics_table import MetricsTable, RowsOf, metrics_table
 from sim.analysis.summary import Summary
 from sim.engine.replications import run_experiment
 from sim.engine.simulation import ReplicationResult
@@ -105,8 +105,11 @@ class Run:
 
     @cached_property
     def table(self) -> MetricsTable:
-        """The metrics table (numpy columns), computed once."""
-        return metrics_table(self.scenario, self.results)
+        """The metrics table (numpy columns), computed once (each replication's rows by the
+        worker that ran it, when there were workers: see RowsOf)."""
+        derive = getattr(self.results, "derive", None)
+        computed = self.results.derived if isinstance(derive, RowsOf) and derive.scenario is self.scenario else None
+        return metrics_table(self.scenario, self.results, computed)
 
     @cached_property
     def summary(self) -> Summary:
@@ -230,7 +233,7 @@ def _execute(scn: Scenario, reps: int, seed: int, workers: int, progress: Progre
         return _equilibrium(scn, reps, seed, workers, progress, spill, impact, notes)
     measure = functools.partial(event_impact, scn) if impact and scn.events else None
     results = run_experiment(scn, reps, seed, workers=workers, progress=progress, spill=spill, impact=measure,
-                             baseline=None if baseline is None else baseline.results)
+                             baseline=None if baseline is None else baseline.results, derive=RowsOf(scn))
     return Run(scn, results, seed, notes)
 
 

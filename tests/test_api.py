@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.analysis.metrics_table import metrics_table
 from sim.cli import main
 
 from scenarios_for_tests import NETWORK, entry, raw, write
@@ -113,6 +114,26 @@ def test_workers_give_the_same_results(network_file) -> None:
     two = sim.run(str(network_file), replications=3, seed=4, workers=2)
     assert one.summary.to_dict() == two.summary.to_dict()
     np.testing.assert_array_equal(one.table.value, two.table.value)
+    # With workers, each replication's rows came from the worker that ran it, bit for bit
+    # the rows this process computes from the replication it was sent.
+    assert sorted(two.results.derived) == [0, 1, 2] and not one.results.derived
+    assert (one.table.kind, one.table.entity, one.table.metric) == (two.table.kind, two.table.entity, two.table.metric)
+    assert one.table.value.tobytes() == two.table.value.tobytes()
+    again = metrics_table(two.scenario, two.results)  # every row computed here
+    assert again.value.tobytes() == two.table.value.tobytes()
+
+
+def test_rows_a_worker_computed_serve_only_the_scenario_they_were_computed_for(network_file) -> None:
+    """A Run given another scenario (dataclasses.replace) computes its table afresh from
+    the replications: the workers' rows belong to the scenario they ran."""
+    import dataclasses
+
+    two = sim.run(str(network_file), replications=2, seed=4, workers=2)
+    other = sim.load(two.scenario, overrides={"routes.overland.promised_days": 1})
+    moved = dataclasses.replace(two, scenario=other)
+    fresh = metrics_table(other, two.results)
+    assert moved.table.value.tobytes() == fresh.value.tobytes()
+    assert len(moved.table) != len(two.table)  # the promise adds a metric the workers' rows lack
 
 
 def test_compare_pairs_replications_with_common_random_numbers(network_file, tmp_path: Path) -> None:

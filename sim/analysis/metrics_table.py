@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterator, Sequence
+from itertools import chain
+from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -112,99 +113,176 @@ def accounting_metrics(scenario: Scenario, route: Route) -> list[Metric]:
     return out
 
 
-def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult]) -> MetricsTable:
-    """Compute every registered metric for every route, node and route service of a run."""
-    reps: list[int] = []
+@dataclass(frozen=True)
+class _Groups:
+    """The registry's metrics sorted by what they are computed for (fixed by the registry)."""
+
+    per_route: list[Metric]
+    pooled: list[Metric]
+    per_node: list[Metric]
+    per_pool: list[Metric]
+    per_service: list[Metric]
+    per_event: list[Metric]
+    per_fleet: list[Metric]
+    per_route_loop: list[Metric]
+    per_loop: list[Metric]
+    per_leg: list[Metric]
+
+
+def _groups() -> _Groups:
+    metrics = [m for m in vocabulary() if (m.kind, m.name) not in CONDITIONAL]
+    loop_only = [m for m in metrics if (m.kind, m.name) in SHARED_ONLY]
+    rest = [m for m in metrics if (m.kind, m.name) not in SHARED_ONLY]
+    return _Groups(
+        per_route=[m for m in metrics if m.kind == "route" and not m.pooled],
+        pooled=[m for m in metrics if m.kind == "route" and m.pooled],
+        per_node=[m for m in metrics if m.kind == "node"],
+        per_pool=[m for m in metrics if m.kind == "node_pool"],
+        per_service=[m for m in rest if m.kind == "route_service"],
+        per_event=[m for m in rest if m.kind == "event"],
+        per_fleet=[m for m in rest if m.kind == "service"],
+        per_route_loop=[m for m in loop_only if m.kind == "route_service"],
+        per_loop=[m for m in loop_only if m.kind == "service"],
+        per_leg=[m for m in loop_only if m.kind == "service_leg"],
+    )
+
+
+# The (kinds, ids, names) of the last block rebuilt from a pickle: every replication of a run
+# has the same ones, so the blocks a run's workers send back share a single copy.
+_last_keys: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
+
+
+def _rebuild(replication: int, keys: tuple, values: np.ndarray) -> "ReplicationRows":
+    if _last_keys and _last_keys[0] == keys:
+        keys = _last_keys[0]
+    else:
+        _last_keys[:] = [keys]
+    return ReplicationRows(replication, *keys, values)
+
+
+@dataclass(frozen=True)
+class ReplicationRows:
+    """One replication's rows of the table (every row but the pooled ones), in table order.
+
+    A pure function of (scenario, replication result), so it can be computed in the worker
+    that ran the replication (see RowsOf) rather than by the parent after the run.
+    """
+
+    replication: int
+    kind: tuple[str, ...]
+    entity: tuple[str, ...]
+    metric: tuple[str, ...]
+    value: np.ndarray
+
+    def __reduce__(self):
+        return _rebuild, (self.replication, (self.kind, self.entity, self.metric), self.value)
+
+
+def replication_rows(scenario: Scenario, result: ReplicationResult, groups: _Groups | None = None) -> ReplicationRows:
+    """Every registered metric of one replication for every route, node, service, flow,
+    country and event it has rows for."""
+    g = groups or _groups()
     kinds: list[str] = []
     ids: list[str] = []
     names: list[str] = []
     values: list[float] = []
 
-    def add(rep: int, kind: str, ident: str, m: Metric, ctx: object) -> None:
-        reps.append(rep)
+    def add(kind: str, ident: str, m: Metric, ctx: object) -> None:
         kinds.append(kind)
         ids.append(ident)
         names.append(m.name)
         values.append(float(m.compute(ctx)))
 
-    metrics = vocabulary()
-    metrics = [m for m in metrics if (m.kind, m.name) not in CONDITIONAL]
-    per_route = [m for m in metrics if m.kind == "route" and not m.pooled]
-    pooled = [m for m in metrics if m.kind == "route" and m.pooled]
-    per_node = [m for m in metrics if m.kind == "node"]
-    per_pool = [m for m in metrics if m.kind == "node_pool"]
-    loop_only = [m for m in metrics if (m.kind, m.name) in SHARED_ONLY]
-    metrics = [m for m in metrics if (m.kind, m.name) not in SHARED_ONLY]
-    per_service = [m for m in metrics if m.kind == "route_service"]
-    per_event = [m for m in metrics if m.kind == "event"]
-    per_fleet = [m for m in metrics if m.kind == "service"]
-    per_route_loop = [m for m in loop_only if m.kind == "route_service"]
-    per_loop = [m for m in loop_only if m.kind == "service"]
-    per_leg = [m for m in loop_only if m.kind == "service_leg"]
-    accounting = {rid: accounting_metrics(scenario, route) for rid, route in scenario.routes.items()}  # fixed by the scenario
+    loads = leg_loads(scenario, result) if scales_with_load(scenario) else None
+    for rid, route in scenario.routes.items():
+        ctx = RouteContext(scenario, result, rid, loads)
+        for m in g.per_route:
+            add("route", rid, m, ctx)
+        for m in accounting_metrics(scenario, route):
+            add("route", rid, m, ctx)
+        factors = load_factors(scenario, result, rid)
+        for k, seg in enumerate(route.segments):
+            sctx = RouteServiceContext(scenario, result, rid, k, factors)
+            for m in g.per_service:
+                add("route_service", route_service_id(rid, seg.service), m, sctx)
+            if seg.service in result.loops:
+                lctx = RouteLoopContext(scenario, result, rid, seg.service)
+                for m in g.per_route_loop:
+                    add("route_service", route_service_id(rid, seg.service), m, lctx)
+    for nid in scenario.nodes:
+        nctx = NodeContext(scenario, result, nid)
+        for m in g.per_node:
+            add("node", nid, m, nctx)
+        for k, pool in enumerate(scenario.nodes[nid].pools, start=1):
+            pctx_ = NodeContext(scenario, result, nid, k)
+            for m in g.per_pool:
+                add("node_pool", node_pool_id(nid, pool.id), m, pctx_)
+    for sid in scenario.services:  # services with a finite fleet or shared only
+        if sid in result.fleets:
+            fctx = ServiceContext(scenario, result, sid)
+            for m in g.per_fleet:
+                add("service", sid, m, fctx)
+        if sid in result.loops:
+            octx = LoopContext(scenario, result, sid)
+            for m in g.per_loop:
+                add("service", sid, m, octx)
+            for j, leg_id in enumerate(scenario.services[sid].legs):
+                gctx = LoopContext(scenario, result, sid, j)
+                gctx.stats = octx.stats  # one pass over the log for all legs
+                for m in g.per_leg:
+                    add("service_leg", service_leg_id(sid, leg_id), m, gctx)
+    for fid, flow in scenario.flows.items():
+        fctx_ = FlowContext(scenario, result, fid, loads=loads)
+        for m in FLOW:
+            add("flow", fid, m, fctx_)
+        for k, rid in enumerate(flow.options):
+            octx_ = FlowContext(scenario, result, fid, k)
+            octx_.stats = fctx_.stats  # one pass over the ledgers for all options
+            for m in FLOW_OPTION:
+                add("flow_option", flow_option_id(fid, rid), m, octx_)
+    for country in (scenario.costs.tariffs if scenario.costs is not None else ()):
+        cctx = CountryContext(scenario, result, country)
+        for m in COUNTRY:
+            add("country", country, m, cctx)
+    for eid in result.impact:  # measured only when the run paired it with a baseline
+        ectx = EventContext(scenario, result, eid)
+        for m in g.per_event:
+            add("event", eid, m, ectx)
+    return ReplicationRows(result.replication, tuple(kinds), tuple(ids), tuple(names), np.asarray(values, dtype=np.float64))
+
+
+class RowsOf:
+    """``replication_rows`` for one scenario, as ``run_experiment``'s ``derive``: the workers
+    compute their replications' rows while the others still run, and ``metrics_table``
+    takes them (for this very scenario only) instead of computing them after the run."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+
+    def __call__(self, result: ReplicationResult) -> ReplicationRows:
+        return replication_rows(self.scenario, result)
+
+
+def metrics_table(scenario: Scenario, results: Sequence[ReplicationResult],
+                  computed: Mapping[int, ReplicationRows] | None = None) -> MetricsTable:
+    """Compute every registered metric for every route, node and route service of a run;
+    ``computed``: rows already computed for this scenario, by replication index."""
+    groups = _groups()
+    blocks = []
     for result in results:
-        rep = result.replication
-        loads = leg_loads(scenario, result) if scales_with_load(scenario) else None
-        for rid, route in scenario.routes.items():
-            ctx = RouteContext(scenario, result, rid, loads)
-            for m in per_route:
-                add(rep, "route", rid, m, ctx)
-            for m in accounting[rid]:
-                add(rep, "route", rid, m, ctx)
-            factors = load_factors(scenario, result, rid)
-            for k, seg in enumerate(route.segments):
-                sctx = RouteServiceContext(scenario, result, rid, k, factors)
-                for m in per_service:
-                    add(rep, "route_service", route_service_id(rid, seg.service), m, sctx)
-                if seg.service in result.loops:
-                    lctx = RouteLoopContext(scenario, result, rid, seg.service)
-                    for m in per_route_loop:
-                        add(rep, "route_service", route_service_id(rid, seg.service), m, lctx)
-        for nid in scenario.nodes:
-            nctx = NodeContext(scenario, result, nid)
-            for m in per_node:
-                add(rep, "node", nid, m, nctx)
-            for k, pool in enumerate(scenario.nodes[nid].pools, start=1):
-                pctx_ = NodeContext(scenario, result, nid, k)
-                for m in per_pool:
-                    add(rep, "node_pool", node_pool_id(nid, pool.id), m, pctx_)
-        for sid in scenario.services:  # services with a finite fleet or shared only
-            if sid in result.fleets:
-                fctx = ServiceContext(scenario, result, sid)
-                for m in per_fleet:
-                    add(rep, "service", sid, m, fctx)
-            if sid in result.loops:
-                octx = LoopContext(scenario, result, sid)
-                for m in per_loop:
-                    add(rep, "service", sid, m, octx)
-                for j, leg_id in enumerate(scenario.services[sid].legs):
-                    gctx = LoopContext(scenario, result, sid, j)
-                    gctx.stats = octx.stats  # one pass over the log for all legs
-                    for m in per_leg:
-                        add(rep, "service_leg", service_leg_id(sid, leg_id), m, gctx)
-        for fid, flow in scenario.flows.items():
-            fctx_ = FlowContext(scenario, result, fid, loads=loads)
-            for m in FLOW:
-                add(rep, "flow", fid, m, fctx_)
-            for k, rid in enumerate(flow.options):
-                octx_ = FlowContext(scenario, result, fid, k)
-                octx_.stats = fctx_.stats  # one pass over the ledgers for all options
-                for m in FLOW_OPTION:
-                    add(rep, "flow_option", flow_option_id(fid, rid), m, octx_)
-        for country in (scenario.costs.tariffs if scenario.costs is not None else ()):
-            cctx = CountryContext(scenario, result, country)
-            for m in COUNTRY:
-                add(rep, "country", country, m, cctx)
-        for eid in result.impact:  # measured only when the run paired it with a baseline
-            ectx = EventContext(scenario, result, eid)
-            for m in per_event:
-                add(rep, "event", eid, m, ectx)
+        block = computed.get(result.replication) if computed else None
+        blocks.append(block if block is not None else replication_rows(scenario, result, groups))
     percentiles = pooled_percentiles(scenario, results)
+    pooled: list[tuple[str, str, float]] = []  # (route, metric, value) over all replications
     for rid in scenario.routes:
         pctx = PooledContext(scenario, rid, percentiles[rid])
-        for m in pooled:
-            add(POOLED, "route", rid, m, pctx)
+        pooled += [(rid, m.name, float(m.compute(pctx))) for m in groups.pooled]
     return MetricsTable(
-        np.asarray(reps, dtype=np.int64), tuple(kinds), tuple(ids), tuple(names),
-        np.asarray(values, dtype=np.float64), tuple(r.replication for r in results),
+        np.concatenate([np.full(b.value.size, b.replication, dtype=np.int64) for b in blocks]
+                       + [np.full(len(pooled), POOLED, dtype=np.int64)]),
+        tuple(chain.from_iterable(b.kind for b in blocks)) + ("route",) * len(pooled),
+        tuple(chain.from_iterable(b.entity for b in blocks)) + tuple(p[0] for p in pooled),
+        tuple(chain.from_iterable(b.metric for b in blocks)) + tuple(p[1] for p in pooled),
+        np.concatenate([b.value for b in blocks] + [np.array([p[2] for p in pooled], dtype=np.float64)]),
+        tuple(b.replication for b in blocks),
     )

@@ -17,7 +17,7 @@ import multiprocessing
 import shutil
 import tempfile
 from multiprocessing.connection import Connection, wait
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from sim.engine.children import become_child
 from sim.engine.events import without_events
@@ -134,6 +134,10 @@ class WorkerDied(RoutesimError):
     """A worker process ended without its result (killed by the OS, for example for memory)."""
 
 Progress = Callable[[int, int], None]
+# What a worker computes from each of its replications as soon as it has run it (the
+# metrics table's rows, sim.analysis.metrics_table.RowsOf), kept in the store beside it, so
+# that the parent does not compute it alone after the run; None: nothing.
+Derive = Callable[[ReplicationResult], Any]
 # Measures each event's impact from a replication and the same one without events.
 Impact = Callable[[ReplicationResult, ReplicationResult], dict[str, dict[str, float]]]
 
@@ -155,8 +159,10 @@ def replicate(
 
 
 def _worker(conn: Connection, parent: int, scenario: Scenario, seed: int, indices: list[int],
-            impact: Impact | None = None, baseline: Sequence[ReplicationResult] | None = None) -> None:
-    """Run the given replications and send each back packed (a few flat arrays)."""
+            impact: Impact | None = None, baseline: Sequence[ReplicationResult] | None = None,
+            derive: Derive | None = None) -> None:
+    """Run the given replications and send each back packed (a few flat arrays), with what
+    ``derive`` computes from it."""
     become_child(parent)  # the parent does the stopping; its death ends this worker too
     # What the fork inherited lives as long as the worker: out of the collector's sight, the
     # collection after each replication scans only that replication's objects, and does not
@@ -164,7 +170,10 @@ def _worker(conn: Connection, parent: int, scenario: Scenario, seed: int, indice
     gc.freeze()
     try:
         for i in indices:
-            conn.send(pack(replicate(scenario, seed, i, impact, baseline)))
+            result = replicate(scenario, seed, i, impact, baseline)
+            derived = derive(result) if derive is not None else None
+            conn.send((pack(result), derived))
+            del result
             gc.collect()  # the finished model's reference cycles hold its arrays (see store.add)
     except BaseException as exc:  # reported to the parent, which ends the run with one line
         conn.send(f"{type(exc).__name__}: {exc}")
@@ -181,6 +190,7 @@ def run_experiment(
     spill: bool | None = None,
     impact: Impact | None = None,
     baseline: Sequence[ReplicationResult] | None = None,
+    derive: Derive | None = None,
 ) -> ResultStore:
     """Run ``replications`` replications; the store gives them back ordered by index.
 
@@ -188,6 +198,9 @@ def run_experiment(
     disk, so a long run's memory does not grow with the number of replications.  With
     ``impact`` and a scenario with events, each also runs without its events (see replicate),
     unless ``baseline`` holds those runs already (same seed, replication i at index i).
+    With workers, each computes ``derive`` of its replications, kept in ``store.derived``
+    by index (``store.derive`` says by what); run in this process, nothing is derived: the
+    caller computes it when it needs it, at the same cost.
     """
     if replications < 1:
         raise ValueError("replications must be >= 1")
@@ -196,6 +209,8 @@ def run_experiment(
     workers = min(usable_workers(workers), replications)
     paired = impact is not None and bool(scenario.events) and baseline is None
     store = ResultStore(spill=plan_storage(scenario, replications, workers, spill, paired))
+    if workers > 1:
+        store.derive = derive
     try:
         if workers == 1:
             for i in range(replications):
@@ -203,7 +218,7 @@ def run_experiment(
                 if progress:
                     progress(i + 1, replications)
         else:
-            _in_workers(store, scenario, replications, seed, workers, progress, impact, baseline)
+            _in_workers(store, scenario, replications, seed, workers, progress, impact, baseline, derive)
     except BaseException:
         store.close()
         raise
@@ -212,7 +227,7 @@ def run_experiment(
 
 def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed: int, workers: int,
                 progress: Progress | None, impact: Impact | None = None,
-                baseline: Sequence[ReplicationResult] | None = None) -> None:
+                baseline: Sequence[ReplicationResult] | None = None, derive: Derive | None = None) -> None:
     """Replication i runs in worker i mod W: plain child processes with a pipe each, so
     stopping them (an interrupt, a worker the OS killed) never waits on a shared queue."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
@@ -221,7 +236,7 @@ def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed:
     try:
         for w in range(workers):
             mine, theirs = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_worker, args=(theirs, os.getpid(), scenario, seed, list(range(w, replications, workers)), impact, baseline),
+            proc = ctx.Process(target=_worker, args=(theirs, os.getpid(), scenario, seed, list(range(w, replications, workers)), impact, baseline, derive),
                                name=f"routesim replications {w + 1}/{workers}", daemon=True)
             proc.start()
             theirs.close()
@@ -242,7 +257,8 @@ def _in_workers(store: ResultStore, scenario: Scenario, replications: int, seed:
                     continue
                 if isinstance(message, str):
                     raise WorkerDied(f"a worker process failed: {message}")
-                store.add(message)
+                packed, derived = message
+                store.add(packed, derived)
                 if progress:
                     progress(len(store), replications)
         if len(store) != replications:

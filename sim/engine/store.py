@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import weakref
 from pathlib import Path
-from typing import Iterator, Sequence, overload
+from typing import Any, Iterator, Sequence, overload
 
 from sim.engine.packing import PackedResult, pack, unpack
 from sim.engine.records import ReplicationResult
@@ -59,6 +59,10 @@ class ResultStore(Sequence[ReplicationResult]):
         self._files: dict[int, Path] = {}
         self._last: tuple[int, ReplicationResult] | None = None
         self.folder: Path | None = None
+        # What the workers derived from each replication (replications.Derive), by index,
+        # and the function that did: small, so held in memory even when the results spill.
+        self.derived: dict[int, Any] = {}
+        self.derive: Any = None
         if spill:
             remove_stale(root)
             self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=root))
@@ -69,9 +73,12 @@ class ResultStore(Sequence[ReplicationResult]):
         """True when the replications live on disk, not in memory."""
         return self.folder is not None
 
-    def add(self, result: ReplicationResult | PackedResult) -> None:
-        """Keep one finished replication (packed results are unpacked or written as they are)."""
+    def add(self, result: ReplicationResult | PackedResult, derived: Any = None) -> None:
+        """Keep one finished replication (packed results are unpacked or written as they
+        are), and what was derived from it, if anything."""
         index = result.replication
+        if derived is not None:
+            self.derived[index] = derived
         if self.folder is None:
             self._held[index] = unpack(result) if isinstance(result, PackedResult) else result
             return
@@ -120,6 +127,7 @@ class ResultStore(Sequence[ReplicationResult]):
         """Forget the replications and remove the spill folder, if any."""
         self._held.clear()
         self._files.clear()
+        self.derived.clear()
         self._last = None
         if self.folder is not None:
             self._cleanup()
